@@ -1,0 +1,46 @@
+# azlin's build, test and demo entry points. `make test` and `make demo` are
+# the two commands a fresh machine needs (see README.md).
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/azlin-dev/azlin/internal/version.Version=$(VERSION) -X github.com/azlin-dev/azlin/internal/version.Commit=$(COMMIT)
+PREFIX ?= /usr/local
+
+.PHONY: all build test lint install deps local-cloud demo bench conformance clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/azlin ./cmd/azlin
+
+# The local cloud: the az emulator, installed as `az` in a folder of its own
+# that tests and the demo put first on PATH.
+local-cloud:
+	$(GO) build -o build/local-cloud/az ./cmd/azemu
+
+# System packages the tests and the demo need (sshd for the VM hosts).
+deps:
+	@bash scripts/deps.sh
+
+test: deps build local-cloud
+	$(GO) test -count=1 -timeout 20m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+install: build
+	install -m 0755 bin/azlin $(DESTDIR)$(PREFIX)/bin/azlin
+
+demo: deps build local-cloud
+	@bash scripts/demo.sh
+
+bench: deps build local-cloud
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+conformance:
+	@bash scripts/conformance.sh
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages azlin's tests and demo need, if they are
+# missing. Idempotent and quiet when everything is there already.
+set -euo pipefail
+need=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v flock >/dev/null 2>&1 || need+=(util-linux)
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "azlin tests need these Debian packages: ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2
+  exit 1
+fi
+echo "installing ${need[*]} ..." >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# Do not let the package start a system sshd: the local cloud starts its own.
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
