@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/output"
+)
+
+// globalFlags are the flags every command accepts (architecture.md, Conventions).
+type globalFlags struct {
+	resourceGroup string
+	subscription  string
+	output        string
+	yes           bool
+	dryRun        bool
+	debug         bool
+	configPath    string
+}
+
+// app holds what commands share: parsed global flags, the terminal, and
+// lazily built dependencies. A test can replace newRunner to replay fixtures.
+type app struct {
+	flags  globalFlags
+	stdin  io.Reader
+	stdout *os.File
+	stderr *os.File
+
+	newRunner func() azcli.Runner
+
+	cfgOnce sync.Once
+	cfg     *config.Config
+	cfgErr  error
+
+	printer *output.Printer
+
+	clientOnce sync.Once
+	client     *azcli.Client
+}
+
+// run executes azlin with args and returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
+		newRunner: func() azcli.Runner { return azcli.NewExecRunner() }}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if cmd == nil {
+		cmd = root
+	}
+	return reportError(ctx, err, stderr, cmd)
+}
+
+// exitCode maps an error to azlin's documented exit codes.
+func exitCode(ctx context.Context, err error) int {
+	switch {
+	case err == nil:
+		return clierr.ExitOK
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return clierr.ExitInterrupted
+	case clierr.IsUsage(err):
+		return clierr.ExitUsage
+	case errors.Is(err, clierr.ErrCancelled):
+		return clierr.ExitCancelled
+	case errors.Is(err, azcli.ErrAzNotInstalled), errors.Is(err, azcli.ErrNotLoggedIn):
+		return clierr.ExitAzUnavailable
+	default:
+		return clierr.ExitFailed
+	}
+}
+
+// reportError prints err for a person and returns the exit code. cmd is the
+// command that ran (or failed to parse), for the "--help" hint.
+func reportError(ctx context.Context, err error, stderr io.Writer, cmd *cobra.Command) int {
+	code := exitCode(ctx, err)
+	switch code {
+	case clierr.ExitOK:
+	case clierr.ExitInterrupted:
+		fmt.Fprintln(stderr, "Interrupted.")
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "Error: %v\n", err)
+		}
+	case clierr.ExitCancelled:
+		fmt.Fprintln(stderr, "Cancelled: nothing was changed.")
+	case clierr.ExitUsage:
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", commandPathFor(cmd, err))
+	case clierr.ExitAzUnavailable:
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		if errors.Is(err, azcli.ErrAzNotInstalled) {
+			fmt.Fprintln(stderr, "Install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli), or set AZLIN_AZ_PATH to its path.")
+		} else {
+			fmt.Fprintln(stderr, "Log in first: az login")
+		}
+	default:
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+	}
+	return code
+}
+
+// commandPathFor names the command a usage error belongs to, for the
+// "Run '... --help'" hint.
+func commandPathFor(cmd *cobra.Command, err error) string {
+	var u *usageInCommand
+	if errors.As(err, &u) {
+		return u.path
+	}
+	return cmd.CommandPath()
+}
+
+// usageInCommand tags a usage error with the command it happened in.
+type usageInCommand struct {
+	path string
+	err  error
+}
+
+func (u *usageInCommand) Error() string { return u.err.Error() }
+func (u *usageInCommand) Unwrap() error { return u.err }
+
+// usageArgs wraps a Cobra argument validator so that its errors are usage
+// errors (exit 2).
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return &usageInCommand{path: cmd.CommandPath(), err: clierr.Usagef("%s", err.Error())}
+		}
+		return nil
+	}
+}
+
+// Config loads the configuration once per command.
+func (a *app) Config() (*config.Config, error) {
+	a.cfgOnce.Do(func() {
+		path := a.flags.configPath
+		if path == "" {
+			path, a.cfgErr = config.DefaultPath()
+			if a.cfgErr != nil {
+				return
+			}
+		}
+		a.cfg, a.cfgErr = config.Load(path)
+	})
+	return a.cfg, a.cfgErr
+}
+
+// ConfigPath is where the configuration lives for this invocation.
+func (a *app) ConfigPath() (string, error) {
+	if a.flags.configPath != "" {
+		return a.flags.configPath, nil
+	}
+	return config.DefaultPath()
+}
+
+// Printer renders data on stdout and progress on stderr.
+func (a *app) Printer() *output.Printer { return a.printer }
+
+// StdinIsTTY tells whether a confirmation prompt can be answered.
+func (a *app) StdinIsTTY() bool {
+	f, ok := a.stdin.(*os.File)
+	return ok && output.IsTerminal(f)
+}
+
+// Confirm asks before a destructive step; default No, and without a
+// terminal it needs --yes.
+func (a *app) Confirm(prompt string) error {
+	ok, err := output.Confirm(a.stdin, a.StdinIsTTY(), a.stderr, prompt, a.flags.yes)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return clierr.ErrCancelled
+	}
+	return nil
+}
+
+// Client returns the az client, without checking the login.
+func (a *app) Client() *azcli.Client {
+	a.clientOnce.Do(func() {
+		opts := azcli.Options{
+			DryRun:       a.flags.dryRun,
+			DryRunOut:    a.stdout,
+			Subscription: a.flags.subscription,
+		}
+		if a.flags.debug {
+			opts.Debug = a.stderr
+		}
+		a.client = azcli.New(a.newRunner(), opts)
+	})
+	return a.client
+}
+
+// Azure returns the az client after making sure az is installed and logged
+// in (one `az account show` per command, only for commands that need Azure).
+func (a *app) Azure(ctx context.Context) (*azcli.Client, error) {
+	c := a.Client()
+	if _, err := c.EnsureLoggedIn(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ResourceGroup resolves the resource group: flag, AZLIN_RESOURCE_GROUP, config.
+func (a *app) ResourceGroup() (string, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return "", err
+	}
+	rg, _, err := config.ResolveResourceGroup(a.flags.resourceGroup, cfg)
+	return rg, err
+}
+
+func (a *app) setupPrinter() error {
+	format, err := output.ParseFormat(a.flags.output)
+	if err != nil {
+		return err
+	}
+	a.printer = output.NewPrinter(a.stdout, a.stderr, format)
+	return nil
+}
+
+// joinLines is a small helper for multi-line help texts.
+func joinLines(lines ...string) string { return strings.Join(lines, "\n") }
