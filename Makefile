@@ -29,6 +29,7 @@ test: deps build local-cloud
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) test -count=1 ./internal/cost -run TestNoPriceLiteralsOutsideCost
 
 install: build
 	install -m 0755 bin/azlin $(DESTDIR)$(PREFIX)/bin/azlin

@@ -1,0 +1,401 @@
+package cost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultPricesURL is the public, unauthenticated Azure Retail Prices API.
+const DefaultPricesURL = "https://prices.azure.com/api/retail/prices"
+
+// PricesURLEnv overrides DefaultPricesURL (tests point it at a local server).
+const PricesURLEnv = "AZLIN_PRICES_URL"
+
+// BaseURL is the Retail Prices API address to use: $AZLIN_PRICES_URL or the
+// public one.
+func BaseURL() string {
+	if u := strings.TrimSpace(os.Getenv(PricesURLEnv)); u != "" {
+		return u
+	}
+	return DefaultPricesURL
+}
+
+// Limits that keep a misbehaving server from running a refresh forever.
+const (
+	maxPages        = 50
+	maxPageBytes    = 16 << 20
+	refreshCurrency = "USD" // the API's default; the only currency Microsoft calls a retail price
+)
+
+// Meter names as the Retail Prices API spells them (filter values are case-sensitive).
+const (
+	premiumFilesProduct = "Premium Files"
+	// An account with hierarchical namespace (required for NFS 3.0, which
+	// azlin's Standard tier uses) is billed under this product, not the flat
+	// "General Block Blob v2".
+	blobProduct          = "General Block Blob v2 Hierarchical Namespace"
+	blobMeter            = "Hot LRS Data Stored"
+	privateLinkProduct   = "Virtual Network Private Link"
+	privateEndpointMeter = "Standard Private Endpoint"
+)
+
+// retailPage is one page of the API's answer.
+type retailPage struct {
+	BillingCurrency string       `json:"BillingCurrency"`
+	Items           []retailItem `json:"Items"`
+	NextPageLink    string       `json:"NextPageLink"`
+	Count           int          `json:"Count"`
+}
+
+// retailItem is one price row; only the fields azlin reads.
+type retailItem struct {
+	CurrencyCode         string  `json:"currencyCode"`
+	TierMinimumUnits     float64 `json:"tierMinimumUnits"`
+	RetailPrice          Price   `json:"retailPrice"`
+	ArmRegionName        string  `json:"armRegionName"`
+	EffectiveStartDate   string  `json:"effectiveStartDate"`
+	MeterName            string  `json:"meterName"`
+	ProductName          string  `json:"productName"`
+	SkuName              string  `json:"skuName"`
+	ServiceName          string  `json:"serviceName"`
+	UnitOfMeasure        string  `json:"unitOfMeasure"`
+	Type                 string  `json:"type"`
+	IsPrimaryMeterRegion bool    `json:"isPrimaryMeterRegion"`
+	ArmSkuName           string  `json:"armSkuName"`
+}
+
+// Refresh fetches current list prices for regions from the Retail Prices API
+// at baseURL (BaseURL() when empty) and writes them to cachePath atomically
+// (temporary file, then rename; mode 0600). The VM sizes fetched are those of
+// the built-in table. On any failure nothing is written: the previous cache
+// (or the built-in table) stays in use, and Load says how old it is.
+func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regions []string, cachePath string) (*Table, error) {
+	if len(regions) == 0 {
+		return nil, errors.New("no regions to refresh")
+	}
+	for _, r := range regions {
+		if !regionName.MatchString(r) {
+			return nil, fmt.Errorf("region %q is not an Azure region name (lower-case letters and digits)", r)
+		}
+	}
+	if cachePath == "" {
+		return nil, errors.New("no cache path to write prices to")
+	}
+	if baseURL == "" {
+		baseURL = BaseURL()
+	}
+	base, err := url.Parse(baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("prices URL %q is not an http(s) URL", baseURL)
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 2 * time.Minute}
+	}
+	c := &retailClient{http: httpClient, base: base}
+	sizes := defaultTable.VMSizes()
+
+	peItems, err := c.fetch(ctx, "serviceName eq 'Virtual Network' and productName eq "+quote(privateLinkProduct)+
+		" and meterName eq "+quote(privateEndpointMeter)+" and priceType eq 'Consumption'")
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	t := &Table{
+		Source: fmt.Sprintf("Azure Retail Prices API (%s), list prices of type Consumption in %s, fetched %s",
+			baseURL, refreshCurrency, now.Format(time.RFC3339)),
+		Date:      now.Format(dateLayout),
+		Currency:  refreshCurrency,
+		FetchedAt: now,
+		Notes: []string{
+			"Premium Files: productName '" + premiumFilesProduct + "', skuName 'Premium LRS'/'Premium ZRS', meterName containing 'Provisioned', per GiB-month.",
+			"Blob hot LRS: productName '" + blobProduct + "', meterName '" + blobMeter + "', first volume tier, per GiB-month of used space.",
+			fmt.Sprintf("VMs: Linux pay-as-you-go rows (no 'Windows', 'Spot' or 'Low Priority'), per hour; monthly = %d hours.", HoursPerMonth),
+			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour (a 'Global' price unless the region has its own).",
+		},
+		Regions: map[string]RegionPrices{},
+	}
+	for _, region := range regions {
+		storage, err := c.fetch(ctx, "serviceName eq 'Storage' and armRegionName eq "+quote(region)+
+			" and priceType eq 'Consumption' and (productName eq "+quote(premiumFilesProduct)+
+			" or productName eq "+quote(blobProduct)+")")
+		if err != nil {
+			return nil, err
+		}
+		vms, err := c.fetch(ctx, "serviceName eq 'Virtual Machines' and armRegionName eq "+quote(region)+
+			" and priceType eq 'Consumption' and ("+orEq("armSkuName", sizes)+")")
+		if err != nil {
+			return nil, err
+		}
+		rp := regionFromItems(region, storage, vms, peItems, sizes)
+		if !rp.empty() {
+			t.Regions[region] = rp
+		}
+	}
+	if len(t.Regions) == 0 {
+		return nil, fmt.Errorf("the Retail Prices API at %s returned no matching prices for %s; cache left unchanged",
+			baseURL, strings.Join(regions, ", "))
+	}
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(cachePath, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (rp RegionPrices) empty() bool {
+	return len(rp.PremiumFilesGiBMonth) == 0 && rp.BlobHotLRSGiBMonth == nil &&
+		len(rp.VMHour) == 0 && rp.PrivateEndpointHour == nil
+}
+
+// quote makes an OData string literal; a quote inside is doubled, as OData escapes it.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func orEq(field string, values []string) string {
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = field + " eq " + quote(v)
+	}
+	return strings.Join(parts, " or ")
+}
+
+// regionFromItems picks, from the rows the API returned, the prices the
+// table keeps for one region.
+func regionFromItems(region string, storage, vms, peItems []retailItem, sizes []string) RegionPrices {
+	// Storage and VM rows were asked for this region; drop strays anyway.
+	storage, vms = inRegion(storage, region), inRegion(vms, region)
+	rp := RegionPrices{}
+	for _, red := range []string{"LRS", "ZRS"} {
+		if p, ok := pick(storage, func(it retailItem) bool {
+			return it.ProductName == premiumFilesProduct && it.SkuName == "Premium "+red &&
+				strings.Contains(it.MeterName, "Provisioned") && perGiBMonth(it.UnitOfMeasure)
+		}); ok {
+			if rp.PremiumFilesGiBMonth == nil {
+				rp.PremiumFilesGiBMonth = map[string]Price{}
+			}
+			rp.PremiumFilesGiBMonth[red] = p
+		}
+	}
+	if p, ok := pick(storage, func(it retailItem) bool {
+		return it.ProductName == blobProduct && it.SkuName == "Hot LRS" && it.MeterName == blobMeter &&
+			perGiBMonth(it.UnitOfMeasure)
+	}); ok {
+		rp.BlobHotLRSGiBMonth = &p
+	}
+	for _, size := range sizes {
+		if p, ok := pick(vms, func(it retailItem) bool {
+			return strings.EqualFold(it.ArmSkuName, size) && linuxOnDemand(it) && it.UnitOfMeasure == "1 Hour"
+		}); ok {
+			if rp.VMHour == nil {
+				rp.VMHour = map[string]Price{}
+			}
+			rp.VMHour[size] = p
+		}
+	}
+	// The private endpoint is priced once for all regions (armRegionName
+	// "Global"); a row for the region itself wins if the API ever has one.
+	isPE := func(it retailItem) bool {
+		return it.ProductName == privateLinkProduct && it.MeterName == privateEndpointMeter && it.UnitOfMeasure == "1 Hour"
+	}
+	if p, ok := pick(peItems, func(it retailItem) bool { return isPE(it) && it.ArmRegionName == region }); ok {
+		rp.PrivateEndpointHour = &p
+	} else if p, ok := pick(peItems, func(it retailItem) bool {
+		return isPE(it) && (strings.EqualFold(it.ArmRegionName, "global") || it.ArmRegionName == "")
+	}); ok {
+		rp.PrivateEndpointHour = &p
+	}
+	return rp
+}
+
+func inRegion(items []retailItem, region string) []retailItem {
+	var out []retailItem
+	for _, it := range items {
+		if it.ArmRegionName == region {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// perGiBMonth accepts both spellings the API uses for storage capacity.
+func perGiBMonth(unit string) bool { return unit == "1 GiB/Month" || unit == "1 GB/Month" }
+
+// linuxOnDemand keeps the plain Linux meter of a VM size: not Windows, not
+// Spot or Low Priority, not Cloud Services.
+func linuxOnDemand(it retailItem) bool {
+	for _, s := range []string{it.ProductName, it.MeterName, it.SkuName} {
+		if strings.Contains(s, "Windows") || strings.Contains(s, "Spot") || strings.Contains(s, "Low Priority") {
+			return false
+		}
+	}
+	return strings.HasPrefix(it.ProductName, "Virtual Machines ")
+}
+
+// pick returns the price of the matching row: consumption, USD, first volume
+// tier; the primary meter region and then the latest effective date win when
+// several rows match.
+func pick(items []retailItem, match func(retailItem) bool) (Price, bool) {
+	var best *retailItem
+	for i := range items {
+		it := &items[i]
+		if it.Type != "Consumption" || it.CurrencyCode != refreshCurrency || it.TierMinimumUnits != 0 || !match(*it) {
+			continue
+		}
+		if best == nil || better(it, best) {
+			best = it
+		}
+	}
+	if best == nil {
+		return 0, false
+	}
+	return best.RetailPrice, true
+}
+
+func better(a, b *retailItem) bool {
+	if a.IsPrimaryMeterRegion != b.IsPrimaryMeterRegion {
+		return a.IsPrimaryMeterRegion
+	}
+	return a.EffectiveStartDate > b.EffectiveStartDate // RFC 3339 strings sort by time
+}
+
+type retailClient struct {
+	http *http.Client
+	base *url.URL
+}
+
+// fetch runs one $filter query and follows NextPageLink to the last page.
+func (c *retailClient) fetch(ctx context.Context, filter string) ([]retailItem, error) {
+	next := c.base.String() + sep(c.base) + "$filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+	var items []retailItem
+	for page := 1; next != ""; page++ {
+		if page > maxPages {
+			return nil, fmt.Errorf("Retail Prices API: more than %d pages for %s", maxPages, filter)
+		}
+		p, err := c.page(ctx, next)
+		if err != nil {
+			return nil, fmt.Errorf("Retail Prices API page %d of %q: %w", page, filter, err)
+		}
+		items = append(items, p.Items...)
+		next = ""
+		if p.NextPageLink != "" {
+			if next, err = followLink(p.NextPageLink, c.base); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return items, nil
+}
+
+// followLink checks that a NextPageLink stays on the API's own host and
+// returns it ready to request (spaces in its query encoded).
+func followLink(link string, base *url.URL) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil || !sameOrigin(u, base) {
+		return "", fmt.Errorf("Retail Prices API: refusing NextPageLink %q (not on %s)", link, base.Host)
+	}
+	u.RawQuery = strings.ReplaceAll(u.RawQuery, " ", "%20")
+	return u.String(), nil
+}
+
+func sep(u *url.URL) string {
+	if u.RawQuery == "" {
+		return "?"
+	}
+	return "&"
+}
+
+// sameOrigin compares scheme, host and port; the real API writes its own
+// port explicitly ("prices.azure.com:443") in NextPageLink.
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "https" {
+			return "443"
+		}
+		return "80"
+	}
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func (c *retailClient) page(ctx context.Context, u string) (*retailPage, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, snippet(body))
+	}
+	if len(body) > maxPageBytes {
+		return nil, fmt.Errorf("page larger than %d bytes", maxPageBytes)
+	}
+	var p retailPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("unreadable answer: %w", err)
+	}
+	return &p, nil
+}
+
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// writeAtomic writes t to path through a temporary file in the same folder,
+// so a reader sees the old cache or the new one, never half of one.
+func writeAtomic(path string, t *Table) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".prices-*.json")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
