@@ -1,0 +1,273 @@
+// Package azcli is the only package in azlin that starts `az`. It runs az
+// (Runner), adds the flags every call needs, decodes az's JSON, turns failures
+// into classified errors (errors.Is(err, ErrNotFound), ...), retries transient
+// failures, prints instead of running mutations under --dry-run, and logs each
+// call under --debug with secrets redacted.
+package azcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/azlin-dev/azlin/internal/shell"
+)
+
+// DefaultTimeout bounds one az call when Options.Timeout is zero. Creating a
+// storage account or a VM takes minutes; ten leaves room without hanging forever.
+const DefaultTimeout = 10 * time.Minute
+
+// Options configure a Client.
+type Options struct {
+	DryRun       bool          // mutations are printed, not run; reads still run
+	DryRunOut    io.Writer     // where dry-run prints "az <shell-quoted args>" lines; nil = os.Stdout
+	Debug        io.Writer     // nil = off; else one line per az call: argv (redacted), exit code, duration
+	Subscription string        // appended as --subscription S when set
+	Timeout      time.Duration // per az call; 0 = DefaultTimeout
+	Retry        RetryPolicy   // zero value = DefaultRetry
+}
+
+// RetryPolicy bounds retries of transient failures. Zero fields take the
+// values of DefaultRetry.
+type RetryPolicy struct {
+	MaxAttempts         int // total tries, the first included; 1 = no retry
+	BaseDelay, MaxDelay time.Duration
+	Sleep               func(time.Duration) // for tests; nil = wait on a timer (cut short by ctx)
+}
+
+// DefaultRetry: up to 4 tries, waiting about 2s, 4s, 8s between them.
+var DefaultRetry = RetryPolicy{MaxAttempts: 4, BaseDelay: 2 * time.Second, MaxDelay: 30 * time.Second}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = DefaultRetry.BaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultRetry.MaxDelay
+	}
+	return p
+}
+
+// delay before try number attempt+1: exponential in attempt, capped at
+// MaxDelay, with "equal jitter" (a random point in the upper half) so that
+// parallel calls throttled together do not come back together.
+func (p RetryPolicy) delay(attempt int) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxDelay)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		p.Sleep(d)
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Client runs az commands for azlin's managers. It is safe for concurrent use.
+type Client struct {
+	runner Runner
+	opts   Options
+
+	debugMu sync.Mutex
+
+	loginMu   sync.Mutex
+	loginDone bool
+	account   Account
+	loginErr  error
+}
+
+// New returns a Client that runs az through r.
+func New(r Runner, opts Options) *Client {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.DryRunOut == nil {
+		opts.DryRunOut = os.Stdout
+	}
+	opts.Retry = opts.Retry.withDefaults()
+	return &Client{runner: r, opts: opts}
+}
+
+// DryRun reports whether mutations are printed instead of run.
+func (c *Client) DryRun() bool { return c.opts.DryRun }
+
+// Read runs `az <args> --output json --only-show-errors [--subscription S]`
+// and decodes az's JSON output into out. out may be nil; then empty output is
+// fine. A non-zero exit becomes a classified *Error.
+func (c *Client) Read(ctx context.Context, out any, args ...string) error {
+	return c.call(ctx, out, c.argv(args))
+}
+
+// Mutate is Read for calls that change Azure. Under DryRun it prints the
+// exact az line (secrets redacted) to DryRunOut and returns nil without
+// running anything; out is left untouched.
+//
+// Mutations are retried like reads: the az commands azlin uses to change
+// Azure are idempotent ARM PUT/PATCH/DELETE calls that either did not happen
+// (throttled, 5xx, another operation in progress) or can be repeated to the
+// same end state.
+func (c *Client) Mutate(ctx context.Context, out any, args ...string) error {
+	argv := c.argv(args)
+	if c.opts.DryRun {
+		_, err := fmt.Fprintln(c.opts.DryRunOut, "az "+shell.Join(RedactArgs(argv)))
+		return err
+	}
+	return c.call(ctx, out, argv)
+}
+
+// Account is what `az account show` says about the current login.
+type Account struct {
+	ID       string                      `json:"id"`
+	Name     string                      `json:"name"`
+	TenantID string                      `json:"tenantId"`
+	User     struct{ Name, Type string } `json:"user"` // "name", "type": encoding/json matches keys case-insensitively
+}
+
+// EnsureLoggedIn runs `az account show` once per Client, however many
+// goroutines ask; later calls get the same account or error. A call stopped
+// by its own context is not remembered, so a later caller can still try.
+func (c *Client) EnsureLoggedIn(ctx context.Context) (Account, error) {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	if c.loginDone {
+		return c.account, c.loginErr
+	}
+	var a Account
+	err := c.Read(ctx, &a, "account", "show")
+	if err != nil && ctx.Err() != nil {
+		return Account{}, err
+	}
+	c.loginDone, c.account, c.loginErr = true, a, err
+	return a, err
+}
+
+// Flags Client adds to every call.
+var outputFlags = []string{"--output", "json", "--only-show-errors"}
+
+// argv is args plus the flags every call gets, unless args already set them.
+func (c *Client) argv(args []string) []string {
+	argv := slices.Clone(args)
+	if !hasFlag(args, "--output", "-o") {
+		argv = append(argv, outputFlags[:2]...)
+	}
+	if !hasFlag(args, outputFlags[2]) {
+		argv = append(argv, outputFlags[2])
+	}
+	if c.opts.Subscription != "" && !hasFlag(args, "--subscription") {
+		argv = append(argv, "--subscription", c.opts.Subscription)
+	}
+	return argv
+}
+
+func hasFlag(args []string, names ...string) bool {
+	for _, a := range args {
+		flag, _, _ := strings.Cut(a, "=")
+		if slices.Contains(names, flag) {
+			return true
+		}
+	}
+	return false
+}
+
+// TrimOutputFlags returns args without the output flags Client adds
+// (--output json / -o json, --only-show-errors). Recorded fixtures list argv
+// in this form.
+func TrimOutputFlags(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == outputFlags[2], a == "--output=json", a == "-o=json":
+		case (a == "--output" || a == "-o") && i+1 < len(args) && args[i+1] == "json":
+			i++
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// call runs argv, retrying transient failures, and decodes stdout into out.
+func (c *Client) call(ctx context.Context, out any, argv []string) error {
+	p := c.opts.Retry
+	for attempt := 1; ; attempt++ {
+		res, err := c.runOnce(ctx, argv)
+		if err != nil {
+			return err
+		}
+		if res.ExitCode == 0 {
+			return decode(argv, res.Stdout, out)
+		}
+		azErr := newError(argv, res)
+		azErr.Attempts = attempt
+		if attempt >= p.MaxAttempts || !azErr.transient() {
+			return azErr
+		}
+		d := p.delay(attempt)
+		c.debugf("# retrying in %s (attempt %d of %d)", d.Round(time.Millisecond), attempt+1, p.MaxAttempts)
+		if err := p.sleep(ctx, d); err != nil {
+			return fmt.Errorf("%w; stopped before retrying: %w", azErr, err)
+		}
+	}
+}
+
+func (c *Client) runOnce(ctx context.Context, argv []string) (Result, error) {
+	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	res, err := c.runner.Run(actx, argv)
+	line := "az " + shell.Join(RedactArgs(argv))
+	if err != nil {
+		c.debugf("%s  # not completed: %v", line, err)
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return res, fmt.Errorf("az %s gave no answer within %s: %w", commandString(argv), c.opts.Timeout, context.DeadlineExceeded)
+		}
+		return res, err
+	}
+	c.debugf("%s  # exit %d, %s", line, res.ExitCode, res.Duration.Round(time.Millisecond))
+	return res, nil
+}
+
+func (c *Client) debugf(format string, args ...any) {
+	if c.opts.Debug == nil {
+		return
+	}
+	c.debugMu.Lock()
+	defer c.debugMu.Unlock()
+	fmt.Fprintf(c.opts.Debug, format+"\n", args...)
+}
+
+func decode(argv []string, stdout []byte, out any) error {
+	if out == nil {
+		return nil
+	}
+	if len(bytes.TrimSpace(stdout)) == 0 {
+		return fmt.Errorf("az %s printed nothing where JSON was expected", commandString(argv))
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		return fmt.Errorf("az %s: cannot read its output: %w", commandString(argv), err)
+	}
+	return nil
+}
