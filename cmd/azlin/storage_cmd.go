@@ -1,8 +1,89 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
 
-// Placeholder: replaced by the storage commands (issue 4).
+	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/storage"
+)
+
+// storageSubcommands builds `azlin storage`'s subcommands. Later commands
+// (attach, detach) are added to this list.
+var storageSubcommands = []func(a *app) *cobra.Command{
+	newStorageCreateCmd,
+	newStorageListCmd,
+	newStorageStatusCmd,
+	newStorageDeleteCmd,
+}
+
 func newStorageCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "storage", Short: "Manage shared NFS storage", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "storage",
+		Short: "Manage shared NFS storage for your VMs' home directories",
+		Long: joinLines(
+			"Shared storage is an NFS share in Azure that several azlin VMs mount as",
+			"/home/azureuser, so a file written in ~ on one VM is there on all of them.",
+			"",
+			"It is reachable only from inside the resource group's azlin VNet: NFS has no",
+			"passwords, so the network is its only lock.",
+			"",
+			"Tiers:",
+			"  Premium   Azure Files NFS 4.1 on SSD (the default); billed on its size.",
+			"  Standard  Azure Blob NFS 3.0; billed on the space used, but no file locking",
+			"            across VMs and much slower with small files.",
+		),
+		Example: joinLines(
+			"  azlin storage create shared-dev --size 1TB",
+			"  azlin storage list",
+			"  azlin storage status shared-dev",
+			"  azlin storage delete shared-dev",
+		),
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	for _, sub := range storageSubcommands {
+		cmd.AddCommand(sub(a))
+	}
+	return cmd
+}
+
+// storageManager is the storage manager for a command that has validated its
+// input: it checks the az login and loads the price table.
+func (a *app) storageManager(cmd *cobra.Command) (*storage.Manager, error) {
+	c, err := a.Azure(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return storage.NewManager(c, a.prices()), nil
+}
+
+// prices is the price table: the refreshed cache if there is one, else the
+// built-in table. A broken cache is reported, never fatal.
+func (a *app) prices() *cost.Table {
+	dir, err := config.Dir()
+	if err != nil {
+		return cost.Default()
+	}
+	t, age, err := cost.Load(cost.CachePath(dir))
+	if err != nil {
+		a.Printer().Warnf("%s", age.Warning)
+	}
+	return t
+}
+
+// storageName validates a storage name argument (exit 2 when bad).
+func storageName(cmd *cobra.Command, name string) error {
+	if err := storage.ValidateName(name); err != nil {
+		return &usageInCommand{path: cmd.CommandPath(), err: err}
+	}
+	return nil
+}
+
+// usageIn tags a usage error with the command, for the "--help" hint.
+func usageIn(cmd *cobra.Command, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageInCommand{path: cmd.CommandPath(), err: err}
 }

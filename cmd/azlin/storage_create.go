@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/storage"
+)
+
+type storageCreateFlags struct {
+	tier, size, region, redundancy, rootSquash, network string
+	vnet, vnetPrefix, subnet, subnetPrefix              string
+}
+
+func newStorageCreateCmd(a *app) *cobra.Command {
+	var f storageCreateFlags
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create shared NFS storage, reachable only from the azlin VNet",
+		Long: joinLines(
+			"Create shared NFS storage named NAME (3-63 lowercase letters, digits and single",
+			"hyphens; it becomes the share's name). Azure's storage account name is derived",
+			"from NAME and a hash of your subscription, resource group and NAME, so running",
+			"the same create again finds the same account: it creates only what is missing",
+			"and prints the same summary. A create that failed midway is finished by",
+			"running it again. An existing storage is never changed: a different --tier,",
+			"--size or other setting for it is an error.",
+			"",
+			"Tiers (--tier):",
+			"  Premium   Azure Files NFS 4.1, account kind FileStorage, Premium_LRS (or ZRS",
+			"            with --redundancy ZRS). Billed on --size (100GB to 100TB), used or not.",
+			"  Standard  Azure Blob NFS 3.0 (Azure Files has no NFS on HDD). Billed on the space",
+			"            used; --size is a cap azlin records, not a quota Azure enforces. No",
+			"            file locking across VMs and slow with many small files.",
+			"Sizes take GB, GiB, TB or TiB; GB means GiB and TB means TiB (1TB = 1024GiB).",
+			"",
+			"Security:",
+			"  The account is created with secure transfer required OFF (--https-only",
+			"  false): a plain NFS mount needs it, and NFS traffic is not encrypted in",
+			"  transit. NFS has no passwords, so the network keeps others out: the firewall's",
+			"  default action is Deny and only the azlin VNet gets in. The VNet and subnet",
+			"  (azlin-vnet 10.0.0.0/16, azlin-subnet 10.0.0.0/24 unless the flags below or",
+			"  the config say otherwise) are created if missing.",
+			"",
+			"Network (--network):",
+			"  private-endpoint (default)  a private endpoint in the subnet, the private DNS",
+			"      zone privatelink.file.core.windows.net (blob for Standard) linked to the",
+			"      VNet, and public network access disabled. Works from any region's VNet",
+			"      via peering; costs about $7.30/month (shown in the estimate).",
+			"  service-endpoint  the subnet's Microsoft.Storage service endpoint (added to the",
+			"      endpoints it already has) and a firewall rule for the subnet. Free, but",
+			"      only for a VNet in the storage's own region, and the account keeps a",
+			"      public address (closed to everyone but the subnet).",
+			"  No NSG rule is added: Azure's default rules already allow traffic inside a",
+			"  VNet (private endpoint) and out to Azure Storage (service endpoint).",
+		),
+		Example: joinLines(
+			"  azlin storage create shared-dev",
+			"  azlin storage create shared-dev --tier Premium --size 1TB --region westus2",
+			"  azlin storage create ml-data --tier Standard --size 5TB --network service-endpoint",
+			"  azlin storage create shared-dev --dry-run      # print the az commands, change nothing",
+		),
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := storageCreateOptions(a, cmd, args[0], f)
+			if err != nil {
+				return err
+			}
+			return runStorageCreate(a, cmd, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.tier, "tier", "Premium", "Premium (Azure Files NFS 4.1) or Standard (Blob NFS 3.0)")
+	fl.StringVar(&f.size, "size", "100GB", "size, e.g. 100GB, 1TB (GB = GiB, TB = TiB); Premium 100GB-100TB")
+	fl.StringVar(&f.region, "region", "", "Azure region (default: config default_region, else the resource group's)")
+	fl.StringVar(&f.redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium only)")
+	fl.StringVar(&f.rootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
+	fl.StringVar(&f.network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
+	fl.StringVar(&f.vnet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")
+	fl.StringVar(&f.vnetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
+	fl.StringVar(&f.subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
+	fl.StringVar(&f.subnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
+	return cmd
+}
+
+// storageCreateOptions turns flags into options, checking every value before
+// any az call. Flags the user did not set stay zero: an existing storage
+// keeps its own settings; a new one takes the defaults.
+func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCreateFlags) (storage.CreateOptions, error) {
+	o := storage.CreateOptions{Name: name}
+	if err := storageName(cmd, name); err != nil {
+		return o, err
+	}
+	fs := cmd.Flags()
+	var err error
+	if flagChanged(fs, "tier") {
+		if o.Tier, err = storage.ParseTier(f.tier); err != nil {
+			return o, usageIn(cmd, err)
+		}
+	}
+	if flagChanged(fs, "size") {
+		if o.SizeGiB, err = storage.ParseSize(f.size); err != nil {
+			return o, usageIn(cmd, err)
+		}
+	}
+	if flagChanged(fs, "redundancy") {
+		if o.Redundancy, err = storage.ParseRedundancy(f.redundancy); err != nil {
+			return o, usageIn(cmd, err)
+		}
+	}
+	if flagChanged(fs, "root-squash") {
+		if o.RootSquash, err = storage.ParseRootSquash(f.rootSquash); err != nil {
+			return o, usageIn(cmd, err)
+		}
+	}
+	if flagChanged(fs, "network") {
+		if o.Network, err = storage.ParseNetworkMode(f.network); err != nil {
+			return o, usageIn(cmd, err)
+		}
+	}
+	o.Region = f.region
+	if err := o.Validate(); err != nil {
+		return o, usageIn(cmd, err)
+	}
+	cfg, err := a.Config()
+	if err != nil {
+		return o, err
+	}
+	// The flags override the config's network names; config.Set checks them.
+	net := *cfg
+	for key, v := range map[string]string{"vnet_name": f.vnet, "vnet_prefix": f.vnetPrefix, "subnet_name": f.subnet, "subnet_prefix": f.subnetPrefix} {
+		if v == "" {
+			continue
+		}
+		if err := net.Set(key, v); err != nil {
+			return o, usageIn(cmd, clierr.Usagef("--%s: %v", strings.ReplaceAll(strings.TrimSuffix(key, "_name"), "_", "-"), err))
+		}
+	}
+	o.Config = cfg
+	o.Names = network.Names{VNet: net.VNetName, VNetPrefix: net.VNetPrefix, Subnet: net.SubnetName, SubnetPrefix: net.SubnetPrefix}
+	if o.ResourceGroup, err = a.ResourceGroup(); err != nil {
+		return o, usageIn(cmd, err)
+	}
+	return o, nil
+}
+
+func runStorageCreate(a *app, cmd *cobra.Command, o storage.CreateOptions) error {
+	p := a.Printer()
+	if o.Tier == storage.Standard {
+		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
+			"(two VMs writing one file can corrupt it) and much slower with many small files. " +
+			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
+	}
+	m, err := a.storageManager(cmd)
+	if err != nil {
+		return err
+	}
+	prog := p.StartProgress(fmt.Sprintf("Storage %s in resource group %s", o.Name, o.ResourceGroup))
+	o.Progress = prog.Step
+	s, err := m.Create(cmd.Context(), o)
+	if err != nil {
+		prog.Fail("")
+		return err
+	}
+	if a.flags.dryRun {
+		prog.Done("Dry run: the az commands above are the plan; nothing was changed")
+	} else {
+		prog.Done(fmt.Sprintf("Storage %s is ready", s.Name))
+	}
+	if p.Format == output.FormatJSON {
+		return p.JSON(s)
+	}
+	return printStorageSummary(p, s)
+}
+
+func printStorageSummary(p *output.Printer, s *storage.Storage) error {
+	size := storage.FormatGiB(s.SizeGiB)
+	if s.Tier == storage.Standard {
+		size += " (a cap azlin records; billed on the space used)"
+	}
+	w := &lineWriter{}
+	w.kv("Storage", s.Name)
+	w.kv("Account", s.Account)
+	w.kv("Tier", fmt.Sprintf("%s, %s, %s", s.Tier, s.Protocol, s.Redundancy))
+	w.kv("Size", size)
+	w.kv("Region", s.Region)
+	w.kv("Root squash", s.RootSquash)
+	w.kv("NFS Endpoint", s.Endpoint)
+	w.kv("Network", networkSummary(s.Network))
+	w.kv("Est. cost", costLine(s.Cost))
+	w.line("")
+	w.line("Next: azlin new --shared-home " + s.Name)
+	_, err := fmt.Fprint(p.Out, w.String())
+	return err
+}
+
+// networkSummary is one line on how the storage is reached.
+func networkSummary(n storage.NetworkView) string {
+	var parts []string
+	if len(n.PrivateEndpoints) > 0 {
+		parts = append(parts, "private endpoint "+strings.Join(n.PrivateEndpoints, ", "))
+	}
+	if len(n.VNetRules) > 0 {
+		parts = append(parts, "VNet rule "+strings.Join(n.VNetRules, ", "))
+	}
+	if n.Mode == storage.ServiceEndpoint && len(n.VNetRules) == 0 {
+		parts = append(parts, "service endpoint + VNet rule")
+	}
+	parts = append(parts, "public network access "+n.PublicNetworkAccess, "firewall default "+n.DefaultAction)
+	return strings.Join(parts, "; ")
+}
+
+// costLine is "$23.30/month (NFS share $16.00 + private endpoint $7.30)".
+func costLine(c storage.CostView) string {
+	var parts []string
+	for _, it := range c.Items {
+		if it.Monthly != "" {
+			parts = append(parts, it.What+" "+it.Monthly)
+		} else {
+			parts = append(parts, it.What+" "+it.Basis)
+		}
+	}
+	head := "not priced"
+	if c.Priced {
+		head = c.Monthly + "/month"
+	}
+	if len(parts) == 0 {
+		return head
+	}
+	return head + " (" + strings.Join(parts, " + ") + ")"
+}
+
+// lineWriter builds "Key: value" blocks.
+type lineWriter struct{ strings.Builder }
+
+func (w *lineWriter) kv(k, v string) { fmt.Fprintf(w, "%s: %s\n", k, v) }
+func (w *lineWriter) line(s string)  { w.WriteString(s + "\n") }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/storage"
+)
+
+// homeMount is where every connected VM mounts its storage (the requirements
+// allow no other mount point).
+const homeMount = "/home/azureuser"
+
+func newStorageListCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the azlin storage in the resource group, with size, usage and VMs",
+		Long: joinLines(
+			"List every azlin storage in the resource group (found by its azlin-storage tag):",
+			"tier, size, space used (measured by Azure), region and the number of VMs whose",
+			"home directory is on it (VMs tagged azlin-storage=NAME).",
+			"",
+			"With -o json: an array of objects with the same facts plus the account name,",
+			"NFS endpoint, network access and estimated monthly cost.",
+		),
+		Example: "  azlin storage list\n  azlin storage list -g my-rg -o json",
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rg, err := a.ResourceGroup()
+			if err != nil {
+				return usageIn(cmd, err)
+			}
+			m, err := a.storageManager(cmd)
+			if err != nil {
+				return err
+			}
+			list, err := m.List(cmd.Context(), rg)
+			if err != nil {
+				return err
+			}
+			return printStorageList(a.Printer(), rg, list)
+		},
+	}
+}
+
+func printStorageList(p *output.Printer, rg string, list []*storage.Storage) error {
+	if list == nil {
+		list = []*storage.Storage{}
+	}
+	if p.Format == output.FormatJSON {
+		return p.JSON(list)
+	}
+	if len(list) == 0 {
+		p.Infof("No azlin storage in resource group '%s' yet. Create one with: azlin storage create NAME -g %s", rg, rg)
+		return nil
+	}
+	t := output.Table{Headers: []string{"NAME", "TIER", "SIZE", "USED", "REGION", "VMS"}}
+	for _, s := range list {
+		t.Rows = append(t.Rows, []string{s.Name, string(s.Tier), storage.FormatGiB(s.SizeGiB), used(s), s.Region, strconv.Itoa(len(s.ConnectedVMs))})
+	}
+	if p.Format == output.FormatTable && p.OutIsTTY {
+		// The heading is for people; piped output stays rows only.
+		if _, err := fmt.Fprintf(p.Out, "Storage Accounts in '%s':\n", rg); err != nil {
+			return err
+		}
+	}
+	return p.Table(t)
+}
+
+func used(s *storage.Storage) string {
+	if s.UsedBytes == nil {
+		return "-"
+	}
+	return storage.FormatBytes(*s.UsedBytes)
+}
+
+func newStorageStatusCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status NAME",
+		Short: "Show one storage: size and usage, cost, connected VMs, NFS endpoint, network",
+		Long: joinLines(
+			"Show everything about one storage: its account, tier and protocol, size and the",
+			"space used, region, creation date, estimated monthly cost, the VMs whose home",
+			"directory is on it (VMs tagged azlin-storage=NAME), the NFS endpoint VMs mount,",
+			"and how the network reaches it (private endpoint, VNet rules, public access).",
+			"With -o json the same facts as one object.",
+		),
+		Example: "  azlin storage status shared-dev\n  azlin storage status shared-dev -o json",
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := storageName(cmd, args[0]); err != nil {
+				return err
+			}
+			rg, err := a.ResourceGroup()
+			if err != nil {
+				return usageIn(cmd, err)
+			}
+			m, err := a.storageManager(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := m.Status(cmd.Context(), rg, args[0])
+			if err != nil {
+				return err
+			}
+			p := a.Printer()
+			if p.Format == output.FormatJSON {
+				return p.JSON(s)
+			}
+			_, err = fmt.Fprint(p.Out, statusText(s))
+			return err
+		},
+	}
+}
+
+// statusText is the requirements' status layout, with the corrections of
+// DECISIONS.md (the account, the real NFS endpoint, the network).
+func statusText(s *storage.Storage) string {
+	w := &lineWriter{}
+	w.kv("Storage", s.Name)
+	w.kv("Account", s.Account)
+	w.kv("Tier", fmt.Sprintf("%s, %s, %s", s.Tier, s.Protocol, s.Redundancy))
+	size := storage.FormatGiB(s.SizeGiB)
+	if u := s.Utilization(); u >= 0 {
+		size += fmt.Sprintf(" (%s used, %d%% utilization)", used(s), u)
+	} else {
+		size += " (usage unknown: " + s.UsageNote + ")"
+	}
+	w.kv("Size", size)
+	w.kv("Region", s.Region)
+	w.kv("Created", createdDate(s.Created))
+	w.kv("Cost", costLine(s.Cost))
+	w.line("")
+	if len(s.ConnectedVMs) == 0 {
+		w.line("Connected VMs: none (attach one: azlin new --shared-home " + s.Name + ")")
+	} else {
+		w.line("Connected VMs:")
+		for _, v := range s.ConnectedVMs {
+			w.line("  - " + v + " - mounted at " + homeMount)
+		}
+	}
+	w.line("")
+	w.kv("NFS Endpoint", s.Endpoint)
+	w.line("")
+	w.line("Network:")
+	w.line("  Public network access: " + s.Network.PublicNetworkAccess)
+	w.line("  Firewall default action: " + s.Network.DefaultAction)
+	w.line("  Private endpoints: " + listOrNone(s.Network.PrivateEndpoints))
+	w.line("  VNet rules: " + listOrNone(s.Network.VNetRules))
+	return w.String()
+}
+
+func createdDate(rfc3339 string) string {
+	if t, err := time.Parse(time.RFC3339, rfc3339); err == nil {
+		return t.Format("2006-01-02")
+	}
+	return rfc3339
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
+
+func newStorageDeleteCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a storage and all the data on it",
+		Long: joinLines(
+			"Delete a storage: its private endpoint (with its DNS zone group) and its",
+			"storage account, with the share and ALL ITS DATA. The VNet, subnet and private",
+			"DNS zone stay: other storages and VMs use them.",
+			"",
+			"Refused while any VM uses the storage (is tagged azlin-storage=NAME): detach",
+			"those first; --yes skips the confirmation prompt, never this check.",
+		),
+		Example: "  azlin storage delete shared-dev\n  azlin storage delete shared-dev --yes",
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := storageName(cmd, name); err != nil {
+				return err
+			}
+			rg, err := a.ResourceGroup()
+			if err != nil {
+				return usageIn(cmd, err)
+			}
+			m, err := a.storageManager(cmd)
+			if err != nil {
+				return err
+			}
+			plan, err := m.PlanDelete(cmd.Context(), rg, name)
+			if err != nil {
+				return err
+			}
+			p := a.Printer()
+			s := plan.Storage
+			p.Infof("This deletes storage %s in resource group %s:", s.Name, rg)
+			p.Infof("  storage account %s with its %s (%s, %s used)", s.Account, shareWord(s.Tier), storage.FormatGiB(s.SizeGiB), used(s))
+			for _, pe := range plan.PrivateEndpoints {
+				p.Infof("  private endpoint %s and its DNS zone group", pe)
+			}
+			p.Infof("The VNet, subnet and private DNS zone stay.")
+			p.Warnf("All data on %s is lost. This cannot be undone.", s.Name)
+			if !a.flags.dryRun {
+				if err := a.Confirm(fmt.Sprintf("Delete storage %s and all its data?", s.Name)); err != nil {
+					return err
+				}
+			}
+			prog := p.StartProgress("Deleting storage " + s.Name)
+			if err := m.Delete(cmd.Context(), plan, prog.Step); err != nil {
+				prog.Fail("")
+				return err
+			}
+			if a.flags.dryRun {
+				prog.Done("Dry run: the az commands above are the plan; nothing was deleted")
+			} else {
+				prog.Done("Deleted storage " + s.Name)
+			}
+			return nil
+		},
+	}
+}
+
+func shareWord(t storage.Tier) string {
+	if t == storage.Standard {
+		return "Blob container"
+	}
+	return "NFS share"
+}

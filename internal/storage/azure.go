@@ -1,0 +1,187 @@
+package storage
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Tag keys on every storage account azlin makes. The user's name lives in
+// a tag because the account's own name is derived (DECISIONS.md 2).
+const (
+	TagManaged = "azlin-managed"  // "true"
+	TagStorage = "azlin-storage"  // the user's storage name; VMs using it carry the same tag
+	TagTier    = "azlin-tier"     // Premium | Standard
+	TagCreated = "azlin-created"  // RFC 3339, UTC
+	TagSizeGiB = "azlin-size-gib" // the size asked for; Standard's only record of it
+	TagNetwork = "azlin-network"  // private-endpoint | service-endpoint
+)
+
+// account is what azlin reads from `az storage account show/list` (az's
+// flattened field names, see az-shapes/storage-account-show.json).
+type account struct {
+	ID                     string            `json:"id"`
+	Name                   string            `json:"name"`
+	Kind                   string            `json:"kind"`
+	Location               string            `json:"location"`
+	ResourceGroup          string            `json:"resourceGroup"`
+	CreationTime           string            `json:"creationTime"`
+	ProvisioningState      string            `json:"provisioningState"`
+	Tags                   map[string]string `json:"tags"`
+	EnableHTTPSTrafficOnly *bool             `json:"enableHttpsTrafficOnly"`
+	AllowBlobPublicAccess  *bool             `json:"allowBlobPublicAccess"`
+	MinimumTLSVersion      *string           `json:"minimumTlsVersion"`
+	PublicNetworkAccess    *string           `json:"publicNetworkAccess"`
+	EnableNfsV3            *bool             `json:"enableNfsV3"`
+	Sku                    struct {
+		Name string `json:"name"`
+		Tier string `json:"tier"`
+	} `json:"sku"`
+	NetworkRuleSet *struct {
+		DefaultAction       string `json:"defaultAction"`
+		VirtualNetworkRules []struct {
+			VirtualNetworkResourceID string `json:"virtualNetworkResourceId"`
+			State                    string `json:"state"`
+		} `json:"virtualNetworkRules"`
+	} `json:"networkRuleSet"`
+	PrivateEndpointConnections []struct {
+		PrivateEndpoint *struct {
+			ID string `json:"id"`
+		} `json:"privateEndpoint"`
+		PrivateLinkServiceConnectionState *struct {
+			Status string `json:"status"`
+		} `json:"privateLinkServiceConnectionState"`
+	} `json:"privateEndpointConnections"`
+}
+
+// storageName is the azlin storage this account holds, "" if it is not one.
+func (a *account) storageName() string {
+	if a.Tags[TagManaged] != "true" {
+		return ""
+	}
+	return a.Tags[TagStorage]
+}
+
+// tier is read from the account itself (kind), not only from the tag: the
+// kind decides what the account can serve.
+func (a *account) tier() Tier {
+	if strings.EqualFold(a.Kind, "FileStorage") {
+		return Premium
+	}
+	if t, err := ParseTier(a.Tags[TagTier]); err == nil {
+		return t
+	}
+	return Standard
+}
+
+// redundancy is LRS or ZRS, from the SKU's suffix.
+func (a *account) redundancy() string {
+	if strings.HasSuffix(a.Sku.Name, "_ZRS") {
+		return "ZRS"
+	}
+	return "LRS"
+}
+
+func (a *account) taggedSizeGiB() int {
+	n, _ := strconv.Atoi(a.Tags[TagSizeGiB])
+	return n
+}
+
+// networkMode: a private endpoint connection or the tag's word; otherwise
+// VNet rules mean service endpoint.
+func (a *account) networkMode() NetworkMode {
+	if m, err := ParseNetworkMode(a.Tags[TagNetwork]); err == nil {
+		return m
+	}
+	if len(a.PrivateEndpointConnections) > 0 {
+		return PrivateEndpoint
+	}
+	return ServiceEndpoint
+}
+
+func (a *account) defaultAction() string {
+	if a.NetworkRuleSet == nil {
+		return ""
+	}
+	return a.NetworkRuleSet.DefaultAction
+}
+
+func (a *account) hasVNetRule(subnetID string) bool {
+	if a.NetworkRuleSet == nil {
+		return false
+	}
+	for _, r := range a.NetworkRuleSet.VirtualNetworkRules {
+		if strings.EqualFold(r.VirtualNetworkResourceID, subnetID) {
+			return true
+		}
+	}
+	return false
+}
+
+// created is azlin's creation tag, else the account's creationTime.
+func (a *account) created() string {
+	if t, err := time.Parse(time.RFC3339, a.Tags[TagCreated]); err == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, a.CreationTime); err == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return a.CreationTime
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// share is what azlin reads from `az storage share-rm show --expand stats`.
+type share struct {
+	Name            string `json:"name"`
+	ShareQuota      int    `json:"shareQuota"`
+	RootSquash      string `json:"rootSquash"`
+	EnabledProtocol string `json:"enabledProtocols"`
+	ShareUsageBytes *int64 `json:"shareUsageBytes"`
+}
+
+// container is what azlin reads from `az storage container-rm show`.
+type container struct {
+	Name       string `json:"name"`
+	RootSquash string `json:"rootSquash"`
+}
+
+// metrics is the part of `az monitor metrics list` azlin reads: the
+// account's UsedCapacity samples (Blob usage is not reported per container;
+// the account holds only azlin's one container).
+type metrics struct {
+	Value []struct {
+		Timeseries []struct {
+			Data []struct {
+				Average *float64 `json:"average"`
+			} `json:"data"`
+		} `json:"timeseries"`
+	} `json:"value"`
+}
+
+// latest is the most recent sample, or nil when Azure has none yet.
+func (m metrics) latest() *int64 {
+	var last *int64
+	for _, v := range m.Value {
+		for _, ts := range v.Timeseries {
+			for _, d := range ts.Data {
+				if d.Average != nil {
+					n := int64(*d.Average)
+					last = &n
+				}
+			}
+		}
+	}
+	return last
+}
+
+// vm is what azlin reads from `az vm list`.
+type vm struct {
+	Name string            `json:"name"`
+	Tags map[string]string `json:"tags"`
+}

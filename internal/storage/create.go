@@ -1,0 +1,444 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/network"
+)
+
+// Manager creates, reads and deletes azlin storage through az.
+type Manager struct {
+	c      *azcli.Client
+	net    *network.Manager
+	prices *cost.Table
+
+	// Now stamps the creation tag; tests fix it.
+	Now func() time.Time
+	// Concurrency bounds the az calls list and status run at once.
+	Concurrency int
+}
+
+// DefaultConcurrency: enough that 50 storages take about as long as a few
+// rounds of az calls, few enough not to swamp a laptop with az processes.
+const DefaultConcurrency = 16
+
+// NewManager returns a Manager using c for az and prices for estimates.
+func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
+	return &Manager{c: c, net: network.NewManager(c), prices: prices, Now: time.Now, Concurrency: DefaultConcurrency}
+}
+
+// CreateOptions are create's inputs. Zero values mean "not given": a new
+// storage takes the default, an existing one keeps what it has.
+type CreateOptions struct {
+	Name          string
+	ResourceGroup string
+	Tier          Tier        // default Premium
+	SizeGiB       int         // default DefaultSizeGiB
+	Redundancy    string      // LRS (default) or ZRS; ZRS is Premium only
+	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
+	Network       NetworkMode // default PrivateEndpoint
+	Region        string      // --region; else config default_region, else the group's location
+	Config        *config.Config
+	Names         network.Names
+	// Progress hears each step as it starts; nil is fine.
+	Progress func(step string)
+}
+
+// Validate checks everything that needs no az call; its errors are usage
+// errors (exit 2).
+func (o CreateOptions) Validate() error {
+	if err := ValidateName(o.Name); err != nil {
+		return err
+	}
+	if o.SizeGiB != 0 {
+		// Without --tier the size is checked as a new storage's would be:
+		// Premium. (An existing Standard storage is named with --tier Standard.)
+		t := o.Tier
+		if t == "" {
+			t = Premium
+		}
+		if err := CheckSize(t, o.SizeGiB); err != nil {
+			return err
+		}
+	}
+	if o.Redundancy == "ZRS" && o.Tier == Standard {
+		return clierr.Usagef("--redundancy ZRS is for the Premium tier; the Standard tier (Blob NFS 3.0) is LRS")
+	}
+	if o.Region != "" {
+		if _, err := config.ResolveRegion(o.Region, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan is the storage create converges to: options with defaults or the
+// existing account's values filled in.
+type plan struct {
+	name, rg, account, accountID string
+	tier                         Tier
+	sizeGiB                      int
+	redundancy, rootSquash       string
+	network                      NetworkMode
+	region, created              string
+}
+
+// PartialError is a create that failed after changing something: Done
+// lists what exists now; re-running the same create finishes the job.
+type PartialError struct {
+	Done []string
+	Err  error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%v\nWhat exists now: %s. Nothing is rolled back: run the same command again to finish.",
+		e.Err, strings.Join(e.Done, "; "))
+}
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// ConflictError is an existing storage that differs from what create asked for.
+type ConflictError struct {
+	Name       string
+	Mismatches []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("storage %s already exists with different settings: %s. Create never changes an existing storage; "+
+		"to keep it, re-run without those flags (azlin storage status %s shows its settings); to change them, delete it first "+
+		"(azlin storage delete %s, which destroys its data) or use another name",
+		e.Name, strings.Join(e.Mismatches, "; "), e.Name, e.Name)
+}
+
+// NameTakenError is an account name Azure gives to someone else (another
+// resource group or subscription: account names are global).
+type NameTakenError struct {
+	Name, Account, Message string
+	Err                    error // az's error, when create itself was refused
+}
+
+func (e *NameTakenError) Error() string {
+	return fmt.Sprintf("the storage account name %s (derived from %q) is taken elsewhere in Azure (%s). "+
+		"Nothing was created. Choose another storage name, e.g. azlin storage create %s-2",
+		e.Account, e.Name, strings.TrimSuffix(e.Message, "."), e.Name)
+}
+
+func (e *NameTakenError) Unwrap() error { return e.Err }
+
+// Create makes the storage, or converges an existing one: it reads what
+// exists and creates only what is missing, so a re-run after any failure
+// finishes the job, and a re-run after success changes nothing and returns
+// the same summary.
+func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	step := func(s string) {
+		if o.Progress != nil {
+			o.Progress(s)
+		}
+	}
+	login, err := m.c.EnsureLoggedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := plan{name: o.Name, rg: o.ResourceGroup, account: AccountName(login.ID, o.ResourceGroup, o.Name)}
+	p.accountID = fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s", login.ID, p.rg, p.account)
+
+	step("Looking for storage account " + p.account)
+	existing, err := m.showAccount(ctx, p.rg, p.account)
+	if err != nil {
+		return nil, err
+	}
+	shareExists := false
+	if existing != nil {
+		if shareExists, err = m.fillFromExisting(ctx, &p, o, existing); err != nil {
+			return nil, err
+		}
+	} else if err := m.fillNew(ctx, &p, o); err != nil {
+		return nil, err
+	}
+
+	var done []string
+	partial := func(err error) error {
+		if len(done) == 0 {
+			return err
+		}
+		return &PartialError{Done: done, Err: err}
+	}
+	if existing != nil {
+		done = append(done, "storage account "+p.account)
+	}
+
+	step(fmt.Sprintf("Virtual network %s, subnet %s", o.Names.VNet, o.Names.Subnet))
+	subnet, err := m.net.EnsureSubnet(ctx, p.rg, p.region, o.Names)
+	if err != nil {
+		return nil, partial(err)
+	}
+	if p.network == ServiceEndpoint && subnet.Location != "" && !strings.EqualFold(subnet.Location, p.region) {
+		return nil, partial(fmt.Errorf("virtual network %s is in %s but the storage is in %s: a service endpoint reaches storage "+
+			"in its own region only. Use --region %s, or the default --network private-endpoint", subnet.VNet, subnet.Location, p.region, subnet.Location))
+	}
+
+	fresh := existing == nil
+	if fresh {
+		step("Creating storage account " + p.account)
+		if err := m.c.Mutate(ctx, nil, m.createAccountArgs(p)...); err != nil {
+			if errors.Is(err, azcli.ErrAlreadyExists) {
+				return nil, &NameTakenError{Name: p.name, Account: p.account, Message: "Azure says: " + err.Error(), Err: err}
+			}
+			return nil, fmt.Errorf("creating storage account %s: %w", p.account, err)
+		}
+		done = append(done, "storage account "+p.account)
+	} else if fix := accountFixes(existing, p); len(fix) > 0 {
+		step("Correcting settings of storage account " + p.account)
+		args := append([]string{"storage", "account", "update", "-g", p.rg, "-n", p.account}, fix...)
+		if err := m.c.Mutate(ctx, nil, args...); err != nil {
+			return nil, partial(fmt.Errorf("correcting settings of storage account %s: %w", p.account, err))
+		}
+	}
+
+	if err := m.ensureShare(ctx, p, shareExists, step); err != nil {
+		return nil, partial(err)
+	}
+	done = append(done, p.tier.shareWord()+" "+p.name)
+
+	switch p.network {
+	case PrivateEndpoint:
+		step("Private endpoint " + privateEndpointName(p.account))
+		created, err := m.net.EnsurePrivateEndpoint(ctx, network.PrivateEndpoint{
+			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: p.tier.groupID(),
+		}, fresh)
+		done = append(done, created...)
+		if err != nil {
+			return nil, partial(err)
+		}
+	case ServiceEndpoint:
+		step("Service endpoint Microsoft.Storage on subnet " + subnet.Name)
+		if subnet, err = m.net.AddServiceEndpoint(ctx, subnet, "Microsoft.Storage"); err != nil {
+			return nil, partial(err)
+		}
+		if fresh || !existing.hasVNetRule(subnet.ID) {
+			step("Firewall rule for subnet " + subnet.Name)
+			if err := m.c.Mutate(ctx, nil, "storage", "account", "network-rule", "add", "-g", p.rg, "--account-name", p.account,
+				"--vnet-name", subnet.VNet, "--subnet", subnet.Name); err != nil {
+				return nil, partial(fmt.Errorf("allowing subnet %s on storage account %s: %w", subnet.Name, p.account, err))
+			}
+		}
+	}
+	return m.summary(p), nil
+}
+
+func (t Tier) shareWord() string {
+	if t == Standard {
+		return "Blob container"
+	}
+	return "NFS share"
+}
+
+// privateEndpointName is the storage's private endpoint, named after its account.
+func privateEndpointName(account string) string { return account + "-pe" }
+
+func (m *Manager) showAccount(ctx context.Context, rg, name string) (*account, error) {
+	var a account
+	err := m.c.Read(ctx, &a, "storage", "account", "show", "-g", rg, "-n", name)
+	switch {
+	case errors.Is(err, azcli.ErrResourceGroupNotFound):
+		return nil, fmt.Errorf("resource group %s does not exist: create it with az group create -n %s -l REGION, or pass another -g: %w", rg, rg, err)
+	case errors.Is(err, azcli.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading storage account %s: %w", name, err)
+	}
+	return &a, nil
+}
+
+// fillNew settles a new storage's plan: defaults, region, and a name Azure
+// will give us.
+func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
+	p.tier, p.sizeGiB, p.redundancy, p.rootSquash, p.network = o.Tier, o.SizeGiB, o.Redundancy, o.RootSquash, o.Network
+	if p.tier == "" {
+		p.tier = Premium
+	}
+	if p.sizeGiB == 0 {
+		p.sizeGiB = DefaultSizeGiB
+	}
+	if err := CheckSize(p.tier, p.sizeGiB); err != nil {
+		return err
+	}
+	if p.redundancy == "" {
+		p.redundancy = "LRS"
+	}
+	if p.rootSquash == "" {
+		p.rootSquash = "NoRootSquash"
+	}
+	if p.network == "" {
+		p.network = PrivateEndpoint
+	}
+	p.created = m.Now().UTC().Format(time.RFC3339)
+
+	var avail struct {
+		NameAvailable bool   `json:"nameAvailable"`
+		Reason        string `json:"reason"`
+		Message       string `json:"message"`
+	}
+	if err := m.c.Read(ctx, &avail, "storage", "account", "check-name", "-n", p.account); err != nil {
+		return fmt.Errorf("checking that the storage account name %s is free: %w", p.account, err)
+	}
+	if !avail.NameAvailable {
+		return &NameTakenError{Name: p.name, Account: p.account, Message: avail.Message}
+	}
+
+	region, err := config.ResolveRegion(o.Region, o.Config, func() (string, error) {
+		var g struct {
+			Location string `json:"location"`
+		}
+		err := m.c.Read(ctx, &g, "group", "show", "-n", p.rg)
+		if errors.Is(err, azcli.ErrNotFound) {
+			return "", fmt.Errorf("resource group %s does not exist: create it with az group create -n %s -l REGION: %w", p.rg, p.rg, err)
+		}
+		return g.Location, err
+	})
+	p.region = region
+	return err
+}
+
+// fillFromExisting settles the plan for a storage that exists, refusing any
+// flag that asks for something different. It reads the share (Premium) or
+// container (Standard) once and reports whether it exists.
+func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions, a *account) (bool, error) {
+	if a.storageName() != o.Name {
+		return false, fmt.Errorf("storage account %s in resource group %s exists but is not azlin storage %q (tags %s=%q, %s=%q); "+
+			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, TagManaged, a.Tags[TagManaged], TagStorage, a.Tags[TagStorage])
+	}
+	p.tier, p.redundancy, p.network, p.region, p.created = a.tier(), a.redundancy(), a.networkMode(), a.Location, a.created()
+	p.sizeGiB, p.rootSquash = a.taggedSizeGiB(), o.RootSquash
+
+	var got struct {
+		ShareQuota int    `json:"shareQuota"`
+		RootSquash string `json:"rootSquash"`
+	}
+	kind := "share-rm"
+	if p.tier == Standard {
+		kind = "container-rm"
+	}
+	err := m.c.Read(ctx, &got, "storage", kind, "show", "-g", p.rg, "--storage-account", p.account, "-n", p.name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, azcli.ErrNotFound) {
+		return false, fmt.Errorf("reading %s %s: %w", p.tier.shareWord(), p.name, err)
+	}
+	if exists {
+		if p.tier == Premium {
+			p.sizeGiB = got.ShareQuota
+		}
+		p.rootSquash = got.RootSquash
+	}
+	if p.sizeGiB == 0 {
+		p.sizeGiB = DefaultSizeGiB
+	}
+	if p.rootSquash == "" {
+		p.rootSquash = "NoRootSquash"
+	}
+
+	var diff []string
+	if o.Tier != "" && o.Tier != p.tier {
+		diff = append(diff, fmt.Sprintf("tier is %s, not %s", p.tier, o.Tier))
+	}
+	if o.SizeGiB != 0 && o.SizeGiB != p.sizeGiB {
+		diff = append(diff, fmt.Sprintf("size is %s, not %s (resizing is not part of create)", FormatGiB(p.sizeGiB), FormatGiB(o.SizeGiB)))
+	}
+	if o.Redundancy != "" && o.Redundancy != p.redundancy {
+		diff = append(diff, fmt.Sprintf("redundancy is %s, not %s", p.redundancy, o.Redundancy))
+	}
+	if o.RootSquash != "" && o.RootSquash != p.rootSquash {
+		diff = append(diff, fmt.Sprintf("root squash is %s, not %s", p.rootSquash, o.RootSquash))
+	}
+	if o.Network != "" && o.Network != p.network {
+		diff = append(diff, fmt.Sprintf("network access is %s, not %s", p.network, o.Network))
+	}
+	if o.Region != "" && !strings.EqualFold(o.Region, p.region) {
+		diff = append(diff, fmt.Sprintf("region is %s, not %s", p.region, o.Region))
+	}
+	if len(diff) > 0 {
+		return false, &ConflictError{Name: o.Name, Mismatches: diff}
+	}
+	return exists, nil
+}
+
+// createAccountArgs is the one `az storage account create` line per tier.
+func (m *Manager) createAccountArgs(p plan) []string {
+	args := []string{"storage", "account", "create", "-g", p.rg, "-n", p.account, "-l", p.region}
+	if p.tier == Premium {
+		args = append(args, "--kind", "FileStorage", "--sku", "Premium_"+p.redundancy)
+	} else {
+		args = append(args, "--kind", "StorageV2", "--sku", "Standard_LRS",
+			"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true")
+	}
+	// NFS has no user authentication: only the network keeps others out.
+	// Plain NFS needs secure transfer off (azure-facts.md).
+	args = append(args, "--https-only", "false", "--allow-blob-public-access", "false",
+		"--min-tls-version", "TLS1_2", "--default-action", "Deny")
+	if p.network == PrivateEndpoint {
+		args = append(args, "--public-network-access", "Disabled")
+	}
+	return append(args, "--tags",
+		TagManaged+"=true",
+		TagStorage+"="+p.name,
+		TagTier+"="+string(p.tier),
+		TagSizeGiB+"="+strconv.Itoa(p.sizeGiB),
+		TagNetwork+"="+string(p.network),
+		TagCreated+"="+p.created)
+}
+
+// accountFixes lists `az storage account update` flags for settings of an
+// existing account that are not what azlin sets; nothing that is right is
+// touched.
+func accountFixes(a *account, p plan) []string {
+	var fix []string
+	if a.EnableHTTPSTrafficOnly == nil || *a.EnableHTTPSTrafficOnly {
+		fix = append(fix, "--https-only", "false")
+	}
+	if a.AllowBlobPublicAccess == nil || *a.AllowBlobPublicAccess {
+		fix = append(fix, "--allow-blob-public-access", "false")
+	}
+	if str(a.MinimumTLSVersion) != "TLS1_2" {
+		fix = append(fix, "--min-tls-version", "TLS1_2")
+	}
+	if a.defaultAction() != "Deny" {
+		fix = append(fix, "--default-action", "Deny")
+	}
+	if p.network == PrivateEndpoint && str(a.PublicNetworkAccess) != "Disabled" {
+		fix = append(fix, "--public-network-access", "Disabled")
+	}
+	return fix
+}
+
+// ensureShare makes the NFS share (Premium) or Blob container (Standard)
+// unless it exists.
+func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step func(string)) error {
+	if exists {
+		return nil
+	}
+	var args []string
+	if p.tier == Premium {
+		step(fmt.Sprintf("Creating NFS share %s (%s, %s)", p.name, FormatGiB(p.sizeGiB), p.rootSquash))
+		args = []string{"storage", "share-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
+			"--enabled-protocols", "NFS", "--quota", strconv.Itoa(p.sizeGiB), "--root-squash", p.rootSquash}
+	} else {
+		step(fmt.Sprintf("Creating Blob container %s (%s)", p.name, p.rootSquash))
+		args = []string{"storage", "container-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
+			"--root-squash", p.rootSquash}
+	}
+	if err := m.c.Mutate(ctx, nil, args...); err != nil {
+		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.shareWord(), p.name, p.account, err)
+	}
+	return nil
+}

@@ -1,0 +1,370 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/nfsmount"
+)
+
+// Storage is everything azlin shows about one storage: create's summary,
+// a list row, status. Its JSON form is the documented `-o json` schema.
+type Storage struct {
+	Name          string `json:"name"`
+	Account       string `json:"account"`
+	ResourceGroup string `json:"resourceGroup"`
+	Tier          Tier   `json:"tier"`
+	Protocol      string `json:"protocol"`
+	Redundancy    string `json:"redundancy"`
+	SizeGiB       int    `json:"sizeGiB"`
+	// UsedBytes is nil when the usage is unknown (UsageNote says why).
+	UsedBytes    *int64      `json:"usedBytes"`
+	UsageNote    string      `json:"usageNote,omitempty"`
+	Region       string      `json:"region"`
+	Created      string      `json:"created"`
+	Endpoint     string      `json:"endpoint"`
+	RootSquash   string      `json:"rootSquash,omitempty"`
+	Network      NetworkView `json:"network"`
+	ConnectedVMs []string    `json:"connectedVMs"`
+	Cost         CostView    `json:"cost"`
+}
+
+// NetworkView is how the storage is reached.
+type NetworkView struct {
+	Mode                NetworkMode `json:"mode"`
+	PublicNetworkAccess string      `json:"publicNetworkAccess"`
+	DefaultAction       string      `json:"defaultAction"`
+	PrivateEndpoints    []string    `json:"privateEndpoints"` // "name (Approved)"
+	VNetRules           []string    `json:"vnetRules"`        // "vnet/subnet"
+}
+
+// CostView is the monthly estimate from the cost package's price table.
+type CostView struct {
+	Monthly string     `json:"monthly"` // "$171.14"; "" when any part is not priced
+	Priced  bool       `json:"priced"`
+	Items   []CostItem `json:"items"`
+}
+
+// CostItem is one priced part.
+type CostItem struct {
+	What    string `json:"what"`
+	Monthly string `json:"monthly"` // "" when not priced
+	Basis   string `json:"basis"`   // how it was reached, or why there is no price
+}
+
+// Utilization is used/size in whole percent, -1 when the usage is unknown.
+func (s *Storage) Utilization() int {
+	if s.UsedBytes == nil || s.SizeGiB == 0 {
+		return -1
+	}
+	return int((*s.UsedBytes*100 + int64(s.SizeGiB)<<30/2) / (int64(s.SizeGiB) << 30))
+}
+
+// endpoint is the NFS source a VM mounts; nfsmount owns its format.
+func endpoint(acct, name string, t Tier) string {
+	return nfsmount.Target{Account: acct, Share: name, Tier: nfsmount.Tier(t)}.Source()
+}
+
+// summary is create's result: the plan as it now exists in Azure.
+func (m *Manager) summary(p plan) *Storage {
+	s := &Storage{
+		Name: p.name, Account: p.account, ResourceGroup: p.rg, Tier: p.tier, Protocol: p.tier.Protocol(),
+		Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
+		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash,
+		Network: NetworkView{Mode: p.network, DefaultAction: "Deny", PrivateEndpoints: []string{}, VNetRules: []string{}},
+		// A new share has nothing in it; the summary must read the same on every run, so usage is left out.
+		UsageNote: "see azlin storage status " + p.name, ConnectedVMs: []string{},
+	}
+	if p.network == PrivateEndpoint {
+		s.Network.PublicNetworkAccess = "Disabled"
+		s.Network.PrivateEndpoints = []string{privateEndpointName(p.account)}
+	} else {
+		s.Network.PublicNetworkAccess = "Enabled (firewall: only the VNet rule)"
+	}
+	s.Cost = m.estimate(s, true)
+	return s
+}
+
+// estimate prices the storage. Premium is billed on its provisioned size.
+// Standard is billed on used space: at create time (atCreate) it shows the
+// cost of a full storage, later the cost of what is used.
+func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
+	var items []CostItem
+	var total cost.Money
+	priced := true
+	add := func(what string, e cost.Estimate) {
+		it := CostItem{What: what, Basis: e.Basis}
+		if e.Priced {
+			it.Monthly = e.Monthly.String()
+			total += e.Monthly
+		} else {
+			it.Basis, priced = "not priced: "+e.Reason, false
+		}
+		items = append(items, it)
+	}
+	if s.Tier == Premium {
+		add("NFS share", m.prices.PremiumFiles(s.Region, s.Redundancy, s.SizeGiB))
+	} else {
+		switch {
+		case atCreate:
+			add("Blob storage when full", m.prices.StandardBlob(s.Region, float64(s.SizeGiB)))
+		case s.UsedBytes != nil:
+			add("Blob storage used", m.prices.StandardBlob(s.Region, float64(*s.UsedBytes)/(1<<30)))
+		default:
+			items = append(items, CostItem{What: "Blob storage used", Basis: "not priced: usage unknown"})
+			priced = false
+		}
+	}
+	if len(s.Network.PrivateEndpoints) > 0 {
+		for range s.Network.PrivateEndpoints {
+			add("private endpoint", m.prices.PrivateEndpoint(s.Region))
+		}
+	}
+	v := CostView{Priced: priced, Items: items}
+	if priced {
+		v.Monthly = total.String()
+	}
+	return v
+}
+
+// NotFoundError is a storage name the resource group does not have.
+type NotFoundError struct {
+	Name, ResourceGroup string
+	Existing            []string
+}
+
+func (e *NotFoundError) Error() string {
+	have := "it has none"
+	if len(e.Existing) > 0 {
+		have = "it has: " + strings.Join(e.Existing, ", ")
+	}
+	return fmt.Sprintf("no storage named %s in resource group %s (%s). Create it with: azlin storage create %s -g %s",
+		e.Name, e.ResourceGroup, have, e.Name, e.ResourceGroup)
+}
+
+// snapshot is what one round of reads tells about a resource group: its
+// azlin accounts and which VMs use which storage.
+type snapshot struct {
+	accounts     []account
+	vmsByStorage map[string][]string
+}
+
+// readGroup runs `az storage account list` and `az vm list` at once: one call
+// each serves every storage in the group.
+func (m *Manager) readGroup(ctx context.Context, rg string) (*snapshot, error) {
+	var accounts []account
+	var vms []vm
+	// Both calls run to the end even if one fails: they are two, and the
+	// first error is reported either way.
+	var g errgroup.Group
+	g.Go(func() error {
+		if err := m.c.Read(ctx, &accounts, "storage", "account", "list", "-g", rg); err != nil {
+			return groupErr(rg, "listing storage accounts", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := m.c.Read(ctx, &vms, "vm", "list", "-g", rg); err != nil {
+			return groupErr(rg, "listing VMs", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	snap := &snapshot{vmsByStorage: map[string][]string{}}
+	for _, a := range accounts {
+		if a.storageName() != "" {
+			snap.accounts = append(snap.accounts, a)
+		}
+	}
+	sort.Slice(snap.accounts, func(i, j int) bool { return snap.accounts[i].storageName() < snap.accounts[j].storageName() })
+	for _, v := range vms {
+		if s := v.Tags[TagStorage]; s != "" {
+			snap.vmsByStorage[s] = append(snap.vmsByStorage[s], v.Name)
+		}
+	}
+	for _, names := range snap.vmsByStorage {
+		slices.Sort(names)
+	}
+	return snap, nil
+}
+
+func groupErr(rg, what string, err error) error {
+	if errors.Is(err, azcli.ErrResourceGroupNotFound) {
+		return fmt.Errorf("resource group %s does not exist (az group list shows yours; pass -g NAME): %w", rg, err)
+	}
+	return fmt.Errorf("%s in resource group %s: %w", what, rg, err)
+}
+
+func (s *snapshot) names() []string {
+	var out []string
+	for _, a := range s.accounts {
+		out = append(out, a.storageName())
+	}
+	return out
+}
+
+// find picks the account of storage name; with several (an account copied
+// by hand), the one whose name azlin would derive is not knowable here, so
+// the oldest wins and the order is stable.
+func (s *snapshot) find(name string) *account {
+	for i := range s.accounts {
+		if s.accounts[i].storageName() == name {
+			return &s.accounts[i]
+		}
+	}
+	return nil
+}
+
+// view turns an account into a Storage without usage.
+func (m *Manager) view(a *account, vms []string) *Storage {
+	t := a.tier()
+	s := &Storage{
+		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
+		Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
+		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms,
+	}
+	if s.ConnectedVMs == nil {
+		s.ConnectedVMs = []string{}
+	}
+	s.Network = NetworkView{Mode: a.networkMode(), PublicNetworkAccess: str(a.PublicNetworkAccess), DefaultAction: a.defaultAction(),
+		PrivateEndpoints: []string{}, VNetRules: []string{}}
+	if s.Network.PublicNetworkAccess == "" {
+		s.Network.PublicNetworkAccess = "Enabled" // Azure's default when the property is unset
+	}
+	for _, c := range a.PrivateEndpointConnections {
+		if c.PrivateEndpoint == nil {
+			continue
+		}
+		pe := lastSegment(c.PrivateEndpoint.ID)
+		if c.PrivateLinkServiceConnectionState != nil && c.PrivateLinkServiceConnectionState.Status != "" {
+			pe += " (" + c.PrivateLinkServiceConnectionState.Status + ")"
+		}
+		s.Network.PrivateEndpoints = append(s.Network.PrivateEndpoints, pe)
+	}
+	if a.NetworkRuleSet != nil {
+		for _, r := range a.NetworkRuleSet.VirtualNetworkRules {
+			s.Network.VNetRules = append(s.Network.VNetRules, subnetLabel(r.VirtualNetworkResourceID))
+		}
+	}
+	return s
+}
+
+// privateEndpoints are the names of the account's endpoints.
+func (a *account) privateEndpoints() []string {
+	var out []string
+	for _, c := range a.PrivateEndpointConnections {
+		if c.PrivateEndpoint != nil {
+			out = append(out, lastSegment(c.PrivateEndpoint.ID))
+		}
+	}
+	return out
+}
+
+func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
+
+// subnetLabel shows ".../virtualNetworks/v/subnets/s" as "v/s".
+func subnetLabel(id string) string {
+	parts := strings.Split(id, "/")
+	for i := 0; i+3 < len(parts); i++ {
+		if strings.EqualFold(parts[i], "virtualNetworks") && strings.EqualFold(parts[i+2], "subnets") {
+			return parts[i+1] + "/" + parts[i+3]
+		}
+	}
+	return id
+}
+
+// fillUsage reads the size and usage: for Premium one `share-rm show
+// --expand stats` gives the quota and the bytes used; for Standard the
+// account's UsedCapacity metric gives the bytes (its size is the tag's cap).
+// A missing share (an unfinished create) is not an error here: the view says so.
+func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string) error {
+	if s.Tier == Premium {
+		var sh share
+		err := m.c.Read(ctx, &sh, "storage", "share-rm", "show", "-g", s.ResourceGroup, "--storage-account", s.Account,
+			"-n", s.Name, "--expand", "stats")
+		switch {
+		case errors.Is(err, azcli.ErrNotFound):
+			s.UsageNote = fmt.Sprintf("NFS share %s is missing: finish with azlin storage create %s -g %s", s.Name, s.Name, s.ResourceGroup)
+		case err != nil:
+			return fmt.Errorf("reading NFS share %s: %w", s.Name, err)
+		default:
+			s.SizeGiB, s.RootSquash, s.UsedBytes = sh.ShareQuota, sh.RootSquash, sh.ShareUsageBytes
+			if s.UsedBytes == nil {
+				s.UsageNote = "Azure reported no usage for the share"
+			}
+		}
+		return nil
+	}
+	var mt metrics
+	err := m.c.Read(ctx, &mt, "monitor", "metrics", "list", "--resource", accountID, "--metrics", "UsedCapacity",
+		"--aggregation", "Average", "--interval", "1h", "--offset", "1d")
+	if err != nil {
+		return fmt.Errorf("reading the used capacity of storage account %s: %w", s.Account, err)
+	}
+	if s.UsedBytes = mt.latest(); s.UsedBytes == nil {
+		s.UsageNote = "Azure has not reported this account's used capacity yet (it does so hourly)"
+	}
+	return nil
+}
+
+// List shows every azlin storage in the resource group. Two calls read the
+// group (at once); then one usage call per storage, run concurrently up to
+// Concurrency at a time, so the time hardly grows with the number of storages.
+func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
+	snap, err := m.readGroup(ctx, rg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Storage, len(snap.accounts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, m.Concurrency))
+	for i := range snap.accounts {
+		a := &snap.accounts[i]
+		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
+		g.Go(func() error {
+			if err := m.fillUsage(gctx, out[i], a.ID); err != nil {
+				return err
+			}
+			out[i].Cost = m.estimate(out[i], false)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Status shows one storage: a round reading the group, then its usage.
+// An unknown name is a *NotFoundError that lists the names there are.
+func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error) {
+	s, _, err := m.status(ctx, rg, name)
+	return s, err
+}
+
+func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *account, error) {
+	snap, err := m.readGroup(ctx, rg)
+	if err != nil {
+		return nil, nil, err
+	}
+	a := snap.find(name)
+	if a == nil {
+		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+	}
+	s := m.view(a, snap.vmsByStorage[name])
+	if err := m.fillUsage(ctx, s, a.ID); err != nil {
+		return nil, nil, err
+	}
+	s.Cost = m.estimate(s, false)
+	return s, a, nil
+}
