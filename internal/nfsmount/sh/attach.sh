@@ -1,0 +1,270 @@
+# ---- attach: put HOME_DIR on the NFS share ----
+# Order, chosen so that the user's files always exist somewhere whole:
+#   mount the share at STAGING -> (share lock) seed the share from the live home
+#   when the share is empty, merge keys -> unmount STAGING -> rename the home to
+#   its backup name -> mount the share over an empty HOME_DIR -> fstab -> verify.
+# Any failure rolls back in reverse (azlin_rollback below).
+
+STAGING_MOUNTED=0
+SEED_DIR=
+HOME_MOVED=0
+HOME_CREATED=0
+HOME_MOUNTED=0
+FSTAB_CHANGED=0
+BACKUP=
+SEEDED=no
+KEYS_ADDED=0
+COPIED_ENTRIES=0
+
+azlin_rollback() {
+  local notes=()
+  if [ "$HOME_MOUNTED" = 1 ] && mountpoint -q "$HOME_DIR"; then
+    # Lazily if busy: the mount goes away, nothing under it is touched.
+    if azlin_unmount "$HOME_DIR" || umount -l "$HOME_DIR" 2>/dev/null; then
+      notes+=("unmounted the share from $HOME_DIR")
+    else
+      notes+=("could not unmount the share from $HOME_DIR")
+    fi
+  fi
+  if [ "$FSTAB_CHANGED" = 1 ]; then
+    if azlin_fstab_restore; then notes+=("restored $FSTAB"); else notes+=("could not restore $FSTAB; the previous one is $FSTAB.azlin-prev"); fi
+  fi
+  if [ -n "$SEED_DIR" ]; then
+    # An unfinished copy on the share: kept (never deleted), renamed so that the
+    # next attach knows it is not the user's data and seeds again.
+    local failed="${SEED_DIR/.azlin-seed-partial-/.azlin-seed-failed-}"
+    if mv -T "$SEED_DIR" "$failed" 2>/dev/null; then notes+=("left an unfinished copy on the share as ~/${failed##*/}"); fi
+  fi
+  azlin_share_unlock
+  if [ "$STAGING_MOUNTED" = 1 ]; then
+    if mountpoint -q "$STAGING"; then azlin_unmount "$STAGING" || umount -l "$STAGING" 2>/dev/null || true; fi
+    if ! mountpoint -q "$STAGING"; then rmdir "$STAGING" 2>/dev/null || true; fi
+  fi
+  if [ "$HOME_MOVED" = 1 ]; then
+    # Only an empty, unmounted directory that this script made is replaced.
+    if ! mountpoint -q "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR" && rmdir "$HOME_DIR" && mv -T "$BACKUP" "$HOME_DIR"; then
+      notes+=("moved $BACKUP back to $HOME_DIR")
+    else
+      notes+=("your home is at $BACKUP; $HOME_DIR was not restored because it is not an empty unmounted directory")
+    fi
+  elif [ "$HOME_CREATED" = 1 ]; then
+    if ! mountpoint -q "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR"; then rmdir "$HOME_DIR" || true; fi
+  fi
+  ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
+}
+
+# azlin_merge_keys ROOT: adds the keys in KEYS and in the local home's
+# authorized_keys that ROOT/.ssh/authorized_keys lacks. Existing lines are kept
+# byte for byte; the file is replaced through a rename; never overwritten.
+azlin_merge_keys() {
+  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" tmp key line all=("${KEYS[@]}")
+  if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! mountpoint -q "$HOME_DIR"; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line%$'\r'}
+      case $line in '' | '#'*) continue ;; esac
+      all+=("$line")
+    done <"$HOME_DIR/.ssh/authorized_keys"
+  fi
+  if [ -L "$dir" ] || [ -L "$file" ]; then
+    die "$dir or its authorized_keys on the share is a symlink; azlin will not write through it"
+  fi
+  if [ ! -d "$dir" ]; then
+    mkdir -m 0700 "$dir"
+    chown "$USER_UID:$USER_GID" "$dir"
+  fi
+  tmp="$dir/.authorized_keys.azlin-$$"
+  if [ -f "$file" ]; then cp -p "$file" "$tmp"; else : >"$tmp"; fi
+  if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >>"$tmp"; fi
+  for key in "${all[@]}"; do
+    if ! grep -qxF -- "$key" "$tmp"; then
+      printf '%s\n' "$key" >>"$tmp"
+      KEYS_ADDED=$((KEYS_ADDED + 1))
+    fi
+  done
+  if [ "$KEYS_ADDED" -gt 0 ] || [ ! -f "$file" ]; then
+    chown "$USER_UID:$USER_GID" "$tmp"
+    chmod 0600 "$tmp"
+    mv -f "$tmp" "$file"
+  else
+    rm -f "$tmp"
+  fi
+  # sshd (StrictModes) ignores keys that others can write or that root does not own or the user.
+  chown "$USER_UID:$USER_GID" "$dir" "$file"
+  chmod 0700 "$dir"
+  chmod 0600 "$file"
+}
+
+# azlin_share_entries: names in the share root that are user data (not the
+# share's .snapshot, not azlin's lock and seed leftovers).
+azlin_share_entries() {
+  find "$STAGING" -mindepth 1 -maxdepth 1 ! -name .snapshot ! -name '.azlin-*' -printf '%P\n'
+}
+
+azlin_mount_staging() {
+  azlin_step mount-staging
+  mkdir -p "$STAGING"
+  STAGING_MOUNTED=1
+  azlin_mount "$STAGING"
+}
+
+azlin_done_staging() {
+  azlin_share_unlock
+  azlin_step unmount-staging
+  if ! azlin_unmount "$STAGING"; then
+    die "could not unmount the staging mount $STAGING (busy: $(azlin_holders "$STAGING"))"
+  fi
+  STAGING_MOUNTED=0
+  rmdir "$STAGING" 2>/dev/null || true
+}
+
+azlin_step lock
+azlin_lock
+
+azlin_step packages
+azlin_ensure_nfs_client
+azlin_check_mount_helper
+
+azlin_step user
+azlin_check_user
+
+azlin_step preflight
+if [ -L "$HOME_DIR" ]; then die "$HOME_DIR is a symlink; azlin only attaches a real directory"; fi
+if [ -e "$HOME_DIR" ] && [ ! -d "$HOME_DIR" ]; then die "$HOME_DIR exists and is not a directory"; fi
+foreign=$(azlin_fstab_foreign "$HOME_DIR")
+if [ -n "$foreign" ]; then die "$FSTAB already mounts something at $HOME_DIR (line $foreign), not made by azlin; remove that line first"; fi
+if [ "$(azlin_fstab_count)" -gt 1 ]; then echo "$FSTAB has several azlin lines; they will be replaced by one"; fi
+submounts=$(findmnt -rn -o TARGET | awk -v h="$HOME_DIR/" 'index($0, h) == 1' | tr '\n' ' ')
+if [ -n "$submounts" ]; then die "there are mounts inside $HOME_DIR ($submounts); unmount them first"; fi
+if mountpoint -q "$STAGING"; then
+  # Left by a run that was killed; it is this script's own mount.
+  umount "$STAGING" 2>/dev/null || umount -l "$STAGING"
+fi
+
+azlin_step check-mounted
+if mountpoint -q "$HOME_DIR"; then
+  src=$(findmnt -n -o SOURCE --mountpoint "$HOME_DIR" | tail -n 1)
+  fstype=$(findmnt -n -o FSTYPE --mountpoint "$HOME_DIR" | tail -n 1)
+  case $fstype in
+    nfs | nfs4)
+      if [ "$src" != "$NFS_SOURCE" ]; then
+        die "$HOME_DIR is already mounted from $src; run azlin storage detach first"
+      fi
+      ;;
+  esac
+  # Is it this share? A file made through a fresh mount of the share must show
+  # up in HOME_DIR (this works for every kind of mount, bind mounts included).
+  azlin_mount_staging
+  azlin_step check-mounted
+  probe=".azlin-probe-$HOSTNAME-$$"
+  azlin_as_user sh -c ': >"$1"' sh "$STAGING/$probe" || die "$USER_NAME cannot write to the share"
+  same=no
+  if [ -e "$HOME_DIR/$probe" ]; then same=yes; fi
+  rm -f "$STAGING/$probe"
+  if [ "$same" != yes ]; then
+    die "$HOME_DIR is already a mount point (source $src, type $fstype) of something other than $NFS_SOURCE; run azlin storage detach first"
+  fi
+  azlin_step keys
+  azlin_share_lock "$STAGING"
+  azlin_merge_keys "$STAGING"
+  azlin_done_staging
+  azlin_step fstab
+  azlin_fstab_write "$FSTAB_LINE"
+  azlin_step verify
+  azlin_verify_rw "$HOME_DIR"
+  azlin_info already 1
+  azlin_info source "$NFS_SOURCE"
+  azlin_info keys_added "$KEYS_ADDED"
+  azlin_info fstab_changed "$FSTAB_CHANGED"
+  azlin_ok
+fi
+
+azlin_mount_staging
+
+azlin_step share-lock
+azlin_share_lock "$STAGING"
+
+azlin_step share-owner
+# The share's root becomes the home directory itself, so the user must own it.
+# Root can chown only when the share does not squash root (NoRootSquash, the
+# Azure default and what azlin creates): with RootSquash this fails here,
+# before anything changed, with a message that says so.
+if [ "$(stat -c %u:%g "$STAGING")" != "$USER_UID:$USER_GID" ]; then
+  chown "$USER_UID:$USER_GID" "$STAGING" 2>/dev/null ||
+    die "cannot give the share's root to uid $USER_UID: the share squashes root (RootSquash); azlin needs NoRootSquash"
+fi
+rootprobe="$STAGING/.azlin-rootprobe-$HOSTNAME-$$"
+if ! { : >"$rootprobe" && chown "$USER_UID:$USER_GID" "$rootprobe"; } 2>/dev/null; then
+  rm -f "$rootprobe" 2>/dev/null || true
+  die "root on this VM cannot create files owned by uid $USER_UID on the share (RootSquash?); azlin needs NoRootSquash"
+fi
+rm -f "$rootprobe"
+
+azlin_step seed
+home_has_files=no
+if [ -d "$HOME_DIR" ] && ! azlin_is_empty_dir "$HOME_DIR"; then home_has_files=yes; fi
+share_files=$(azlin_share_entries | wc -l)
+if [ "$share_files" -eq 0 ] && [ "$home_has_files" = yes ]; then
+  # Copy into a private folder on the share first, check it, then move its
+  # entries into place: a half-done copy is never mistaken for the home.
+  SEED_DIR="$STAGING/.azlin-seed-partial-$HOSTNAME-$TS"
+  mkdir -m 0700 "$SEED_DIR"
+  azlin_copy_tree "$HOME_DIR" "$SEED_DIR"
+  mapfile -d '' seeded_entries < <(find "$SEED_DIR" -mindepth 1 -maxdepth 1 -print0)
+  for entry in "${seeded_entries[@]}"; do
+    name=${entry##*/}
+    if [ -e "$STAGING/$name" ] || [ -L "$STAGING/$name" ]; then
+      die "$name appeared on the share while seeding it"
+    fi
+    mv -T -- "$entry" "$STAGING/$name"
+  done
+  rmdir "$SEED_DIR"
+  SEED_DIR=
+  chmod --reference="$HOME_DIR" "$STAGING"
+  SEEDED=yes
+  azlin_info seeded_entries "$COPIED_ENTRIES"
+elif [ "$share_files" -gt 0 ]; then
+  azlin_info share_had_files "$share_files"
+fi
+
+azlin_step keys
+azlin_merge_keys "$STAGING"
+azlin_done_staging
+
+azlin_step backup
+if [ "$home_has_files" = yes ]; then
+  # A rename: atomic, no second copy on disk, and it leaves no moment in which
+  # the files exist nowhere.
+  BACKUP=$(azlin_free_name "$HOME_DIR.backup")
+  mv -T "$HOME_DIR" "$BACKUP"
+  HOME_MOVED=1
+  mkdir "$HOME_DIR"
+  HOME_CREATED=1
+  chown "$USER_UID:$USER_GID" "$HOME_DIR"
+  chmod --reference="$BACKUP" "$HOME_DIR"
+elif [ ! -e "$HOME_DIR" ]; then
+  mkdir -m 0750 "$HOME_DIR"
+  HOME_CREATED=1
+  chown "$USER_UID:$USER_GID" "$HOME_DIR"
+fi
+
+azlin_step mount-home
+HOME_MOUNTED=1
+azlin_mount "$HOME_DIR"
+
+azlin_step fstab
+azlin_fstab_write "$FSTAB_LINE"
+if [ "$(azlin_fstab_count)" != 1 ]; then die "$FSTAB does not hold exactly one azlin line after writing it"; fi
+
+azlin_step verify
+if ! mountpoint -q "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
+azlin_verify_rw "$HOME_DIR"
+
+azlin_info already 0
+azlin_info source "$NFS_SOURCE"
+azlin_info backup "${BACKUP:-none}"
+azlin_info seeded "$SEEDED"
+if [ "$SEEDED" = no ] && [ "$home_has_files" = yes ]; then
+  azlin_info local_files_kept_in "$BACKUP"
+fi
+azlin_info keys_added "$KEYS_ADDED"
+azlin_ok
