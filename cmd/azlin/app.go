@@ -81,6 +81,13 @@ func exitCode(ctx context.Context, err error) int {
 		return clierr.ExitCancelled
 	case errors.Is(err, azcli.ErrAzNotInstalled), errors.Is(err, azcli.ErrNotLoggedIn):
 		return clierr.ExitAzUnavailable
+	}
+	// A command run on a VM (azlin ssh) passes its own exit status through.
+	var remote *remoteExitError
+	if errors.As(err, &remote) {
+		return remote.ExitCode()
+	}
+	switch {
 	default:
 		return clierr.ExitFailed
 	}
@@ -90,6 +97,11 @@ func exitCode(ctx context.Context, err error) int {
 // command that ran (or failed to parse), for the "--help" hint.
 func reportError(ctx context.Context, err error, stderr io.Writer, cmd *cobra.Command) int {
 	code := exitCode(ctx, err)
+	var remote *remoteExitError
+	if errors.As(err, &remote) {
+		// The remote command already spoke for itself on stderr.
+		return code
+	}
 	switch code {
 	case clierr.ExitOK:
 	case clierr.ExitInterrupted:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,4 +124,11 @@ func TestUsageErrorsExitTwoAndPointAtHelp(t *testing.T) {
 	}
 	_, errOut, _ := runAzlin(t, env, "config", "set", "nokey", "x")
 	assert.Contains(t, errOut, "Run 'azlin config set --help'")
+}
+
+func TestRemoteExitStatusPassesThrough(t *testing.T) {
+	err := fmt.Errorf("ssh: %w", &remoteExitError{vm: "w1", code: 7})
+	assert.Equal(t, 7, exitCode(context.Background(), err))
+	// Other errors that carry an exit code (a failing helper program) are plain failures.
+	assert.Equal(t, 1, exitCode(context.Background(), fmt.Errorf("ssh-keygen: %w", &exec.ExitError{})))
 }

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+)
+
+const vmTestdata = "testdata/vm/"
+
+// vmEnv gives the test its own config folder and no resource group from
+// the environment, and returns the config folder.
+func vmEnv(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AZLIN_CONFIG_DIR", dir)
+	t.Setenv("AZLIN_RESOURCE_GROUP", "")
+	return dir
+}
+
+// runVMCmd runs azlin in-process with its az calls answered by fake, and
+// stdin given (not a terminal).
+func runVMCmd(t *testing.T, fake azcli.Runner, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runVMCmdCtx(t, context.Background(), fake, args...)
+}
+
+func runVMCmdCtx(t *testing.T, ctx context.Context, fake azcli.Runner, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	dir := t.TempDir()
+	outF, err := os.Create(filepath.Join(dir, "stdout"))
+	require.NoError(t, err)
+	errF, err := os.Create(filepath.Join(dir, "stderr"))
+	require.NoError(t, err)
+	a := &app{stdin: strings.NewReader(""), stdout: outF, stderr: errF,
+		newRunner: func() azcli.Runner { return fake }}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(a.stdin)
+	root.SetOut(outF)
+	root.SetErr(errF)
+	code = reportError(ctx, root.ExecuteContext(ctx), errF, root)
+	outF.Close()
+	errF.Close()
+	o, _ := os.ReadFile(outF.Name())
+	e, _ := os.ReadFile(errF.Name())
+	return string(o), string(e), code
+}
+
+var (
+	callAccountShow = aztest.Call{Argv: []string{"account", "show"}, StdoutFile: vmTestdata + "account-show.json"}
+	stderrNotFound  = "ERROR: (ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm' under resource group 'rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix\nCode: ResourceNotFound\nMessage: The Resource 'Microsoft.Compute/virtualMachines/vm' under resource group 'rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix\n"
+)
+
+// probeOnly makes `new` accept SSH at ip without touching the network.
+func probeOnly(t *testing.T, ip string) {
+	old := probeSSH
+	probeSSH = func(ctx context.Context, got string) error {
+		assert.Equal(t, ip, got)
+		return nil
+	}
+	t.Cleanup(func() { probeSSH = old })
+}
+
+func createArgv(cfgDir string, extra ...string) []string {
+	return append([]string{"vm", "create", "-g", "rg", "-n", "vm",
+		"--image", vmprov.DefaultImage, "--size", "Standard_D2s_v5",
+		"--admin-username", "azureuser", "--ssh-key-values", filepath.Join(cfgDir, "azlin_ed25519.pub"),
+		"--custom-data", filepath.Join(cfgDir, "cloud-init", "vm.yaml"),
+		"--vnet-name", "azlin-vnet", "--subnet", "azlin-subnet",
+		"--public-ip-address", "vmPublicIP", "--nsg", "azlin-vnet-nsg", "--os-disk-name", "vm_OsDisk",
+		"--tags", "azlin-managed=true", "-l", "eastus"}, extra...)
+}
+
+func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
+	cfgDir := vmEnv(t)
+	probeOnly(t, "20.80.105.65")
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"group", "show", "-n", "rg"}, StdoutFile: vmTestdata + "group-show.json"},
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
+		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		aztest.Call{Argv: createArgv(cfgDir), StdoutFile: vmTestdata + "vm-create.json"},
+		aztest.Call{Argv: []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-d.json"},
+	)
+	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	// Not a terminal: one tab-separated row, no header.
+	assert.Equal(t, "vm\trunning\tStandard_DS1_v2\t20.80.105.65\teastus\t-\n", stdout)
+	assert.Contains(t, stderr, "Cost of Standard_D2s_v5 in eastus: about $0.10/hour, $70.08/month")
+	assert.Contains(t, stderr, "Created azlin's SSH key "+filepath.Join(cfgDir, "azlin_ed25519"))
+	assert.Contains(t, stderr, "✓ VM vm is ready at 20.80.105.65")
+	assert.Contains(t, stderr, "azlin ssh vm")
+
+	// The calls in order: the name check comes before anything is created.
+	calls := fake.Calls()
+	require.Len(t, calls, 6)
+	assert.Equal(t, []string{"vm", "show", "-g", "rg", "-n", "vm"}, calls[2])
+	assert.Equal(t, createArgv(cfgDir), calls[4])
+
+	fi, err := os.Stat(filepath.Join(cfgDir, "azlin_ed25519"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))
+	require.NoError(t, err)
+	want, _ := vmprov.PlainCloudConfig("vm").Render()
+	assert.Equal(t, string(want), string(doc))
+}
+
+func TestNewNoWaitReturnsOnceAccepted(t *testing.T) {
+	cfgDir := vmEnv(t)
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
+		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		aztest.Call{Argv: createArgv(cfgDir, "--no-wait")},
+	)
+	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "eastus", "--no-wait", "-o", "json")
+	require.Equal(t, 0, code, stderr)
+	var got []vmView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+	assert.Equal(t, []vmView{{Name: "vm", State: "creating", Size: "Standard_D2s_v5", Region: "eastus", ResourceGroup: "rg"}}, got)
+	assert.Contains(t, stderr, "still being provisioned")
+	assert.Contains(t, stderr, "azlin list -g rg")
+}
+
+func TestNewWithTakenNameCreatesNothing(t *testing.T) {
+	cfgDir := vmEnv(t)
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show.json"},
+	)
+	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "eastus")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "Error: a VM named vm already exists in resource group rg")
+	assert.Contains(t, stderr, "azlin delete vm")
+	_, err := os.Stat(filepath.Join(cfgDir, "azlin_ed25519"))
+	assert.True(t, os.IsNotExist(err), "no key is made for a VM that is not created")
+}
+
+func TestNewRefusesBadInputBeforeAnyAzCall(t *testing.T) {
+	vmEnv(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"new", "--name", "Dev_1", "-g", "rg"}, 2, `VM name "Dev_1" contains 'D'`},
+		{[]string{"new", "--name", "-dev", "-g", "rg"}, 2, "hyphen"},
+		{[]string{"new", "--name", "dev", "--size", "Standard D2", "-g", "rg"}, 2, "is not a VM size"},
+		{[]string{"new", "--name", "dev", "--region", "West US", "-g", "rg"}, 2, "region"},
+		{[]string{"new", "--name", "dev", "-g", "rg", "--shared-home", "shared-dev"}, 1, "--shared-home is not available yet"},
+		{[]string{"new", "--name", "dev"}, 2, "no resource group given"},
+	} {
+		fake := aztest.New(t) // any az call fails the test
+		_, stderr, code := runVMCmd(t, fake, c.args...)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.says, "%v", c.args)
+		assert.Empty(t, fake.Calls(), "%v made az calls", c.args)
+	}
+}
+
+func TestListShowsEveryVMFromOneCall(t *testing.T) {
+	vmEnv(t)
+	list := aztest.Call{Argv: []string{"vm", "list", "-d", "-g", "rg"}, StdoutFile: vmTestdata + "vm-list-d-managed.json"}
+	fake := aztest.New(t, callAccountShow, list)
+	stdout, stderr, code := runVMCmd(t, fake, "list", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t,
+		"vm\trunning\tStandard_DS1_v2\t20.80.105.65\teastus\t-\n"+
+			"vm2\tdeallocated\tStandard_DS1_v2\t-\teastus\tshared-dev\n", stdout)
+	assert.Len(t, fake.Calls(), 2)
+
+	fake = aztest.New(t, callAccountShow, list)
+	stdout, _, code = runVMCmd(t, fake, "list", "-g", "rg", "-o", "json")
+	require.Equal(t, 0, code)
+	var got []map[string]string
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+	assert.Equal(t, []map[string]string{
+		{"name": "vm", "state": "running", "size": "Standard_DS1_v2", "publicIp": "20.80.105.65", "privateIp": "10.0.0.4", "region": "eastus", "resourceGroup": "rg", "sharedHome": ""},
+		{"name": "vm2", "state": "deallocated", "size": "Standard_DS1_v2", "publicIp": "", "privateIp": "10.0.0.6", "region": "eastus", "resourceGroup": "rg", "sharedHome": "shared-dev"},
+	}, got)
+}
+
+func TestListEmpty(t *testing.T) {
+	vmEnv(t)
+	empty := aztest.Call{Argv: []string{"vm", "list", "-d", "-g", "rg"}, Stdout: "[]\n"}
+	stdout, stderr, code := runVMCmd(t, aztest.New(t, callAccountShow, empty), "list", "-g", "rg")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "No VMs in resource group rg. Create one: azlin new --name NAME")
+	stdout, _, _ = runVMCmd(t, aztest.New(t, callAccountShow, empty), "list", "-g", "rg", "-o", "json")
+	assert.Equal(t, "[]\n", stdout)
+}
+
+// fakeSSH installs a stand-in ssh that records its arguments and exits
+// with code; it returns the file the arguments are written to.
+func fakeSSH(t *testing.T, code string) string {
+	t.Helper()
+	dir := t.TempDir()
+	argsFile := filepath.Join(dir, "args")
+	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > " + argsFile + "\necho remote-output\nexit " + code + "\n"
+	bin := filepath.Join(dir, "ssh")
+	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
+	t.Setenv(envSSHPath, bin)
+	return argsFile
+}
+
+func withKey(t *testing.T, cfgDir string) string {
+	t.Helper()
+	k, _, err := vmprov.EnsureKeyPair(context.Background(), filepath.Join(cfgDir, "azlin_ed25519"))
+	require.NoError(t, err)
+	return k.Private
+}
+
+var callShowD = aztest.Call{Argv: []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-d.json"}
+
+func TestSSHRunsSSHWithAzlinKeyAndOwnKnownHosts(t *testing.T) {
+	cfgDir := vmEnv(t)
+	key := withKey(t, cfgDir)
+	argsFile := fakeSSH(t, "0")
+	fake := aztest.New(t, callAccountShow, callShowD)
+	stdout, stderr, code := runVMCmd(t, fake, "ssh", "vm", "-g", "rg", "--", "ls", "-la", "/home")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "remote-output\n", stdout, "ssh's output goes straight to azlin's stdout")
+	args, err := os.ReadFile(argsFile)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Join([]string{
+		"-i", key,
+		"-o", "IdentitiesOnly=yes",
+		"-o", "StrictHostKeyChecking=accept-new",
+		"-o", "UserKnownHostsFile=" + filepath.Join(cfgDir, "known_hosts"),
+		"-o", "ConnectTimeout=20",
+		"--", "azureuser@20.80.105.65", "ls", "-la", "/home",
+	}, "\n")+"\n", string(args))
+}
+
+func TestSSHPassesRemoteFailureOn(t *testing.T) {
+	cfgDir := vmEnv(t)
+	withKey(t, cfgDir)
+	fakeSSH(t, "7")
+	_, stderr, code := runVMCmd(t, aztest.New(t, callAccountShow, callShowD), "ssh", "vm", "-g", "rg", "--", "exit", "7")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "the command on VM vm exited with status 7")
+	assert.Equal(t, 7, (&remoteExitError{vm: "vm", code: 7}).ExitCode())
+
+	fakeSSH(t, "255")
+	_, stderr, code = runVMCmd(t, aztest.New(t, callAccountShow, callShowD), "ssh", "vm", "-g", "rg")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ssh could not connect to VM vm at 20.80.105.65")
+}
+
+func TestSSHRefusesAStoppedVM(t *testing.T) {
+	cfgDir := vmEnv(t)
+	withKey(t, cfgDir)
+	argsFile := fakeSSH(t, "0")
+	show := aztest.Call{Argv: []string{"vm", "show", "-d", "-g", "rg", "-n", "vm2"}, StdoutFile: vmTestdata + "vm-show-d-deallocated.json"}
+	_, stderr, code := runVMCmd(t, aztest.New(t, callAccountShow, show), "ssh", "vm2", "-g", "rg", "--", "true")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "VM vm2 is deallocated, not running; start it: az vm start -g rg -n vm2")
+	_, err := os.Stat(argsFile)
+	assert.True(t, os.IsNotExist(err), "ssh was not run")
+}
+
+func TestSSHArgumentErrors(t *testing.T) {
+	vmEnv(t)
+	for _, args := range [][]string{{"ssh"}, {"ssh", "vm", "hostname"}, {"ssh", "--", "hostname"}, {"ssh", "Bad_Name"}} {
+		fake := aztest.New(t)
+		_, stderr, code := runVMCmd(t, fake, append(args, "-g", "rg")...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.Contains(t, stderr, "azlin ssh --help", "%v", args)
+	}
+}
+
+var deleteCalls = []aztest.Call{
+	{Argv: []string{"vm", "delete", "-g", "rg", "-n", "vm", "--yes"}},
+	{Argv: []string{"network", "nic", "delete", "-g", "rg", "-n", "vmVMNic"}},
+	{Argv: []string{"disk", "delete", "-g", "rg", "-n", "vm_OsDisk_1_e9de1371626b437bafcb304eb5c5b6cd", "--yes"}},
+	{Argv: []string{"network", "public-ip", "delete", "-g", "rg", "-n", "vmPublicIP"}},
+}
+
+var callShowManaged = aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-managed.json"}
+
+func TestDeleteRemovesVMAndItsParts(t *testing.T) {
+	cfgDir := vmEnv(t)
+	ci := filepath.Join(cfgDir, "cloud-init", "vm.yaml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(ci), 0o700))
+	require.NoError(t, os.WriteFile(ci, []byte("#cloud-config\n"), 0o600))
+	fake := aztest.New(t, append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)...)
+	stdout, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "shared storage shared-dev: the files there stay")
+	assert.Contains(t, stderr, "✓ Deleted VM vm and its disk, network interface and public IP")
+	assert.Len(t, fake.Calls(), 6)
+	_, err := os.Stat(ci)
+	assert.True(t, os.IsNotExist(err), "the VM's cloud-init copy goes with it")
+}
+
+func TestDeleteWithoutYesWhenNotInteractiveDeletesNothing(t *testing.T) {
+	vmEnv(t)
+	fake := aztest.New(t, callAccountShow, callShowManaged)
+	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "pass --yes")
+	assert.Len(t, fake.Calls(), 2, "only reads")
+}
+
+func TestDeleteRefusesVMsAzlinDidNotCreate(t *testing.T) {
+	vmEnv(t)
+	fake := aztest.New(t, callAccountShow, aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show.json"})
+	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "was not created by azlin")
+}
+
+func TestDeleteDryRunPrintsTheAzCommands(t *testing.T) {
+	vmEnv(t)
+	fake := aztest.New(t, callAccountShow, callShowManaged)
+	stdout, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes", "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	for _, c := range deleteCalls {
+		assert.Contains(t, stdout, "az "+strings.Join(c.Argv, " ")+" --output json --only-show-errors\n")
+	}
+	assert.Contains(t, stderr, "Dry run: nothing was deleted")
+}
+
+func TestNewDryRunPrintsTheCreateAndCreatesNothing(t *testing.T) {
+	cfgDir := vmEnv(t)
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
+		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+	)
+	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "eastus", "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "az vm create -g rg -n vm ")
+	assert.Contains(t, stdout, " --custom-data "+filepath.Join(cfgDir, "cloud-init", "vm.yaml")+" ")
+	assert.Contains(t, stderr, "Would create azlin's SSH key")
+	assert.Contains(t, stderr, "Dry run: nothing was created")
+	_, err := os.Stat(filepath.Join(cfgDir, "azlin_ed25519"))
+	assert.True(t, os.IsNotExist(err), "no key is made in a dry run")
+}
+
+// interruptAt stands for Ctrl+C arriving while az runs a command starting
+// with prefix: it cancels the command's context and fails that call as a
+// killed az would.
+type interruptAt struct {
+	azcli.Runner
+	prefix []string
+	cancel context.CancelFunc
+}
+
+func (r interruptAt) Run(ctx context.Context, args []string) (azcli.Result, error) {
+	if len(args) >= len(r.prefix) && slices.Equal(args[:len(r.prefix)], r.prefix) {
+		r.cancel()
+		return azcli.Result{}, ctx.Err()
+	}
+	return r.Runner.Run(ctx, args)
+}
+
+func TestNewInterruptedSaysWhatMayStillBeProvisioning(t *testing.T) {
+	vmEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
+		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+	)
+	_, stderr, code := runVMCmdCtx(t, ctx, interruptAt{Runner: fake, prefix: []string{"vm", "create"}, cancel: cancel},
+		"new", "--name", "vm", "-g", "rg", "--region", "eastus")
+	assert.Equal(t, 130, code)
+	assert.Contains(t, stderr, "Interrupted.")
+	assert.Contains(t, stderr, "Azure may still be creating it")
+	assert.Contains(t, stderr, "See it: azlin list -g rg; delete it: azlin delete vm -g rg")
+}

@@ -1,0 +1,138 @@
+package vmprov
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/azlin-dev/azlin/internal/remote"
+)
+
+// Script is body wrapped for RunScript: remote.Prelude first, and the
+// success marker last, so a body that runs to its end under `set -e`
+// reports success and any failing command reports the step it was in.
+func Script(body string) string {
+	return remote.Prelude + body + "\nazlin_ok\n"
+}
+
+// runCommandOutput is what `az vm run-command invoke` prints
+// (az-shapes/vm-run-command-invoke.json).
+type runCommandOutput struct {
+	Value []struct {
+		Code          string `json:"code"`
+		DisplayStatus string `json:"displayStatus"`
+		Level         string `json:"level"`
+		Message       string `json:"message"`
+	} `json:"value"`
+}
+
+// The message of RunShellScript is "Enable succeeded: \n[stdout]\n<stdout>\n[stderr]\n<stderr>".
+const (
+	stdoutHeader = "[stdout]\n"
+	stderrHeader = "\n[stderr]\n"
+)
+
+// SplitRunCommandMessage splits run-command's message into the script's
+// stdout and stderr. ok is false when the message does not have that form.
+// A line "[stderr]" printed by the script itself on stdout would end its
+// stdout early here; the result marker is then lost and the run counts as a
+// failure, which is the safe side.
+func SplitRunCommandMessage(msg string) (stdout, stderr string, ok bool) {
+	i := strings.Index(msg, stdoutHeader)
+	if i < 0 {
+		return "", "", false
+	}
+	rest := msg[i+len(stdoutHeader):]
+	j := strings.Index(rest, stderrHeader)
+	if j < 0 {
+		return rest, "", true
+	}
+	return rest[:j], rest[j+len(stderrHeader):], true
+}
+
+// parseRunCommand reads the JSON that `az vm run-command invoke` printed and
+// returns the script's stdout and stderr.
+func parseRunCommand(out runCommandOutput) (stdout, stderr string, err error) {
+	if len(out.Value) == 0 {
+		return "", "", errors.New("run-command returned no output at all")
+	}
+	v := out.Value[0]
+	stdout, stderr, ok := SplitRunCommandMessage(v.Message)
+	if !ok {
+		return "", "", fmt.Errorf("run-command's output has an unexpected form (code %s): %q", v.Code, clip(v.Message, 300))
+	}
+	return stdout, stderr, nil
+}
+
+// ScriptError is a remote script that failed: it reported a failure marker,
+// or it reported nothing (Step is empty then).
+type ScriptError struct {
+	VM     string
+	Step   string // the step it failed in; "" when no marker was found
+	Reason string
+	Stderr string // the tail of its stderr, for the user
+}
+
+func (e *ScriptError) Error() string {
+	var b strings.Builder
+	if e.Step == "" {
+		fmt.Fprintf(&b, "the script on VM %s ended without reporting a result (it was cut short or its output lost)", e.VM)
+	} else {
+		fmt.Fprintf(&b, "on VM %s, step %q failed: %s", e.VM, e.Step, e.Reason)
+	}
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		fmt.Fprintf(&b, "; its last error output: %s", clip(lastLines(s, 5), 600))
+	}
+	return b.String()
+}
+
+// RunScript runs script on the VM as root through `az vm run-command invoke`,
+// which works without SSH. script must start with remote.Prelude (build it
+// with Script). run-command hides the exit status and keeps only the last
+// 4096 bytes of output, so the result is the script's last result marker: a
+// failure marker or no marker is a *ScriptError. stdout and stderr are
+// returned as run-command reported them. Under dry-run the call is printed
+// and an OK result is returned.
+func (m *Manager) RunScript(ctx context.Context, rg, vm, script string) (res remote.Result, stdout, stderr string, err error) {
+	if !strings.HasPrefix(script, remote.Prelude) {
+		return remote.Result{}, "", "", errors.New("vmprov.RunScript: the script must start with remote.Prelude (build it with vmprov.Script)")
+	}
+	var out runCommandOutput
+	if err := m.az.Mutate(ctx, &out, "vm", "run-command", "invoke", "-g", rg, "-n", vm,
+		"--command-id", "RunShellScript", "--scripts", script); err != nil {
+		return remote.Result{}, "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+	}
+	if m.az.DryRun() {
+		return remote.Result{OK: true, Step: "dry-run", Info: map[string]string{}}, "", "", nil
+	}
+	stdout, stderr, err = parseRunCommand(out)
+	if err != nil {
+		return remote.Result{}, "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+	}
+	res, err = remote.Parse(stdout)
+	switch {
+	case errors.Is(err, remote.ErrNoMarker):
+		return res, stdout, stderr, &ScriptError{VM: vm, Stderr: stderr}
+	case err != nil:
+		return res, stdout, stderr, fmt.Errorf("reading the result of the script on VM %s: %w", vm, err)
+	case !res.OK:
+		return res, stdout, stderr, &ScriptError{VM: vm, Step: res.Step, Reason: res.Reason, Stderr: stderr}
+	}
+	return res, stdout, stderr, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
