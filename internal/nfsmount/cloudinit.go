@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/remote"
-	"gopkg.in/yaml.v3"
 )
 
 // Where `azlin new --shared-home` leaves the attach script and its outcome on
@@ -19,24 +19,7 @@ const (
 	CloudInitResultFile = CloudInitDir + "/attach.result" // its last 3000 bytes, written when it ended
 	cloudInitPending    = "##azlin-cloud-init## pending"  // printed while no result exists yet
 	cloudInitResultTail = 3000                            // fits run-command's 4096-byte output
-	cloudConfigHeader   = "#cloud-config\n"
 )
-
-// CloudConfigPart is a fragment of cloud-config user data. Parts are merged by
-// CloudConfig; only the keys azlin uses exist.
-type CloudConfigPart struct {
-	Packages   []string    `yaml:"packages,omitempty"`
-	WriteFiles []WriteFile `yaml:"write_files,omitempty"`
-	RunCmd     []string    `yaml:"runcmd,omitempty"` // each runs through `sh -c`, in order, after users exist
-}
-
-// WriteFile is one cloud-init write_files entry.
-type WriteFile struct {
-	Path        string `yaml:"path"`
-	Content     string `yaml:"content"`
-	Owner       string `yaml:"owner,omitempty"`
-	Permissions string `yaml:"permissions,omitempty"`
-}
 
 // CloudInitPart is the part of a new VM's cloud-config that attaches its home
 // to the share at first boot, with the same script as `azlin storage attach`:
@@ -45,10 +28,10 @@ type WriteFile struct {
 // final stage, after the admin user and its authorized_keys exist. The runner
 // logs everything to CloudInitLogFile and then writes CloudInitResultFile
 // through a rename, so a reader sees either no result or a whole one.
-func CloudInitPart(p AttachParams) (CloudConfigPart, error) {
+func CloudInitPart(p AttachParams) (cloudinit.Config, error) {
 	script, err := AttachScript(p)
 	if err != nil {
-		return CloudConfigPart{}, err
+		return cloudinit.Config{}, err
 	}
 	runner := strings.Join([]string{
 		"#!/bin/bash",
@@ -59,38 +42,14 @@ func CloudInitPart(p AttachParams) (CloudConfigPart, error) {
 		"mv -f " + CloudInitResultFile + ".tmp " + CloudInitResultFile,
 		"",
 	}, "\n")
-	return CloudConfigPart{
+	return cloudinit.Config{
 		Packages: []string{"nfs-common"},
-		WriteFiles: []WriteFile{
+		WriteFiles: []cloudinit.WriteFile{
 			{Path: CloudInitScriptFile, Content: script, Owner: "root:root", Permissions: "0700"},
 			{Path: CloudInitRunnerFile, Content: runner, Owner: "root:root", Permissions: "0700"},
 		},
-		RunCmd: []string{"bash " + CloudInitRunnerFile},
+		RunCmd: [][]string{{"bash", CloudInitRunnerFile}},
 	}, nil
-}
-
-// CloudConfig merges parts, in order, into one cloud-config document with its
-// "#cloud-config" header: packages are joined without duplicates, write_files
-// and runcmd are concatenated. Give the VM's own part first and the shared-home
-// part after it, so that the home is attached after the VM's other commands.
-func CloudConfig(parts ...CloudConfigPart) (string, error) {
-	var all CloudConfigPart
-	seen := map[string]bool{}
-	for _, p := range parts {
-		for _, pkg := range p.Packages {
-			if !seen[pkg] {
-				seen[pkg] = true
-				all.Packages = append(all.Packages, pkg)
-			}
-		}
-		all.WriteFiles = append(all.WriteFiles, p.WriteFiles...)
-		all.RunCmd = append(all.RunCmd, p.RunCmd...)
-	}
-	out, err := yaml.Marshal(all)
-	if err != nil {
-		return "", fmt.Errorf("cloud-config: %w", err)
-	}
-	return cloudConfigHeader + string(out), nil
 }
 
 // CloudInitStatusScript is a run-command script that prints the attach

@@ -2,6 +2,7 @@ package nfsmount
 
 import (
 	"fmt"
+	"github.com/azlin-dev/azlin/internal/shell"
 	"os"
 	"path/filepath"
 	"strings"
@@ -363,9 +364,10 @@ func TestCloudInitRunsTheAttachAndLeavesAResult(t *testing.T) {
 		}
 		_ = os.WriteFile(release, nil, 0o644)
 	}()
-	for _, c := range part.RunCmd {
-		_, code := e.sh(c)
-		require.Equal(t, 0, code, c)
+	for _, argv := range part.RunCmd {
+		// cloud-init runs a list entry as argv, without a shell.
+		_, code := e.sh(shell.Join(argv))
+		require.Equal(t, 0, code, argv)
 	}
 
 	status, _ = e.sh(CloudInitStatusScript())

@@ -3,6 +3,7 @@ package nfsmount
 import (
 	"bytes"
 	"flag"
+	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,8 +137,9 @@ func scriptMatrix(t *testing.T) map[string]string {
 	must := func(s string, err error) string { require.NoError(t, err); return s }
 	part, err := CloudInitPart(AttachParams{Target: premium, AuthorizedKeys: keys[:1], Timestamp: "20250101T000000Z"})
 	require.NoError(t, err)
-	cc, err := CloudConfig(part)
+	ccBytes, err := part.Render()
 	require.NoError(t, err)
+	cc := string(ccBytes)
 	return map[string]string{
 		"attach-premium.sh": must(AttachScript(AttachParams{Target: premium, AuthorizedKeys: keys, Timestamp: "20250101T000000Z"})),
 		"attach-standard.sh": must(AttachScript(AttachParams{Target: standard, User: "dev", UID: 1001, GID: 1002,
@@ -181,9 +183,10 @@ func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
 		AuthorizedKeys: []string{`command="x: y # z" ssh-ed25519 AAAA 'quoted'`}, Timestamp: "T1"}
 	part, err := CloudInitPart(p)
 	require.NoError(t, err)
-	vmPart := CloudConfigPart{Packages: []string{"git", "nfs-common"}, RunCmd: []string{"echo vm-setup"}}
-	doc, err := CloudConfig(vmPart, part)
+	vmPart := cloudinit.Config{Packages: []string{"git", "nfs-common"}, RunCmd: [][]string{{"echo", "vm-setup"}}}
+	docBytes, err := cloudinit.Merge(vmPart, part).Render()
 	require.NoError(t, err)
+	doc := string(docBytes)
 	require.True(t, strings.HasPrefix(doc, "#cloud-config\n"), "cloud-init ignores user data without the header")
 
 	var parsed struct {
@@ -191,11 +194,11 @@ func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
 		WriteFiles []struct {
 			Path, Content, Owner, Permissions string
 		} `yaml:"write_files"`
-		RunCmd []string `yaml:"runcmd"`
+		RunCmd [][]string `yaml:"runcmd"`
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(doc), &parsed))
 	assert.Equal(t, []string{"git", "nfs-common"}, parsed.Packages, "merged without duplicates")
-	assert.Equal(t, []string{"echo vm-setup", "bash /var/lib/azlin/attach-run.sh"}, parsed.RunCmd, "the VM's commands first, then the attach")
+	assert.Equal(t, [][]string{{"echo", "vm-setup"}, {"bash", "/var/lib/azlin/attach-run.sh"}}, parsed.RunCmd, "the VM's commands first, then the attach")
 	require.Len(t, parsed.WriteFiles, 2)
 	script, err := AttachScript(p)
 	require.NoError(t, err)

@@ -95,7 +95,7 @@ func (e *ScriptError) Error() string {
 // returned as run-command reported them. Under dry-run the call is printed
 // and an OK result is returned.
 func (m *Manager) RunScript(ctx context.Context, rg, vm, script string) (res remote.Result, stdout, stderr string, err error) {
-	if !strings.HasPrefix(script, remote.Prelude) {
+	if !startsWithPrelude(script) {
 		return remote.Result{}, "", "", errors.New("vmprov.RunScript: the script must start with remote.Prelude (build it with vmprov.Script)")
 	}
 	var out runCommandOutput
@@ -135,4 +135,17 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// startsWithPrelude reports whether script begins with remote.Prelude, after
+// an optional block of comment lines (a #! line and a header comment).
+func startsWithPrelude(script string) bool {
+	for strings.HasPrefix(script, "#") {
+		_, rest, ok := strings.Cut(script, "\n")
+		if !ok {
+			return false
+		}
+		script = rest
+	}
+	return strings.HasPrefix(script, remote.Prelude)
 }

@@ -171,3 +171,10 @@ func TestRunScriptAzFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "running a script on VM vm")
 	assert.Contains(t, err.Error(), "ResourceNotFound")
 }
+
+func TestRunScriptInsistsOnThePrelude(t *testing.T) {
+	assert.True(t, startsWithPrelude(Script("echo hi")))
+	assert.True(t, startsWithPrelude("#!/bin/bash\n# azlin: attach\n"+remote.Prelude+"azlin_ok\n"))
+	assert.False(t, startsWithPrelude("echo hi\n"+remote.Prelude))
+	assert.False(t, startsWithPrelude("#!/bin/bash\necho hi\n"))
+}
