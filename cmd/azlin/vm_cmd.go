@@ -12,10 +12,13 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/config"
-	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -131,8 +134,12 @@ func newNewCmd(a *app) *cobra.Command {
 				return usageErrorf(cmd, "--timeout must be positive, e.g. 10m")
 			}
 			if flagChanged(cmd.Flags(), "shared-home") {
-				return fmt.Errorf("--shared-home is not available yet in this azlin: nothing was created. " +
-					"Create the VM without it (azlin new --name NAME); attaching shared storage comes with the storage commands")
+				if err := storageName(cmd, o.sharedHome); err != nil {
+					return err
+				}
+				if o.noWait {
+					return usageErrorf(cmd, "--shared-home waits for the home to be mounted; it cannot be combined with --no-wait")
+				}
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {
@@ -152,7 +159,7 @@ func newNewCmd(a *app) *cobra.Command {
 			}
 			return runNew(ctx, a, c, newPlan{
 				rg: rg, name: name, region: region, size: size, image: o.image,
-				noWait: o.noWait, timeout: o.timeout, cfg: cfg, dir: dir,
+				noWait: o.noWait, timeout: o.timeout, cfg: cfg, dir: dir, sharedHome: o.sharedHome,
 			})
 		},
 	}
@@ -161,7 +168,7 @@ func newNewCmd(a *app) *cobra.Command {
 	f.StringVar(&o.size, "size", "", "VM size (default: default_vm_size in the config, Standard_D2s_v5)")
 	f.StringVar(&o.region, "region", "", "Azure region (default: default_region in the config, else the resource group's region)")
 	f.StringVar(&o.image, "image", vmprov.DefaultImage, "OS image URN; azlin is tested with Ubuntu 22.04")
-	f.StringVar(&o.sharedHome, "shared-home", "", "storage whose NFS share becomes the VM's /home/azureuser (not available yet)")
+	f.StringVar(&o.sharedHome, "shared-home", "", "storage (azlin storage create) whose NFS share becomes the VM's /home/azureuser")
 	f.BoolVar(&o.noWait, "no-wait", false, "return once Azure accepted the request, without waiting for the VM")
 	f.DurationVar(&o.timeout, "timeout", vmprov.DefaultWaitTimeout, "how long to wait for the VM to answer on SSH")
 	return cmd
@@ -174,6 +181,7 @@ type newPlan struct {
 	timeout                       time.Duration
 	cfg                           *config.Config
 	dir                           string // azlin's config folder
+	sharedHome                    string // storage name; "" = a local home
 }
 
 func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
@@ -182,8 +190,16 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := m.CheckNameFree(ctx, n.rg, n.name); err != nil {
 		return err
 	}
+	// The storage must exist before anything is created (no VM without its home).
+	var home *storage.Storage
+	if n.sharedHome != "" {
+		var err error
+		if home, err = storage.NewManager(c, a.prices()).Find(ctx, n.rg, n.sharedHome); err != nil {
+			return fmt.Errorf("%w\nNo VM was created", err)
+		}
+	}
 
-	if est := cost.Default().VM(n.region, n.size); est.Priced {
+	if est := a.prices().VM(n.region, n.size); est.Priced {
 		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", n.size, n.region, est.Hourly, est.Monthly, est.Basis)
 	} else {
 		p.Infof("Cost of %s in %s: unknown (%s).", n.size, n.region, est.Reason)
@@ -220,9 +236,23 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 		Subnet:         subnet.Name,
 		NoWait:         n.noWait,
 	}
+	cloud := vmprov.PlainCloudConfig(n.name)
+	if home != nil {
+		// The shared home's part runs first, so that the plain part's
+		// "cloud-init done" marker stays the last thing cloud-init does.
+		keys, err := a.azlinPublicKey()
+		if err != nil {
+			return err
+		}
+		part, err := nfsmount.CloudInitPart(nfsmount.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys})
+		if err != nil {
+			return err
+		}
+		cloud = cloudinit.Merge(part, cloud)
+	}
 	prog := p.StartProgress(fmt.Sprintf("Creating VM %s (%s) in %s", n.name, n.size, n.region))
 	prog.Step("Azure is creating the VM, its disk, network interface and public IP")
-	if err := m.Create(ctx, spec, vmprov.PlainCloudConfig(n.name)); err != nil {
+	if err := m.Create(ctx, spec, cloud); err != nil {
 		prog.Fail("")
 		if ctx.Err() != nil {
 			return interruptedNew(n)
@@ -251,10 +281,64 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := vmprov.ForgetHost(ctx, filepath.Join(n.dir, knownHostsFile), vm.PublicIP); err != nil {
 		p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", vm.PublicIP, err)
 	}
+	if home != nil {
+		if err := waitSharedHome(ctx, m, n, home, prog); err != nil {
+			prog.Fail("")
+			return err
+		}
+		if vm.Tags == nil {
+			vm.Tags = map[string]string{}
+		}
+		vm.Tags[vmprov.TagStorage] = home.Name
+	}
 	prog.Done(fmt.Sprintf("VM %s is ready at %s", n.name, vm.PublicIP))
 	p.Infof("Connect: azlin ssh %s", n.name)
 	return renderVMs(p, []vmView{viewOf(vm)})
 }
+
+// waitSharedHome waits (bounded by --timeout) for cloud-init's attach of
+// the shared home to report its result, then records it on the VM with the
+// storage tag. A failed attach leaves the VM with its local home, and the
+// error names the command that finishes the job.
+func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *storage.Storage, prog output.Progress) error {
+	finish := fmt.Sprintf("The VM works with its local home; to move it onto the share: azlin storage attach %s --vm %s -g %s",
+		home.Name, n.name, n.rg)
+	prog.Step("cloud-init is mounting the shared home " + home.Name)
+	deadline := time.Now().Add(n.timeout)
+	for {
+		stdout, _, err := m.RunRaw(ctx, n.rg, n.name, nfsmount.CloudInitStatusScript())
+		if err != nil {
+			if ctx.Err() != nil {
+				return interruptedNew(n)
+			}
+			return fmt.Errorf("%w\n%s", err, finish)
+		}
+		done, res, err := nfsmount.ParseCloudInitStatus(stdout)
+		switch {
+		case done && err != nil:
+			return fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
+				n.name, nfsmount.CloudInitLogFile, finish)
+		case done && !res.OK:
+			return fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", n.name, res.Err(), finish)
+		case done:
+			prog.Step("recording the shared home on the VM")
+			return m.SetTag(ctx, n.rg, n.name, vmprov.TagStorage, home.Name)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
+				n.name, n.timeout, nfsmount.CloudInitLogFile, finish)
+		}
+		select {
+		case <-ctx.Done():
+			return interruptedNew(n)
+		case <-time.After(sharedHomePollInterval):
+		}
+	}
+}
+
+// sharedHomePollInterval spaces the run-command calls that ask a new VM
+// whether its shared home is mounted (each is an az call of its own).
+var sharedHomePollInterval = 3 * time.Second
 
 // interruptedNew says what an interrupted `new` may have left running.
 // It does not wrap context.Canceled, so that the message is printed.

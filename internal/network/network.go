@@ -139,3 +139,44 @@ func listOrNone(xs []string) string {
 	}
 	return strings.Join(xs, ", ")
 }
+
+// SubnetByID reads the subnet with the given ARM ID (one `az network vnet
+// subnet show`), e.g. the subnet a VM's network interface is in.
+func (m *Manager) SubnetByID(ctx context.Context, id string) (Subnet, error) {
+	rg, vnet, name, ok := ParseSubnetID(id)
+	if !ok {
+		return Subnet{}, fmt.Errorf("%q is not a subnet ID", id)
+	}
+	var out struct {
+		ID               string `json:"id"`
+		ServiceEndpoints []struct {
+			Service   string   `json:"service"`
+			Locations []string `json:"locations"`
+		} `json:"serviceEndpoints"`
+	}
+	if err := m.c.Read(ctx, &out, "network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", vnet, "-n", name); err != nil {
+		return Subnet{}, fmt.Errorf("reading subnet %s/%s: %w", vnet, name, err)
+	}
+	s := Subnet{ID: id, ResourceGroup: rg, VNet: vnet, Name: name}
+	for _, e := range out.ServiceEndpoints {
+		s.ServiceEndpoints = append(s.ServiceEndpoints, e.Service)
+	}
+	return s, nil
+}
+
+// ParseSubnetID splits ".../resourceGroups/RG/providers/Microsoft.Network/
+// virtualNetworks/VNET/subnets/NAME" into its names.
+func ParseSubnetID(id string) (rg, vnet, subnet string, ok bool) {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	for i := 0; i+1 < len(parts); i++ {
+		switch strings.ToLower(parts[i]) {
+		case "resourcegroups":
+			rg = parts[i+1]
+		case "virtualnetworks":
+			vnet = parts[i+1]
+		case "subnets":
+			subnet = parts[i+1]
+		}
+	}
+	return rg, vnet, subnet, rg != "" && vnet != "" && subnet != ""
+}

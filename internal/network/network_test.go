@@ -118,3 +118,11 @@ func TestPrivateDNSZone(t *testing.T) {
 	assert.Equal(t, "privatelink.file.core.windows.net", PrivateDNSZone("file"))
 	assert.Equal(t, "privatelink.blob.core.windows.net", PrivateDNSZone("blob"))
 }
+
+func TestParseSubnetID(t *testing.T) {
+	rg, vnet, sub, ok := ParseSubnetID("/subscriptions/9b2c/resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks/azlin-vnet/subnets/azlin-subnet")
+	assert.True(t, ok)
+	assert.Equal(t, []string{"rg-1", "azlin-vnet", "azlin-subnet"}, []string{rg, vnet, sub})
+	_, _, _, ok = ParseSubnetID("/subscriptions/9b2c/resourceGroups/rg-1/providers/Microsoft.Network/virtualNetworks/azlin-vnet")
+	assert.False(t, ok)
+}

@@ -228,9 +228,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 		}
 		if fresh || !existing.hasVNetRule(subnet.ID) {
 			step("Firewall rule for subnet " + subnet.Name)
-			if err := m.c.Mutate(ctx, nil, "storage", "account", "network-rule", "add", "-g", p.rg, "--account-name", p.account,
-				"--vnet-name", subnet.VNet, "--subnet", subnet.Name); err != nil {
-				return nil, partial(fmt.Errorf("allowing subnet %s on storage account %s: %w", subnet.Name, p.account, err))
+			if err := m.addVNetRule(ctx, p.rg, p.account, subnet); err != nil {
+				return nil, partial(err)
 			}
 		}
 	}

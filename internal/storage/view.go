@@ -368,3 +368,18 @@ func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *accou
 	s.Cost = m.estimate(s, false)
 	return s, a, nil
 }
+
+// Find returns one storage as the group's round of reads shows it (account,
+// tier, network, connected VMs), without reading its usage: what attaching
+// or detaching a VM needs to know.
+func (m *Manager) Find(ctx context.Context, rg, name string) (*Storage, error) {
+	snap, err := m.readGroup(ctx, rg)
+	if err != nil {
+		return nil, err
+	}
+	a := snap.find(name)
+	if a == nil {
+		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+	}
+	return m.view(a, snap.vmsByStorage[name]), nil
+}

@@ -98,17 +98,12 @@ func (m *Manager) RunScript(ctx context.Context, rg, vm, script string) (res rem
 	if !startsWithPrelude(script) {
 		return remote.Result{}, "", "", errors.New("vmprov.RunScript: the script must start with remote.Prelude (build it with vmprov.Script)")
 	}
-	var out runCommandOutput
-	if err := m.az.Mutate(ctx, &out, "vm", "run-command", "invoke", "-g", rg, "-n", vm,
-		"--command-id", "RunShellScript", "--scripts", script); err != nil {
-		return remote.Result{}, "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+	stdout, stderr, err = m.RunRaw(ctx, rg, vm, script)
+	if err != nil {
+		return remote.Result{}, "", "", err
 	}
 	if m.az.DryRun() {
 		return remote.Result{OK: true, Step: "dry-run", Info: map[string]string{}}, "", "", nil
-	}
-	stdout, stderr, err = parseRunCommand(out)
-	if err != nil {
-		return remote.Result{}, "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
 	}
 	res, err = remote.Parse(stdout)
 	switch {
@@ -148,4 +143,24 @@ func startsWithPrelude(script string) bool {
 		script = rest
 	}
 	return strings.HasPrefix(script, remote.Prelude)
+}
+
+// RunRaw runs script on the VM as root through `az vm run-command invoke` and
+// returns what it printed, without looking for a result marker: for probes
+// whose output is itself the answer (e.g. a result file another script left).
+// Under dry-run the call is printed and nothing is returned.
+func (m *Manager) RunRaw(ctx context.Context, rg, vm, script string) (stdout, stderr string, err error) {
+	var out runCommandOutput
+	if err := m.az.Mutate(ctx, &out, "vm", "run-command", "invoke", "-g", rg, "-n", vm,
+		"--command-id", "RunShellScript", "--scripts", script); err != nil {
+		return "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+	}
+	if m.az.DryRun() {
+		return "", "", nil
+	}
+	stdout, stderr, err = parseRunCommand(out)
+	if err != nil {
+		return "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+	}
+	return stdout, stderr, nil
 }
