@@ -1,0 +1,236 @@
+package azemu_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const argTail = "\nExamples from AI knowledge base:\nhttps://aka.ms/cli_ref\nRead more about the command in reference docs\n"
+
+func TestArgumentErrorsAreAzs(t *testing.T) {
+	c := newCloud(t)
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"storage", "account", "show", "-g", "rg", "-n", "acct", "--bogus"}, 2,
+			"ERROR: unrecognized arguments: --bogus\n" + argTail},
+		{[]string{"storage", "account", "create"}, 2,
+			"ERROR: the following arguments are required: --resource-group/-g, --name/-n\n" + argTail},
+		{[]string{"vm", "create"}, 2,
+			"ERROR: the following arguments are required: --name/-n, --resource-group/-g\n" + argTail},
+		{[]string{"storage", "account", "show"}, 1, "ERROR: (--name | --ids) are required\n"},
+		{[]string{"vm", "show", "-g", "rg"}, 1, "ERROR: (--name | --ids) are required\n"},
+		{[]string{"network", "vnet", "show"}, 1, "ERROR: InvalidArgumentValue: Missing required field: --resource-group\n"},
+		{[]string{"storage", "acount", "show"}, 2,
+			"ERROR: 'acount' is misspelled or not recognized by the system.\n" + argTail},
+		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--sku", "Foo"}, 2,
+			"ERROR: az storage account create: 'Foo' is not a valid value for '--sku'. Allowed values: Standard_LRS, Standard_GRS, Standard_RAGRS, Standard_ZRS, Premium_LRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS.\n" + argTail},
+		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--https-only", "maybe"}, 2,
+			"ERROR: az storage account create: 'maybe' is not a valid value for '--https-only'. Allowed values: true, false.\n" + argTail},
+		{[]string{"network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--disable-private-endpoint-network-policies", "maybe"}, 2,
+			"ERROR: az network vnet subnet update: 'maybe' is not a valid value for '--disable-private-endpoint-network-policies'. Allowed values: true, t, yes, y, 1, false, f, no, n, 0.\n" + argTail},
+		{[]string{"network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v"}, 1, "ERROR: InvalidArgumentValue: Missing required field: -n\n"},
+		{[]string{"storage", "account", "show", "-g", "rg", "--name"}, 2,
+			"ERROR: argument --name/-n: expected one argument\n" + argTail},
+		{[]string{"storage", "account", "show", "-g", "rg", "-n", "acct", "--query", "["}, 2,
+			"ERROR: argument --query: invalid jmespath_type value: '['\nTo learn more about --query, please visit: 'https://docs.microsoft.com/cli/azure/query-azure-cli'\n"},
+	}
+	for _, tc := range cases {
+		r := c.run(tc.args...)
+		assert.Equal(t, tc.code, r.code, "az %s", strings.Join(tc.args, " "))
+		assert.Equal(t, tc.stderr, r.stderr, "az %s", strings.Join(tc.args, " "))
+		assert.Empty(t, r.stdout)
+	}
+}
+
+func TestAbbreviatedAndEqualsOptionsParseAsInArgparse(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "--name=rg", "--location", "eastus", "-o", "none")
+	g := c.obj("group", "show", "--resource-gr", "rg")
+	assert.Equal(t, "rg", g["name"])
+}
+
+func TestLoggedOutFailsOnlyAfterArgumentsParse(t *testing.T) {
+	c := newCloud(t)
+	c.env["AZEMU_LOGGED_OUT"] = "1"
+	r := c.run("account", "show")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: Please run 'az login' to setup account.\n", r.stderr)
+	r = c.run("account", "show", "--bogus")
+	assert.Equal(t, 2, r.code)
+}
+
+func TestShapesMatchRealAz(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share",
+		"--quota", "1024", "--enabled-protocols", "NFS", "-o", "none")
+	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct",
+		"--vnet-name", "v", "--subnet", "s", "-o", "none")
+	c.ok("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
+		"--private-connection-resource-id", "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct",
+		"--group-id", "file", "--connection-name", "pe-conn", "-o", "none")
+	c.ok("vm", "create", "-g", "rg", "-n", "vm", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE azureuser@azlin", "-o", "none")
+
+	checks := []struct {
+		file string
+		args []string
+	}{
+		{"account-show.json", []string{"account", "show"}},
+		{"group-show.json", []string{"group", "show", "-n", "rg"}},
+		{"storage-account-show.json", []string{"storage", "account", "show", "-g", "rg", "-n", "acct"}},
+		{"storage-account-list.json", []string{"storage", "account", "list", "-g", "rg"}},
+		{"storage-share-rm-show.json", []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-share-rm-list.json", []string{"storage", "share-rm", "list", "-g", "rg", "--storage-account", "acct"}},
+		{"storage-share-rm-stats.json", []string{"storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-account-check-name.json", []string{"storage", "account", "check-name", "-n", "acct"}},
+		{"storage-account-check-name-available.json", []string{"storage", "account", "check-name", "-n", "freename"}},
+		{"network-vnet-subnet-show.json", []string{"network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s"}},
+		{"network-private-endpoint-show.json", []string{"network", "private-endpoint", "show", "-g", "rg", "-n", "pe"}},
+		{"vm-show.json", []string{"vm", "show", "-g", "rg", "-n", "vm"}},
+		{"vm-show-d.json", []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}},
+		{"vm-list.json", []string{"vm", "list", "-g", "rg"}},
+		{"vm-list-d.json", []string{"vm", "list", "-d", "-g", "rg"}},
+	}
+	for _, ch := range checks {
+		t.Run(ch.file, func(t *testing.T) {
+			sameShape(t, shape(t, ch.file), c.json(ch.args...), ch.file)
+		})
+	}
+	// Storage and VM commands print every field, null when absent; network
+	// commands leave absent keys out.
+	acct := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	assert.Contains(t, acct, "customDomain")
+	assert.Nil(t, acct["customDomain"])
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$`, acct["creationTime"])
+	vm := c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm")
+	assert.Equal(t, "VM running", vm["powerState"])
+	assert.Regexp(t, `^127\.0\.1\.\d+$`, vm["publicIps"])
+	assert.Equal(t, "10.0.0.5", vm["privateIps"], "the private endpoint took 10.0.0.4")
+	assert.NotContains(t, vm, "instanceView")
+	sub := c.obj("network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s")
+	assert.NotContains(t, sub, "natGateway")
+}
+
+func TestErrorCapturesMatchRealAz(t *testing.T) {
+	for _, file := range []string{"storage-account-show-404.json", "storage-account-show-404-rg.json", "storage-account-create-409.json"} {
+		t.Run(file, func(t *testing.T) {
+			c := newCloud(t)
+			c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+			capture := shape(t, file).(map[string]any)
+			if file == "storage-account-create-409.json" {
+				// The name is taken in another group.
+				c.ok("group", "create", "-n", "other", "-l", "eastus", "-o", "none")
+				c.ok("storage", "account", "create", "-g", "other", "-n", "acct", "--only-show-errors", "-o", "none")
+			}
+			var args []string
+			for _, a := range capture["argv"].([]any)[1:] {
+				args = append(args, a.(string))
+			}
+			r := c.run(args...)
+			assert.Equal(t, int(capture["exit_code"].(float64)), r.code)
+			assert.Equal(t, capture["stderr"], r.stderr)
+			assert.Equal(t, capture["stdout"], r.stdout)
+		})
+	}
+}
+
+func TestQueryAndOutputFormats(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	assert.Equal(t, "\"Premium_LRS\"\n", c.ok("storage", "account", "show", "-g", "rg", "-n", "acct", "--query", "sku.name"))
+	assert.Equal(t, "Premium_LRS\tPremium\n", c.ok("storage", "account", "show", "-g", "rg", "-n", "acct", "--query", "sku", "-o", "tsv"))
+	assert.Equal(t, "acct\tFalse\tNone\n", c.ok("storage", "account", "show", "-g", "rg", "-n", "acct",
+		"--query", "{a: name, b: enableHttpsTrafficOnly, c: enableNfsV3}", "-o", "tsv"))
+	assert.Equal(t, "acct\n", c.ok("storage", "account", "list", "--query", "[].name", "-o", "tsv"))
+	assert.Equal(t, "", c.ok("storage", "account", "show", "-g", "rg", "-n", "acct", "-o", "none"))
+	assert.Equal(t, "", c.ok("storage", "account", "show", "-g", "rg", "-n", "acct", "--query", "nothing"))
+	out := c.ok("storage", "account", "show", "-g", "rg", "-n", "acct", "--subscription", "x", "--debug", "--verbose")
+	assert.True(t, strings.HasPrefix(out, "{\n  \"accessTier\": null,\n"), out)
+}
+
+func TestTagsTakeSpaceSeparatedValues(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	a := c.obj("storage", "account", "create", "-g", "rg", "-n", "tagged", "--tags", "k=v", "k2=v2", "flag",
+		"--only-show-errors")
+	assert.Equal(t, map[string]any{"k": "v", "k2": "v2", "flag": ""}, a["tags"])
+}
+
+func TestHooksLogLatencyAndFaults(t *testing.T) {
+	c := newCloud(t)
+	logFile := filepath.Join(t.TempDir(), "az.log")
+	c.env["AZEMU_LOG"] = logFile
+	c.env["AZEMU_LATENCY_MS"] = "150"
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	require.NoError(t, os.WriteFile(faults, []byte(`[
+		{"args": ["group", "create", "throttled"], "exit": 1, "times": 2,
+		 "stderr": "ERROR: (TooManyRequests) Too many requests.\nCode: TooManyRequests\n"}
+	]`), 0o644))
+	c.env["AZEMU_FAULTS"] = faults
+
+	for i := 0; i < 2; i++ {
+		r := c.run("group", "create", "-n", "throttled", "-l", "eastus")
+		assert.Equal(t, 1, r.code)
+		assert.Equal(t, "ERROR: (TooManyRequests) Too many requests.\nCode: TooManyRequests\n", r.stderr)
+	}
+	g := c.obj("group", "create", "-n", "throttled", "-l", "eastus")
+	assert.Equal(t, "throttled", g["name"], "the third call succeeds")
+	c.ok("group", "create", "-n", "other", "-l", "eastus", "-o", "none")
+
+	data, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 4)
+	var entry struct {
+		Argv []string `json:"argv"`
+		Exit int      `json:"exit"`
+		Ms   int      `json:"ms"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &entry))
+	assert.Equal(t, []string{"az", "group", "create", "-n", "throttled", "-l", "eastus"}, entry.Argv)
+	assert.Equal(t, 1, entry.Exit)
+	assert.GreaterOrEqual(t, entry.Ms, 150, "latency is part of the call")
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &entry))
+	assert.Equal(t, 0, entry.Exit)
+}
+
+func TestRunCommandFaultReturnsMessageWithoutHosts(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", "ssh-rsa AAAAB3Nza k", "-o", "none")
+	r := c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "echo hi")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "hosts are off")
+
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	require.NoError(t, os.WriteFile(faults, []byte(`[
+		{"args": ["run-command", "vm1"], "script": "mount", "message": "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", "times": 1}
+	]`), 0o644))
+	c.env["AZEMU_FAULTS"] = faults
+	out := c.obj("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
+	msg := out["value"].([]any)[0].(map[string]any)["message"]
+	assert.Equal(t, "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", msg)
+	sameShape(t, shape(t, "vm-run-command-invoke.json"), out, "run-command")
+	r = c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
+	assert.Contains(t, r.stderr, "hosts are off", "the rule was used up")
+}
+
+func TestStateDirIsRequiredAndHelpNeedsNone(t *testing.T) {
+	c := newCloud(t)
+	delete(c.env, "AZEMU_STATE_DIR")
+	r := c.run("group", "list")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "AZEMU_STATE_DIR is not set")
+	assert.Equal(t, 0, c.run().code)
+	assert.Contains(t, c.ok("storage", "account", "create", "-h"), "--resource-group -g [Required]")
+}

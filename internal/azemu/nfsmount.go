@@ -1,0 +1,246 @@
+package azemu
+
+import (
+	"fmt"
+	"strings"
+)
+
+// nfsMountExit is mount.nfs's exit code for a failed mount.
+const nfsMountExit = 32
+
+// nfsMountMain is `az __azemu-nfs-mount SRC DIR [-o OPTS]`: what a host's
+// mount.nfs helper runs, inside the host, with AZEMU_STATE_DIR=/run/azemu/state
+// and AZEMU_VM set. It enforces what Azure enforces for NFS clients, then
+// bind-mounts the share's folder through vmhost.MountShare.
+func nfsMountMain(argv []string, env Env, stdio IO) int {
+	st, err := openStore(env("AZEMU_STATE_DIR"))
+	if err != nil {
+		return fail(stdio, err)
+	}
+	if f, err := matchFault(st, env("AZEMU_FAULTS"), argv, false, ""); err != nil {
+		return fail(stdio, err)
+	} else if f != nil {
+		return f.apply(stdio)
+	}
+	var pos []string
+	var opts []string
+	for i := 1; i < len(argv); i++ {
+		switch a := argv[i]; {
+		case a == "-o" && i+1 < len(argv):
+			opts = append(opts, strings.Split(argv[i+1], ",")...)
+			i++
+		case strings.HasPrefix(a, "-o"):
+			opts = append(opts, strings.Split(a[2:], ",")...)
+		case strings.HasPrefix(a, "-"):
+			// -v, -n, -s, -f, -r, -w: flags mount(8) may pass
+			if a == "-r" {
+				opts = append(opts, "ro")
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) != 2 {
+		fmt.Fprintf(stdio.Stderr, "usage: mount.nfs remotetarget dir [-rvVwfnsh] [-o nfsoptions]\n")
+		return nfsMountExit
+	}
+	src, dir := pos[0], pos[1]
+	m := &nfsMount{st: st, env: env, src: src, opts: opts}
+	shareDir, err := m.check()
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err.Error())
+		return nfsMountExit
+	}
+	if err := hostMountShare(shareDir, dir, m.has("ro")); err != nil {
+		fmt.Fprintf(stdio.Stderr, "mount.nfs: %v\n", err)
+		return nfsMountExit
+	}
+	return 0
+}
+
+type nfsMount struct {
+	st   *store
+	env  Env
+	src  string
+	opts []string
+}
+
+func (m *nfsMount) has(opt string) bool { return contains(m.opts, opt) }
+
+func (m *nfsMount) opt(key string) string {
+	for _, o := range m.opts {
+		if k, v, ok := strings.Cut(o, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+type mountError string
+
+func (e mountError) Error() string { return string(e) }
+
+// check applies Azure's rules and returns the share's folder.
+func (m *nfsMount) check() (string, error) {
+	host, path, ok := strings.Cut(m.src, ":")
+	if !ok {
+		return "", mountError(fmt.Sprintf("mount.nfs: remote share not in 'host:dir' format"))
+	}
+	acctName, service, _ := strings.Cut(host, ".")
+	if service != "file.core.windows.net" && service != "blob.core.windows.net" {
+		return "", mountError(fmt.Sprintf("mount.nfs: Failed to resolve server %s: Name or service not known", host))
+	}
+	unlock, err := m.st.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	c := &cmdCtx{st: m.st, env: m.env}
+	a, err := c.findAccount(acctName)
+	if err != nil {
+		return "", err
+	}
+	if a == nil {
+		return "", mountError(fmt.Sprintf("mount.nfs: Failed to resolve server %s: Name or service not known", host))
+	}
+	files := service == "file.core.windows.net"
+	vers := m.opt("vers")
+	if vers == "" {
+		vers = m.opt("nfsvers")
+	}
+	noSuch := mountError(fmt.Sprintf("mount.nfs: mounting %s failed, reason given by server: No such file or directory", m.src))
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) != 2 || !strings.EqualFold(parts[0], str(a, "name")) {
+		return "", noSuch
+	}
+	var dir string
+	if files {
+		if !(vers == "4.1" || vers == "4" && m.opt("minorversion") == "1") {
+			return "", mountError("mount.nfs: Protocol not supported")
+		}
+		s, err := m.st.get(shareID(a, parts[1]))
+		if err != nil {
+			return "", err
+		}
+		if s == nil || str(s, "enabledProtocols") != "NFS" {
+			return "", noSuch
+		}
+		dir = m.st.shareDir(str(a, "name"), str(s, "name"))
+	} else {
+		if vers != "3" || get(a, "enableNfsV3") != true {
+			return "", mountError("mount.nfs: Protocol not supported")
+		}
+		ct, err := m.st.get(containerID(a, parts[1]))
+		if err != nil {
+			return "", err
+		}
+		if ct == nil {
+			return "", noSuch
+		}
+		dir = m.st.containerDir(str(a, "name"), str(ct, "name"))
+	}
+	denied := mountError(fmt.Sprintf("mount.nfs: access denied by server while mounting %s", m.src))
+	if get(a, "enableHttpsTrafficOnly") != false {
+		return "", denied
+	}
+	subnetID, err := m.vmSubnet(c)
+	if err != nil {
+		return "", err
+	}
+	group := "file"
+	if !files {
+		group = "blob"
+	}
+	if subnetID == "" || !m.allowed(c, a, subnetID, group) {
+		return "", denied
+	}
+	return dir, nil
+}
+
+// vmSubnet is the subnet of the VM this helper runs in.
+func (m *nfsMount) vmSubnet(c *cmdCtx) (string, error) {
+	var vm map[string]any
+	var err error
+	if id := m.env("AZEMU_VM_ID"); id != "" {
+		vm, err = m.st.get(id)
+	} else if name := m.env("AZEMU_VM"); name != "" {
+		var vms []map[string]any
+		vms, err = m.st.listAllGroups("providers/" + vmType)
+		for _, v := range vms {
+			if strings.EqualFold(str(v, "name"), name) {
+				vm = v
+			}
+		}
+	}
+	if err != nil || vm == nil {
+		return "", err
+	}
+	for _, n := range list(vm, "networkProfile", "networkInterfaces") {
+		nic, err := m.st.get(str(n.(map[string]any), "id"))
+		if err != nil {
+			return "", err
+		}
+		for _, cfg := range list(nic, "ipConfigurations") {
+			if id := str(cfg.(map[string]any), "subnet", "id"); id != "" {
+				return id, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// allowed: a virtual-network rule for the subnet (which has the
+// Microsoft.Storage endpoint), or a private endpoint for the account in the
+// subnet's VNet with the privatelink zone linked to that VNet.
+func (m *nfsMount) allowed(c *cmdCtx, a map[string]any, subnetID, group string) bool {
+	for _, r := range list(a, "networkRuleSet", "virtualNetworkRules") {
+		if strings.EqualFold(str(r.(map[string]any), "virtualNetworkResourceId"), subnetID) {
+			if s, _ := m.st.get(subnetID); s != nil && hasServiceEndpoint(s, "Microsoft.Storage") {
+				return true
+			}
+		}
+	}
+	vnetID := strings.ToLower(subnetID[:strings.Index(strings.ToLower(subnetID), "/subnets/")])
+	pes, _ := m.st.listAllGroups("providers/" + peType)
+	for _, pe := range pes {
+		peSubnet := strings.ToLower(str(pe, "subnet", "id"))
+		if !strings.HasPrefix(peSubnet, vnetID+"/subnets/") {
+			continue
+		}
+		for _, conn := range list(pe, "privateLinkServiceConnections") {
+			cm := conn.(map[string]any)
+			if strings.EqualFold(str(cm, "privateLinkServiceId"), str(a, "id")) && containsAny(list(cm, "groupIds"), group) &&
+				m.zoneLinked(c, "privatelink."+group+".core.windows.net", vnetID) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func containsAny(list []any, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// zoneLinked reports whether a private DNS zone of that name (in any group)
+// is linked to the VNet.
+func (m *nfsMount) zoneLinked(c *cmdCtx, zone, vnetID string) bool {
+	zones, _ := m.st.listAllGroups("providers/" + dnsZoneType)
+	for _, z := range zones {
+		if !strings.EqualFold(str(z, "name"), zone) {
+			continue
+		}
+		links, _ := m.st.list(str(z, "id") + "/virtualNetworkLinks")
+		for _, l := range links {
+			if strings.EqualFold(str(l, "virtualNetwork", "id"), vnetID) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,282 @@
+package azemu_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAccountNamesAreCheckedAndGloballyUnique(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	c.ok("group", "create", "-n", "rg2", "-l", "westus", "-o", "none")
+	for _, bad := range []string{"ab", "Upper1", "has-dash", strings.Repeat("a", 25)} {
+		r := c.run("storage", "account", "create", "-g", "rg", "-n", bad, "--only-show-errors")
+		assert.Equal(t, 1, r.code, bad)
+		assert.Contains(t, r.stderr, "(AccountNameInvalid) "+bad+" is not a valid storage account name.", bad)
+		check := c.obj("storage", "account", "check-name", "-n", bad)
+		assert.Equal(t, "AccountNameInvalid", check["reason"])
+	}
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "abc", "--only-show-errors", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg", "-n", strings.Repeat("a", 24), "--only-show-errors", "-o", "none")
+	// Creating again in the same group is an idempotent PUT; another group is a 409.
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "abc", "--only-show-errors", "-o", "none")
+	r := c.run("storage", "account", "create", "-g", "rg2", "-n", "abc", "--only-show-errors")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "(StorageAccountAlreadyTaken)")
+	check := c.obj("storage", "account", "check-name", "-n", "abc")
+	assert.Equal(t, false, check["nameAvailable"])
+	assert.Equal(t, "AlreadyExists", check["reason"])
+	// show without -g finds the account in any group.
+	assert.Equal(t, "rg", c.obj("storage", "account", "show", "-n", "abc")["resourceGroup"])
+	r = c.run("storage", "account", "show", "-n", "nosuch")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: Storage account 'nosuch' not found.\n", r.stderr)
+}
+
+func TestNFSSharesOnlyOnFileStoragePremiumWithinQuota(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "standard", "--sku", "Standard_LRS", "--kind", "StorageV2", "--only-show-errors", "-o", "none")
+	r := c.run("storage", "share-rm", "create", "-g", "rg", "--storage-account", "standard", "-n", "share", "--quota", "100", "--enabled-protocols", "NFS")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: (FeatureNotSupportedForAccount) NfsFileShares is not supported for the account.\nCode: FeatureNotSupportedForAccount\nMessage: NfsFileShares is not supported for the account.\n", r.stderr)
+
+	for _, q := range []string{"99", "102401"} {
+		r = c.run("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share", "--quota", q, "--enabled-protocols", "NFS")
+		assert.Equal(t, 1, r.code, q)
+		assert.Contains(t, r.stderr, "InvalidHeaderValue", q)
+	}
+	for _, q := range []string{"100", "102400"} {
+		s := c.obj("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share"+q, "--quota", q, "--enabled-protocols", "NFS")
+		assert.EqualValues(t, mustAtoi(q), s["shareQuota"])
+		assert.Equal(t, "NFS", s["enabledProtocols"])
+		assert.Equal(t, "NoRootSquash", s["rootSquash"])
+	}
+	r = c.run("storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "nosuch")
+	assert.Equal(t, 3, r.code)
+	assert.Contains(t, r.stderr, "(ResourceNotFound)")
+}
+
+func mustAtoi(s string) int {
+	var n int
+	fmt.Sscan(s, &n)
+	return n
+}
+
+func TestShareNameRules(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	for _, bad := range []string{"ab", "-share", "share-", "sh--are", "Share", strings.Repeat("a", 64)} {
+		r := c.run("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "--name="+bad, "--quota", "100", "--enabled-protocols", "NFS")
+		assert.Equal(t, 1, r.code, bad)
+		assert.Contains(t, r.stderr, "is invalid", bad)
+	}
+	for _, good := range []string{"abc", "a-b-c", strings.Repeat("a", 63)} {
+		c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", good, "--quota", "100", "--enabled-protocols", "NFS", "-o", "none")
+	}
+}
+
+func TestShareStatsCountsRealBytes(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share", "--quota", "100", "--enabled-protocols", "NFS", "-o", "none")
+	assert.Equal(t, "0\n", c.ok("storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"))
+	dir := filepath.Join(c.dir, "shares", "acct", "share")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a"), make([]byte, 1000), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", "b"), make([]byte, 2345), 0o644))
+	assert.Equal(t, "3345\n", c.ok("storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"))
+}
+
+func TestNetworkRuleNeedsServiceEndpointAndKeepsDefaultAction(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	c.ok("network", "vnet", "create", "-g", "rg", "-n", "v", "--subnet-name", "s", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "acct", "--sku", "Premium_LRS", "--kind", "FileStorage", "--only-show-errors", "-o", "none")
+	r := c.run("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct", "--vnet-name", "v", "--subnet", "s")
+	assert.Equal(t, 1, r.code)
+	msg := "Validation of network acls failure: SubnetsHaveNoServiceEndpointsConfigured:Subnets s of virtual network /subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v do not have ServiceEndpoints for Microsoft.Storage resources configured. Add Microsoft.Storage to subnet's ServiceEndpoints collection before trying to ACL Microsoft.Storage resources to these subnets.."
+	assert.Equal(t, "ERROR: (NetworkAclsValidationFailure) "+msg+"\nCode: NetworkAclsValidationFailure\nMessage: "+msg+"\n", r.stderr)
+
+	// --service-endpoints replaces the list.
+	c.ok("network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--service-endpoints", "Microsoft.KeyVault", "-o", "none")
+	s := c.obj("network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--service-endpoints", "Microsoft.Storage")
+	eps := s["serviceEndpoints"].([]any)
+	require.Len(t, eps, 1)
+	assert.Equal(t, "Microsoft.Storage", eps[0].(map[string]any)["service"])
+
+	a := c.obj("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct", "--vnet-name", "v", "--subnet", "s")
+	rules := a["networkRuleSet"].(map[string]any)
+	assert.Equal(t, "Allow", rules["defaultAction"], "network-rule add leaves the default action alone")
+	vnr := rules["virtualNetworkRules"].([]any)
+	require.Len(t, vnr, 1)
+	assert.Equal(t, s["id"], vnr[0].(map[string]any)["virtualNetworkResourceId"])
+	listed := c.obj("storage", "account", "network-rule", "list", "-g", "rg", "--account-name", "acct")
+	assert.NotContains(t, listed, "defaultAction")
+	assert.Len(t, listed["virtualNetworkRules"], 1)
+	c.ok("storage", "account", "network-rule", "remove", "-g", "rg", "--account-name", "acct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
+	listed = c.obj("storage", "account", "network-rule", "list", "-g", "rg", "--account-name", "acct")
+	assert.Empty(t, listed["virtualNetworkRules"])
+}
+
+func TestBlobNFSAccountAndContainer(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	r := c.run("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--kind", "StorageV2", "--sku", "Standard_LRS",
+		"--enable-nfs-v3", "true", "--only-show-errors")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "(InvalidRequestPropertyValue) The value 'True' is not allowed for property isNfsv3Enabled.")
+	r = c.run("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--kind", "StorageV2", "--sku", "Standard_LRS",
+		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--only-show-errors")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "NetworkAclsDefaultActionMisconfigured")
+	a := c.obj("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--kind", "StorageV2", "--sku", "Standard_LRS",
+		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--https-only", "false",
+		"--default-action", "Deny", "--vnet-name", "v", "--subnet", "s", "--only-show-errors")
+	assert.Equal(t, true, a["enableNfsV3"])
+	assert.Equal(t, true, a["isHnsEnabled"])
+	assert.Len(t, a["networkRuleSet"].(map[string]any)["virtualNetworkRules"], 1)
+	ct := c.obj("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "home")
+	assert.Equal(t, "home", ct["name"])
+	assert.Equal(t, "home", c.obj("storage", "container-rm", "show", "-g", "rg", "--storage-account", "blobacct", "-n", "home")["name"])
+	r = c.run("storage", "container-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "home")
+	assert.Equal(t, 1, r.code, "FileStorage has no blobs")
+}
+
+func TestVMRecordsAndDelete(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE me"
+	out := c.obj("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--ssh-key-values", key, "--admin-username", "azureuser", "--tags", "azlin=1", "--custom-data", "#cloud-config\n")
+	assert.Equal(t, "VM running", out["powerState"])
+	assert.Equal(t, "10.0.0.4", out["privateIpAddress"])
+	ip1 := out["publicIpAddress"].(string)
+	assert.Regexp(t, `^127\.0\.1\.\d+$`, ip1)
+
+	r := c.run("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", key)
+	assert.Equal(t, 1, r.code, "VM names are unique in a group")
+	r = c.run("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "nosuch", "--ssh-key-values", key)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "Subnet 'nosuch' does not exist")
+	vm2 := c.obj("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--ssh-key-values", key, "--public-ip-address", "")
+	assert.Equal(t, "", vm2["publicIpAddress"], "no public IP when asked for none")
+	assert.Equal(t, "10.0.0.5", vm2["privateIpAddress"], "the existing VNet of the group is used")
+
+	vm := c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--set", "tags.home=acct")
+	assert.Equal(t, map[string]any{"azlin": "1", "home": "acct"}, vm["tags"])
+	vm = c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--remove", "tags.azlin")
+	assert.Equal(t, map[string]any{"home": "acct"}, vm["tags"])
+
+	c.ok("vm", "deallocate", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, "VM deallocated", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
+	c.ok("vm", "start", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, "VM running", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
+	ips := c.json("vm", "list-ip-addresses", "-g", "rg", "-n", "vm1").([]any)
+	require.Len(t, ips, 1)
+
+	r = c.run("vm", "delete", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: Unable to prompt for confirmation as no tty available. Use --yes.\n", r.stderr)
+	c.ok("vm", "delete", "-g", "rg", "-n", "vm1", "--yes")
+	r = c.run("vm", "show", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, 3, r.code)
+	assert.Contains(t, r.stderr, "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm1' under resource group 'rg' was not found.")
+	// NIC, public IP and disk stay, as with real az, and can then be deleted.
+	nic := c.obj("network", "nic", "show", "-g", "rg", "-n", "vm1VMNic")
+	assert.NotContains(t, nic, "virtualMachine")
+	assert.Equal(t, ip1, c.obj("network", "public-ip", "show", "-g", "rg", "-n", "vm1PublicIP")["ipAddress"])
+	disk := vm["storageProfile"].(map[string]any)["osDisk"].(map[string]any)["name"].(string)
+	assert.Nil(t, c.obj("disk", "show", "-g", "rg", "-n", disk)["managedBy"])
+	r = c.run("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
+	assert.Equal(t, 1, r.code, "still attached to the NIC")
+	c.ok("network", "nic", "delete", "-g", "rg", "-n", "vm1VMNic")
+	c.ok("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
+	c.ok("disk", "delete", "-g", "rg", "-n", disk, "--yes")
+	assert.Equal(t, 3, c.run("disk", "show", "-g", "rg", "-n", disk).code)
+	// The freed private address is reused; the loopback address is not.
+	vm3 := c.obj("vm", "create", "-g", "rg", "-n", "vm3", "--image", "Ubuntu2204", "--ssh-key-values", key)
+	assert.Equal(t, "10.0.0.4", vm3["privateIpAddress"])
+	assert.NotEqual(t, ip1, vm3["publicIpAddress"])
+}
+
+func TestPrivateEndpointAndDNS(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	acctID := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+	r := c.run("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
+		"--private-connection-resource-id", acctID, "--group-id", "blob", "--connection-name", "c")
+	assert.Equal(t, 1, r.code, "a FileStorage account has only the file group")
+	pe := c.obj("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
+		"--private-connection-resource-id", acctID, "--group-id", "file", "--connection-name", "c")
+	assert.Equal(t, "acct.file.core.windows.net", pe["customDnsConfigs"].([]any)[0].(map[string]any)["fqdn"])
+	a := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	assert.Len(t, a["privateEndpointConnections"], 1)
+	c.ok("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net", "-o", "none")
+	l := c.obj("network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net",
+		"-n", "link", "-v", "v", "-e", "false")
+	assert.Equal(t, false, l["registrationEnabled"])
+	assert.Equal(t, "link", c.obj("network", "private-dns", "link", "vnet", "show", "-g", "rg", "-z", "privatelink.file.core.windows.net", "-n", "link")["name"])
+	zg := c.obj("network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", "pe", "-n", "default",
+		"--private-dns-zone", "privatelink.file.core.windows.net", "--zone-name", "file")
+	assert.Equal(t, "default", zg["name"])
+	c.ok("network", "private-endpoint", "delete", "-g", "rg", "-n", "pe")
+	a = c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	assert.Empty(t, a["privateEndpointConnections"])
+	assert.Equal(t, 3, c.run("network", "private-endpoint", "show", "-g", "rg", "-n", "pe").code)
+}
+
+func TestGroupDeleteRemovesEverything(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share", "--quota", "100", "--enabled-protocols", "NFS", "-o", "none")
+	c.ok("group", "delete", "-n", "rg", "--yes")
+	assert.Equal(t, 3, c.run("group", "show", "-n", "rg").code)
+	assert.Equal(t, "[]\n", c.ok("storage", "account", "list"))
+	_, err := os.Stat(filepath.Join(c.dir, "shares", "acct"))
+	assert.True(t, os.IsNotExist(err), "the share's files are gone")
+	// The name is free again.
+	c.ok("group", "create", "-n", "rg2", "-l", "eastus", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg2", "-n", "acct", "--only-show-errors", "-o", "none")
+}
+
+func TestConcurrentCreatesKeepStateIntact(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	var wg sync.WaitGroup
+	codes := make([]int, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			codes[i] = c.run("storage", "account", "create", "-g", "rg", "-n", fmt.Sprintf("acct%02d", i), "--only-show-errors", "-o", "none").code
+		}(i)
+	}
+	wg.Wait()
+	for i, code := range codes {
+		assert.Equal(t, 0, code, "create %d", i)
+	}
+	names := c.ok("storage", "account", "list", "-g", "rg", "--query", "length(@)")
+	assert.Equal(t, "20\n", names)
+	// One account name raced from two groups: exactly one wins.
+	c.ok("group", "create", "-n", "rg2", "-l", "eastus", "-o", "none")
+	var r1, r2 result
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		r1 = c.run("storage", "account", "create", "-g", "rg", "-n", "raced", "--only-show-errors")
+	}()
+	go func() {
+		defer wg.Done()
+		r2 = c.run("storage", "account", "create", "-g", "rg2", "-n", "raced", "--only-show-errors")
+	}()
+	wg.Wait()
+	assert.ElementsMatch(t, []int{0, 1}, []int{r1.code, r2.code})
+}
