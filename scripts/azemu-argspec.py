@@ -34,6 +34,12 @@ storage account check-name
 storage account network-rule add
 storage account network-rule list
 storage account network-rule remove
+network private-endpoint dns-zone-group show
+network private-endpoint dns-zone-group delete
+network private-endpoint list
+monitor metrics list
+vm get-instance-view
+consumption usage list
 storage share-rm create
 storage share-rm show
 storage share-rm list

@@ -690,13 +690,17 @@ func shareShow(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	defer unlock()
-	_, s, err := c.shareRecord()
+	a, s, err := c.shareRecord()
 	if err != nil {
 		return nil, err
 	}
 	v := view(s)
 	if v["signedIdentifiers"] == nil {
 		v["signedIdentifiers"] = []any{}
+	}
+	// --expand stats adds the bytes used, as ARM's $expand=stats does.
+	if strings.Contains(c.inv.str("--expand"), "stats") {
+		v["shareUsageBytes"] = float64(dirBytes(c.st.shareDir(str(a, "name"), str(s, "name"))))
 	}
 	return v, nil
 }

@@ -254,7 +254,10 @@ func (c *cmdCtx) createVMRecords(img imageRef, key, customData string) (map[stri
 	nic := newNIC(rg, name+"VMNic", loc, s, privateIP, pipID, nsgID)
 	nic["virtualMachine"] = ref(id, rg)
 	addRef(s, "ipConfigurations", ipcfgID, rg)
-	diskName := fmt.Sprintf("%s_OsDisk_1_%s", name, strings.ReplaceAll(newUUID(), "-", ""))
+	diskName := inv.str("--os-disk-name") // az's default name when not given:
+	if diskName == "" {
+		diskName = fmt.Sprintf("%s_OsDisk_1_%s", name, strings.ReplaceAll(newUUID(), "-", ""))
+	}
 	diskID := resID(rg, diskType, diskName)
 	now := nowStamp()
 	size := orDefault(inv.str("--size"), "Standard_DS1_v2")

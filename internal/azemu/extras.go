@@ -1,0 +1,122 @@
+package azemu
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Commands azlin's storage views and clean-up need beyond the first set:
+// private endpoint listing and DNS zone groups, and the account metric that
+// tells a Blob NFS account's used bytes.
+func init() {
+	register("network private-endpoint list", peList)
+	register("network private-endpoint dns-zone-group show", dnsZoneGroupShow)
+	register("network private-endpoint dns-zone-group delete", dnsZoneGroupDelete)
+	register("monitor metrics list", metricsList)
+}
+
+func peList(c *cmdCtx) (any, error) {
+	return c.withLock(func() (any, error) {
+		g, err := c.group(c.inv.str("--resource-group"))
+		if err != nil {
+			return nil, err
+		}
+		all, err := c.st.list(collectionID(str(g, "name"), peType))
+		if err != nil {
+			return nil, err
+		}
+		out := []any{}
+		for _, pe := range all {
+			out = append(out, view(pe))
+		}
+		return out, nil
+	})
+}
+
+// zoneGroup finds a private endpoint's DNS zone group record (nil when the
+// endpoint exists but the group does not).
+func (c *cmdCtx) zoneGroup() (zg map[string]any, id, rg string, err error) {
+	pe, peID, err := c.resource(c.inv.str("--resource-group"), peType, c.inv.str("--endpoint-name"))
+	if err != nil {
+		return nil, "", "", err
+	}
+	id = peID + "/privateDnsZoneGroups/" + c.inv.str("--name")
+	zg, err = c.st.get(id)
+	return zg, id, str(pe, "resourceGroup"), err
+}
+
+func dnsZoneGroupShow(c *cmdCtx) (any, error) {
+	return c.withLock(func() (any, error) {
+		zg, _, rg, err := c.zoneGroup()
+		if err != nil {
+			return nil, err
+		}
+		if zg == nil {
+			return nil, notFound(peType+"/"+c.inv.str("--endpoint-name")+"/privateDnsZoneGroups", c.inv.str("--name"), rg)
+		}
+		return view(zg), nil
+	})
+}
+
+// dnsZoneGroupDelete removes the group; a missing group is a no-op, as
+// ARM's 204 for a DELETE of nothing.
+func dnsZoneGroupDelete(c *cmdCtx) (any, error) {
+	return c.withLock(func() (any, error) {
+		zg, id, _, err := c.zoneGroup()
+		if err != nil || zg == nil {
+			return nil, err
+		}
+		return nil, c.st.del(id)
+	})
+}
+
+// metricsList answers the UsedCapacity metric of a storage account (az
+// monitor metrics list --resource ID --metrics UsedCapacity): the bytes in
+// its shares and containers, as one hourly average sample.
+func metricsList(c *cmdCtx) (any, error) {
+	id := c.inv.str("--resource")
+	a, err := func() (map[string]any, error) {
+		unlock, err := c.lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		return c.st.get(id)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if a == nil || !strings.Contains(strings.ToLower(id), "/microsoft.storage/storageaccounts/") {
+		return nil, armError("ResourceNotFound", "The Resource '"+id+"' was not found.")
+	}
+	acct := str(a, "name")
+	bytes := dirBytes(filepath.Dir(c.st.shareDir(acct, "x"))) + dirBytes(filepath.Dir(c.st.containerDir(acct, "x")))
+	now := time.Now().UTC().Truncate(time.Hour)
+	var series []any
+	for _, m := range c.inv.list("--metrics") {
+		if m != "UsedCapacity" {
+			continue
+		}
+		series = append(series, map[string]any{
+			"displayDescription": "The amount of storage used by the storage account. For standard storage accounts, it's the sum of capacity used by blob, table, file, and queue. For premium storage accounts and Blob storage accounts, it is the same as BlobCapacity or FileCapacity.",
+			"errorCode":          "Success",
+			"id":                 id + "/providers/Microsoft.Insights/metrics/UsedCapacity",
+			"name":               map[string]any{"localizedValue": "Used capacity", "value": "UsedCapacity"},
+			"timeseries": []any{map[string]any{
+				"data":           []any{map[string]any{"average": float64(bytes), "timeStamp": now.Format("2006-01-02T15:04:05+00:00")}},
+				"metadatavalues": []any{},
+			}},
+			"type": "Microsoft.Insights/metrics",
+			"unit": "Bytes",
+		})
+	}
+	return map[string]any{
+		"cost":           float64(0),
+		"interval":       "PT1H",
+		"namespace":      "Microsoft.Storage/storageAccounts",
+		"resourceregion": str(a, "location"),
+		"timespan":       now.Add(-24*time.Hour).Format("2006-01-02T15:04:05Z") + "/" + now.Format("2006-01-02T15:04:05Z"),
+		"value":          series,
+	}, nil
+}

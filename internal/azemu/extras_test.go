@@ -1,0 +1,74 @@
+package azemu_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestShareShowExpandStatsCountsRealBytes(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share", "--quota", "100",
+		"--enabled-protocols", "NFS", "-o", "none")
+	dir := filepath.Join(c.dir, "shares", "acct", "share") // the emulator keeps a share's files here
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", "f"), make([]byte, 1234), 0o644))
+
+	plain := c.obj("storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share")
+	assert.Nil(t, plain["shareUsageBytes"], "without --expand stats, az prints null")
+	withStats := c.obj("storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share", "--expand", "stats")
+	assert.Equal(t, float64(1234), withStats["shareUsageBytes"])
+}
+
+func TestDNSZoneGroupShowDeleteAndEndpointList(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	acctID := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")["id"].(string)
+	c.ok("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
+		"--private-connection-resource-id", acctID, "--group-id", "file", "--connection-name", "c", "-o", "none")
+	c.ok("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net", "-o", "none")
+	show := []string{"network", "private-endpoint", "dns-zone-group", "show", "-g", "rg", "--endpoint-name", "pe", "-n", "default"}
+
+	r := c.run(show...)
+	assert.Equal(t, 3, r.code)
+	assert.Contains(t, r.stderr, "(ResourceNotFound)")
+	assert.Contains(t, r.stderr, "Microsoft.Network/privateEndpoints/pe/privateDnsZoneGroups/default")
+
+	c.ok("network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", "pe", "-n", "default",
+		"--private-dns-zone", "privatelink.file.core.windows.net", "--zone-name", "file", "-o", "none")
+	assert.Equal(t, "default", c.obj(show...)["name"])
+
+	pes := c.json("network", "private-endpoint", "list", "-g", "rg").([]any)
+	require.Len(t, pes, 1)
+	assert.Equal(t, "pe", pes[0].(map[string]any)["name"])
+
+	del := []string{"network", "private-endpoint", "dns-zone-group", "delete", "-g", "rg", "--endpoint-name", "pe", "-n", "default"}
+	c.ok(del...)
+	assert.Equal(t, 3, c.run(show...).code, "deleted")
+	assert.Equal(t, 0, c.run(del...).code, "deleting a missing group is a no-op, as ARM's 204")
+}
+
+func TestUsedCapacityMetricOfABlobAccount(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--sku", "Standard_LRS", "--kind", "StorageV2",
+		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--https-only", "false",
+		"--default-action", "Deny", "-o", "none")
+	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "blobacct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
+	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "homes", "-o", "none")
+	dir := filepath.Join(c.dir, "blobs", "blobacct", "homes")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 4096), 0o644))
+	id := c.obj("storage", "account", "show", "-g", "rg", "-n", "blobacct")["id"].(string)
+
+	m := c.obj("monitor", "metrics", "list", "--resource", id, "--metrics", "UsedCapacity", "--aggregation", "Average",
+		"--interval", "1h", "--offset", "1d")
+	series := m["value"].([]any)
+	require.Len(t, series, 1)
+	data := series[0].(map[string]any)["timeseries"].([]any)[0].(map[string]any)["data"].([]any)
+	assert.Equal(t, float64(4096), data[len(data)-1].(map[string]any)["average"])
+	assert.Equal(t, 3, c.run("monitor", "metrics", "list", "--resource", id+"x", "--metrics", "UsedCapacity").code)
+}
