@@ -159,7 +159,7 @@ func TestE2EStorageServiceEndpointKeepsOtherEndpoints(t *testing.T) {
 		"--address-prefixes", "10.0.0.0/16", "--subnet-name", "azlin-subnet", "--subnet-prefixes", "10.0.0.0/24").Exit)
 	require.Equal(t, 0, c.Az("network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "azlin-vnet", "-n", "azlin-subnet",
 		"--service-endpoints", "Microsoft.KeyVault").Exit)
-	azlinRun(t, c, "storage", "create", "se", "-g", "rg", "--network", "service-endpoint")
+	azlinRun(t, c, "storage", "create", "svc-ep", "-g", "rg", "--network", "service-endpoint")
 	var sub struct {
 		ServiceEndpoints []struct {
 			Service string `json:"service"`
@@ -174,12 +174,13 @@ func TestE2EStorageServiceEndpointKeepsOtherEndpoints(t *testing.T) {
 }
 
 func TestE2EStorageInterruptedCreateIsFinishedByARerun(t *testing.T) {
-	// The share's creation fails once (after the account exists), as if the
-	// network dropped: AZEMU_FAULTS makes the emulator fail that call.
+	// The share's creation fails once (after the account exists), as when a
+	// role assignment is missing: AZEMU_FAULTS makes the emulator fail that
+	// call with an error azlin does not retry.
 	dir := t.TempDir()
 	faults := filepath.Join(dir, "faults.json")
-	require.NoError(t, os.WriteFile(faults, []byte(`{"rules": [{"match": ["storage", "share-rm", "create"], "times": 1, "exit": 1,
-		"stderr": "ERROR: (InternalServerError) Encountered internal server error.\nCode: InternalServerError\nMessage: Encountered internal server error.\n"}]}`), 0o600))
+	require.NoError(t, os.WriteFile(faults, []byte(`[{"args": ["storage", "share-rm", "create"], "times": 1, "exit": 1,
+		"stderr": "ERROR: (AuthorizationFailed) The client 'dev@contoso.onmicrosoft.com' does not have authorization to perform action 'Microsoft.Storage/storageAccounts/fileServices/shares/write'.\nCode: AuthorizationFailed\n"}]`), 0o600))
 	c := newStorageCloud(t, testenv.WithEnv("AZEMU_FAULTS="+faults))
 	r := c.Azlin("storage", "create", "half", "-g", "rg")
 	require.Equal(t, 1, r.Exit, r.Stderr)
@@ -215,7 +216,8 @@ func TestE2EStorageNameTakenInAnotherGroup(t *testing.T) {
 func TestE2EStorageDeleteRefusedWhileAVMUsesIt(t *testing.T) {
 	c := newStorageCloud(t)
 	azlinRun(t, c, "storage", "create", "busy", "-g", "rg")
-	r := c.Az("vm", "create", "-g", "rg", "-n", "worker-1", "--image", "Ubuntu2204", "--tags", "azlin-storage=busy")
+	r := c.Az("vm", "create", "-g", "rg", "-n", "worker-1", "--image", "Ubuntu2204", "--tags", "azlin-storage=busy",
+		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uga2V5IGZvciB0ZXN0cw test")
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	c.ResetLog()
 	r = c.Azlin("storage", "delete", "busy", "-g", "rg", "--yes")

@@ -62,7 +62,7 @@ func TestE2EVMLifecycle(t *testing.T) {
 	assert.Contains(t, r.Stderr, "a VM named a already exists in resource group rg")
 	var argvs []string
 	for _, call := range c.Calls() {
-		argvs = append(argvs, strings.TrimPrefix(strings.Join(call.Argv, " "), "az "))
+		argvs = append(argvs, strings.Join(call.Argv, " "))
 	}
 	require.Len(t, argvs, 2, "%q", argvs)
 	assert.True(t, strings.HasPrefix(argvs[0], "account show"), argvs[0])

@@ -3,6 +3,8 @@ package azemu
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,22 +96,46 @@ func readContentIfFile(v string) string {
 	return v
 }
 
-// nextLoopback allocates the next 127.0.1.N address (caller holds the lock);
-// addresses are never reused, so a new VM never inherits an old host key.
+// nextLoopback allocates a loopback address for a new VM (the caller holds
+// the lock). Addresses are never reused within a cloud, so a new VM never
+// inherits an old host key. Each state dir draws from its own 127.A.x.y
+// range (A from a hash of the dir), and an address something already
+// listens on is skipped, so that several local clouds (parallel tests) can
+// run on one machine side by side.
 func (c *cmdCtx) nextLoopback() (string, error) {
 	counters, err := c.st.readCounters("counters")
 	if err != nil {
 		return "", err
 	}
-	counters["loopback"]++
-	n := counters["loopback"] - 1
-	if n >= 254*254 {
-		return "", cliError("azemu: out of loopback addresses")
+	h := fnv.New32a()
+	h.Write([]byte(c.st.dir))
+	a := 1 + h.Sum32()%254
+	for tries := 0; tries < 256; tries++ {
+		n := counters["loopback"]
+		counters["loopback"]++
+		if n >= 254*254 {
+			return "", cliError("azemu: out of loopback addresses")
+		}
+		ip := fmt.Sprintf("127.%d.%d.%d", a, 1+n/254, 1+n%254)
+		if !loopbackFree(ip) {
+			continue
+		}
+		if err := c.st.writeCounters("counters", counters); err != nil {
+			return "", err
+		}
+		return ip, nil
 	}
-	if err := c.st.writeCounters("counters", counters); err != nil {
-		return "", err
+	return "", cliError("azemu: no free loopback address for a new VM's sshd")
+}
+
+// loopbackFree tells whether nothing listens on ip:22.
+func loopbackFree(ip string) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "22"))
+	if err != nil {
+		return false
 	}
-	return fmt.Sprintf("127.0.%d.%d", 1+n/254, 1+n%254), nil
+	l.Close()
+	return true
 }
 
 func vmCreate(c *cmdCtx) (any, error) {

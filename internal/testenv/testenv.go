@@ -24,7 +24,8 @@ type Result struct {
 	Exit           int
 }
 
-// Call is one az invocation as the emulator logged it (AZEMU_LOG).
+// Call is one az invocation as the emulator logged it (AZEMU_LOG), with
+// Argv the arguments after "az".
 type Call struct {
 	Argv []string `json:"argv"`
 	Exit int      `json:"exit"`
@@ -200,6 +201,9 @@ func (c *Cloud) Calls() []Call {
 		var cl Call
 		if err := json.Unmarshal(sc.Bytes(), &cl); err != nil {
 			c.t.Fatalf("bad emulator log line %q: %v", sc.Text(), err)
+		}
+		if len(cl.Argv) > 0 && cl.Argv[0] == "az" {
+			cl.Argv = cl.Argv[1:]
 		}
 		calls = append(calls, cl)
 	}
