@@ -326,14 +326,16 @@ func TestDownAllLeavesNothingBehind(t *testing.T) {
 	boot(t, a)
 	boot(t, b)
 	mustRun(t, a, "apt-get install -y nfs-common && mkdir -p /mnt/s && mount -t nfs4 acct.file.core.windows.net:/acct/home /mnt/s")
-	mustRun(t, b, "setsid sleep 300 >/dev/null 2>&1 < /dev/null &")
+	// An odd duration marks this test's process: other tests may run a
+	// "sleep 300" at the same time.
+	mustRun(t, b, "setsid sleep 300.0417 >/dev/null 2>&1 < /dev/null &")
 	require.NotEmpty(t, pgrep(t, InitArg+" "+a.StateDir))
 
 	require.NoError(t, DownAll(a.StateDir))
 	assert.Empty(t, pgrep(t, InitArg+" "+a.StateDir), "no host init left")
 	assert.Empty(t, pgrep(t, "ListenAddress="+a.IP), "no sshd left")
 	assert.Empty(t, pgrep(t, "ListenAddress="+b.IP), "no sshd left")
-	assert.Empty(t, pgrep(t, "sleep 300"), "no host process left")
+	assert.Empty(t, pgrep(t, "sleep 300.0417"), "no host process left")
 	assert.False(t, Running(a.DiskDir))
 	assert.False(t, Running(b.DiskDir))
 	mounts, err := os.ReadFile("/proc/self/mountinfo")

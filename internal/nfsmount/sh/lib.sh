@@ -48,9 +48,11 @@ azlin_lock() {
 
 # azlin_holders PATH...: prints "PID(COMM)" for every process whose cwd, root,
 # executable or an open file is one of PATHs or lies under it. A /proc scan, so
-# it needs neither psmisc nor lsof.
+# it needs neither psmisc nor lsof. Only processes in this mount namespace
+# count: in another one (a container) the same path names another file.
 azlin_holders() {
-  local me=$$ sub=$BASHPID
+  local me=$$ sub=$BASHPID mine
+  mine=$(readlink /proc/self/ns/mnt 2>/dev/null || true)
   {
     find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd \
       -maxdepth 1 -type l -printf '%p\t%l\n' 2>/dev/null || true
@@ -65,6 +67,7 @@ azlin_holders() {
       }
     }' | while read -r pid; do
       local comm=?
+      [ "$(readlink /proc/"$pid"/ns/mnt 2>/dev/null || true)" = "$mine" ] || continue
       read -r comm 2>/dev/null </proc/"$pid"/comm || true
       [ "$pid" = "$PPID" ] || printf '%s(%s) ' "$pid" "$comm"
     done
