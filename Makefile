@@ -23,8 +23,11 @@ local-cloud:
 deps:
 	@bash scripts/deps.sh
 
+# Every az call the tests make is kept in build/conformance.log for `make conformance`.
 test: deps build local-cloud
-	$(GO) test -count=1 -timeout 20m ./...
+	@rm -f build/conformance.log
+	AZLIN_CONFORMANCE_LOG=$(CURDIR)/build/conformance.log AZEMU_TEST_LOG=$(CURDIR)/build/conformance.log \
+		$(GO) test -count=1 -timeout 20m ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -40,8 +43,10 @@ demo: deps build local-cloud
 bench: deps build local-cloud
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
+# Checks every az command line of the last `make test` (or, without one, of
+# the emulator's own tests) against the real Azure CLI's argument parser.
 conformance:
-	@bash scripts/conformance.sh
+	@if [ -s build/conformance.log ]; then bash scripts/conformance.sh build/conformance.log; else bash scripts/conformance.sh; fi
 
 clean:
 	rm -rf bin build

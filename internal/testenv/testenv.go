@@ -123,6 +123,7 @@ func New(t testing.TB, opts ...Option) *Cloud {
 		o(c)
 	}
 	t.Cleanup(func() {
+		c.appendConformanceLog()
 		// Stop every emulated host, even when the test failed.
 		r := c.Az("__azemu-down")
 		if r.Exit != 0 {
@@ -216,5 +217,30 @@ func (c *Cloud) ResetLog() {
 	c.t.Helper()
 	if err := os.Remove(c.LogFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		c.t.Fatal(err)
+	}
+}
+
+// ConformanceLogEnv names a file to which every local cloud appends the az
+// calls it saw, when the test ends: `make test` collects them so that `make
+// conformance` can check each distinct argv against the real az's parser.
+const ConformanceLogEnv = "AZLIN_CONFORMANCE_LOG"
+
+func (c *Cloud) appendConformanceLog() {
+	dst := os.Getenv(ConformanceLogEnv)
+	if dst == "" {
+		return
+	}
+	data, err := os.ReadFile(c.LogFile)
+	if err != nil || len(data) == 0 {
+		return
+	}
+	f, err := os.OpenFile(dst, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		c.t.Errorf("appending to the conformance log: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		c.t.Errorf("appending to the conformance log: %v", err)
 	}
 }
