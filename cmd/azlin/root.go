@@ -48,6 +48,7 @@ func newRootCmd(a *app) *cobra.Command {
 
 	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newStorageCmd(a))
 	root.AddCommand(newVMCmds(a)...)
+	root.AddCommand(newCostCmd(a))
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {
 		if c.Args == nil {

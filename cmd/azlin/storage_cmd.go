@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -61,12 +60,8 @@ func (a *app) storageManager(cmd *cobra.Command) (*storage.Manager, error) {
 // prices is the price table: the refreshed cache if there is one, else the
 // built-in table. A broken cache is reported, never fatal.
 func (a *app) prices() *cost.Table {
-	dir, err := config.Dir()
-	if err != nil {
-		return cost.Default()
-	}
-	t, age, err := cost.Load(cost.CachePath(dir))
-	if err != nil {
+	t, age, _ := a.priceTable()
+	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
 	return t

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/usage"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+)
+
+// costOptions are `azlin cost`'s own flags.
+type costOptions struct {
+	by     string // vm, storage or all
+	actual bool
+}
+
+func (o costOptions) vms() bool      { return o.by != "storage" }
+func (o costOptions) storages() bool { return o.by != "vm" }
+
+func newCostCmd(a *app) *cobra.Command {
+	var o costOptions
+	cmd := &cobra.Command{
+		Use:   "cost",
+		Short: "Show what the resource group's azlin VMs and storage cost, with a total",
+		Long: joinLines(
+			"Estimate the monthly cost of every VM and azlin storage in the resource group,",
+			"from azlin's price table (list prices; see azlin cost prices):",
+			"",
+			"  VMs        the size's hourly Linux price x 730 hours, if the VM stays in its",
+			"             state; deallocated VMs cost nothing for compute. The hours billed",
+			"             this month are shown as far as Azure tells: exact when the VM has",
+			"             not changed state this month, else a lower bound (>= N).",
+			"  Premium    the provisioned size (billed whether used or not).",
+			"  Standard   the space used (as Azure last measured it).",
+			"  Private endpoints of the storage, per hour.",
+			"",
+			"Each line is rounded to the cent; the total is the sum of the lines as shown.",
+			"Anything the table has no price for is listed as \"not priced\", never as zero,",
+			"and left out of the total. Disks, public IPs and data transfer are not included.",
+			"",
+			"--actual also reads what Azure billed the resource group this month",
+			"(az consumption usage list), when the account may read billing data.",
+			"",
+			"-o json prints the report as one object: resourceGroup, currency, asOf, prices,",
+			"lines [{kind, name, detail, region, state, hoursThisMonth, priced, monthly,",
+			"hourly, basis}], total {monthly, lines, notPriced}, notes, and actual.",
+		),
+		Example: joinLines(
+			"  azlin cost",
+			"  azlin cost --by storage -g my-rg",
+			"  azlin cost --actual -o json",
+			"  azlin cost prices --refresh",
+		),
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch o.by {
+			case "vm", "storage", "all":
+			default:
+				return usageIn(cmd, clierr.Usagef("invalid --by %q: use vm, storage or all", o.by))
+			}
+			rg, err := a.ResourceGroup()
+			if err != nil {
+				return usageIn(cmd, err)
+			}
+			r, err := a.costReport(cmd.Context(), rg, o, time.Now())
+			if err != nil {
+				return err
+			}
+			return printCostReport(a.Printer(), r)
+		},
+	}
+	cmd.Flags().StringVar(&o.by, "by", "all", "what to show: vm, storage or all")
+	cmd.Flags().BoolVar(&o.actual, "actual", false, "also read what Azure billed the resource group this month")
+	cmd.AddCommand(newCostPricesCmd(a))
+	return cmd
+}
+
+// priceTable is the table in use (the refreshed cache, else the built-in
+// one), how old it is, and where the cache lives ("" when no config folder).
+func (a *app) priceTable() (*cost.Table, cost.Age, string) {
+	dir, err := config.Dir()
+	if err != nil {
+		t, age, _ := cost.Load("")
+		return t, age, ""
+	}
+	path := cost.CachePath(dir)
+	t, age, _ := cost.Load(path) // a broken cache is in age.Warning
+	return t, age, path
+}
+
+// ageText is "built-in table of 2026-11-25, 3 days old" or "cache fetched today".
+func ageText(age cost.Age) string {
+	s := age.String()
+	if !age.FromCache {
+		days := "0 days old"
+		switch {
+		case age.Days == 1:
+			days = "1 day old"
+		case age.Days > 1:
+			days = strconv.Itoa(age.Days) + " days old"
+		}
+		s = strings.Replace(s, age.Date.Format("2006-01-02"), age.Date.Format("2006-01-02")+", "+days, 1)
+	}
+	return s
+}
+
+// costReport reads Azure (the independent reads at once: VMs, storage, and
+// the billed usage) and prices what it found.
+func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time.Time) (*cost.Report, error) {
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	account, err := c.EnsureLoggedIn(ctx) // remembered: no second az call
+	if err != nil {
+		return nil, err
+	}
+	table, age, _ := a.priceTable()
+	p := a.Printer()
+	if age.Warning != "" {
+		p.Warnf("%s", age.Warning)
+	}
+
+	var (
+		vms      []cost.VMInput
+		storages []cost.StorageInput
+		billed   *cost.Billed
+		mu       sync.Mutex
+		notes    []string
+	)
+	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	g, gctx := errgroup.WithContext(ctx)
+	if o.vms() {
+		g.Go(func() error {
+			list, err := vmprov.NewManager(c).List(gctx, rg)
+			if err != nil {
+				return err
+			}
+			names := make([]string, len(list))
+			for i, v := range list {
+				names[i] = v.Name
+			}
+			// Only the instance view says when a VM's power last changed.
+			changes, err := usage.LastChanges(gctx, c, account.ID, rg, names)
+			if err != nil {
+				if gctx.Err() != nil {
+					return err
+				}
+				note("Hours this month are unknown: " + err.Error())
+			}
+			for _, v := range list {
+				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name]})
+			}
+			return nil
+		})
+	}
+	if o.storages() {
+		g.Go(func() error {
+			list, err := storage.NewManager(c, table).List(gctx, rg)
+			if err != nil {
+				return err
+			}
+			for _, s := range list {
+				storages = append(storages, storageInput(s))
+			}
+			return nil
+		})
+	}
+	if o.actual {
+		g.Go(func() error {
+			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+			b, err := usage.Billed(gctx, c, rg, from, now.UTC())
+			billed = b
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r := cost.NewReport(table, age, rg, vms, storages, now)
+	r.Notes = append(r.Notes, notes...)
+	r.Actual = billed
+	return r, nil
+}
+
+// storageInput is what the report needs of a storage view.
+func storageInput(s *storage.Storage) cost.StorageInput {
+	in := cost.StorageInput{Name: s.Name, Region: s.Region, Tier: string(s.Tier), Redundancy: s.Redundancy,
+		ProvisionedGiB: s.SizeGiB, UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
+	for _, pe := range s.Network.PrivateEndpoints {
+		name, _, _ := strings.Cut(pe, " (") // "acct-pe (Approved)"
+		in.PrivateEndpoints = append(in.PrivateEndpoints, name)
+	}
+	return in
+}
+
+func printCostReport(p *output.Printer, r *cost.Report) error {
+	p.Infof("Prices: %s (details: azlin cost prices; refresh: azlin cost prices --refresh).", ageText(ageOf(r.Prices)))
+	if p.Format == output.FormatJSON {
+		return p.JSON(r)
+	}
+	t := output.Table{Headers: []string{"KIND", "NAME", "DETAIL", "REGION", "STATE", "HOURS THIS MONTH", "MONTHLY"}}
+	for _, l := range r.Lines {
+		hours, monthly := "-", "not priced"
+		if l.Kind == cost.KindVM {
+			hours = l.Hours.String()
+		}
+		if l.Priced {
+			monthly = l.Monthly.Money().Format(r.Currency)
+		}
+		state := l.State
+		if state == "" {
+			state = "-"
+		}
+		t.Rows = append(t.Rows, []string{l.Kind, l.Name, l.Detail, l.Region, state, hours, monthly})
+	}
+	summary := fmt.Sprintf("%d lines", r.Total.Lines)
+	if r.Total.NotPriced > 0 {
+		summary += fmt.Sprintf(", %d not priced", r.Total.NotPriced)
+	}
+	t.Rows = append(t.Rows, []string{"total", "", summary, "", "", "", r.Total.Monthly.Money().Format(r.Currency)})
+	if len(r.Lines) == 0 {
+		p.Infof("No azlin VMs or storage in resource group '%s'.", r.ResourceGroup)
+	}
+	if p.Format == output.FormatTable && p.OutIsTTY {
+		if _, err := fmt.Fprintf(p.Out, "Estimated monthly cost in '%s' (%s list prices, if everything stays as it is now):\n", r.ResourceGroup, r.Currency); err != nil {
+			return err
+		}
+	}
+	if err := p.Table(t); err != nil {
+		return err
+	}
+	for _, l := range r.Lines {
+		if !l.Priced {
+			p.Warnf("%s %s is %s", l.Kind, l.Name, l.Basis)
+		}
+	}
+	for _, n := range r.Notes {
+		p.Infof("Note: %s", n)
+	}
+	return printBilled(p, r)
+}
+
+// ageOf rebuilds the Age a report's price info describes, for ageText.
+func ageOf(pi cost.PriceInfo) cost.Age {
+	d, _ := time.Parse("2006-01-02", pi.Date)
+	return cost.Age{FromCache: pi.FromCache, Date: d, Days: pi.AgeDays}
+}
+
+func printBilled(p *output.Printer, r *cost.Report) error {
+	b := r.Actual
+	if b == nil {
+		return nil
+	}
+	if !b.Available {
+		p.Warnf("No billed costs for %s to %s: %s. The estimates above stand.", b.From, b.To, b.Reason)
+		return nil
+	}
+	cur := b.Currency
+	if cur == "" {
+		cur = r.Currency
+	}
+	t := output.Table{Headers: []string{"BILLED", "RESOURCE ID", "COST SO FAR"}}
+	for _, res := range b.Resources {
+		t.Rows = append(t.Rows, []string{res.Name, res.ID, res.Cost.Money().Format(cur)})
+	}
+	t.Rows = append(t.Rows, []string{"billed total", fmt.Sprintf("%s to %s", b.From, b.To), b.Total.Money().Format(cur)})
+	if p.OutIsTTY && p.Format == output.FormatTable {
+		if _, err := fmt.Fprintf(p.Out, "\nBilled by Azure from %s to %s (usage data can lag a day or more):\n", b.From, b.To); err != nil {
+			return err
+		}
+	}
+	return p.Table(t)
+}
