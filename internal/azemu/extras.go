@@ -120,3 +120,56 @@ func metricsList(c *cmdCtx) (any, error) {
 		"value":          series,
 	}, nil
 }
+
+func init() {
+	register("vm get-instance-view", vmGetInstanceView)
+}
+
+// vmGetInstanceView answers `az vm get-instance-view`: the VM with its
+// instance view, whose ProvisioningState status carries the time of the
+// VM's last operation (create, start, stop, ...). With several --ids, az
+// prints a list.
+func vmGetInstanceView(c *cmdCtx) (any, error) {
+	return c.withLock(func() (any, error) {
+		ids := c.inv.list("--ids")
+		if !c.inv.has("--ids") {
+			vm, err := c.vm()
+			if err != nil {
+				return nil, err
+			}
+			return instanceView(vm), nil
+		}
+		var out []any
+		for _, id := range ids {
+			vm, err := c.st.get(id)
+			if err != nil {
+				return nil, err
+			}
+			if vm == nil {
+				rg, names := parseID(id)
+				return nil, notFound(vmType, names["virtualmachines"], rg)
+			}
+			out = append(out, instanceView(vm))
+		}
+		if len(out) == 1 {
+			return out[0], nil
+		}
+		return out, nil
+	})
+}
+
+func instanceView(vm map[string]any) map[string]any {
+	v := view(vm)
+	power := orDefault(str(emu(vm), "power"), "running")
+	changed := orDefault(str(emu(vm), "powerChanged"), str(vm, "timeCreated"))
+	v["instanceView"] = map[string]any{
+		"computerName": str(vm, "name"), "osName": "ubuntu", "osVersion": "22.04",
+		"statuses": []any{
+			map[string]any{"code": "ProvisioningState/succeeded", "displayStatus": "Provisioning succeeded",
+				"level": "Info", "message": nil, "time": changed},
+			map[string]any{"code": "PowerState/" + power, "displayStatus": "VM " + power,
+				"level": "Info", "message": nil, "time": nil},
+		},
+	}
+	return v
+}

@@ -593,6 +593,7 @@ func (c *cmdCtx) setPower(vm map[string]any, state string) error {
 		return err
 	}
 	emu(cur)["power"] = state
+	emu(cur)["powerChanged"] = nowStamp()
 	return c.st.put(str(cur, "id"), cur)
 }
 
