@@ -4,13 +4,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // Tag keys on every storage account azlin makes. The user's name lives in
 // a tag because the account's own name is derived (DECISIONS.md 2).
 const (
-	TagManaged = "azlin-managed"  // "true"
-	TagStorage = "azlin-storage"  // the user's storage name; VMs using it carry the same tag
+	TagManaged = tags.Managed     // "true"
+	TagStorage = tags.Storage     // the user's storage name; VMs using it carry the same tag
 	TagTier    = "azlin-tier"     // Premium | Standard
 	TagCreated = "azlin-created"  // RFC 3339, UTC
 	TagSizeGiB = "azlin-size-gib" // the size asked for; Standard's only record of it

@@ -9,6 +9,8 @@ package vmprov
 
 import (
 	"context"
+
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // AZ is what vmprov needs of azcli.Client.
@@ -27,9 +29,9 @@ const (
 	// does not change under a user when az's aliases move.
 	DefaultImage = "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest"
 	// TagManaged marks a VM as azlin's; delete refuses VMs without it.
-	TagManaged = "azlin-managed"
+	TagManaged = tags.Managed
 	// TagStorage names the shared-home storage a VM mounts (user's name).
-	TagStorage = "azlin-storage"
+	TagStorage = tags.Storage
 )
 
 // Manager provisions and manages VMs in Azure through az.
