@@ -87,11 +87,25 @@ def real_az(argvs):
     out = {}
 
     def work(chunk):
-        p = subprocess.run(['/usr/bin/python3', batchaz], input=''.join(json.dumps(a) + '\n' for a in chunk),
-                           capture_output=True, text=True, timeout=1800)
-        for line in p.stdout.splitlines():
-            r = json.loads(line)
-            out[tuple(r['argv'])] = (r['code'], r['stderr'])
+        # A command line that kills the az process (a hard exit inside az)
+        # would leave the rest of the chunk unanswered: note it as unchecked
+        # and go on with a fresh process from the next line.
+        while chunk:
+            p = subprocess.run(['/usr/bin/python3', batchaz], input=''.join(json.dumps(a) + '\n' for a in chunk),
+                               capture_output=True, text=True, timeout=1800)
+            answered = 0
+            for line in p.stdout.splitlines():
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                out[tuple(r['argv'])] = (r['code'], r['stderr'])
+                answered += 1
+            if answered >= len(chunk):
+                return
+            killer = chunk[answered]
+            out[tuple(killer)] = (1, 'Traceback (crash): the az process ended while answering this line: ' + p.stderr[-300:])
+            chunk = chunk[answered + 1:]
 
     threads = [threading.Thread(target=work, args=(argvs[i::WORKERS],)) for i in range(WORKERS)]
     for t in threads:
