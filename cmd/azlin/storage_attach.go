@@ -136,7 +136,8 @@ func reportAttach(p *output.Printer, prog output.Progress, st *storage.Storage, 
 	failed := 0
 	t := output.Table{Headers: []string{"VM", "RESULT", "BACKUP OF THE LOCAL HOME"}}
 	for _, r := range results {
-		v := attachView{VM: r.VM, OK: r.Err == nil, Backup: r.Info["backup"], Seeded: r.Info["seeded"] == "1"}
+		// The script reports seeded=yes|no and backup=PATH|none.
+		v := attachView{VM: r.VM, OK: r.Err == nil, Backup: scriptPath(r.Info["backup"]), Seeded: r.Info["seeded"] == "yes"}
 		switch {
 		case r.Err != nil:
 			failed++
@@ -145,6 +146,8 @@ func reportAttach(p *output.Printer, prog output.Progress, st *storage.Storage, 
 			v.Result = "already attached"
 		case v.Seeded:
 			v.Result = "attached; its home was copied onto the empty share"
+		case v.Backup != "":
+			v.Result = "attached; it now uses the share's files (its own are kept in the backup)"
 		default:
 			v.Result = "attached; it now uses the share's files"
 		}
@@ -224,7 +227,10 @@ func newStorageDetachCmd(a *app) *cobra.Command {
 			} else {
 				prog.Done(fmt.Sprintf("VM %s has a local home again (a copy of the shared one)", vm))
 			}
-			if b := res.Info["backup"]; b != "" {
+			if s := res.Info["stopped"]; s != "" {
+				p.Infof("Stopped the processes that used the home: %s.", s)
+			}
+			if b := scriptPath(res.Info["backup"]); b != "" {
 				p.Infof("The home it had before attach is kept on the VM at %s.", b)
 			}
 			return p.Render(output.Table{Headers: []string{"VM", "DETACHED"}, Rows: [][]string{{vm, fmt.Sprint(!res.Already)}}},
@@ -234,4 +240,13 @@ func newStorageDetachCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&vm, "vm", "", "VM to detach")
 	cmd.Flags().BoolVar(&force, "force", false, "stop processes that keep the home busy")
 	return cmd
+}
+
+// scriptPath is a path the attach/detach scripts reported; they say "none"
+// when there is none.
+func scriptPath(s string) string {
+	if s == "none" {
+		return ""
+	}
+	return s
 }

@@ -28,6 +28,10 @@ type Manager struct {
 	Net     *network.Manager
 	// Concurrency bounds how many VMs are worked on at once.
 	Concurrency int
+	// Timestamp names the backups and copies the scripts make when the plain
+	// name is taken; "" means now (nfsmount's default). Tests fix it so that
+	// the scripts, and so the az argv, are the same on every run.
+	Timestamp string
 
 	reachMu sync.Mutex // network changes for several VMs run one at a time
 }
@@ -131,7 +135,7 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 		res.Err = err
 		return res
 	}
-	script, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: Target(st), AuthorizedKeys: keys})
+	script, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: Target(st), AuthorizedKeys: keys, Timestamp: m.Timestamp})
 	if err != nil {
 		res.Err = err
 		return res
@@ -140,8 +144,17 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 	out, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script)
 	res.Info = out.Info
 	if err != nil {
-		res.Err = fmt.Errorf("%w\nThe script rolled back: VM %s keeps its local home. Re-run when the cause is fixed: azlin storage attach %s --vm %s -g %s",
-			err, vm.Name, st.Name, vm.Name, rg)
+		rerun := fmt.Sprintf("azlin storage attach %s --vm %s -g %s", st.Name, vm.Name, rg)
+		var se *vmprov.ScriptError
+		if errors.As(err, &se) && se.Step != "" {
+			// A failure marker: the script's rollback ran before it was printed.
+			res.Err = fmt.Errorf("%w\nThe script rolled back: VM %s keeps its local home. Re-run when the cause is fixed: %s", err, vm.Name, rerun)
+		} else {
+			// No marker, or run-command itself failed: whether the script ran,
+			// and how far, is unknown. Attach is idempotent, so a re-run settles it.
+			res.Err = fmt.Errorf("%w\nWhat the script did on VM %s is unknown (see: azlin ssh %s -g %s -- findmnt /home/azureuser). "+
+				"Re-running attach finishes or repairs it: %s", err, vm.Name, vm.Name, rg, rerun)
+		}
 		return res
 	}
 	res.Already = out.Info["already"] == "1"
@@ -219,7 +232,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		return res, fmt.Errorf("VM %s is %s; detaching runs a script on it, so start it first: az vm start -g %s -n %s",
 			vm.Name, vm.State(), rg, vm.Name)
 	}
-	params := nfsmount.DetachParams{Force: req.Force}
+	params := nfsmount.DetachParams{Force: req.Force, Timestamp: m.Timestamp}
 	if name := vm.SharedHome(); name != "" {
 		st, err := m.Storage.Find(ctx, rg, name)
 		var nf *storage.NotFoundError
@@ -243,7 +256,9 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		return res, fmt.Errorf("%w\nNothing on the share was deleted. Re-run when the cause is fixed: azlin storage detach --vm %s -g %s",
 			err, vm.Name, rg)
 	}
-	res.Already = out.Info["attached"] == "0" && vm.SharedHome() == ""
+	// The script reports was_attached_to only when it moved a shared home
+	// back to local disk; without it and without a tag there was nothing to do.
+	res.Already = out.Info["was_attached_to"] == "" && vm.SharedHome() == ""
 	if vm.SharedHome() != "" {
 		step("removing the shared-home record from the VM")
 		if err := m.VMs.RemoveTag(ctx, rg, vm.Name, vmprov.TagStorage); err != nil {

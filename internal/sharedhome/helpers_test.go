@@ -1,0 +1,219 @@
+package sharedhome
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+)
+
+// Names as in the az-shapes captures (see testdata/README.md): resource group
+// rg, storage account acct, VM vm with NIC vmVMNic in VNet v, subnet s.
+const (
+	sub       = "9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203"
+	rg        = "rg"
+	acct      = "acct"
+	stName    = "shared-dev"
+	ts        = "20260102T030405Z"
+	subnetID  = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+	azlinKey  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx0dGVzdGtleWZvcmF6bGluc2hhcmVkaG9tZXRlc3Q azlin"
+	nfsSource = "acct.file.core.windows.net:/acct/shared-dev"
+)
+
+// shape reads a copy of an az-shapes body from testdata/az as generic JSON.
+func shape(t *testing.T, file string) any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "az", file))
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, json.Unmarshal(data, &v))
+	return v
+}
+
+func js(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	return string(b)
+}
+
+func call(stdout string, argv ...string) aztest.Call { return aztest.Call{Argv: argv, Stdout: stdout} }
+
+// mutation: azlin does not read what an update prints.
+func mutation(argv ...string) aztest.Call { return aztest.Call{Argv: argv} }
+
+// account is storage-account-list.json's account as azlin's storage
+// shared-dev: private-endpoint mode (the endpoint acct-pe, no VNet rules) or
+// service-endpoint mode with the given VNet rules.
+func account(t *testing.T, mode storage.NetworkMode, vnetRules ...string) map[string]any {
+	t.Helper()
+	a := shape(t, "storage-account-list.json").([]any)[0].(map[string]any)
+	a["tags"] = map[string]any{storage.TagManaged: "true", storage.TagStorage: stName, storage.TagTier: "Premium",
+		storage.TagSizeGiB: "100", storage.TagNetwork: string(mode), storage.TagCreated: "2026-01-02T03:04:05Z"}
+	rules := []any{}
+	for _, id := range vnetRules {
+		rules = append(rules, map[string]any{"action": "Allow", "state": "Succeeded", "virtualNetworkResourceId": id})
+	}
+	a["networkRuleSet"].(map[string]any)["virtualNetworkRules"] = rules
+	a["privateEndpointConnections"] = []any{}
+	if mode == storage.PrivateEndpoint {
+		a["publicNetworkAccess"] = "Disabled"
+		a["privateEndpointConnections"] = []any{map[string]any{
+			"id":                                a["id"].(string) + "/privateEndpointConnections/acct-pe.1234",
+			"name":                              "acct-pe.1234",
+			"privateEndpoint":                   map[string]any{"id": "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/acct-pe", "resourceGroup": "rg"},
+			"privateLinkServiceConnectionState": map[string]any{"actionRequired": "None", "description": "Auto-Approved", "status": "Approved"},
+			"provisioningState":                 "Succeeded",
+			"resourceGroup":                     "rg",
+			"type":                              "Microsoft.Storage/storageAccounts/privateEndpointConnections",
+		}}
+	}
+	return a
+}
+
+// vmTags are the tags of the VMs in `az vm list`, by name.
+type vmTags map[string]map[string]any
+
+// groupReads are the two calls storage.Find makes: the accounts and the VMs.
+func groupReads(t *testing.T, accounts []any, tags vmTags) []aztest.Call {
+	t.Helper()
+	vms := shape(t, "vm-list.json").([]any)
+	for _, v := range vms {
+		m := v.(map[string]any)
+		if tg, ok := tags[m["name"].(string)]; ok {
+			m["tags"] = tg
+		}
+	}
+	if accounts == nil {
+		accounts = []any{}
+	}
+	return []aztest.Call{
+		call(js(t, accounts), "storage", "account", "list", "-g", rg),
+		call(js(t, vms), "vm", "list", "-g", rg),
+	}
+}
+
+// vmShow is `az vm show -d` of vm (vm-show-d.json) in the given power state
+// with the given tags.
+func vmShow(t *testing.T, power string, tags map[string]any) aztest.Call {
+	t.Helper()
+	m := shape(t, "vm-show-d.json").(map[string]any)
+	m["powerState"] = power
+	if tags == nil {
+		tags = map[string]any{}
+	}
+	m["tags"] = tags
+	return call(js(t, m), "vm", "show", "-d", "-g", rg, "-n", "vm")
+}
+
+// nicShow is `az network nic show` of vm's NIC, in the subnet with the given ID.
+func nicShow(t *testing.T, subnet string) aztest.Call {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "network-nic-show.json"))
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	m["ipConfigurations"].([]any)[0].(map[string]any)["subnet"].(map[string]any)["id"] = subnet
+	return call(js(t, m), "network", "nic", "show", "-g", rg, "-n", "vmVMNic")
+}
+
+// peShow is `az network private-endpoint show` of acct-pe, in the subnet given.
+func peShow(t *testing.T, subnet string) aztest.Call {
+	t.Helper()
+	m := shape(t, "network-private-endpoint-show.json").(map[string]any)
+	m["name"] = "acct-pe"
+	m["id"] = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/acct-pe"
+	m["subnet"].(map[string]any)["id"] = subnet
+	return call(js(t, m), "network", "private-endpoint", "show", "-g", rg, "-n", "acct-pe")
+}
+
+// subnetShow is `az network vnet subnet show` of v/s with the given endpoints.
+func subnetShow(t *testing.T, endpoints ...string) aztest.Call {
+	t.Helper()
+	m := shape(t, "network-vnet-subnet-show.json").(map[string]any)
+	if len(endpoints) == 0 {
+		delete(m, "serviceEndpoints") // network commands omit absent keys
+	} else {
+		var se []any
+		for _, e := range endpoints {
+			se = append(se, map[string]any{"locations": []any{"eastus"}, "provisioningState": "Succeeded", "service": e})
+		}
+		m["serviceEndpoints"] = se
+	}
+	return call(js(t, m), "network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "v", "-n", "s")
+}
+
+// runCommand is `az vm run-command invoke` running script on vm, answered
+// with vm-run-command-invoke.json whose message carries what the script
+// printed (stdout lines as the scripts print them on a VM of the local cloud).
+func runCommand(t *testing.T, script, stdout, stderr string) aztest.Call {
+	t.Helper()
+	m := shape(t, "vm-run-command-invoke.json").(map[string]any)
+	m["value"].([]any)[0].(map[string]any)["message"] = "Enable succeeded: \n[stdout]\n" + stdout + "\n[stderr]\n" + stderr
+	return call(js(t, m), "vm", "run-command", "invoke", "-g", rg, "-n", "vm", "--command-id", "RunShellScript", "--scripts", script)
+}
+
+// info renders the script's info lines and result marker.
+func info(status, step, reason string, kv ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteString("##azlin-info## " + kv[i] + "=" + kv[i+1] + "\n")
+	}
+	b.WriteString("##azlin-result## status=" + status + " step=" + step + " reason=" + reason + "\n")
+	return b.String()
+}
+
+var target = nfsmount.Target{Account: acct, Share: stName, Tier: nfsmount.Premium}
+
+func attachScript(t *testing.T) string {
+	t.Helper()
+	s, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: target, AuthorizedKeys: []string{azlinKey}, Timestamp: ts})
+	require.NoError(t, err)
+	return s
+}
+
+func detachScript(t *testing.T, tg nfsmount.Target, force bool) string {
+	t.Helper()
+	s, err := nfsmount.DetachScript(nfsmount.DetachParams{Target: tg, Force: force, Timestamp: ts})
+	require.NoError(t, err)
+	return s
+}
+
+var (
+	tagCall   = mutation("vm", "update", "-g", rg, "-n", "vm", "--set", "tags.azlin-storage="+stName)
+	untagCall = mutation("vm", "update", "-g", rg, "-n", "vm", "--remove", "tags.azlin-storage")
+)
+
+// newManager is a Manager whose az calls the fake answers (retries off:
+// azcli's own tests cover them) with a fixed timestamp.
+func newManager(t *testing.T, calls ...aztest.Call) (*Manager, *aztest.Fake) {
+	t.Helper()
+	f := aztest.New(t, calls...)
+	c := azcli.New(f, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 1}})
+	return &Manager{VMs: vmprov.NewManager(c), Storage: storage.NewManager(c, cost.Default()), Net: network.NewManager(c), Timestamp: ts}, f
+}
+
+// mutations are the calls that change something, as "az ..." lines.
+func mutations(f *aztest.Fake) []string {
+	var out []string
+	for _, c := range f.Calls() {
+		joined := strings.Join(c, " ")
+		switch {
+		case strings.HasPrefix(joined, "vm run-command"), strings.HasPrefix(joined, "vm update"),
+			strings.Contains(joined, " update "), strings.Contains(joined, " add "), strings.Contains(joined, " create "):
+			out = append(out, strings.Join(c[:3], " "))
+		}
+	}
+	return out
+}

@@ -1,0 +1,336 @@
+package sharedhome
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+)
+
+// Unit tests of Attach and Detach on recorded az output (testdata/README.md).
+// The fake fails a test on any az call it does not list (so "nothing
+// changed" means: no call but the listed reads) and on a listed call never
+// made. Scripts are nfsmount's (golden-tested there); here they must reach
+// run-command exactly as generated for this storage and key.
+
+func attachReq() AttachRequest {
+	return AttachRequest{ResourceGroup: rg, Storage: stName, VMs: []string{"vm"}, Keys: []string{azlinKey}}
+}
+
+// The seeded attach's output, as the script prints it on a VM whose home
+// had files and the share none.
+var seededOutput = info("ok", "verify", "",
+	"seeded_entries", "9", "already", "0", "source", nfsSource, "backup", "/home/azureuser.backup",
+	"seeded", "yes", "keys_added", "0")
+
+func TestAttachHappyPath(t *testing.T) {
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), seededOutput, ""),
+		tagCall,
+	)
+	m, f := newManager(t, calls...)
+	var steps []string
+	req := attachReq()
+	req.Progress = func(vm, step string) { steps = append(steps, vm+": "+step) }
+
+	st, results, err := m.Attach(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, acct, st.Account)
+	require.Len(t, results, 1)
+	r := results[0]
+	require.NoError(t, r.Err)
+	assert.Equal(t, "vm", r.VM)
+	assert.False(t, r.Already)
+	assert.Equal(t, "yes", r.Info["seeded"])
+	assert.Equal(t, "/home/azureuser.backup", r.Info["backup"])
+	// The script runs before the VM is tagged: the tag records a mount that exists.
+	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f))
+	assert.Equal(t, []string{
+		"vm: checking that the VM's subnet reaches the storage",
+		"vm: moving the home onto the share (backup, copy, mount, fstab)",
+		"vm: recording the shared home on the VM (tag azlin-storage)",
+	}, steps)
+}
+
+func TestAttachAlreadyAttachedChangesNothingMore(t *testing.T) {
+	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
+		vmShow(t, "VM running", tags),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), info("ok", "verify", "", "already", "1", "source", nfsSource, "keys_added", "0", "fstab_changed", "0"), ""),
+		// no tag call: the tag is there
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.True(t, results[0].Already)
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f))
+}
+
+func TestAttachRefusesAVMThatIsNotRunning(t *testing.T) {
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM deallocated", nil))
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.Error(t, results[0].Err)
+	assert.Equal(t, "VM vm is deallocated; attaching runs a script on it, so start it first: az vm start -g rg -n vm", results[0].Err.Error())
+	assert.Empty(t, mutations(f), "nothing changed")
+}
+
+func TestAttachRefusesAVMOnAnotherStorage(t *testing.T) {
+	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: "other-home"}
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
+		vmShow(t, "VM running", tags))
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.Error(t, results[0].Err)
+	assert.Equal(t, "VM vm already has its home on storage other-home; detach it first: azlin storage detach --vm vm -g rg", results[0].Err.Error())
+	assert.Empty(t, mutations(f), "nothing changed")
+}
+
+func TestAttachToMissingStorageChangesNothing(t *testing.T) {
+	// The group holds an account, but not one of azlin's (no tags).
+	other := shape(t, "storage-account-list.json").([]any)[0]
+	calls := append(groupReads(t, []any{other}, nil), vmShow(t, "VM running", nil))
+	m, f := newManager(t, calls...)
+	st, results, err := m.Attach(context.Background(), attachReq())
+	var nf *storage.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, "no storage named shared-dev in resource group rg (it has none). Create it with: azlin storage create shared-dev -g rg", err.Error())
+	assert.Nil(t, st)
+	assert.Nil(t, results)
+	assert.Empty(t, mutations(f), "nothing changed")
+	assert.Len(t, f.Calls(), 3, "reads only: accounts, VMs, the VM")
+}
+
+func TestAttachScriptFailureNamesTheStepAndKeepsTheLocalHome(t *testing.T) {
+	reason := "mounting " + nfsSource + " at /home/azureuser failed: mount.nfs: access denied by server while mounting " + nfsSource +
+		" -- rolled back: moved /home/azureuser.backup back to /home/azureuser"
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), info("fail", "mount-home", reason), ""),
+		// no tag call: the VM has no shared home
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	var se *vmprov.ScriptError
+	require.ErrorAs(t, results[0].Err, &se)
+	assert.Equal(t, "mount-home", se.Step)
+	msg := results[0].Err.Error()
+	assert.Contains(t, msg, `on VM vm, step "mount-home" failed: mounting `)
+	assert.Contains(t, msg, "access denied by server")
+	assert.Contains(t, msg, "VM vm keeps its local home")
+	assert.Contains(t, msg, "azlin storage attach shared-dev --vm vm -g rg")
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f))
+}
+
+func TestAttachWithoutAResultMarkerDoesNotClaimARollback(t *testing.T) {
+	// run-command returned, but the script printed no marker (cut short):
+	// what the VM's home is now is unknown, and the error must not say
+	// the script rolled back.
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), "##azlin-info## seeded_entries=9\n", "Killed\n"),
+	)
+	m, _ := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.Error(t, results[0].Err)
+	msg := results[0].Err.Error()
+	assert.Contains(t, msg, "ended without reporting a result")
+	assert.NotContains(t, msg, "rolled back")
+	assert.Contains(t, msg, "azlin storage attach shared-dev --vm vm -g rg", "the re-run that finishes the job")
+}
+
+func TestAttachServiceEndpointAddsEndpointAndRuleWhenMissing(t *testing.T) {
+	// The subnet has another service endpoint: the update keeps it (the
+	// list is replaced, so it must name both), then the account gets a rule.
+	calls := append(groupReads(t, []any{account(t, storage.ServiceEndpoint)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		subnetShow(t, "Microsoft.KeyVault"),
+		mutation("network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "v", "-n", "s",
+			"--service-endpoints", "Microsoft.KeyVault", "Microsoft.Storage"),
+		mutation("storage", "account", "network-rule", "add", "-g", rg, "--account-name", acct, "--vnet-name", "v", "--subnet", "s"),
+		runCommand(t, attachScript(t), seededOutput, ""),
+		tagCall,
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.Equal(t, []string{"network vnet subnet", "storage account network-rule", "vm run-command invoke", "vm update -g"}, mutations(f),
+		"network first, then the script, then the tag")
+}
+
+func TestAttachServiceEndpointLeavesANetworkThatAlreadyReaches(t *testing.T) {
+	calls := append(groupReads(t, []any{account(t, storage.ServiceEndpoint, subnetID)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		subnetShow(t, "Microsoft.Storage"),
+		runCommand(t, attachScript(t), seededOutput, ""),
+		tagCall,
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f))
+}
+
+func TestAttachRefusesAPrivateEndpointVMInAnotherVNet(t *testing.T) {
+	otherSubnet := strings.Replace(subnetID, "/virtualNetworks/v/", "/virtualNetworks/team-vnet/", 1)
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil),
+		nicShow(t, otherSubnet),
+		peShow(t, subnetID),
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.Error(t, results[0].Err)
+	msg := results[0].Err.Error()
+	assert.Contains(t, msg, "VM vm is in virtual network team-vnet, but storage shared-dev is reached through a private endpoint in v")
+	assert.Contains(t, msg, "--network service-endpoint")
+	assert.Empty(t, mutations(f), "nothing changed")
+}
+
+func TestAttachSeveralVMsReportsEachOne(t *testing.T) {
+	// vm attaches; ghost does not exist: its result says so, vm is attached anyway.
+	ghost := aztest.Call{Argv: []string{"vm", "show", "-d", "-g", rg, "-n", "ghost"}, Exit: 3,
+		Stderr: strings.ReplaceAll(shape(t, "storage-account-show-404.json").(map[string]any)["stderr"].(string),
+			"Microsoft.Storage/storageAccounts/acct", "Microsoft.Compute/virtualMachines/ghost")}
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil), ghost,
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), seededOutput, ""),
+		tagCall,
+	)
+	m, _ := newManager(t, calls...)
+	req := attachReq()
+	req.VMs = []string{"ghost", "vm"}
+	_, results, err := m.Attach(context.Background(), req)
+	require.NoError(t, err)
+	require.Len(t, results, 2)
+	assert.Equal(t, "ghost", results[0].VM)
+	assert.Contains(t, results[0].Err.Error(), "there is no VM ghost in resource group rg")
+	assert.Equal(t, "vm", results[1].VM)
+	assert.NoError(t, results[1].Err)
+}
+
+// ---- detach ----
+
+var attachedTags = map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+
+func TestDetachAttachedVM(t *testing.T) {
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10",
+		"backup", "/home/azureuser.backup")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	m, f := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
+	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f), "the tag goes after the home is local")
+}
+
+func TestDetachNotAttachedIsIdempotent(t *testing.T) {
+	calls := []aztest.Call{
+		vmShow(t, "VM running", nil),
+		runCommand(t, detachScript(t, nfsmount.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
+	}
+	m, f := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.True(t, res.Already)
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "no tag change")
+}
+
+func TestDetachUntaggedButMountedIsADetach(t *testing.T) {
+	// The tag was lost (removed by hand), the mount is there: the script
+	// detaches, and the result must not say there was nothing to do.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	calls := []aztest.Call{
+		vmShow(t, "VM running", nil),
+		runCommand(t, detachScript(t, nfsmount.Target{}, false), out, ""),
+	}
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+}
+
+func TestDetachWhenTheStorageIsAlreadyDeleted(t *testing.T) {
+	// The tag names a storage the group no longer has: the script finds the
+	// mount from fstab (no source given), and the tag is removed.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "/home/azureuser.backup")
+	calls := append(groupReads(t, nil, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, nfsmount.Target{}, false), out, ""),
+		untagCall,
+	)
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+}
+
+func TestDetachBusyIsReportedNotForced(t *testing.T) {
+	reason := "/home/azureuser is in use by: 390(sleep); stop them (log out) or run the detach again with --force to stop them; nothing changed -- rolled back: nothing had changed"
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), info("fail", "busy", reason), ""),
+	)
+	m, f := newManager(t, calls...)
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `step "busy" failed: /home/azureuser is in use by: 390(sleep)`)
+	assert.Contains(t, err.Error(), "--force")
+	assert.Contains(t, err.Error(), "Nothing on the share was deleted")
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "the tag stays")
+}
+
+func TestDetachForceReachesTheScript(t *testing.T) {
+	out := info("ok", "fstab", "", "stopped", "390(sleep)", "attached", "0", "was_attached_to", nfsSource, "backup", "none")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, true), out, ""),
+		untagCall,
+	)
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm", Force: true})
+	require.NoError(t, err)
+	assert.Equal(t, "390(sleep)", res.Info["stopped"])
+}
+
+func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
+	m, f := newManager(t, vmShow(t, "VM stopped", attachedTags))
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.Error(t, err)
+	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
+	assert.Empty(t, mutations(f))
+}
