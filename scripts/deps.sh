@@ -16,6 +16,7 @@ command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 # VM host tests look for leftover processes with pgrep/pkill.
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
+[ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/nfsmount)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "azlin tests need these Debian packages: ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2

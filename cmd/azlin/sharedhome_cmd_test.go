@@ -72,7 +72,7 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	// The VM was given the attach script for this storage, run from runcmd.
 	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))
 	require.NoError(t, err)
-	assert.Contains(t, string(doc), "NFS_SOURCE="+source)
+	assert.Contains(t, cloudInitAttachScript(t, doc), "NFS_SOURCE="+source)
 	assert.Contains(t, string(doc), nfsmount.CloudInitRunnerFile)
 	assert.Contains(t, string(doc), "nfs-common")
 }

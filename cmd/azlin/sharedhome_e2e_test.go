@@ -180,7 +180,9 @@ func TestE2ESharedHomeDemoScenario(t *testing.T) {
 // whose own files stay in its backup.
 func TestE2EAttachCarriesAHomeToASecondVM(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "team")
+	// minimal: no per-VM paths, so the home's tree is exactly what attach
+	// moved (layouts are tested in sharedhome_tools_e2e_test.go).
+	azlinRun(t, c, "storage", "create", "team", "--layout", "minimal")
 	newVMs(t, c, "a", "b")
 	const aliceKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEl0c0FsaWNlc0tleU9uSGVyTGFwdG9wMTIzNDU2Nzg alice@laptop"
 	ssh(t, c, "a", `mkdir -p ~/proj/src ~/.config/tool && echo 'alias ll="ls -l"' >> ~/.bashrc && printf 'x=1\n' > ~/.config/tool/rc &&
@@ -224,7 +226,7 @@ echo '`+aliceKey+`' >> ~/.ssh/authorized_keys`)
 // the share for the VMs that keep it.
 func TestE2EAttachDetachTwiceAndDetachKeepsTheFiles(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "sh1")
+	azlinRun(t, c, "storage", "create", "sh1", "--layout", "minimal") // trees without per-VM paths
 	newVMs(t, c, "v1", "v2")
 	azlinRun(t, c, "storage", "attach", "sh1", "--vm", "v1", "--vm", "v2")
 	state := systemState(t, c, "v1")
@@ -281,7 +283,7 @@ func TestE2ESharedHomeSurvivesARestart(t *testing.T) {
 // cause is gone, the same command attaches.
 func TestE2EFailedAttachLeavesTheHomeAsBefore(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "sh1")
+	azlinRun(t, c, "storage", "create", "sh1", "--layout", "minimal") // trees without per-VM paths
 	newVMs(t, c, "v1")
 	ssh(t, c, "v1", "mkdir -p ~/p && echo data > ~/p/f && echo dot > ~/.dot")
 	tree, state := homeTree(t, c, "v1"), systemState(t, c, "v1")

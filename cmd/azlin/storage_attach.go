@@ -113,7 +113,7 @@ func newStorageAttachCmd(a *app) *cobra.Command {
 			p := a.Printer()
 			prog := p.StartProgress(fmt.Sprintf("Attaching %s to storage %s", strings.Join(unique, ", "), name))
 			st, results, err := a.sharedHomeManager(c).Attach(cmd.Context(), sharedhome.AttachRequest{
-				ResourceGroup: rg, Storage: name, VMs: unique, Keys: keys,
+				ResourceGroup: rg, Storage: name, VMs: unique, Keys: keys, LayoutFor: scriptLayout,
 				Progress: func(vm, step string) { prog.Step(vm + ": " + step) },
 			})
 			if err != nil {
@@ -171,6 +171,7 @@ func reportAttach(p *output.Printer, prog output.Progress, st *storage.Storage, 
 			p.Warnf("%s: %s", v.VM, v.Message)
 		}
 	}
+	reportSharedHomeExtras(p, results)
 	if failed > 0 {
 		return fmt.Errorf("%d of %d VM(s) were not attached (see above); the others are", failed, len(results))
 	}
@@ -233,6 +234,10 @@ func newStorageDetachCmd(a *app) *cobra.Command {
 			if b := scriptPath(res.Info["backup"]); b != "" {
 				p.Infof("The home it had before attach is kept on the VM at %s.", b)
 			}
+			if l := res.Info["layout_removed"]; l != "" {
+				p.Infof("Layout %s removed from the VM.", l)
+			}
+			reportLayoutInfo(p, []layoutResultView{{VM: vm, Moved: res.Info["layout_moved"], KeptLocal: res.Info["layout_kept_local"]}})
 			return p.Render(output.Table{Headers: []string{"VM", "DETACHED"}, Rows: [][]string{{vm, fmt.Sprint(!res.Already)}}},
 				map[string]any{"vm": vm, "detached": !res.Already, "info": res.Info})
 		},

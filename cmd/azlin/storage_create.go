@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
@@ -15,6 +16,7 @@ import (
 type storageCreateFlags struct {
 	tier, size, region, redundancy, rootSquash, network string
 	vnet, vnetPrefix, subnet, subnetPrefix              string
+	layout                                              string
 }
 
 func newStorageCreateCmd(a *app) *cobra.Command {
@@ -58,6 +60,10 @@ func newStorageCreateCmd(a *app) *cobra.Command {
 			"      public address (closed to everyone but the subnet).",
 			"  No NSG rule is added: Azure's default rules already allow traffic inside a",
 			"  VNet (private endpoint) and out to Azure Storage (service endpoint).",
+			"",
+			"Layout (--layout, kept in a tag; change it later with azlin storage layout set):",
+			"  which paths under the home stay on each VM's own disk (VS Code server, caches,",
+			"  container storage) and which VM-wide settings azlin writes. See azlin storage layout.",
 		),
 		Example: joinLines(
 			"  azlin storage create shared-dev",
@@ -85,6 +91,7 @@ func newStorageCreateCmd(a *app) *cobra.Command {
 	fl.StringVar(&f.vnetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
 	fl.StringVar(&f.subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
 	fl.StringVar(&f.subnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
+	fl.StringVar(&f.layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
 	return cmd
 }
 
@@ -122,6 +129,13 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 		if o.Network, err = storage.ParseNetworkMode(f.network); err != nil {
 			return o, usageIn(cmd, err)
 		}
+	}
+	if flagChanged(fs, "layout") {
+		l, err := loadLayout(f.layout)
+		if err != nil {
+			return o, usageIn(cmd, clierr.Usagef("--layout: %v", err))
+		}
+		o.Layout = l.Name
 	}
 	o.Region = f.region
 	if err := o.Validate(); err != nil {
@@ -190,6 +204,7 @@ func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	w.kv("Size", size)
 	w.kv("Region", s.Region)
 	w.kv("Root squash", s.RootSquash)
+	w.kv("Layout", s.Layout)
 	w.kv("NFS Endpoint", s.Endpoint)
 	w.kv("Network", networkSummary(s.Network))
 	w.kv("Est. cost", costLine(s.Cost))

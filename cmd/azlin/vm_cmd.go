@@ -192,9 +192,13 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	}
 	// The storage must exist before anything is created (no VM without its home).
 	var home *storage.Storage
+	var homeLayout nfsmount.Layout
 	if n.sharedHome != "" {
 		var err error
 		if home, err = storage.NewManager(c, a.prices()).Find(ctx, n.rg, n.sharedHome); err != nil {
+			return fmt.Errorf("%w\nNo VM was created", err)
+		}
+		if homeLayout, err = scriptLayout(home.Layout); err != nil {
 			return fmt.Errorf("%w\nNo VM was created", err)
 		}
 	}
@@ -244,7 +248,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 		if err != nil {
 			return err
 		}
-		part, err := nfsmount.CloudInitPart(nfsmount.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys})
+		part, err := nfsmount.CloudInitPart(nfsmount.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys, Layout: homeLayout})
 		if err != nil {
 			return err
 		}
@@ -292,6 +296,9 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 		vm.Tags[vmprov.TagStorage] = home.Name
 	}
 	prog.Done(fmt.Sprintf("VM %s is ready at %s", n.name, vm.PublicIP))
+	if home != nil {
+		printVSCodeSettings(p, []string{n.name})
+	}
 	p.Infof("Connect: azlin ssh %s", n.name)
 	return renderVMs(p, []vmView{viewOf(vm)})
 }

@@ -33,6 +33,10 @@ type WriteFile struct {
 	Content     string `yaml:"content"`
 	Owner       string `yaml:"owner,omitempty"`
 	Permissions string `yaml:"permissions,omitempty"`
+	// Encoding of Content: "" (plain) or "gz+b64" (gzip, then base64), which
+	// cloud-init decodes before writing the file. Azure caps custom data at
+	// 64 KiB, so big files go compressed.
+	Encoding string `yaml:"encoding,omitempty"`
 }
 
 // Merge joins parts in order: packages without duplicates, write_files and

@@ -1,6 +1,9 @@
 package nfsmount
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -42,14 +45,37 @@ func CloudInitPart(p AttachParams) (cloudinit.Config, error) {
 		"mv -f " + CloudInitResultFile + ".tmp " + CloudInitResultFile,
 		"",
 	}, "\n")
+	packed, err := gzipBase64(script)
+	if err != nil {
+		return cloudinit.Config{}, err
+	}
 	return cloudinit.Config{
 		Packages: []string{"nfs-common"},
 		WriteFiles: []cloudinit.WriteFile{
-			{Path: CloudInitScriptFile, Content: script, Owner: "root:root", Permissions: "0700"},
+			// Compressed: Azure caps a VM's custom data at 64 KiB, and the
+			// script with a layout is most of that uncompressed.
+			{Path: CloudInitScriptFile, Content: packed, Encoding: "gz+b64", Owner: "root:root", Permissions: "0700"},
 			{Path: CloudInitRunnerFile, Content: runner, Owner: "root:root", Permissions: "0700"},
 		},
 		RunCmd: [][]string{{"bash", CloudInitRunnerFile}},
 	}, nil
+}
+
+// gzipBase64 is cloud-init's gz+b64 encoding. The gzip header carries no
+// time or name, so the same script always gives the same text.
+func gzipBase64(s string) (string, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return "", err
+	}
+	if _, err := zw.Write([]byte(s)); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // CloudInitStatusScript is a run-command script that prints the attach

@@ -57,6 +57,8 @@ func TestAttachSeedsEmptyShareThenDetachBringsEverythingBack(t *testing.T) {
 	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
 	assert.Equal(t, "2", res.Info["keys_added"], "the parameter key and the hostile key are new; the local key came with the copy")
 	assert.Contains(t, e.ctlFile("apt.log"), "install -y -q nfs-common", "nfs-common was missing and must be installed")
+	assert.Equal(t, "nfs module not loaded; /etc/modprobe.d/azlin-nfs.conf disables idmapping when it loads", res.Info["idmapping"])
+	assert.Equal(t, idmapModprobe, e.etcFile("modprobe.d/azlin-nfs.conf"))
 
 	// The share holds the home, dotfiles, modes, owners, links and xattrs included.
 	assert.Equal(t, originalWithoutKeys, treeListing(t, share, ".ssh/authorized_keys"), "the share must hold an exact copy of the home")
@@ -238,6 +240,8 @@ func TestAttachStandardTierMountsBlobNFSv3(t *testing.T) {
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", res.Info["source"])
 	assert.Contains(t, e.ctlFile("mount.log"), "/home/azureuser rw,sec=sys,vers=3,nolock,proto=tcp")
 	assert.Equal(t, origFstab+FstabLine(blob, "/home/azureuser")+"\n", e.fstab())
+	assert.Empty(t, res.Info["idmapping"], "NFS 3.0 has no idmapping")
+	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "modprobe.d", "azlin-nfs.conf"))
 	res, out = e.runScript("detach.sh", detachScript(t, DetachParams{Target: blob, Timestamp: "T2"}))
 	require.True(t, res.OK, out)
 	assert.Equal(t, origFstab, e.fstab())
@@ -343,7 +347,7 @@ func TestCloudInitRunsTheAttachAndLeavesAResult(t *testing.T) {
 	// What cloud-init does: write_files, then runcmd (packages are faked).
 	for i, f := range part.WriteFiles {
 		src := filepath.Join(e.dir, "scripts", fmt.Sprintf("write-%d", i))
-		e.writeFile(src, f.Content, 0o600)
+		e.writeFile(src, decodeContent(t, f.Content, f.Encoding), 0o600)
 		_, code := e.sh(fmt.Sprintf("mkdir -p %s && install -m %s %s %s", filepath.Dir(f.Path), f.Permissions, src, f.Path))
 		require.Equal(t, 0, code)
 	}
@@ -381,4 +385,123 @@ func TestCloudInitRunsTheAttachAndLeavesAResult(t *testing.T) {
 	assert.Contains(t, e.ctlFile("apt.log"), "install -y -q nfs-common")
 	assert.True(t, e.mounted("/home/azureuser"))
 	assert.Len(t, azlinLines(e.fstab()), 1)
+}
+
+const idmapModprobe = "# azlin: Azure Files NFS 4.1 needs numeric uids/gids (no NFSv4 idmapping)\noptions nfs nfs4_disable_idmapping=1\n"
+
+// NFSv4 idmapping is turned off before the share is mounted: in the running
+// module when its parameter can be written, and in modprobe.d always. A
+// read-only parameter (a container's /sys) is reported and the attach goes on.
+func TestAttachDisablesNFSv4IDMapping(t *testing.T) {
+	for _, tc := range []struct {
+		param, after, info string
+	}{
+		{"N", "Y", "disabled (was N)"},
+		{"ro", "N", "could not write /sys/module/nfs/parameters/nfs4_disable_idmapping (read-only, now N); " +
+			"/etc/modprobe.d/azlin-nfs.conf applies when the nfs module next loads"},
+	} {
+		t.Run(tc.param, func(t *testing.T) {
+			e := newNSEnv(t, envOpts{installed: true, idmap: tc.param})
+			populateHome(t, e.home(), 1000, localKey+"\n")
+			require.NoError(t, os.MkdirAll(e.share(premium.Account, premium.Share), 0o755))
+			res, out := e.runScript("attach.sh", attachScript(t, premium, "T1"))
+			require.True(t, res.OK, out)
+			assert.Equal(t, tc.info, res.Info["idmapping"])
+			assert.Equal(t, tc.after, e.idmapParam())
+			assert.Equal(t, idmapModprobe, e.etcFile("modprobe.d/azlin-nfs.conf"))
+			assert.True(t, e.mounted("/home/azureuser"))
+		})
+	}
+}
+
+// An sshd_config like a minimal image's (no Include of sshd_config.d): the
+// machine's host keys, read through the namespace's /etc overlay.
+const sshdConfigWithoutInclude = "# a VM's own sshd_config\nHostKey /etc/ssh/ssh_host_ed25519_key\nPubkeyAuthentication yes\n" +
+	"PasswordAuthentication no\nUsePAM no\nStrictModes yes\n"
+
+const breakGlassDropIn = "# azlin: break-glass login. sshd reads the keys on local disk first, so that a\n" +
+	"# login works while the shared home (NFS) is slow or unreachable.\n" +
+	"AuthorizedKeysFile /etc/ssh/azlin_authorized_keys/%u .ssh/authorized_keys\n"
+
+// Break-glass login: attach keeps the VM's keys on local disk and makes sshd
+// (the real one, checked with -t and -T) read them first, also on an
+// sshd_config that does not read drop-ins; detach takes both away again.
+func TestBreakGlassKeysOnLocalDiskAndSshdReadsThemFirst(t *testing.T) {
+	e := newNSEnv(t, envOpts{installed: true})
+	populateHome(t, e.home(), 1000, localKey+"\n")
+	require.NoError(t, os.MkdirAll(e.share(premium.Account, premium.Share), 0o755))
+	_, code := e.sh("printf %s " + shell.Quote(sshdConfigWithoutInclude) + " >/etc/ssh/sshd_config")
+	require.Equal(t, 0, code)
+	effective := func() string {
+		out, _ := e.sh("mkdir -p /run/sshd; /usr/sbin/sshd -T -C user=azureuser,host=h,addr=127.0.0.1 | grep '^authorizedkeysfile '")
+		return strings.TrimSpace(out)
+	}
+	require.Equal(t, "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2", effective(), "the test's premise")
+
+	res, out := e.runScript("attach.sh", attachScript(t, premium, "T1", paramKey))
+	require.True(t, res.OK, out)
+	assert.Equal(t, "on", res.Info["breakglass"])
+	assert.Equal(t, "2", res.Info["bg_keys_added"])
+	assert.Equal(t, "none: sshd is not running (it reads the configuration when it starts)", res.Info["sshd_reload"])
+	assert.Contains(t, e.ctlFile("systemctl.log"), "reload ssh", "systemd's reload is tried first")
+	assert.Equal(t, breakGlassDropIn, e.etcFile("ssh/sshd_config.d/50-azlin.conf"))
+	assert.Equal(t, "# azlin: read the drop-in folder first, as Ubuntu's sshd_config does\nInclude /etc/ssh/sshd_config.d/*.conf\n"+
+		sshdConfigWithoutInclude, e.etcFile("ssh/sshd_config"))
+	assert.Equal(t, "authorizedkeysfile /etc/ssh/azlin_authorized_keys/%u .ssh/authorized_keys", effective())
+	keysFile := filepath.Join(e.dir, "etc-upper", "ssh", "azlin_authorized_keys", "azureuser")
+	assert.Equal(t, []string{paramKey, localKey}, readLines(t, keysFile))
+	assertOwnerMode(t, keysFile, 0, 0o644)
+	assertOwnerMode(t, filepath.Dir(keysFile), 0, 0o755)
+
+	// Again, with one more key: it lands in both places; nothing else changes.
+	res, out = e.runScript("attach-2.sh", attachScript(t, premium, "T2", paramKey, otherVMKey))
+	require.True(t, res.OK, out)
+	assert.Equal(t, "on", res.Info["breakglass"])
+	assert.Equal(t, "1", res.Info["bg_keys_added"])
+	assert.Empty(t, res.Info["sshd_reload"], "the configuration did not change: no reload")
+	assert.Equal(t, []string{paramKey, localKey, otherVMKey}, readLines(t, keysFile))
+	assert.Contains(t, readLines(t, filepath.Join(e.share(premium.Account, premium.Share), ".ssh/authorized_keys")), otherVMKey)
+
+	res, out = e.runScript("detach.sh", detachScript(t, DetachParams{Timestamp: "T3"}))
+	require.True(t, res.OK, out)
+	assert.Equal(t, "removed", res.Info["breakglass"])
+	assert.NoFileExists(t, keysFile)
+	assert.NoDirExists(t, filepath.Dir(keysFile))
+	assert.Empty(t, e.etcFile("ssh/sshd_config.d/50-azlin.conf"))
+	assert.Equal(t, "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2", effective())
+	assert.Equal(t, []string{localKey, paramKey, otherVMKey}, readLines(t, filepath.Join(e.home(), ".ssh/authorized_keys")),
+		"every break-glass key is in the local home's authorized_keys")
+}
+
+// When `sshd -t` rejects the configuration with azlin's drop-in, the
+// previous drop-in and sshd_config are put back byte for byte, sshd is not
+// reloaded, and the attach itself succeeds, saying why break-glass is off.
+func TestBreakGlassRestoresThePreviousConfigWhenSshdRejectsIt(t *testing.T) {
+	e := newNSEnv(t, envOpts{installed: true})
+	populateHome(t, e.home(), 1000, localKey+"\n")
+	require.NoError(t, os.MkdirAll(e.share(premium.Account, premium.Share), 0o755))
+	const oldDropIn = "# an older azlin drop-in\nAuthorizedKeysFile .ssh/authorized_keys\n"
+	fakeSshd := `#!/bin/sh
+case "$1" in
+  -t) echo "/etc/ssh/sshd_config.d/50-azlin.conf: line 3: Bad configuration option: AuthorizedKeysFile" >&2; exit 255 ;;
+  -T) echo "authorizedkeysfile .ssh/authorized_keys"; exit 0 ;;
+esac
+exit 1
+`
+	_, code := e.sh("mkdir -p /etc/ssh/sshd_config.d && printf %s " + shell.Quote(oldDropIn) + " >/etc/ssh/sshd_config.d/50-azlin.conf && " +
+		"printf %s " + shell.Quote(sshdConfigWithoutInclude) + " >/etc/ssh/sshd_config && " +
+		"printf %s " + shell.Quote(fakeSshd) + " >/usr/sbin/sshd && chmod 755 /usr/sbin/sshd")
+	require.Equal(t, 0, code)
+
+	res, out := e.runScript("attach.sh", attachScript(t, premium, "T1", paramKey))
+	require.True(t, res.OK, out)
+	assert.Equal(t, "off: sshd -t rejected the configuration with the drop-in (/etc/ssh/sshd_config.d/50-azlin.conf: line 3: "+
+		"Bad configuration option: AuthorizedKeysFile); the previous configuration is restored", res.Info["breakglass"])
+	assert.Empty(t, res.Info["sshd_reload"])
+	assert.Empty(t, e.ctlFile("systemctl.log"), "no reload after a failed check")
+	assert.Equal(t, oldDropIn, e.etcFile("ssh/sshd_config.d/50-azlin.conf"))
+	assert.Equal(t, sshdConfigWithoutInclude, e.etcFile("ssh/sshd_config"))
+	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "ssh", "sshd_config.azlin-prev"))
+	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "ssh", "sshd_config.d", "50-azlin.conf.azlin-prev"))
+	assert.True(t, e.mounted("/home/azureuser"), "the shared home is attached all the same")
 }

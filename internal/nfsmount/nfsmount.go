@@ -12,9 +12,12 @@
 //     entries are moved into place; only then is the home renamed to
 //     /home/azureuser.backup (or .backup-<timestamp> when one exists): a rename,
 //     so the files always exist whole somewhere and no disk space is doubled.
-//   - Nothing is deleted except empty directories (rmdir) and single files the
-//     script itself made. Any failure rolls back in reverse order; the backup
-//     is moved back only onto an empty, unmounted directory the script made.
+//   - Nothing is deleted except empty directories (rmdir), single files the
+//     script itself made, azlin's own files (its symlinks, setting files and
+//     break-glass files), and a layout path's tree after it was copied to the
+//     other file system and the copy checked (a move across file systems, as
+//     mv does; sh/layout.sh). Any failure rolls back in reverse order; the
+//     backup is moved back only onto an empty, unmounted directory the script made.
 //   - One VM at a time seeds a share and merges keys: a lock directory in the
 //     share root (mkdir is atomic on NFS 3 and 4.1), with a heartbeat so that
 //     a lock left by a killed run goes stale after 10 minutes.
@@ -99,6 +102,13 @@ func MountOptions(t Tier) []string {
 		"rsize=1048576", "wsize=1048576", "actimeo=30", "retry=0",
 	}
 }
+
+// NumericIDs tells whether a tier's mounts need NFSv4 idmapping turned off
+// (the nfs module's nfs4_disable_idmapping=Y) before mounting: Azure Files
+// NFS 4.1 uses AUTH_SYS with numeric uids/gids only, and with idmapping on
+// the client maps owners through user@domain names the share does not know
+// (files then belong to "nobody"). NFS 3.0 (Blob) has no idmapping.
+func NumericIDs(t Tier) bool { return t == Premium }
 
 // MountTimeout bounds one mount attempt in the scripts (see MountOptions).
 const MountTimeout = 30 * time.Second

@@ -2,8 +2,12 @@ package nfsmount
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"flag"
+	"fmt"
 	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +77,17 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 		"key that is a comment":        func(p *AttachParams) { p.AuthorizedKeys = []string{"# not a key"} },
 		"key with carriage return":     func(p *AttachParams) { p.AuthorizedKeys = []string{"ssh-ed25519 AAAA\r"} },
 		"share name of a blob too big": func(p *AttachParams) { p.Target.Share = strings.Repeat("a", 64) },
+		"layout path leaving the home": func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"a/../../etc"}} },
+		"layout path absolute":         func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"/etc"}} },
+		"layout path .ssh":             func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{".ssh"}} },
+		"layout name with quote":       func(p *AttachParams) { p.Layout = Layout{Name: "x'y"} },
+		"layout paths without name":    func(p *AttachParams) { p.Layout = Layout{Local: []string{".cache"}} },
+		"setting file outside drop-ins": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "x"}}}
+		},
+		"setting file in a sub-folder": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "x"}}}
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -129,6 +144,10 @@ func scriptHeader(t *testing.T, script string) string {
 	return script[start:end]
 }
 
+// goldenLayout has a nested path and a setting file whose text needs quoting.
+var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/containers"},
+	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
+
 func scriptMatrix(t *testing.T) map[string]string {
 	t.Helper()
 	premium := Target{Account: "devshared01", Share: "home", Tier: Premium}
@@ -141,7 +160,8 @@ func scriptMatrix(t *testing.T) map[string]string {
 	require.NoError(t, err)
 	cc := string(ccBytes)
 	return map[string]string{
-		"attach-premium.sh": must(AttachScript(AttachParams{Target: premium, AuthorizedKeys: keys, Timestamp: "20250101T000000Z"})),
+		"attach-premium.sh": must(AttachScript(AttachParams{Target: premium, AuthorizedKeys: keys, Timestamp: "20250101T000000Z", Layout: goldenLayout})),
+		"layout.sh":         must(LayoutScript(LayoutParams{Layout: goldenLayout, Timestamp: "20250101T000000Z"})),
 		"attach-standard.sh": must(AttachScript(AttachParams{Target: standard, User: "dev", UID: 1001, GID: 1002,
 			Home: "/srv/home/dev", Timestamp: "20250101T000000Z"})),
 		"detach.sh":             must(DetachScript(DetachParams{Timestamp: "20250101T000000Z"})),
@@ -192,7 +212,7 @@ func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
 	var parsed struct {
 		Packages   []string `yaml:"packages"`
 		WriteFiles []struct {
-			Path, Content, Owner, Permissions string
+			Path, Content, Owner, Permissions, Encoding string
 		} `yaml:"write_files"`
 		RunCmd [][]string `yaml:"runcmd"`
 	}
@@ -203,7 +223,9 @@ func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
 	script, err := AttachScript(p)
 	require.NoError(t, err)
 	assert.Equal(t, "/var/lib/azlin/attach.sh", parsed.WriteFiles[0].Path)
-	assert.Equal(t, script, parsed.WriteFiles[0].Content, "the script survives YAML byte for byte")
+	assert.Equal(t, "gz+b64", parsed.WriteFiles[0].Encoding)
+	assert.Equal(t, script, decodeContent(t, parsed.WriteFiles[0].Content, parsed.WriteFiles[0].Encoding), "the script survives YAML byte for byte")
+	assert.Empty(t, parsed.WriteFiles[1].Encoding, "the small runner stays readable")
 	assert.Equal(t, "0700", parsed.WriteFiles[0].Permissions)
 	assert.Equal(t, "root:root", parsed.WriteFiles[0].Owner)
 	assert.Equal(t, "/var/lib/azlin/attach-run.sh", parsed.WriteFiles[1].Path)
@@ -225,4 +247,43 @@ func TestParseCloudInitStatus(t *testing.T) {
 	assert.True(t, done, "a result file without a marker means the script ended without reporting")
 	assert.Error(t, err)
 	assert.Contains(t, CloudInitStatusScript(), "/var/lib/azlin/attach.result")
+}
+
+// decodeContent undoes a write_files encoding as cloud-init does.
+func decodeContent(t *testing.T, content, encoding string) string {
+	t.Helper()
+	if encoding == "" {
+		return content
+	}
+	require.Equal(t, "gz+b64", encoding)
+	raw, err := base64.StdEncoding.DecodeString(content)
+	require.NoError(t, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	require.NoError(t, err)
+	out, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	return string(out)
+}
+
+// Azure caps a VM's custom data at 64 KiB (65535 bytes, before base64): the
+// shared home's cloud-config, with the biggest layout the layout package
+// allows and several keys, stays far below, leaving room for the VM's part.
+func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
+	big := Layout{Name: "big", Files: []SettingFile{
+		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# a setting file of some size\n", 20)},
+		{Path: "/etc/profile.d/azlin-history.sh", Content: strings.Repeat("# a setting file of some size\n", 20)}}}
+	for i := 0; i < 24; i++ {
+		big.Local = append(big.Local, fmt.Sprintf(".local/share/some-tool-with-a-long-name-%02d", i))
+	}
+	var keys []string
+	for i := 0; i < 10; i++ {
+		keys = append(keys, fmt.Sprintf("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ%s user%d@laptop", strings.Repeat("x", 540), i))
+	}
+	part, err := CloudInitPart(AttachParams{Target: Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: Premium},
+		AuthorizedKeys: keys, Layout: big, Timestamp: "T1"})
+	require.NoError(t, err)
+	doc, err := part.Render()
+	require.NoError(t, err)
+	t.Logf("cloud-config: %d bytes", len(doc))
+	assert.Less(t, len(doc), 32*1024, "the shared home's part must leave room in Azure's 64 KiB custom data")
 }

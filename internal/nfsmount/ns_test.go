@@ -8,8 +8,12 @@ package nfsmount
 //   /usr/sbin        an overlay holding a fake mount.nfs that bind-mounts a
 //                    temp "share" folder for <acct>.{file,blob}.core.windows.net:/<acct>/<share>
 //   /usr/bin/dpkg, /usr/bin/apt-get   fakes that record nfs-common as installed
+//   /usr/bin/systemctl  a fake that logs its arguments and fails as without systemd
+//                    (so no test reloads the machine's sshd)
 //   /run             a tmpfs (locks, staging mounts)
 //   /var/lib         an overlay (cloud-init's /var/lib/azlin)
+//   /sys/module      a tmpfs: the nfs module's nfs4_disable_idmapping as the
+//                    test wants it (absent, N, or read-only), never the machine's
 // Nothing of it is visible outside the namespace; the namespace dies with
 // its holder process at the end of the test.
 
@@ -49,6 +53,10 @@ type envOpts struct {
 	shares    string // share root to use (shared between environments); a new one if empty
 	uid       int    // azureuser's uid in the namespace (default 1000)
 	installed bool   // nfs-common already installed
+	// idmap is the nfs module's nfs4_disable_idmapping parameter file in the
+	// namespace: "" absent (module not loaded), "N" or "Y" writable, "ro" a
+	// read-only file holding N.
+	idmap string
 }
 
 func newNSEnv(t *testing.T, o envOpts) *nsEnv {
@@ -87,6 +95,11 @@ echo "$*" >>%[1]s/apt.log
 case "$*" in *install*nfs-common*) touch %[1]s/installed ;; esac
 exit 0
 `, e.ctl), 0o755)
+	e.writeFile(filepath.Join(e.dir, "fake", "systemctl"), fmt.Sprintf(`#!/bin/sh
+echo "$*" >>%[1]s/systemctl.log
+echo "System has not been booted with systemd as init system (PID 1). Can't operate." >&2
+exit 1
+`, e.ctl), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fstab.orig"), origFstab, 0o644)
 
 	setup := fmt.Sprintf(`set -eu
@@ -97,7 +110,15 @@ mount -t overlay overlay -o "lowerdir=/usr/sbin,upperdir=$D/sbin-upper,workdir=$
 mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$D/varlib-upper,workdir=$D/varlib-work" /var/lib
 mount --bind "$D/fake/dpkg" /usr/bin/dpkg
 mount --bind "$D/fake/apt-get" /usr/bin/apt-get
+mount --bind "$D/fake/systemctl" /usr/bin/systemctl
 mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /sys/module
+IDMAP=%[3]q
+if [ -n "$IDMAP" ]; then
+  f=/sys/module/nfs/parameters/nfs4_disable_idmapping
+  mkdir -p "$(dirname "$f")"
+  if [ "$IDMAP" = ro ]; then echo N >"$f"; mount --bind "$f" "$f"; mount -o remount,bind,ro "$f"; else echo "$IDMAP" >"$f"; fi
+fi
 cp "$D/fake/mount.nfs" /usr/sbin/mount.nfs
 awk -F: '$3 != 1000 && $1 != "azureuser"' /etc/passwd >"$D/passwd.new"
 echo "azureuser:x:%[2]d:%[2]d::/home/azureuser:/bin/bash" >>"$D/passwd.new"
@@ -108,7 +129,7 @@ cat "$D/group.new" >/etc/group
 cp "$D/fstab.orig" /etc/fstab
 echo ready
 exec sleep 3600
-`, e.dir, o.uid)
+`, e.dir, o.uid, o.idmap)
 	e.holder = exec.Command("unshare", "--mount", "--propagation", "private", "--", "bash", "-c", setup)
 	stdout, err := e.holder.StdoutPipe()
 	require.NoError(t, err)
@@ -227,10 +248,30 @@ func (e *nsEnv) fstab() string {
 	require.NoError(e.t, err)
 	return string(b)
 }
+
+// varLibFile is a file the scripts wrote under /var/lib ("" when absent).
+func (e *nsEnv) varLibFile(rel string) string {
+	b, _ := os.ReadFile(filepath.Join(e.dir, "varlib-upper", rel))
+	return string(b)
+}
+
+// etcFile is a file the scripts wrote under /etc ("" when absent).
+func (e *nsEnv) etcFile(rel string) string {
+	b, _ := os.ReadFile(filepath.Join(e.dir, "etc-upper", rel))
+	return string(b)
+}
+
 func (e *nsEnv) ctlFile(name string) string {
 	b, _ := os.ReadFile(filepath.Join(e.ctl, name))
 	return string(b)
 }
+
+// idmapParam is the namespace's nfs4_disable_idmapping, "" when absent.
+func (e *nsEnv) idmapParam() string {
+	out, _ := e.sh("cat /sys/module/nfs/parameters/nfs4_disable_idmapping 2>/dev/null")
+	return strings.TrimSpace(out)
+}
+
 func (e *nsEnv) mounted(path string) bool {
 	_, code := e.sh("mountpoint -q " + path)
 	return code == 0

@@ -32,6 +32,7 @@ type AttachParams struct {
 	UID, GID       int      // 1000, 1000
 	Home           string   // "/home/" + User
 	AuthorizedKeys []string // this VM's public keys, merged into the share's authorized_keys
+	Layout         Layout   // applied on the share and the VM; zero: the VM's layout is left as it is
 	Timestamp      string   // names a backup when /home/azureuser.backup exists; now (UTC) if empty
 }
 
@@ -66,6 +67,9 @@ func (p AttachParams) validate() error {
 			return err
 		}
 	}
+	if err := p.Layout.validate(); err != nil {
+		return err
+	}
 	return validateTimestamp(p.Timestamp)
 }
 
@@ -73,7 +77,9 @@ func (p AttachParams) validate() error {
 // sh/attach.sh for the steps). It runs as root, is idempotent, and prints
 // exactly one result marker (internal/remote). Info it reports: already,
 // source, backup, seeded, seeded_entries, share_had_files,
-// local_files_kept_in, keys_added.
+// local_files_kept_in, keys_added, idmapping (Premium), the layout's
+// (LayoutScript), the break-glass login's (breakglass=on|off: WHY,
+// bg_keys_added, sshd_reload) and the self-test's (probe_<name>, see Probes).
 func AttachScript(p AttachParams) (string, error) {
 	p = p.withDefaults()
 	if err := p.validate(); err != nil {
@@ -87,6 +93,7 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("NFS_SOURCE", p.Target.Source())
 	h.set("NFS_TYPE", p.Target.FSType())
 	h.set("MOUNT_OPTS", strings.Join(MountOptions(p.Target.Tier), ","))
+	h.set("NFS_IDMAP", boolFlag(NumericIDs(p.Target.Tier)))
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(MountTimeout.Seconds())))
 	h.set("FSTAB_LINE", FstabLine(p.Target, p.Home))
 	h.set("FSTAB_MARKER", FstabMarker)
@@ -94,7 +101,8 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("TS", p.Timestamp)
 	h.set("APT_WAIT", strconv.Itoa(aptWait))
 	h.setArray("KEYS", p.AuthorizedKeys)
-	return assemble("attach "+p.Target.Source()+" at "+p.Home, h, attachSh), nil
+	h.setLayout(p.Layout, p.User)
+	return assemble("attach "+p.Target.Source()+" at "+p.Home, h, probesSh+"\n"+attachSh), nil
 }
 
 // stagingDir is where attach mounts the share before it touches the home:
@@ -116,7 +124,10 @@ type DetachParams struct {
 // local disk and unmounts the share (see sh/detach.sh). Idempotent: on a VM
 // that is not attached it reports attached=0 and succeeds. Info it reports:
 // attached, was_attached_to, copied_entries, backup, stopped, note,
-// files_found_under_mount_point.
+// files_found_under_mount_point, layout_removed, layout_moved,
+// layout_kept_local, breakglass=removed, sshd_reload. It removes the VM's
+// layout (each per-VM path's files come into the now local home) and its
+// break-glass login (see azlin_breakglass_remove in sh/lib.sh for why).
 func DetachScript(p DetachParams) (string, error) {
 	if p.User == "" {
 		p.User = "azureuser"
@@ -143,23 +154,28 @@ func DetachScript(p DetachParams) (string, error) {
 	if err := validateTimestamp(p.Timestamp); err != nil {
 		return "", fmt.Errorf("detach script: %w", err)
 	}
-	force := "0"
-	if p.Force {
-		force = "1"
-	}
 	h := header{}
 	h.set("USER_NAME", p.User)
 	h.set("HOME_DIR", p.Home)
 	h.set("NFS_SOURCE", source)
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(MountTimeout.Seconds())))
 	h.set("FSTAB_MARKER", FstabMarker)
-	h.set("FORCE", force)
+	h.set("FORCE", boolFlag(p.Force))
+	h.set("LOCAL_ROOT", LocalRoot(p.User))
 	h.set("TS", p.Timestamp)
 	what := "detach " + p.Home
 	if source != "" {
 		what += " from " + source
 	}
 	return assemble(what, h, detachSh), nil
+}
+
+// boolFlag is how the scripts read a yes/no value: "1" or "0".
+func boolFlag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // header is the block of variable assignments a script body reads.
@@ -190,6 +206,8 @@ func assemble(what string, h header, body string) string {
 	b.WriteString(strings.Join(h.lines, "\n"))
 	b.WriteString("\n\n")
 	b.WriteString(libSh)
+	b.WriteString("\n")
+	b.WriteString(layoutSh)
 	b.WriteString("\n")
 	b.WriteString(body)
 	return b.String()

@@ -8,6 +8,8 @@ package sharedhome
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -60,6 +62,10 @@ type AttachRequest struct {
 	VMs           []string
 	// Keys are public keys that must keep working after the mount (azlin's).
 	Keys []string
+	// LayoutFor turns the storage's layout name (storage.Storage.Layout)
+	// into the layout each VM gets; an error stops the attach before any VM
+	// is changed. nil leaves the VMs' layouts as they are.
+	LayoutFor func(name string) (nfsmount.Layout, error)
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 }
@@ -91,6 +97,13 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	var layout nfsmount.Layout
+	if req.LayoutFor != nil {
+		var err error
+		if layout, err = req.LayoutFor(st.Layout); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	results := make([]Result, len(req.VMs))
 	w, wctx := errgroup.WithContext(ctx)
@@ -102,7 +115,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 			continue
 		}
 		w.Go(func() error {
-			results[i] = m.attachOne(wctx, st, vms[i], req.Keys, func(step string) { progress(name, step) })
+			results[i] = m.attachOne(wctx, st, vms[i], req.Keys, layout, func(step string) { progress(name, step) })
 			return nil
 		})
 	}
@@ -117,7 +130,7 @@ func (m *Manager) limit() int {
 	return 16
 }
 
-func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, step func(string)) Result {
+func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, layout nfsmount.Layout, step func(string)) Result {
 	res := Result{VM: vm.Name}
 	rg := st.ResourceGroup
 	if !vm.Running() {
@@ -135,7 +148,7 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 		res.Err = err
 		return res
 	}
-	script, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: Target(st), AuthorizedKeys: keys, Timestamp: m.Timestamp})
+	script, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: Target(st), AuthorizedKeys: keys, Layout: layout, Timestamp: m.Timestamp})
 	if err != nil {
 		res.Err = err
 		return res
@@ -267,4 +280,159 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		}
 	}
 	return res, nil
+}
+
+// LayoutRequest applies a layout to the VMs whose home is a storage.
+type LayoutRequest struct {
+	ResourceGroup string
+	Storage       string
+	Layout        nfsmount.Layout
+	// Progress hears what happens on each VM; nil is fine.
+	Progress func(vm, step string)
+}
+
+// ApplyLayout records the layout on the storage (its tag), then applies it
+// on every VM attached to it (the VMs tagged with the storage), concurrently:
+// the scripts take the share's lock in turn. A VM that is not running is
+// reported, not started; attach applies the storage's layout when it runs.
+func (m *Manager) ApplyLayout(ctx context.Context, req LayoutRequest) (*storage.Storage, []Result, error) {
+	progress := req.Progress
+	if progress == nil {
+		progress = func(string, string) {}
+	}
+	st, err := m.Storage.Find(ctx, req.ResourceGroup, req.Storage)
+	if err != nil {
+		return nil, nil, err
+	}
+	progress("", "recording layout "+req.Layout.Name+" on storage "+st.Name+" (tag azlin-layout)")
+	if err := m.Storage.SetLayout(ctx, st, req.Layout.Name); err != nil {
+		return st, nil, err
+	}
+	script, err := nfsmount.LayoutScript(nfsmount.LayoutParams{Layout: req.Layout, Timestamp: m.Timestamp})
+	if err != nil {
+		return st, nil, err
+	}
+	results := make([]Result, len(st.ConnectedVMs))
+	w, wctx := errgroup.WithContext(ctx)
+	w.SetLimit(m.limit())
+	for i, name := range st.ConnectedVMs {
+		results[i].VM = name
+		w.Go(func() error {
+			vm, err := m.VMs.Show(wctx, st.ResourceGroup, name, true)
+			if err != nil {
+				results[i].Err = err
+				return nil
+			}
+			if !vm.Running() {
+				results[i].Err = fmt.Errorf("VM %s is %s; start it (az vm start -g %s -n %s) and apply the layout again: azlin storage layout set %s %s -g %s",
+					name, vm.State(), st.ResourceGroup, name, st.Name, req.Layout.Name, st.ResourceGroup)
+				return nil
+			}
+			progress(name, "applying layout "+req.Layout.Name)
+			out, _, _, err := m.VMs.RunScript(wctx, st.ResourceGroup, name, script)
+			results[i].Info = out.Info
+			if err != nil {
+				results[i].Err = fmt.Errorf("%w\nNo file was deleted. Re-run when the cause is fixed: azlin storage layout set %s %s -g %s",
+					err, st.Name, req.Layout.Name, st.ResourceGroup)
+			}
+			return nil
+		})
+	}
+	_ = w.Wait()
+	return st, results, nil
+}
+
+// CheckRequest names the VM whose shared home is self-tested.
+type CheckRequest struct {
+	ResourceGroup string
+	Storage       string
+	VM            string
+	// Token names the file of the write-then-read probe; "" means a random one.
+	Token    string
+	Progress func(step string)
+}
+
+// CheckResult is the share self-test on one VM.
+type CheckResult struct {
+	Storage *storage.Storage
+	VM      string
+	Peer    string // the second VM that read the file VM wrote; "" when none was attached and running
+	Probes  []nfsmount.Probe
+}
+
+// Check runs the share self-test (nfsmount.CheckScript) on a VM whose home
+// is the storage, and, when another running VM has the same home, the
+// write-then-read probe across the two: VM writes a file, the other reads
+// and removes it.
+func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, error) {
+	step := req.Progress
+	if step == nil {
+		step = func(string) {}
+	}
+	rg := req.ResourceGroup
+	st, err := m.Storage.Find(ctx, rg, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := m.VMs.Show(ctx, rg, req.VM, true)
+	if err != nil {
+		return nil, err
+	}
+	if vm.SharedHome() != st.Name {
+		return nil, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",
+			vm.Name, st.Name, vm.SharedHome(), st.Name, vm.Name, rg)
+	}
+	if !vm.Running() {
+		return nil, fmt.Errorf("VM %s is %s; the self-test runs on it, so start it first: az vm start -g %s -n %s", vm.Name, vm.State(), rg, vm.Name)
+	}
+	res := &CheckResult{Storage: st, VM: vm.Name}
+	for _, other := range st.ConnectedVMs {
+		if other == vm.Name {
+			continue
+		}
+		if o, err := m.VMs.Show(ctx, rg, other, true); err == nil && o.Running() {
+			res.Peer = other
+			break
+		}
+	}
+	params := nfsmount.CheckParams{}
+	if res.Peer != "" {
+		params.Peer, params.Token = nfsmount.PeerWrite, req.Token
+		if params.Token == "" {
+			params.Token = randomToken()
+		}
+	}
+	script, err := nfsmount.CheckScript(params)
+	if err != nil {
+		return nil, err
+	}
+	step("running the probes on VM " + vm.Name)
+	out, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script)
+	if err != nil {
+		return nil, fmt.Errorf("the self-test on VM %s did not finish: %w", vm.Name, err)
+	}
+	info := out.Info
+	if res.Peer != "" && info["peer_written"] != "" {
+		params.Peer = nfsmount.PeerRead
+		if script, err = nfsmount.CheckScript(params); err != nil {
+			return nil, err
+		}
+		step("reading on VM " + res.Peer + " the file VM " + vm.Name + " wrote")
+		peerOut, _, _, err := m.VMs.RunScript(ctx, rg, res.Peer, script)
+		switch {
+		case err != nil:
+			info["probe_peer"] = "fail: the read on VM " + res.Peer + " did not finish: " + strings.ReplaceAll(err.Error(), "\n", " ")
+		default:
+			info["probe_peer"] = peerOut.Info["probe_peer"]
+		}
+	}
+	res.Probes = nfsmount.Probes(info)
+	return res, nil
+}
+
+// randomToken names the write-then-read probe's file.
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

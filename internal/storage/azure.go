@@ -17,6 +17,7 @@ const (
 	TagCreated = "azlin-created"  // RFC 3339, UTC
 	TagSizeGiB = "azlin-size-gib" // the size asked for; Standard's only record of it
 	TagNetwork = "azlin-network"  // private-endpoint | service-endpoint
+	TagLayout  = "azlin-layout"   // the home's layout (package layout); absent: DefaultLayout
 )
 
 // account is what azlin reads from `az storage account show/list` (az's
@@ -74,6 +75,18 @@ func (a *account) tier() Tier {
 		return t
 	}
 	return Standard
+}
+
+// DefaultLayout is the layout of a storage without a layout tag: package
+// layout's Default (a test in cmd/azlin checks that they agree).
+const DefaultLayout = "developer"
+
+// layout is the home's layout name from the tag, else DefaultLayout.
+func (a *account) layout() string {
+	if l := a.Tags[TagLayout]; l != "" {
+		return l
+	}
+	return DefaultLayout
 }
 
 // redundancy is LRS or ZRS, from the SKU's suffix.

@@ -47,6 +47,7 @@ type CreateOptions struct {
 	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
 	Network       NetworkMode // default PrivateEndpoint
 	Region        string      // --region; else config default_region, else the group's location
+	Layout        string      // the home's layout, kept in a tag; "" = DefaultLayout, no tag
 	Config        *config.Config
 	Names         network.Names
 	// Progress hears each step as it starts; nil is fine.
@@ -90,6 +91,8 @@ type plan struct {
 	redundancy, rootSquash       string
 	network                      NetworkMode
 	region, created              string
+	layout                       string // DefaultLayout when not asked for
+	layoutTag                    bool   // the layout was asked for: tag it
 }
 
 // PartialError is a create that failed after changing something: Done
@@ -283,6 +286,10 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 		p.network = PrivateEndpoint
 	}
 	p.created = m.Now().UTC().Format(time.RFC3339)
+	p.layout, p.layoutTag = o.Layout, o.Layout != ""
+	if p.layout == "" {
+		p.layout = DefaultLayout
+	}
 
 	var avail struct {
 		NameAvailable bool   `json:"nameAvailable"`
@@ -319,7 +326,7 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, TagManaged, a.Tags[TagManaged], TagStorage, a.Tags[TagStorage])
 	}
 	p.tier, p.redundancy, p.network, p.region, p.created = a.tier(), a.redundancy(), a.networkMode(), a.Location, a.created()
-	p.sizeGiB, p.rootSquash = a.taggedSizeGiB(), o.RootSquash
+	p.sizeGiB, p.rootSquash, p.layout = a.taggedSizeGiB(), o.RootSquash, a.layout()
 
 	var got struct {
 		ShareQuota int    `json:"shareQuota"`
@@ -363,6 +370,9 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 	if o.Network != "" && o.Network != p.network {
 		diff = append(diff, fmt.Sprintf("network access is %s, not %s", p.network, o.Network))
 	}
+	if o.Layout != "" && o.Layout != p.layout {
+		diff = append(diff, fmt.Sprintf("layout is %s, not %s (change it with: azlin storage layout set %s %s)", p.layout, o.Layout, o.Name, o.Layout))
+	}
 	if o.Region != "" && !strings.EqualFold(o.Region, p.region) {
 		diff = append(diff, fmt.Sprintf("region is %s, not %s", p.region, o.Region))
 	}
@@ -388,13 +398,17 @@ func (m *Manager) createAccountArgs(p plan) []string {
 	if p.network == PrivateEndpoint {
 		args = append(args, "--public-network-access", "Disabled")
 	}
-	return append(args, "--tags",
+	args = append(args, "--tags",
 		TagManaged+"=true",
 		TagStorage+"="+p.name,
 		TagTier+"="+string(p.tier),
 		TagSizeGiB+"="+strconv.Itoa(p.sizeGiB),
 		TagNetwork+"="+string(p.network),
 		TagCreated+"="+p.created)
+	if p.layoutTag {
+		args = append(args, TagLayout+"="+p.layout)
+	}
+	return args
 }
 
 // accountFixes lists `az storage account update` flags for settings of an

@@ -69,7 +69,7 @@ func wantPremiumSummary() *Storage {
 	return &Storage{
 		Name: testName, Account: testAcct, ResourceGroup: "rg", Tier: Premium, Protocol: "NFS 4.1 (Azure Files)",
 		Redundancy: "LRS", SizeGiB: 100, Region: "eastus", Created: testTime,
-		Endpoint: testAcct + ".file.core.windows.net:/" + testAcct + "/" + testName, RootSquash: "NoRootSquash",
+		Endpoint: testAcct + ".file.core.windows.net:/" + testAcct + "/" + testName, RootSquash: "NoRootSquash", Layout: "developer",
 		UsageNote: "see azlin storage status shared-dev",
 		Network: NetworkView{Mode: PrivateEndpoint, PublicNetworkAccess: "Disabled", DefaultAction: "Deny",
 			PrivateEndpoints: []string{testAcct + "-pe"}, VNetRules: []string{}},

@@ -32,6 +32,7 @@ type Storage struct {
 	Created      string      `json:"created"`
 	Endpoint     string      `json:"endpoint"`
 	RootSquash   string      `json:"rootSquash,omitempty"`
+	Layout       string      `json:"layout"` // the home's layout (package layout)
 	Network      NetworkView `json:"network"`
 	ConnectedVMs []string    `json:"connectedVMs"`
 	Cost         CostView    `json:"cost"`
@@ -78,7 +79,7 @@ func (m *Manager) summary(p plan) *Storage {
 	s := &Storage{
 		Name: p.name, Account: p.account, ResourceGroup: p.rg, Tier: p.tier, Protocol: p.tier.Protocol(),
 		Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
-		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash,
+		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash, Layout: p.layout,
 		Network: NetworkView{Mode: p.network, DefaultAction: "Deny", PrivateEndpoints: []string{}, VNetRules: []string{}},
 		// A new share has nothing in it; the summary must read the same on every run, so usage is left out.
 		UsageNote: "see azlin storage status " + p.name, ConnectedVMs: []string{},
@@ -231,7 +232,7 @@ func (m *Manager) view(a *account, vms []string) *Storage {
 	s := &Storage{
 		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
 		Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
-		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms,
+		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms, Layout: a.layout(),
 	}
 	if s.ConnectedVMs == nil {
 		s.ConnectedVMs = []string{}

@@ -18,6 +18,10 @@ COPIED_ENTRIES=0
 
 azlin_rollback() {
   local notes=()
+  if [ "$BG_CHANGED" = 1 ]; then
+    azlin_breakglass_restore
+    notes+=("restored the sshd configuration")
+  fi
   if [ "$HOME_MOUNTED" = 1 ] && mountpoint -q "$HOME_DIR"; then
     # Lazily if busy: the mount goes away, nothing under it is touched.
     if azlin_unmount "$HOME_DIR" || umount -l "$HOME_DIR" 2>/dev/null; then
@@ -28,6 +32,9 @@ azlin_rollback() {
   fi
   if [ "$FSTAB_CHANGED" = 1 ]; then
     if azlin_fstab_restore; then notes+=("restored $FSTAB"); else notes+=("could not restore $FSTAB; the previous one is $FSTAB.azlin-prev"); fi
+  fi
+  if [ "$LAYOUT_CHANGED_SHARE" = 1 ]; then
+    notes+=("the layout's paths on the share were made per-VM (this VM's files for them are under $LOCAL_ROOT)")
   fi
   if [ -n "$SEED_DIR" ]; then
     # An unfinished copy on the share: kept (never deleted), renamed so that the
@@ -53,18 +60,11 @@ azlin_rollback() {
   ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
 }
 
-# azlin_merge_keys ROOT: adds the keys in KEYS and in the local home's
-# authorized_keys that ROOT/.ssh/authorized_keys lacks. Existing lines are kept
-# byte for byte; the file is replaced through a rename; never overwritten.
+# azlin_merge_keys ROOT: adds the keys in ALL_KEYS (azlin_collect_keys) that
+# ROOT/.ssh/authorized_keys lacks. Existing lines are kept byte for byte; the
+# file is replaced through a rename; never overwritten.
 azlin_merge_keys() {
-  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" tmp key line all=("${KEYS[@]}")
-  if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! mountpoint -q "$HOME_DIR"; then
-    while IFS= read -r line || [ -n "$line" ]; do
-      line=${line%$'\r'}
-      case $line in '' | '#'*) continue ;; esac
-      all+=("$line")
-    done <"$HOME_DIR/.ssh/authorized_keys"
-  fi
+  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" tmp key
   if [ -L "$dir" ] || [ -L "$file" ]; then
     die "$dir or its authorized_keys on the share is a symlink; azlin will not write through it"
   fi
@@ -72,10 +72,10 @@ azlin_merge_keys() {
     mkdir -m 0700 "$dir"
     chown "$USER_UID:$USER_GID" "$dir"
   fi
-  tmp="$dir/.authorized_keys.azlin-$$"
+  tmp="$dir/.authorized_keys.azlin-$HOSTNAME-$$" # process ids repeat across VMs
   if [ -f "$file" ]; then cp -p "$file" "$tmp"; else : >"$tmp"; fi
   if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >>"$tmp"; fi
-  for key in "${all[@]}"; do
+  for key in "${ALL_KEYS[@]}"; do
     if ! grep -qxF -- "$key" "$tmp"; then
       printf '%s\n' "$key" >>"$tmp"
       KEYS_ADDED=$((KEYS_ADDED + 1))
@@ -127,6 +127,16 @@ azlin_check_mount_helper
 azlin_step user
 azlin_check_user
 
+if [ "$NFS_IDMAP" = 1 ]; then
+  azlin_step idmap
+  azlin_nfs_idmap
+fi
+
+if [ "$LAYOUT_APPLY" = 1 ]; then
+  azlin_step layout-prepare
+  azlin_layout_prepare
+fi
+
 azlin_step preflight
 if [ -L "$HOME_DIR" ]; then die "$HOME_DIR is a symlink; azlin only attaches a real directory"; fi
 if [ -e "$HOME_DIR" ] && [ ! -d "$HOME_DIR" ]; then die "$HOME_DIR exists and is not a directory"; fi
@@ -164,13 +174,26 @@ if mountpoint -q "$HOME_DIR"; then
     die "$HOME_DIR is already a mount point (source $src, type $fstype) of something other than $NFS_SOURCE; run azlin storage detach first"
   fi
   azlin_step keys
+  azlin_collect_keys
   azlin_share_lock "$STAGING"
   azlin_merge_keys "$STAGING"
+  if [ "$LAYOUT_APPLY" = 1 ]; then
+    azlin_step layout
+    azlin_layout_share "$STAGING"
+  fi
   azlin_done_staging
   azlin_step fstab
   azlin_fstab_write "$FSTAB_LINE"
   azlin_step verify
   azlin_verify_rw "$HOME_DIR"
+  if [ "$LAYOUT_APPLY" = 1 ]; then
+    azlin_step layout-settings
+    azlin_layout_finish
+  fi
+  azlin_step breakglass
+  azlin_breakglass
+  azlin_step probes
+  azlin_probes "$HOME_DIR"
   azlin_info already 1
   azlin_info source "$NFS_SOURCE"
   azlin_info keys_added "$KEYS_ADDED"
@@ -227,7 +250,12 @@ elif [ "$share_files" -gt 0 ]; then
 fi
 
 azlin_step keys
+azlin_collect_keys
 azlin_merge_keys "$STAGING"
+if [ "$LAYOUT_APPLY" = 1 ]; then
+  azlin_step layout
+  azlin_layout_share "$STAGING"
+fi
 azlin_done_staging
 
 azlin_step backup
@@ -258,6 +286,17 @@ if [ "$(azlin_fstab_count)" != 1 ]; then die "$FSTAB does not hold exactly one a
 azlin_step verify
 if ! mountpoint -q "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
 azlin_verify_rw "$HOME_DIR"
+
+if [ "$LAYOUT_APPLY" = 1 ]; then
+  azlin_step layout-settings
+  azlin_layout_finish
+fi
+
+azlin_step breakglass
+azlin_breakglass
+
+azlin_step probes
+azlin_probes "$HOME_DIR"
 
 azlin_info already 0
 azlin_info source "$NFS_SOURCE"

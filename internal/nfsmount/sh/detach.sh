@@ -52,6 +52,8 @@ if [ -n "$NFS_SOURCE" ] && [ -n "$fstab_source" ] && [ "$fstab_source" != "$NFS_
 fi
 
 if [ "$fstab_lines" = 0 ] && [ "$mounted" = no ]; then
+  azlin_layout_remove
+  azlin_breakglass_remove
   azlin_info attached 0
   azlin_report_backups
   azlin_ok
@@ -70,7 +72,9 @@ if [ "$mounted" = no ]; then
     mounted=yes
   else
     azlin_step fstab
+    azlin_layout_remove
     azlin_fstab_write ""
+    azlin_breakglass_remove
     azlin_info attached 0
     azlin_info note "the share was not mounted; removed azlin's $FSTAB line and kept $HOME_DIR as it is"
     azlin_report_backups
@@ -144,9 +148,15 @@ fi
 mv -T "$LOCAL" "$HOME_DIR"
 LOCAL_PLACED=1
 
+azlin_step layout
+azlin_layout_remove
+
 azlin_step fstab
 azlin_fstab_write ""
 if [ "$(azlin_fstab_count)" != 0 ]; then die "$FSTAB still holds an azlin line"; fi
+
+azlin_step breakglass
+azlin_breakglass_remove
 
 azlin_info attached 0
 azlin_info was_attached_to "${fstab_source:-$NFS_SOURCE}"

@@ -2,7 +2,10 @@
 # Data rules kept by every function below: user files are moved, never
 # deleted; nothing is removed under a path that is or may be a mount; the only
 # deletions are `rmdir` of empty directories and `rm -f` of single files this
-# script created itself (probe files, temp files, the share lock's owner file).
+# script created itself (probe files, temp files, the share lock's owner file)
+# or azlin owns (break-glass files; layout symlinks and setting files in
+# sh/layout.sh, whose azlin_move_tree also removes a tree after its checked
+# copy on the other file system: a move, as mv does).
 
 FSTAB=/etc/fstab
 LOCK_FILE=/run/lock/azlin-nfsmount.lock
@@ -116,7 +119,9 @@ azlin_ensure_nfs_client() {
       echo "waiting for the apt/dpkg lock (held by $holders) ..."
       said=1
     fi
-    sleep 2
+    # Short, jittered polls: several VMs attaching at once take turns quickly
+    # without knocking in step.
+    sleep "0.$((RANDOM % 8 + 2))"
   done
   if ! azlin_nfs_client_installed; then
     die "apt-get installed nfs-common but dpkg does not report it installed"
@@ -137,6 +142,37 @@ azlin_check_user() {
   IFS=: read -r _ _ uid gid _ <<<"$pw"
   if [ "$uid" != "$USER_UID" ] || [ "$gid" != "$USER_GID" ]; then
     die "user $USER_NAME has uid/gid $uid/$gid, but a shared home needs $USER_UID/$USER_GID on every VM (uid $USER_UID is: $(getent passwd "$USER_UID" | cut -d: -f1))"
+  fi
+}
+
+# ---- NFS 4.1 identities: numeric uids/gids ----
+# Azure Files NFS speaks AUTH_SYS with numeric ids; with idmapping on, the
+# client sends and expects user@domain names, and files show up as nobody.
+# The kernel's nfs module has a switch for it. It is set now (if the module is
+# loaded) and in modprobe.d (for when it loads: at this mount, or at boot).
+# A missing parameter file means the module is not loaded yet (modprobe.d
+# then applies); a read-only one (a container's /sys) is reported, not fatal.
+IDMAP_PARAM=/sys/module/nfs/parameters/nfs4_disable_idmapping
+IDMAP_MODPROBE=/etc/modprobe.d/azlin-nfs.conf
+
+azlin_nfs_idmap() {
+  local want='options nfs nfs4_disable_idmapping=1' cur
+  if [ "$(grep -v '^#' "$IDMAP_MODPROBE" 2>/dev/null || true)" != "$want" ]; then
+    mkdir -p "$(dirname "$IDMAP_MODPROBE")"
+    printf '%s\n' '# azlin: Azure Files NFS 4.1 needs numeric uids/gids (no NFSv4 idmapping)' "$want" >"$IDMAP_MODPROBE.azlin-new"
+    mv -f "$IDMAP_MODPROBE.azlin-new" "$IDMAP_MODPROBE"
+  fi
+  if [ ! -e "$IDMAP_PARAM" ]; then
+    azlin_info idmapping "nfs module not loaded; $IDMAP_MODPROBE disables idmapping when it loads"
+    return 0
+  fi
+  cur=$(cat "$IDMAP_PARAM" 2>/dev/null || true)
+  if [ "$cur" = Y ]; then
+    azlin_info idmapping "disabled"
+  elif { printf 'Y\n' >"$IDMAP_PARAM"; } 2>/dev/null && [ "$(cat "$IDMAP_PARAM" 2>/dev/null || true)" = Y ]; then
+    azlin_info idmapping "disabled (was ${cur:-unknown})"
+  else
+    azlin_info idmapping "could not write $IDMAP_PARAM (read-only, now ${cur:-unreadable}); $IDMAP_MODPROBE applies when the nfs module next loads"
   fi
 }
 
@@ -278,8 +314,15 @@ azlin_fstab_restore() {
 azlin_share_lock() {
   local dir="$1/.azlin-lock" deadline=$((SECONDS + SHARE_LOCK_WAIT)) said=0
   until mkdir "$dir" 2>/dev/null; do
-    # Stale: neither the lock nor its owner file changed for SHARE_LOCK_STALE minutes.
-    if [ -z "$(find "$dir" -maxdepth 1 -mmin -"$SHARE_LOCK_STALE" -print -quit 2>/dev/null)" ]; then
+    # Released between our mkdir and now: try again at once. (A lock that
+    # is gone must not count as stale: breaking it would steal the lock
+    # another VM takes next.)
+    [ -d "$dir" ] || continue
+    # Stale: the lock exists and is old, and neither it nor its owner file
+    # changed for SHARE_LOCK_STALE minutes. Both on positive evidence: a lock
+    # released (and maybe taken by another VM) during this check is not stale.
+    if [ -n "$(find "$dir" -maxdepth 0 -mmin +"$SHARE_LOCK_STALE" -print 2>/dev/null)" ] &&
+      [ -z "$(find "$dir" -maxdepth 1 -mmin -"$SHARE_LOCK_STALE" -print -quit 2>/dev/null)" ]; then
       local stale="$dir.stale-$HOSTNAME-$$"
       if mv -T "$dir" "$stale" 2>/dev/null; then
         azlin_info share_lock_broken "$(tr -d '\n' <"$stale/owner" 2>/dev/null || true)"
@@ -295,7 +338,9 @@ azlin_share_lock() {
       echo "waiting for another VM's attach to this share to finish ..."
       said=1
     fi
-    sleep 2
+    # Short, jittered polls: several VMs attaching at once take turns quickly
+    # without knocking in step.
+    sleep "0.$((RANDOM % 8 + 2))"
   done
   SHARE_LOCK_DIR=$dir
   printf '%s pid %s since %s\n' "$HOSTNAME" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/owner"
@@ -343,5 +388,196 @@ azlin_verify_rw() {
   azlin_as_user rm -f "$probe" 2>/dev/null || rm -f "$probe"
   if [ "$got" != "$token" ]; then
     die "$USER_NAME wrote a file in $1 but read back something else"
+  fi
+}
+
+# ---- break-glass login: the VM's keys also on local disk ----
+# With the home on NFS, sshd reads ~/.ssh/authorized_keys from the share: if
+# the share hangs or is gone, nobody can log in to fix it. So the keys azlin
+# knows (ALL_KEYS) are also kept in BG_KEYS_DIR/<user> (root's, 0644: sshd's
+# StrictModes accepts it), and a drop-in makes sshd look there first. The
+# drop-in is checked with `sshd -t` (and `sshd -T` for the value sshd will
+# really use) before sshd is reloaded; if either check fails, the previous
+# configuration is put back and the attach goes on without break-glass,
+# saying why.
+
+BG_KEYS_DIR=/etc/ssh/azlin_authorized_keys
+BG_DROPIN=/etc/ssh/sshd_config.d/50-azlin.conf
+SSHD_CONFIG=/etc/ssh/sshd_config
+BG_AKF="$BG_KEYS_DIR/%u .ssh/authorized_keys"
+BG_DROPIN_TEXT="# azlin: break-glass login. sshd reads the keys on local disk first, so that a
+# login works while the shared home (NFS) is slow or unreachable.
+AuthorizedKeysFile $BG_AKF"
+BG_CHANGED=0
+BG_HAD_DROPIN=0
+BG_KEYS_ADDED=0
+ALL_KEYS=()
+
+# azlin_collect_keys: ALL_KEYS = the keys given to the script, then those in
+# the local home's authorized_keys (while the home is not the share's mount).
+azlin_collect_keys() {
+  local line
+  ALL_KEYS=("${KEYS[@]}")
+  if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! mountpoint -q "$HOME_DIR"; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line%$'\r'}
+      case $line in '' | '#'*) continue ;; esac
+      ALL_KEYS+=("$line")
+    done <"$HOME_DIR/.ssh/authorized_keys"
+  fi
+}
+
+# azlin_sshd_bin: the sshd binary, or nothing.
+azlin_sshd_bin() {
+  if command -v sshd 2>/dev/null; then return 0; fi
+  if [ -x /usr/sbin/sshd ]; then printf /usr/sbin/sshd; fi
+  return 0
+}
+
+# azlin_sshd_akf SSHD: the AuthorizedKeysFile sshd would use for the user.
+azlin_sshd_akf() {
+  "$1" -T -C "user=$USER_NAME,host=localhost,addr=127.0.0.1" 2>/dev/null |
+    awk '$1 == "authorizedkeysfile" { sub(/^[^ ]+ /, ""); print; exit }' || true
+}
+
+# azlin_sock_inodes PID: the sockets a process holds (they change when sshd re-executes).
+azlin_sock_inodes() {
+  find /proc/"$1"/fd -maxdepth 1 -type l -printf '%l\n' 2>/dev/null | grep '^socket:' | LC_ALL=C sort | tr '\n' ' ' || true
+}
+
+# azlin_sshd_reload: makes a running sshd read its configuration again and
+# prints how: systemd's reload where systemd runs sshd, else SIGHUP to the
+# daemon in /run/sshd.pid (sshd re-executes itself; the wait below lasts
+# until it holds new sockets, so a login right after the script finds it
+# listening). An sshd that is not running reads the configuration when it starts.
+azlin_sshd_reload() {
+  local pid before after
+  if systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1; then
+    printf 'systemctl reload'
+    return 0
+  fi
+  pid=$(cat /run/sshd.pid 2>/dev/null || true)
+  if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = sshd ]; then
+    before=$(azlin_sock_inodes "$pid")
+    if kill -HUP "$pid" 2>/dev/null; then
+      for _ in $(seq 1 50); do
+        after=$(azlin_sock_inodes "$pid")
+        if [ -n "$after" ] && [ "$after" != "$before" ]; then break; fi
+        sleep 0.1
+      done
+      sleep 0.1
+      printf 'SIGHUP to sshd (pid %s)' "$pid"
+      return 0
+    fi
+  fi
+  printf 'none: sshd is not running (it reads the configuration when it starts)'
+}
+
+# azlin_breakglass_keys: merges ALL_KEYS into the local keys file (never
+# overwrites: keys already there stay).
+azlin_breakglass_keys() {
+  local file="$BG_KEYS_DIR/$USER_NAME" tmp key
+  if [ -L "$BG_KEYS_DIR" ] || [ -L "$file" ]; then
+    die "$BG_KEYS_DIR or $file is a symlink; azlin will not write through it"
+  fi
+  mkdir -p "$BG_KEYS_DIR"
+  chown root:root "$BG_KEYS_DIR"
+  chmod 0755 "$BG_KEYS_DIR"
+  tmp="$file.azlin-new"
+  if [ -f "$file" ]; then cp "$file" "$tmp"; else : >"$tmp"; fi
+  if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >>"$tmp"; fi
+  for key in "${ALL_KEYS[@]}"; do
+    if ! grep -qxF -- "$key" "$tmp"; then
+      printf '%s\n' "$key" >>"$tmp"
+      BG_KEYS_ADDED=$((BG_KEYS_ADDED + 1))
+    fi
+  done
+  chown root:root "$tmp"
+  chmod 0644 "$tmp"
+  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else mv -f "$tmp" "$file"; fi
+}
+
+# azlin_breakglass_restore: puts back the sshd configuration saved by azlin_breakglass.
+azlin_breakglass_restore() {
+  if [ "$BG_CHANGED" != 1 ]; then return 0; fi
+  if [ "$BG_HAD_DROPIN" = 1 ]; then mv -f "$BG_DROPIN.azlin-prev" "$BG_DROPIN"; else rm -f "$BG_DROPIN"; fi
+  if cmp -s "$SSHD_CONFIG.azlin-prev" "$SSHD_CONFIG"; then rm -f "$SSHD_CONFIG.azlin-prev"; else mv -f "$SSHD_CONFIG.azlin-prev" "$SSHD_CONFIG"; fi
+  BG_CHANGED=0
+}
+
+# azlin_breakglass: the local keys file and the drop-in (see above). Reports
+# breakglass=on|off: REASON, bg_keys_added and sshd_reload.
+azlin_breakglass() {
+  local sshd out have
+  azlin_breakglass_keys
+  azlin_info bg_keys_added "$BG_KEYS_ADDED"
+  sshd=$(azlin_sshd_bin)
+  if [ -z "$sshd" ]; then
+    azlin_info breakglass "off: no sshd on this VM (the keys are in $BG_KEYS_DIR/$USER_NAME)"
+    return 0
+  fi
+  # sshd refuses to run, even for -t and -T, without its privilege separation
+  # folder, which systemd makes only while sshd runs (RuntimeDirectory).
+  mkdir -p /run/sshd
+  if [ "$(cat "$BG_DROPIN" 2>/dev/null || true)" = "$BG_DROPIN_TEXT" ] && [ "$(azlin_sshd_akf "$sshd")" = "$BG_AKF" ]; then
+    azlin_info breakglass on
+    return 0
+  fi
+  BG_HAD_DROPIN=0
+  if [ -e "$BG_DROPIN" ]; then
+    cp -p "$BG_DROPIN" "$BG_DROPIN.azlin-prev"
+    BG_HAD_DROPIN=1
+  fi
+  cp -p "$SSHD_CONFIG" "$SSHD_CONFIG.azlin-prev"
+  BG_CHANGED=1
+  mkdir -p "$(dirname "$BG_DROPIN")"
+  printf '%s\n' "$BG_DROPIN_TEXT" >"$BG_DROPIN.azlin-new"
+  chmod 0644 "$BG_DROPIN.azlin-new"
+  mv -f "$BG_DROPIN.azlin-new" "$BG_DROPIN"
+  if ! grep -qE '^[[:space:]]*Include[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf' "$SSHD_CONFIG"; then
+    # An sshd_config that does not read the drop-in folder (Ubuntu's does, at
+    # its top): add that Include first, since in sshd_config the first value wins.
+    { printf '%s\n' '# azlin: read the drop-in folder first, as Ubuntu'"'"'s sshd_config does' 'Include /etc/ssh/sshd_config.d/*.conf'; cat "$SSHD_CONFIG"; } >"$SSHD_CONFIG.azlin-new"
+    chmod --reference="$SSHD_CONFIG" "$SSHD_CONFIG.azlin-new"
+    chown --reference="$SSHD_CONFIG" "$SSHD_CONFIG.azlin-new"
+    mv -f "$SSHD_CONFIG.azlin-new" "$SSHD_CONFIG"
+  fi
+  if ! out=$("$sshd" -t 2>&1); then
+    azlin_breakglass_restore
+    azlin_info breakglass "off: sshd -t rejected the configuration with the drop-in ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200)); the previous configuration is restored"
+    return 0
+  fi
+  have=$(azlin_sshd_akf "$sshd")
+  if [ "$have" != "$BG_AKF" ]; then
+    azlin_breakglass_restore
+    azlin_info breakglass "off: sshd would still use AuthorizedKeysFile ${have:-unknown} (set before the drop-in is read); the previous configuration is restored"
+    return 0
+  fi
+  rm -f "$BG_DROPIN.azlin-prev" "$SSHD_CONFIG.azlin-prev"
+  BG_CHANGED=0
+  azlin_info breakglass on
+  azlin_info sshd_reload "$(azlin_sshd_reload)"
+}
+
+# azlin_breakglass_remove: at detach the home's authorized_keys is on local
+# disk again, and a second, hidden list of keys would keep working keys that
+# the user later removes from it; so the drop-in and the keys file (azlin's
+# own files; their keys were merged into the home's authorized_keys at
+# attach) are removed. An Include line azlin added to sshd_config stays: it
+# is what Ubuntu's default has and reads nothing else of azlin's.
+azlin_breakglass_remove() {
+  local file="$BG_KEYS_DIR/$USER_NAME" sshd out
+  if [ ! -e "$BG_DROPIN" ] && [ ! -e "$file" ]; then return 0; fi
+  rm -f "$BG_DROPIN" "$file"
+  rmdir "$BG_KEYS_DIR" 2>/dev/null || true
+  azlin_info breakglass removed
+  sshd=$(azlin_sshd_bin)
+  if [ -n "$sshd" ]; then
+    mkdir -p /run/sshd
+    if out=$("$sshd" -t 2>&1); then
+      azlin_info sshd_reload "$(azlin_sshd_reload)"
+    else
+      azlin_info sshd_reload "none: sshd -t fails without azlin's drop-in too ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200))"
+    fi
   fi
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+)
+
+func init() {
+	storageSubcommands = append(storageSubcommands, newStorageCheckCmd)
+}
+
+func newStorageCheckCmd(a *app) *cobra.Command {
+	var vm string
+	cmd := &cobra.Command{
+		Use:   "check NAME --vm VM",
+		Short: "Self-test a shared home: locks, sockets, links, owners, a second VM",
+		Long: joinLines(
+			"Run probes on the shared home of VM (as azureuser, in a private folder on the",
+			"share that is removed afterwards) and print what each found, and what a failure",
+			"means for the tools people run there:",
+			"  owner        a file made by azureuser belongs to uid/gid 1000 (numeric ids)",
+			"  flock        flock(2) locks exclude each other",
+			"  fcntl        POSIX byte-range locks exclude each other (SQLite, git)",
+			"  mkfifo       a named pipe can be made and passes data",
+			"  unix_socket  a Unix socket can be bound and connected",
+			"  hard_link    a hard link can be made",
+			"  rename       renaming over a file replaces it",
+			"  peer         a file written on VM is read on another running VM with the same",
+			"               home (only when there is one)",
+			"Attach runs the same probes and prints a summary. Exit 1 when a probe failed.",
+			"In the local cloud the share is a bind mount: the probes test the scripts, not NFS.",
+		),
+		Example: "  azlin storage check shared-dev --vm worker-1\n  azlin storage check shared-dev --vm worker-1 -o json",
+		Args:    usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := storageName(cmd, name); err != nil {
+				return err
+			}
+			if vm == "" {
+				return usageErrorf(cmd, "name the VM with --vm")
+			}
+			if err := vmprov.ValidateName(vm); err != nil {
+				return inCommand(cmd, err)
+			}
+			rg, err := a.ResourceGroup()
+			if err != nil {
+				return err
+			}
+			c, err := a.Azure(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p := a.Printer()
+			prog := p.StartProgress(fmt.Sprintf("Self-test of storage %s on VM %s", name, vm))
+			res, err := a.sharedHomeManager(c).Check(cmd.Context(), sharedhome.CheckRequest{
+				ResourceGroup: rg, Storage: name, VM: vm, Progress: prog.Step})
+			if err != nil {
+				prog.Fail("")
+				return err
+			}
+			failed := failedProbes(res.Probes)
+			if failed == 0 {
+				prog.Done(fmt.Sprintf("All %d probes passed on VM %s", len(res.Probes), vm))
+			} else {
+				prog.Fail(fmt.Sprintf("%d of %d probes failed on VM %s", failed, len(res.Probes), vm))
+			}
+			if res.Peer == "" {
+				p.Infof("No other running VM has this home: the write-then-read probe needs one (azlin storage attach %s --vm OTHER).", name)
+			}
+			t := output.Table{Headers: []string{"PROBE", "RESULT", "DETAIL"}}
+			for _, pr := range res.Probes {
+				t.Rows = append(t.Rows, []string{pr.Name, pr.Status, orDash(pr.Detail)})
+			}
+			if err := p.Render(t, map[string]any{"storage": name, "vm": vm, "peer": res.Peer, "probes": res.Probes}); err != nil {
+				return err
+			}
+			warnProbes(p, vm, res.Probes)
+			if failed > 0 {
+				return fmt.Errorf("%d of %d probes failed on VM %s (what each means is above)", failed, len(res.Probes), vm)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&vm, "vm", "", "VM whose shared home is tested")
+	return cmd
+}
+
+func failedProbes(ps []nfsmount.Probe) int {
+	n := 0
+	for _, p := range ps {
+		if !p.OK() {
+			n++
+		}
+	}
+	return n
+}
+
+// warnProbes says on stderr what each failed probe means.
+func warnProbes(p *output.Printer, vm string, ps []nfsmount.Probe) {
+	for _, pr := range ps {
+		if !pr.OK() {
+			p.Warnf("%s: probe %s %s (%s): %s", vm, pr.Name, pr.Status, orDash(pr.Detail), pr.Meaning)
+		}
+	}
+}

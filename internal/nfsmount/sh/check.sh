@@ -1,0 +1,33 @@
+# ---- check: the share self-test on a VM whose home is the share ----
+# PEER_MODE write: the probes, then a token file for a second VM to read;
+# PEER_MODE read (on that second VM): read the token file and remove it.
+
+azlin_step check-attached
+if ! mountpoint -q "$HOME_DIR"; then
+  die "$HOME_DIR is not mounted from shared storage on this VM; attach it first (azlin storage attach)"
+fi
+peer_file="$HOME_DIR/.azlin-check-peer-$PEER_TOKEN"
+if [ "$PEER_MODE" = read ]; then
+  azlin_step peer-read
+  got=$(cat "$peer_file" 2>/dev/null || true)
+  rm -f -- "$peer_file"
+  if [ "$got" = "$PEER_TOKEN" ]; then
+    azlin_info probe_peer ok
+  elif [ -z "$got" ]; then
+    azlin_info probe_peer "fail: the file the other VM wrote is not here (~/${peer_file##*/})"
+  else
+    azlin_info probe_peer "fail: the file the other VM wrote holds something else here"
+  fi
+  azlin_ok
+fi
+azlin_step probes
+azlin_probes "$HOME_DIR"
+if [ "$PEER_MODE" = write ]; then
+  azlin_step peer-write
+  if azlin_as_user sh -c 'printf %s "$2" >"$1"' sh "$peer_file" "$PEER_TOKEN" 2>/dev/null; then
+    azlin_info peer_written "$peer_file"
+  else
+    azlin_info probe_peer "fail: $USER_NAME could not write $peer_file"
+  fi
+fi
+azlin_ok

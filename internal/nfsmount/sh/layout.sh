@@ -1,0 +1,254 @@
+# ---- layouts: per-VM local paths in a shared home, and VM-wide settings ----
+# A local path P of the layout is, in the shared home, a symlink
+# P -> LOCAL_ROOT/P: the same absolute path on every VM, each VM's own disk
+# behind it. The share's side (the symlinks) is changed under the share lock;
+# LOCAL_ROOT/P is made on every VM that applies the layout, before any login.
+# What this VM applied is recorded in LAYOUT_STATE, so that a later layout or
+# detach knows what to undo. Data is moved, never deleted: a rename on one
+# file system, else a checked copy and then the removal of the source (what
+# mv does); anything in the way is renamed aside and reported as a conflict.
+
+LAYOUT_STATE=/var/lib/azlin/layout
+LAYOUT_MOVED=()
+LAYOUT_CONFLICTS=()
+LAYOUT_KEPT=()
+LAYOUT_CHANGED_SHARE=0
+
+# azlin_layout_state KEY: the values of the KEY=VALUE lines of the state file.
+azlin_layout_state() {
+  local k v
+  if [ ! -f "$LAYOUT_STATE" ]; then return 0; fi
+  while IFS='=' read -r k v; do
+    if [ "$k" = "$1" ]; then printf '%s\n' "$v"; fi
+  done <"$LAYOUT_STATE"
+}
+
+# azlin_in_list X ITEM...: is X one of ITEMs?
+azlin_in_list() {
+  local x=$1 y
+  shift
+  for y in "$@"; do
+    if [ "$x" = "$y" ]; then return 0; fi
+  done
+  return 1
+}
+
+azlin_join() {
+  local out=
+  while [ $# -gt 0 ]; do out+="${out:+; }$1"; shift; done
+  printf '%s' "$out"
+}
+
+# azlin_move_tree SRC DST: moves the directory SRC to DST (which must not
+# exist). On one file system a rename; across file systems (share <-> local
+# disk) a copy checked by tree listing, then SRC is removed, never crossing
+# into another mount (--one-file-system) and never when a mount lies inside.
+azlin_move_tree() {
+  local src=$1 dst=$2 tmp
+  if [ "$(stat -c %d "$src")" = "$(stat -c %d "$(dirname "$dst")")" ]; then
+    mv -T -- "$src" "$dst"
+    return 0
+  fi
+  if [ -n "$(findmnt -rn -o TARGET | awk -v d="$src" '$0 == d || index($0, d "/") == 1')" ]; then
+    die "$src is or holds a mount point; azlin does not move it"
+  fi
+  tmp="$dst.azlin-moving-$$"
+  mkdir "$tmp"
+  azlin_copy_tree "$src" "$tmp"
+  chown --reference="$src" "$tmp"
+  chmod --reference="$src" "$tmp"
+  mv -T -- "$tmp" "$dst"
+  rm -rf --one-file-system -- "$src"
+}
+
+# azlin_user_dir DIR: makes DIR (one level) owned by the user, if missing.
+azlin_user_dir() {
+  if [ -L "$1" ]; then die "$1 is a symlink; azlin does not make its layout through symlinks"; fi
+  if [ ! -d "$1" ]; then
+    mkdir -m 0700 "$1"
+    chown "$USER_UID:$USER_GID" "$1"
+  fi
+}
+
+# azlin_local_dir P: LOCAL_ROOT/P exists and belongs to the user.
+azlin_local_dir() {
+  local d=$LOCAL_ROOT part parts
+  if [ ! -d "${LOCAL_ROOT%/*}" ]; then mkdir -p "${LOCAL_ROOT%/*}"; fi
+  azlin_user_dir "$LOCAL_ROOT"
+  IFS=/ read -ra parts <<<"$1"
+  for part in "${parts[@]}"; do
+    d="$d/$part"
+    azlin_user_dir "$d"
+  done
+}
+
+# azlin_symlink_parent ROOT P: prints the first parent of ROOT/P that is a symlink.
+azlin_symlink_parent() {
+  local d=$1 part parts
+  IFS=/ read -ra parts <<<"$(dirname "$2")"
+  for part in "${parts[@]}"; do
+    if [ "$part" = . ]; then continue; fi
+    d="$d/$part"
+    if [ -L "$d" ]; then printf '%s' "$d"; return 0; fi
+  done
+}
+
+# azlin_aside ROOT P WHY: renames ROOT/P out of the way and reports it.
+azlin_aside() {
+  local aside
+  aside=$(azlin_free_name "$1/$2.azlin-conflict")
+  mv -T -- "$1/$2" "$aside"
+  LAYOUT_CONFLICTS+=("$3; kept as ~/${aside#"$1"/}")
+}
+
+# azlin_local_make ROOT P: ROOT/P (on the share) becomes the symlink to this
+# VM's LOCAL_ROOT/P; a directory there is moved to this VM's disk first.
+azlin_local_make() {
+  local root=$1 p=$2 link="$1/$2" target="$LOCAL_ROOT/$2" sp
+  # Already the symlink to this VM's folder (made by azlin_layout_prepare).
+  if [ -L "$link" ] && [ "$link" -ef "$target" ]; then return 0; fi
+  sp=$(azlin_symlink_parent "$root" "$p")
+  if [ -n "$sp" ]; then
+    LAYOUT_CONFLICTS+=("~/$p not made local: ~/${sp#"$root"/} is a symlink")
+    return 0
+  fi
+  LAYOUT_CHANGED_SHARE=1
+  if [ -L "$link" ] || { [ -e "$link" ] && [ ! -d "$link" ]; }; then
+    azlin_aside "$root" "$p" "~/$p was not a directory"
+  elif [ -d "$link" ]; then
+    if azlin_is_empty_dir "$link"; then
+      rmdir "$link"
+    elif azlin_is_empty_dir "$target"; then
+      rmdir "$target"
+      azlin_move_tree "$link" "$target"
+      LAYOUT_MOVED+=("~/$p -> $target")
+    else
+      azlin_aside "$root" "$p" "~/$p on the share and $target both hold files"
+    fi
+  fi
+  azlin_as_user mkdir -p "$(dirname "$link")"
+  azlin_as_user ln -sT "$target" "$link"
+}
+
+# azlin_local_revert ROOT P: P is no longer local. The first VM to revert
+# gives the share a real directory holding its local files; on the others
+# the local files stay where they are, reported.
+azlin_local_revert() {
+  local root=$1 p=$2 link="$1/$2" target="$LOCAL_ROOT/$2" tmp
+  if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
+    LAYOUT_CHANGED_SHARE=1
+    tmp="$link.azlin-revert-$HOSTNAME-$$"
+    if [ -d "$target" ] && ! azlin_is_empty_dir "$target"; then
+      azlin_move_tree "$target" "$tmp"
+      LAYOUT_MOVED+=("$target -> ~/$p (shared again)")
+    else
+      if [ -d "$target" ]; then rmdir "$target"; fi
+      azlin_as_user mkdir "$tmp"
+    fi
+    rm -f -- "$link" # azlin's own symlink
+    mv -T -- "$tmp" "$link"
+  elif [ -d "$target" ] && ! azlin_is_empty_dir "$target"; then
+    LAYOUT_KEPT+=("$target (~/$p is shared again; this VM's files stay here)")
+  elif [ -d "$target" ]; then
+    rmdir "$target"
+  fi
+}
+
+# azlin_layout_settings: writes this layout's setting files and removes the
+# ones a previous layout wrote that this one lacks (files azlin owns whole).
+azlin_layout_settings() {
+  local i f old
+  for i in "${!LAYOUT_FILES[@]}"; do
+    f=${LAYOUT_FILES[$i]}
+    if [ -f "$f" ] && [ "$(cat "$f")" = "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then continue; fi
+    mkdir -p "$(dirname "$f")"
+    printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new"
+    chmod 0644 "$f.azlin-new"
+    mv -f "$f.azlin-new" "$f"
+  done
+  while IFS= read -r old; do
+    if [ -n "$old" ] && ! azlin_in_list "$old" "${LAYOUT_FILES[@]}"; then rm -f -- "$old"; fi
+  done < <(azlin_layout_state file)
+}
+
+azlin_layout_state_write() {
+  local p
+  mkdir -p "$(dirname "$LAYOUT_STATE")"
+  {
+    printf 'name=%s\n' "$LAYOUT_NAME"
+    for p in "${LAYOUT_LOCAL[@]}"; do printf 'local=%s\n' "$p"; done
+    for p in "${LAYOUT_FILES[@]}"; do printf 'file=%s\n' "$p"; done
+  } >"$LAYOUT_STATE.azlin-new"
+  mv -f "$LAYOUT_STATE.azlin-new" "$LAYOUT_STATE"
+}
+
+azlin_layout_report() {
+  if [ "${#LAYOUT_MOVED[@]}" -gt 0 ]; then azlin_info layout_moved "$(azlin_join "${LAYOUT_MOVED[@]}")"; fi
+  if [ "${#LAYOUT_CONFLICTS[@]}" -gt 0 ]; then azlin_info layout_conflicts "$(azlin_join "${LAYOUT_CONFLICTS[@]}")"; fi
+  if [ "${#LAYOUT_KEPT[@]}" -gt 0 ]; then azlin_info layout_kept_local "$(azlin_join "${LAYOUT_KEPT[@]}")"; fi
+}
+
+# A layout is applied in three parts, so that the share lock, which VMs
+# take in turn, is held only for what touches the share:
+#   azlin_layout_prepare       this VM's local folders (before the lock)
+#   azlin_layout_share ROOT    the share's side, the share at ROOT (under the lock)
+#   azlin_layout_finish        setting files, the state, the report (after it)
+LAYOUT_PREVIOUS=
+
+azlin_layout_prepare() {
+  local p
+  LAYOUT_PREVIOUS=$(azlin_layout_state name)
+  for p in "${LAYOUT_LOCAL[@]}"; do azlin_local_dir "$p"; done
+}
+
+azlin_layout_share() {
+  local root=$1 p
+  while IFS= read -r p; do
+    if [ -n "$p" ] && ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then azlin_local_revert "$root" "$p"; fi
+  done < <(azlin_layout_state local)
+  for p in "${LAYOUT_LOCAL[@]}"; do azlin_local_make "$root" "$p"; done
+}
+
+azlin_layout_finish() {
+  azlin_layout_settings
+  azlin_layout_state_write
+  azlin_info layout "$LAYOUT_NAME"
+  if [ -n "$LAYOUT_PREVIOUS" ] && [ "$LAYOUT_PREVIOUS" != "$LAYOUT_NAME" ]; then azlin_info layout_previous "$LAYOUT_PREVIOUS"; fi
+  azlin_layout_report
+}
+
+# azlin_layout_remove: at detach, with the home local again (a copy of the
+# share, symlinks included): each of azlin's symlinks is replaced by this
+# VM's local files, the setting files go, and the state is removed.
+azlin_layout_remove() {
+  local p link target f name
+  if [ ! -f "$LAYOUT_STATE" ]; then return 0; fi
+  name=$(azlin_layout_state name)
+  while IFS= read -r p; do
+    if [ -z "$p" ]; then continue; fi
+    link="$HOME_DIR/$p"
+    target="$LOCAL_ROOT/$p"
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
+      rm -f -- "$link" # a copy of azlin's symlink
+      if [ -d "$target" ] && ! azlin_is_empty_dir "$target"; then
+        azlin_move_tree "$target" "$link"
+        LAYOUT_MOVED+=("$target -> ~/$p")
+      else
+        if [ -d "$target" ]; then rmdir "$target"; fi
+        mkdir -m 0700 "$link"
+        chown --reference="$HOME_DIR" "$link"
+      fi
+    elif [ -d "$target" ] && ! azlin_is_empty_dir "$target"; then
+      LAYOUT_KEPT+=("$target")
+    elif [ -d "$target" ]; then
+      rmdir "$target"
+    fi
+  done < <(azlin_layout_state local)
+  while IFS= read -r f; do
+    if [ -n "$f" ]; then rm -f -- "$f"; fi
+  done < <(azlin_layout_state file)
+  rm -f "$LAYOUT_STATE"
+  if [ -d "$LOCAL_ROOT" ]; then find "$LOCAL_ROOT" -depth -type d -empty -delete 2>/dev/null || true; fi
+  azlin_info layout_removed "$name"
+  azlin_layout_report
+}

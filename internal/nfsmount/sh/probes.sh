@@ -1,0 +1,111 @@
+# ---- share self-test: what the shared home can do, probed for real ----
+# The probes run as the user in a private folder on the share, in two
+# processes (a shell for the file-system probes, the system's python3 for
+# POSIX locks and sockets), and report probe_<name>=ok, =fail: WHY or
+# =skip: WHY (nfsmount.Probes reads them and tells what a failure means).
+# The folder and the files in it are the probes' own, removed afterwards.
+
+PROBE_NAMES=(owner flock fcntl mkfifo unix_socket hard_link rename)
+
+# The shell probes: $1 is the private folder; prints NAME=RESULT lines.
+PROBES_SH='d=$1
+probe() {
+  n=$1; shift
+  if out=$("$@" 2>&1 </dev/null); then echo "$n=ok"; else echo "$n=fail: $(printf %s "${out:-failed}" | tr "\n\r\t" "   " | cut -c1-160)"; fi
+}
+owner() {
+  : >"$d/owner" || exit 1
+  o=$(stat -c %u:%g "$d/owner") || exit 1
+  [ "$o" = "$(id -u):$(id -g)" ] || { echo "a file made by uid:gid $(id -u):$(id -g) shows owner $o"; exit 1; }
+}
+flock_probe() {
+  exec 8>>"$d/flock"
+  flock -n -x 8 || { echo "could not take a lock on a new file"; exit 1; }
+  if flock -n -x "$d/flock" true 2>/dev/null; then echo "a second lock on the file was granted while the first was held"; exit 1; fi
+}
+fifo() {
+  mkfifo "$d/fifo" || exit 1
+  [ -p "$d/fifo" ] || { echo "not a FIFO after mkfifo"; exit 1; }
+  timeout 5 sh -c "printf ok >\"\$1\"" sh "$d/fifo" &
+  got=$(timeout 5 cat "$d/fifo" || true)
+  wait || true
+  [ "$got" = ok ] || { echo "no data came through the FIFO"; exit 1; }
+}
+link() {
+  : >"$d/a" && ln "$d/a" "$d/b" || exit 1
+  n=$(stat -c %h "$d/a"); [ "$n" = 2 ] || { echo "the file has $n links after ln, not 2"; exit 1; }
+}
+rename() {
+  printf old >"$d/r" && printf new >"$d/r.new" && mv -f "$d/r.new" "$d/r" || exit 1
+  [ "$(cat "$d/r")" = new ] && [ ! -e "$d/r.new" ] || { echo "after renaming over it the file does not hold the new content alone"; exit 1; }
+}
+probe owner owner
+probe flock flock_probe
+probe mkfifo fifo
+probe hard_link link
+probe rename rename'
+
+# The python probes: POSIX (fcntl) locks across two processes, and a Unix
+# socket bound and connected; sys.argv[1] is the private folder.
+PROBES_PY='import fcntl, os, socket, sys
+d = sys.argv[1]
+def report(name, f):
+    try:
+        f()
+        print(name + "=ok")
+    except BaseException as e:
+        print(name + "=fail: " + " ".join(str(e).split())[:160])
+def posix_lock():
+    p = os.path.join(d, "fcntl")
+    f = open(p, "a")
+    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fcntl.lockf(open(p, "a"), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os._exit(0)
+        os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    if os.WEXITSTATUS(st) != 0:
+        raise Exception("a second process got the lock while the first held it")
+def unix_socket():
+    p = os.path.join(d, "sock")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(p)
+    s.listen(1)
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(5)
+    c.connect(p)
+    a, _ = s.accept()
+    c.sendall(b"ok")
+    if a.recv(2) != b"ok":
+        raise Exception("no data came through the socket")
+report("fcntl", posix_lock)
+report("unix_socket", unix_socket)'
+
+# azlin_probes DIR: runs every probe in a private folder under DIR.
+azlin_probes() {
+  local dir="$1/.azlin-check-$HOSTNAME-$$" n line results=
+  local -A got=()
+  if ! azlin_as_user mkdir "$dir" 2>/dev/null; then
+    for n in "${PROBE_NAMES[@]}"; do azlin_info "probe_$n" "fail: $USER_NAME cannot make a folder in $1"; done
+    return 0
+  fi
+  results=$(azlin_as_user bash -c "$PROBES_SH" bash "$dir" 2>/dev/null || true)
+  # The system's python3 (cloud-init's own on Ubuntu), not one on root's PATH
+  # that the user may not run.
+  if [ -x /usr/bin/python3 ]; then
+    results+=$'\n'$(azlin_as_user /usr/bin/python3 -c "$PROBES_PY" "$dir" 2>/dev/null || true)
+  else
+    results+=$'\n'"fcntl=skip: /usr/bin/python3 is not installed"$'\n'"unix_socket=skip: /usr/bin/python3 is not installed"
+  fi
+  while IFS= read -r line; do
+    if [ -n "$line" ]; then got[${line%%=*}]=${line#*=}; fi
+  done <<<"$results"
+  for n in "${PROBE_NAMES[@]}"; do
+    azlin_info "probe_$n" "${got[$n]:-fail: the probe reported nothing}"
+  done
+  rm -f -- "$dir/owner" "$dir/flock" "$dir/fcntl" "$dir/fifo" "$dir/sock" "$dir/a" "$dir/b" "$dir/r" "$dir/r.new" 2>/dev/null || true
+  rmdir "$dir" 2>/dev/null || true
+}
