@@ -407,31 +407,42 @@ func TestE2EAttachTenVMsInOneCommand(t *testing.T) {
 
 // BenchmarkAttachTenVMs compares the wall time of one `storage attach` of
 // 10 VMs with that of a single VM (target: under 2x).
+// BenchmarkAttachTenVMs compares attaching 10 VMs in one command with
+// attaching one. It runs twice: with the emulator answering at once, where
+// the 10 VM hosts' own work (copying, mounting, probes) competes for this
+// machine's cores, and with each az call taking as long as a real az process
+// does (about 1.5 s), where what azlin controls shows: whether its az calls
+// for 10 VMs run side by side. On Azure each VM has its own CPU.
 func BenchmarkAttachTenVMs(b *testing.B) {
-	var single, ten time.Duration
-	for range b.N {
-		b.StopTimer()
-		c := sharedCloud(b)
-		azlinRun(b, c, "storage", "create", "bench")
-		var names []string
-		for i := range 11 {
-			names = append(names, fmt.Sprintf("b%d", i))
-		}
-		newVMs(b, c, names...)
-		args := []string{"storage", "attach", "bench"}
-		for _, n := range names[1:] {
-			args = append(args, "--vm", n)
-		}
-		b.StartTimer()
-		start := time.Now()
-		azlinRun(b, c, "storage", "attach", "bench", "--vm", names[0])
-		single += time.Since(start)
-		start = time.Now()
-		azlinRun(b, c, args...)
-		ten += time.Since(start)
+	for _, latencyMS := range []int{0, 1500} {
+		b.Run(fmt.Sprintf("az-latency-%dms", latencyMS), func(b *testing.B) {
+			var single, ten time.Duration
+			for range b.N {
+				b.StopTimer()
+				c := sharedCloud(b)
+				azlinRun(b, c, "storage", "create", "bench")
+				var names []string
+				for i := range 11 {
+					names = append(names, fmt.Sprintf("b%d", i))
+				}
+				newVMs(b, c, names...)
+				args := []string{"storage", "attach", "bench"}
+				for _, n := range names[1:] {
+					args = append(args, "--vm", n)
+				}
+				c.Env = append(c.Env, fmt.Sprintf("AZEMU_LATENCY_MS=%d", latencyMS))
+				b.StartTimer()
+				start := time.Now()
+				azlinRun(b, c, "storage", "attach", "bench", "--vm", names[0])
+				single += time.Since(start)
+				start = time.Now()
+				azlinRun(b, c, args...)
+				ten += time.Since(start)
+			}
+			n := float64(b.N)
+			b.ReportMetric(single.Seconds()/n, "s/attach-1-vm")
+			b.ReportMetric(ten.Seconds()/n, "s/attach-10-vms")
+			b.ReportMetric(ten.Seconds()/single.Seconds(), "ratio-10/1")
+		})
 	}
-	n := float64(b.N)
-	b.ReportMetric(single.Seconds()/n, "s/attach-1-vm")
-	b.ReportMetric(ten.Seconds()/n, "s/attach-10-vms")
-	b.ReportMetric(ten.Seconds()/single.Seconds(), "ratio-10/1")
 }

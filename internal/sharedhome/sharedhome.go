@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,6 +37,10 @@ type Manager struct {
 	Timestamp string
 
 	reachMu sync.Mutex // network changes for several VMs run one at a time
+
+	allowed   map[string]bool // subnets checked (and allowed) by this command, under reachMu
+	peMu      sync.Mutex
+	peSubnets map[string]string // storage account -> its private endpoint's subnet ID, read once
 }
 
 // Target is where a storage's share is mounted from.
@@ -186,14 +191,21 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 // (any subnet in the storage's region). With a private endpoint, the VM must
 // be in the VNet that holds it.
 func (m *Manager) ensureReach(ctx context.Context, st *storage.Storage, vm vmprov.VM) error {
-	m.reachMu.Lock()
-	defer m.reachMu.Unlock()
 	subnetID, err := m.VMs.SubnetID(ctx, vm)
 	if err != nil {
 		return err
 	}
+	vmRG, vmVNet, vmSubnet, _ := network.ParseSubnetID(subnetID)
 	switch st.Network.Mode {
 	case storage.ServiceEndpoint:
+		// Changes to one subnet or account must not race: one VM at a time.
+		// Each subnet is checked once per command: the VMs after the first
+		// in the same subnet need no call at all.
+		m.reachMu.Lock()
+		defer m.reachMu.Unlock()
+		if m.allowed[subnetID] {
+			return nil
+		}
 		subnet, err := m.Net.SubnetByID(ctx, subnetID)
 		if err != nil {
 			return err
@@ -201,15 +213,20 @@ func (m *Manager) ensureReach(ctx context.Context, st *storage.Storage, vm vmpro
 		if err := m.Storage.AllowSubnet(ctx, st, subnet); err != nil {
 			return err
 		}
-		st.Network.VNetRules = append(st.Network.VNetRules, subnet.VNet+"/"+subnet.Name)
+		if !slices.Contains(st.Network.VNetRules, vmVNet+"/"+vmSubnet) {
+			st.Network.VNetRules = append(st.Network.VNetRules, vmVNet+"/"+vmSubnet)
+		}
+		if m.allowed == nil {
+			m.allowed = map[string]bool{}
+		}
+		m.allowed[subnetID] = true
 		return nil
 	default:
-		peSubnet, err := m.Storage.PrivateEndpointSubnetID(ctx, st)
+		peSubnet, err := m.privateEndpointSubnet(ctx, st)
 		if err != nil {
 			return err
 		}
 		peRG, peVNet, _, _ := network.ParseSubnetID(peSubnet)
-		vmRG, vmVNet, _, _ := network.ParseSubnetID(subnetID)
 		if !strings.EqualFold(peVNet, vmVNet) || !strings.EqualFold(peRG, vmRG) {
 			return fmt.Errorf("VM %s is in virtual network %s, but storage %s is reached through a private endpoint in %s; "+
 				"this azlin attaches VMs of that network only. Create the VM there (azlin new uses it), or use storage made with --network service-endpoint",
@@ -217,6 +234,25 @@ func (m *Manager) ensureReach(ctx context.Context, st *storage.Storage, vm vmpro
 		}
 		return nil
 	}
+}
+
+// privateEndpointSubnet reads where the storage's private endpoint is once,
+// however many VMs are being attached.
+func (m *Manager) privateEndpointSubnet(ctx context.Context, st *storage.Storage) (string, error) {
+	m.peMu.Lock()
+	defer m.peMu.Unlock()
+	if id, ok := m.peSubnets[st.Account]; ok {
+		return id, nil
+	}
+	id, err := m.Storage.PrivateEndpointSubnetID(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	if m.peSubnets == nil {
+		m.peSubnets = map[string]string{}
+	}
+	m.peSubnets[st.Account] = id
+	return id, nil
 }
 
 // DetachRequest names the VM to detach.

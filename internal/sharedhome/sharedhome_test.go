@@ -334,3 +334,14 @@ func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
 	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
 	assert.Empty(t, mutations(f))
 }
+
+// Attaching many VMs asks where the private endpoint is once, not per VM.
+func TestPrivateEndpointSubnetIsReadOncePerCommand(t *testing.T) {
+	m, _ := newManager(t, peShow(t, subnetID)) // a second read would be an unexpected call
+	st := &storage.Storage{Name: stName, Account: acct, ResourceGroup: rg}
+	for range 3 {
+		id, err := m.privateEndpointSubnet(context.Background(), st)
+		require.NoError(t, err)
+		assert.Equal(t, subnetID, id)
+	}
+}
