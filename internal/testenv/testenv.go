@@ -58,8 +58,10 @@ func RepoRoot() string {
 func Binaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "azlin-e2e-bin-")
-		if buildErr != nil {
+		// In the repo's build folder (git ignores it), so runs leave no
+		// temp folders behind; `go build -o` replaces a binary atomically.
+		binDir = filepath.Join(RepoRoot(), "build", "e2e")
+		if buildErr = os.MkdirAll(binDir, 0o755); buildErr != nil {
 			return
 		}
 		for _, b := range []struct{ out, pkg string }{{"azlin", "./cmd/azlin"}, {"az", "./cmd/azemu"}} {
