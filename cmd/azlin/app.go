@@ -56,16 +56,22 @@ func run(args []string, stdin io.Reader, stdout, stderr *os.File) int {
 	defer stop()
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
 		newRunner: func() azcli.Runner { return azcli.NewExecRunner() }}
+	return execute(ctx, a, args)
+}
+
+// execute runs one azlin command line with a's terminal and az runner, and
+// returns the exit code (tests give it a recorded-fixture runner).
+func execute(ctx context.Context, a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if cmd == nil {
 		cmd = root
 	}
-	return reportError(ctx, err, stderr, cmd)
+	return reportError(ctx, err, a.stderr, cmd)
 }
 
 // exitCode maps an error to azlin's documented exit codes.
@@ -113,7 +119,7 @@ func reportError(ctx context.Context, err error, stderr io.Writer, cmd *cobra.Co
 		fmt.Fprintln(stderr, "Cancelled: nothing was changed.")
 	case clierr.ExitUsage:
 		fmt.Fprintf(stderr, "Error: %v\n", err)
-		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", commandPathFor(cmd, err))
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	case clierr.ExitAzUnavailable:
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		if errors.Is(err, azcli.ErrAzNotInstalled) {
@@ -127,31 +133,13 @@ func reportError(ctx context.Context, err error, stderr io.Writer, cmd *cobra.Co
 	return code
 }
 
-// commandPathFor names the command a usage error belongs to, for the
-// "Run '... --help'" hint.
-func commandPathFor(cmd *cobra.Command, err error) string {
-	var u *usageInCommand
-	if errors.As(err, &u) {
-		return u.path
-	}
-	return cmd.CommandPath()
-}
-
-// usageInCommand tags a usage error with the command it happened in.
-type usageInCommand struct {
-	path string
-	err  error
-}
-
-func (u *usageInCommand) Error() string { return u.err.Error() }
-func (u *usageInCommand) Unwrap() error { return u.err }
-
 // usageArgs wraps a Cobra argument validator so that its errors are usage
-// errors (exit 2).
+// errors (exit 2). The "--help" hint names the command Cobra ran, so usage
+// errors need not carry it.
 func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := v(cmd, args); err != nil {
-			return &usageInCommand{path: cmd.CommandPath(), err: clierr.Usagef("%s", err.Error())}
+			return clierr.Usagef("%s", err.Error())
 		}
 		return nil
 	}

@@ -68,11 +68,11 @@ func newCostCmd(a *app) *cobra.Command {
 			switch o.by {
 			case "vm", "storage", "all":
 			default:
-				return usageIn(cmd, clierr.Usagef("invalid --by %q: use vm, storage or all", o.by))
+				return clierr.Usagef("invalid --by %q: use vm, storage or all", o.by)
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {
-				return usageIn(cmd, err)
+				return err
 			}
 			r, err := a.costReport(cmd.Context(), rg, o, time.Now())
 			if err != nil {

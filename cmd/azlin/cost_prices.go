@@ -44,11 +44,11 @@ func newCostPricesCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !refresh && len(regions) > 0 {
-				return usageIn(cmd, clierr.Usagef("--region goes with --refresh"))
+				return clierr.Usagef("--region goes with --refresh")
 			}
 			wanted, err := refreshRegions(regions)
 			if err != nil {
-				return usageIn(cmd, err)
+				return err
 			}
 			table, age, path := a.priceTable()
 			p := a.Printer()

@@ -42,7 +42,7 @@ func newRootCmd(a *app) *cobra.Command {
 	pf.StringVar(&a.flags.configPath, "config", "", "config file (default: $AZLIN_CONFIG_DIR/config.toml or ~/.azlin/config.toml)")
 
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageInCommand{path: cmd.CommandPath(), err: clierr.Usagef("%s", err.Error())}
+		return clierr.Usagef("%s", err.Error())
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 

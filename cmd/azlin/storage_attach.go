@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
@@ -83,16 +84,16 @@ func newStorageAttachCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storageName(cmd, name); err != nil {
+			if err := storage.ValidateName(name); err != nil {
 				return err
 			}
 			if len(vms) == 0 {
-				return usageErrorf(cmd, "name at least one VM with --vm")
+				return clierr.Usagef("name at least one VM with --vm")
 			}
 			var unique []string
 			for _, vm := range vms {
 				if err := vmprov.ValidateName(vm); err != nil {
-					return inCommand(cmd, err)
+					return err
 				}
 				if !slices.Contains(unique, vm) {
 					unique = append(unique, vm)
@@ -198,10 +199,10 @@ func newStorageDetachCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if vm == "" {
-				return usageErrorf(cmd, "name the VM with --vm")
+				return clierr.Usagef("name the VM with --vm")
 			}
 			if err := vmprov.ValidateName(vm); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {

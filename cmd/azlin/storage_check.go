@@ -5,9 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -40,14 +42,14 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storageName(cmd, name); err != nil {
+			if err := storage.ValidateName(name); err != nil {
 				return err
 			}
 			if vm == "" {
-				return usageErrorf(cmd, "name the VM with --vm")
+				return clierr.Usagef("name the VM with --vm")
 			}
 			if err := vmprov.ValidateName(vm); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {

@@ -66,19 +66,3 @@ func (a *app) prices() *cost.Table {
 	}
 	return t
 }
-
-// storageName validates a storage name argument (exit 2 when bad).
-func storageName(cmd *cobra.Command, name string) error {
-	if err := storage.ValidateName(name); err != nil {
-		return &usageInCommand{path: cmd.CommandPath(), err: err}
-	}
-	return nil
-}
-
-// usageIn tags a usage error with the command, for the "--help" hint.
-func usageIn(cmd *cobra.Command, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &usageInCommand{path: cmd.CommandPath(), err: err}
-}

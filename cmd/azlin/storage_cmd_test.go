@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,24 +28,7 @@ func runStorageCmd(t *testing.T, fake azcli.Runner, args ...string) (stdout, std
 	t.Helper()
 	t.Setenv("AZLIN_CONFIG_DIR", t.TempDir())
 	t.Setenv("AZLIN_RESOURCE_GROUP", "")
-	dir := t.TempDir()
-	outF, err := os.Create(filepath.Join(dir, "stdout"))
-	require.NoError(t, err)
-	errF, err := os.Create(filepath.Join(dir, "stderr"))
-	require.NoError(t, err)
-	ctx := context.Background()
-	a := &app{stdin: strings.NewReader(""), stdout: outF, stderr: errF, newRunner: func() azcli.Runner { return fake }}
-	root := newRootCmd(a)
-	root.SetArgs(args)
-	root.SetIn(a.stdin)
-	root.SetOut(outF)
-	root.SetErr(errF)
-	code = reportError(ctx, root.ExecuteContext(ctx), errF, root)
-	outF.Close()
-	errF.Close()
-	o, _ := os.ReadFile(outF.Name())
-	e, _ := os.ReadFile(errF.Name())
-	return string(o), string(e), code
+	return runWith(t, context.Background(), fake, args...)
 }
 
 const stSub = "9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203"

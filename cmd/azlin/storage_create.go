@@ -100,46 +100,46 @@ func newStorageCreateCmd(a *app) *cobra.Command {
 // keeps its own settings; a new one takes the defaults.
 func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCreateFlags) (storage.CreateOptions, error) {
 	o := storage.CreateOptions{Name: name}
-	if err := storageName(cmd, name); err != nil {
+	if err := storage.ValidateName(name); err != nil {
 		return o, err
 	}
 	fs := cmd.Flags()
 	var err error
 	if flagChanged(fs, "tier") {
 		if o.Tier, err = storage.ParseTier(f.tier); err != nil {
-			return o, usageIn(cmd, err)
+			return o, err
 		}
 	}
 	if flagChanged(fs, "size") {
 		if o.SizeGiB, err = storage.ParseSize(f.size); err != nil {
-			return o, usageIn(cmd, err)
+			return o, err
 		}
 	}
 	if flagChanged(fs, "redundancy") {
 		if o.Redundancy, err = storage.ParseRedundancy(f.redundancy); err != nil {
-			return o, usageIn(cmd, err)
+			return o, err
 		}
 	}
 	if flagChanged(fs, "root-squash") {
 		if o.RootSquash, err = storage.ParseRootSquash(f.rootSquash); err != nil {
-			return o, usageIn(cmd, err)
+			return o, err
 		}
 	}
 	if flagChanged(fs, "network") {
 		if o.Network, err = storage.ParseNetworkMode(f.network); err != nil {
-			return o, usageIn(cmd, err)
+			return o, err
 		}
 	}
 	if flagChanged(fs, "layout") {
 		l, err := loadLayout(f.layout)
 		if err != nil {
-			return o, usageIn(cmd, clierr.Usagef("--layout: %v", err))
+			return o, clierr.Usagef("--layout: %v", err)
 		}
 		o.Layout = l.Name
 	}
 	o.Region = f.region
 	if err := o.Validate(); err != nil {
-		return o, usageIn(cmd, err)
+		return o, err
 	}
 	cfg, err := a.Config()
 	if err != nil {
@@ -152,13 +152,13 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 			continue
 		}
 		if err := net.Set(key, v); err != nil {
-			return o, usageIn(cmd, clierr.Usagef("--%s: %v", strings.ReplaceAll(strings.TrimSuffix(key, "_name"), "_", "-"), err))
+			return o, clierr.Usagef("--%s: %v", strings.ReplaceAll(strings.TrimSuffix(key, "_name"), "_", "-"), err)
 		}
 	}
 	o.Config = cfg
 	o.Names = network.Names{VNet: net.VNetName, VNetPrefix: net.VNetPrefix, Subnet: net.SubnetName, SubnetPrefix: net.SubnetPrefix}
 	if o.ResourceGroup, err = a.ResourceGroup(); err != nil {
-		return o, usageIn(cmd, err)
+		return o, err
 	}
 	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/storage"
 )
 
 func init() {
@@ -178,7 +179,7 @@ func newLayoutShowCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storageName(cmd, name); err != nil {
+			if err := storage.ValidateName(name); err != nil {
 				return err
 			}
 			rg, err := a.ResourceGroup()
@@ -227,12 +228,12 @@ func newLayoutSetCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storageName(cmd, name); err != nil {
+			if err := storage.ValidateName(name); err != nil {
 				return err
 			}
 			l, err := loadLayout(args[1])
 			if err != nil {
-				return usageIn(cmd, clierr.Usagef("%v", err))
+				return clierr.Usagef("%v", err)
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {

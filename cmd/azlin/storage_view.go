@@ -33,7 +33,7 @@ func newStorageListCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rg, err := a.ResourceGroup()
 			if err != nil {
-				return usageIn(cmd, err)
+				return err
 			}
 			m, err := a.storageManager(cmd)
 			if err != nil {
@@ -93,12 +93,12 @@ func newStorageStatusCmd(a *app) *cobra.Command {
 		Example: "  azlin storage status shared-dev\n  azlin storage status shared-dev -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := storageName(cmd, args[0]); err != nil {
+			if err := storage.ValidateName(args[0]); err != nil {
 				return err
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {
-				return usageIn(cmd, err)
+				return err
 			}
 			m, err := a.storageManager(cmd)
 			if err != nil {
@@ -185,12 +185,12 @@ func newStorageDeleteCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storageName(cmd, name); err != nil {
+			if err := storage.ValidateName(name); err != nil {
 				return err
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {
-				return usageIn(cmd, err)
+				return err
 			}
 			m, err := a.storageManager(cmd)
 			if err != nil {

@@ -109,7 +109,7 @@ func newNewCmd(a *app) *cobra.Command {
 				name = "azlin-" + time.Now().Format("20060102-150405")
 			}
 			if err := vmprov.ValidateName(name); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			cfg, err := a.Config()
 			if err != nil {
@@ -120,25 +120,25 @@ func newNewCmd(a *app) *cobra.Command {
 				size = cfg.DefaultVMSize
 			}
 			if err := vmprov.ValidateSize(size); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			if flagChanged(cmd.Flags(), "image") && o.image == "" {
-				return usageErrorf(cmd, "--image must not be empty")
+				return clierr.Usagef("--image must not be empty")
 			}
 			if o.region != "" { // checked now, so that a bad --region costs no az call
 				if _, err := config.ResolveRegion(o.region, cfg, nil); err != nil {
-					return inCommand(cmd, err)
+					return err
 				}
 			}
 			if o.timeout <= 0 {
-				return usageErrorf(cmd, "--timeout must be positive, e.g. 10m")
+				return clierr.Usagef("--timeout must be positive, e.g. 10m")
 			}
 			if flagChanged(cmd.Flags(), "shared-home") {
-				if err := storageName(cmd, o.sharedHome); err != nil {
+				if err := storage.ValidateName(o.sharedHome); err != nil {
 					return err
 				}
 				if o.noWait {
-					return usageErrorf(cmd, "--shared-home waits for the home to be mounted; it cannot be combined with --no-wait")
+					return clierr.Usagef("--shared-home waits for the home to be mounted; it cannot be combined with --no-wait")
 				}
 			}
 			rg, err := a.ResourceGroup()
@@ -436,7 +436,7 @@ func newDeleteCmd(a *app) *cobra.Command {
 			ctx := cmd.Context()
 			name := args[0]
 			if err := vmprov.ValidateName(name); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			rg, err := a.ResourceGroup()
 			if err != nil {
@@ -494,18 +494,4 @@ func joinNames(xs []string) string {
 		s += ", " + x
 	}
 	return s
-}
-
-// usageErrorf is a usage error (exit 2) that points at cmd's --help.
-func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
-	return &usageInCommand{path: cmd.CommandPath(), err: clierr.Usagef(format, args...)}
-}
-
-// inCommand makes a usage error from a manager point at cmd's --help; other
-// errors pass unchanged.
-func inCommand(cmd *cobra.Command, err error) error {
-	if err != nil && clierr.IsUsage(err) {
-		return &usageInCommand{path: cmd.CommandPath(), err: err}
-	}
-	return err
 }

@@ -38,24 +38,7 @@ func runVMCmd(t *testing.T, fake azcli.Runner, args ...string) (stdout, stderr s
 
 func runVMCmdCtx(t *testing.T, ctx context.Context, fake azcli.Runner, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	dir := t.TempDir()
-	outF, err := os.Create(filepath.Join(dir, "stdout"))
-	require.NoError(t, err)
-	errF, err := os.Create(filepath.Join(dir, "stderr"))
-	require.NoError(t, err)
-	a := &app{stdin: strings.NewReader(""), stdout: outF, stderr: errF,
-		newRunner: func() azcli.Runner { return fake }}
-	root := newRootCmd(a)
-	root.SetArgs(args)
-	root.SetIn(a.stdin)
-	root.SetOut(outF)
-	root.SetErr(errF)
-	code = reportError(ctx, root.ExecuteContext(ctx), errF, root)
-	outF.Close()
-	errF.Close()
-	o, _ := os.ReadFile(outF.Name())
-	e, _ := os.ReadFile(errF.Name())
-	return string(o), string(e), code
+	return runWith(t, ctx, fake, args...)
 }
 
 var (

@@ -65,7 +65,7 @@ func newSSHCmd(a *app) *cobra.Command {
 			ctx := cmd.Context()
 			name, command := args[0], args[1:]
 			if err := vmprov.ValidateName(name); err != nil {
-				return inCommand(cmd, err)
+				return err
 			}
 			cfg, err := a.Config()
 			if err != nil {
