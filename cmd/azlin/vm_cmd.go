@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/clierr"
@@ -187,23 +188,32 @@ type newPlan struct {
 func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	p := a.Printer()
 	m := vmprov.NewManager(c)
-	if err := m.CheckNameFree(ctx, n.rg, n.name); err != nil {
+	prices := a.prices()
+	// Before anything is created: the name is free and the storage exists
+	// (no VM without its home). Two independent reads, run at once.
+	var home *storage.Storage
+	var g errgroup.Group
+	g.Go(func() error { return m.CheckNameFree(ctx, n.rg, n.name) })
+	if n.sharedHome != "" {
+		g.Go(func() (err error) {
+			if home, err = storage.NewManager(c, prices).Find(ctx, n.rg, n.sharedHome); err != nil {
+				return fmt.Errorf("%w\nNo VM was created", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	// The storage must exist before anything is created (no VM without its home).
-	var home *storage.Storage
 	var homeLayout nfsmount.Layout
-	if n.sharedHome != "" {
+	if home != nil {
 		var err error
-		if home, err = storage.NewManager(c, a.prices()).Find(ctx, n.rg, n.sharedHome); err != nil {
-			return fmt.Errorf("%w\nNo VM was created", err)
-		}
 		if homeLayout, err = scriptLayout(home.Layout); err != nil {
 			return fmt.Errorf("%w\nNo VM was created", err)
 		}
 	}
 
-	if est := a.prices().VM(n.region, n.size); est.Priced {
+	if est := prices.VM(n.region, n.size); est.Priced {
 		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", n.size, n.region, est.Hourly, est.Monthly, est.Basis)
 	} else {
 		p.Infof("Cost of %s in %s: unknown (%s).", n.size, n.region, est.Reason)
