@@ -77,6 +77,38 @@ func TestE2EBreakGlassLoginWhenTheShareIsUnreachable(t *testing.T) {
 	assert.Contains(t, out2, "Permission denied")
 }
 
+// controlMasterSurvivesTheOtherVM: an ssh ControlMaster opened on v1 (its
+// socket where the layout's ControlPath puts it, on v1's own /run) still
+// serves v1 after v2 opens a control connection of its own: each VM's socket
+// is on its own disk, none in the shared home. The ControlPath comes only
+// from the layout's ssh_config drop-in: without it, ssh refuses -O check.
+func controlMasterSurvivesTheOtherVM(t *testing.T, c *testenv.Cloud) {
+	t.Helper()
+	ssh(t, c, "v1", "ssh-keygen -q -t ed25519 -N '' -C control-test -f ~/.ssh/control_test && cat ~/.ssh/control_test.pub >> ~/.ssh/authorized_keys")
+	opts := "-i ~/.ssh/control_test -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+	master := func(vm string) string { // opens a master to the VM itself, in the background
+		to := "azureuser@" + vmIP(t, c, vm)
+		ssh(t, c, vm, "ssh "+opts+"-o ControlMaster=yes -o ControlPersist=600 -fN "+to+" </dev/null >/dev/null")
+		return to
+	}
+	v1 := master("v1")
+	v1Socket := ssh(t, c, "v1", "ls -A /run/user/1000")
+	require.Regexp(t, `^ssh-[0-9a-f]+\n$`, v1Socket, "v1's control socket is in its /run/user/1000")
+
+	v2 := master("v2")
+	v2Socket := ssh(t, c, "v2", "ls -A /run/user/1000")
+	require.Regexp(t, `^ssh-[0-9a-f]+\n$`, v2Socket)
+	assert.Equal(t, "", ssh(t, c, "v2", "find ~/ -type s"), "no socket in the shared home")
+
+	assert.Equal(t, v1Socket, ssh(t, c, "v1", "ls -A /run/user/1000"), "v2's control connection left v1's socket alone")
+	assert.Contains(t, ssh(t, c, "v1", "ssh "+opts+"-O check "+v1+" 2>&1"), "Master running")
+	assert.Equal(t, "v1 through its master\n", ssh(t, c, "v1", "ssh "+opts+"-o ControlMaster=no "+v1+" 'echo $(hostname) through its master'"))
+	assert.Contains(t, ssh(t, c, "v2", "ssh "+opts+"-O check "+v2+" 2>&1"), "Master running")
+	// The masters' working folder is the home: they would hold up a detach.
+	ssh(t, c, "v1", "ssh "+opts+"-O exit "+v1+" 2>/dev/null")
+	ssh(t, c, "v2", "ssh "+opts+"-O exit "+v2+" 2>/dev/null")
+}
+
 // treeCmd lists a folder as homeListCmd lists a home (checksums included).
 func treeCmd(dir string) string {
 	return "cd " + dir + " && " + strings.TrimPrefix(homeListCmd, "cd ~ && ")
@@ -116,6 +148,7 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Equal(t, "", ssh(t, c, "v2", "ls -A ~/.vscode-server"), "VS Code's lock file on v1 is not seen on v2")
 	assert.Equal(t, "/var/lib/azlin-local/azureuser/.cache\n", ssh(t, c, "v2", "readlink ~/.cache"))
 	assert.Contains(t, asRoot(t, c, "v1", "cat /etc/ssh/ssh_config.d/50-azlin.conf"), "ControlPath /run/user/%i/ssh-%C")
+	controlMasterSurvivesTheOtherVM(t, c)
 
 	r = azlinRun(t, c, "storage", "layout", "show", "sh1")
 	assert.Contains(t, r.Stdout, "Layout: developer (built in)\n")

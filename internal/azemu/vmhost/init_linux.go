@@ -105,6 +105,9 @@ func initHost(disk string) error {
 	if err := mountFstab(); err != nil {
 		return err
 	}
+	if err := step("user runtime folder", makeRuntimeDir); err != nil {
+		return err
+	}
 	sshd, err := startSSHD(cfg.IP)
 	if err != nil {
 		return err
@@ -185,6 +188,21 @@ func buildRoot(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// makeRuntimeDir gives the admin user its /run/user/<uid> (0700, its own),
+// which systemd-logind makes on an Azure VM while the user has a session:
+// tools keep sockets there (ssh's ControlPath in the developer layout). The
+// host has no logind, and its /run is a new tmpfs at every boot.
+func makeRuntimeDir() error {
+	if err := os.MkdirAll("/run/user", 0o755); err != nil {
+		return err
+	}
+	dir := fmt.Sprintf("/run/user/%d", adminUID)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return os.Chown(dir, adminUID, adminUID)
 }
 
 func mountAt(src, target, fstype string, flags uintptr, data string) error {
