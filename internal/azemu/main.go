@@ -48,7 +48,7 @@ func Main(argv []string, env Env, stdio IO) int {
 	}
 	code := run(argv, env, stdio)
 	if path := env("AZEMU_LOG"); path != "" {
-		appendLog(path, argv, code, time.Since(start))
+		appendLog(path, argv, code, start)
 	}
 	return code
 }
@@ -125,15 +125,17 @@ func fail(stdio IO, err error) int {
 	return 1
 }
 
-// appendLog adds one JSON line per call to AZEMU_LOG: {"argv","exit","ms"}.
+// appendLog adds one JSON line per call to AZEMU_LOG: {"argv","exit","ms",
+// "start"} (start in Unix milliseconds, to see which calls overlapped).
 // argv[0] is "az", as in az-shapes. One write per line keeps concurrent
 // appends whole.
-func appendLog(path string, argv []string, code int, d time.Duration) {
+func appendLog(path string, argv []string, code int, start time.Time) {
 	line, _ := json.Marshal(struct {
-		Argv []string `json:"argv"`
-		Exit int      `json:"exit"`
-		Ms   int64    `json:"ms"`
-	}{append([]string{"az"}, argv...), code, d.Milliseconds()})
+		Argv  []string `json:"argv"`
+		Exit  int      `json:"exit"`
+		Ms    int64    `json:"ms"`
+		Start int64    `json:"start"`
+	}{append([]string{"az"}, argv...), code, time.Since(start).Milliseconds(), start.UnixMilli()})
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
