@@ -2,7 +2,6 @@ package nfsmount
 
 import (
 	"fmt"
-	"github.com/azlin-dev/azlin/internal/shell"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/remote"
+	"github.com/azlin-dev/azlin/internal/shell"
 )
 
 var premium = Target{Account: "devshared01", Share: "home", Tier: Premium}
@@ -156,6 +158,57 @@ func TestAttachToNonEmptyShareKeepsLocalFilesInBackup(t *testing.T) {
 		"keys are merged after the other VM's key, which is kept byte for byte")
 	got, _ := e.sh("cat /home/azureuser/notes.txt")
 	assert.Equal(t, "from worker-0\n", got)
+}
+
+// The share lock is taken only when the share needs a change. A share that is
+// already as this VM would leave it (owned by the user, a home on it, every
+// key merged) is attached while another VM holds the lock; a VM whose key the
+// share lacks waits for the lock, then merges its key.
+func TestAttachTakesTheShareLockOnlyToChangeTheShare(t *testing.T) {
+	vm1 := newNSEnv(t, envOpts{installed: true})
+	populateHome(t, vm1.home(), 1000, localKey+"\n")
+	share := vm1.share(premium.Account, premium.Share)
+	vm1.writeFile(filepath.Join(share, "notes.txt"), "from worker-0\n", 0o644)
+	vm1.writeFile(filepath.Join(share, ".ssh/authorized_keys"), paramKey+"\n"+localKey+"\n", 0o600)
+	for _, p := range []string{share, filepath.Join(share, ".ssh"), filepath.Join(share, ".ssh/authorized_keys")} {
+		require.NoError(t, os.Chown(p, 1000, 1000))
+	}
+	require.NoError(t, os.Chmod(filepath.Join(share, ".ssh"), 0o700))
+	lock := filepath.Join(share, ".azlin-lock")
+	vm1.writeFile(filepath.Join(lock, "owner"), "worker-0 pid 1 since now\n", 0o644) // held by another VM
+	shareBefore := treeListing(t, share)
+
+	res, out := vm1.runScript("attach.sh", attachScript(t, premium, "T1", paramKey))
+	require.True(t, res.OK, out)
+	assert.Equal(t, "skipped", res.Info["share_lock"])
+	assert.Equal(t, "0", res.Info["keys_added"])
+	assert.NotContains(t, out, "waiting for another VM's attach")
+	assert.True(t, vm1.mounted("/home/azureuser"))
+	assert.Equal(t, shareBefore, treeListing(t, share), "the share is unchanged, the other VM's lock included")
+
+	vm2 := newNSEnv(t, envOpts{installed: true, shares: vm1.shares})
+	populateHome(t, vm2.home(), 1000, otherVMKey+"\n")
+	done := make(chan struct{})
+	var res2 remote.Result
+	var out2 string
+	go func() {
+		defer close(done)
+		res2, out2 = vm2.runScript("attach.sh", attachScript(t, premium, "T2", paramKey))
+	}()
+	select {
+	case <-done:
+		t.Fatalf("the attach of a VM whose key the share lacks finished while the lock was held:\n%s", out2)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	require.NoError(t, os.Remove(filepath.Join(lock, "owner")))
+	require.NoError(t, os.Remove(lock))
+	<-done
+	require.True(t, res2.OK, out2)
+	assert.Contains(t, out2, "waiting for another VM's attach to this share to finish")
+	assert.Empty(t, res2.Info["share_lock"])
+	assert.Equal(t, "1", res2.Info["keys_added"])
+	assert.Equal(t, []string{paramKey, localKey, otherVMKey}, readLines(t, filepath.Join(share, ".ssh/authorized_keys")))
+	assert.NoDirExists(t, lock, "the lock is released")
 }
 
 // A mount that fails leaves the home and fstab exactly as they were: first

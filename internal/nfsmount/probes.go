@@ -117,7 +117,6 @@ func CheckScript(p CheckParams) (string, error) {
 	h.set("USER_UID", strconv.Itoa(a.UID))
 	h.set("USER_GID", strconv.Itoa(a.GID))
 	h.set("HOME_DIR", a.Home)
-	h.set("TS", a.Timestamp)
 	h.set("PEER_MODE", string(p.Peer))
 	h.set("PEER_TOKEN", p.Token)
 	return assemble("self-test of the shared home "+a.Home, h, probesSh+"\n"+checkSh), nil

@@ -100,6 +100,37 @@ azlin_share_entries() {
   find "$STAGING" -mindepth 1 -maxdepth 1 ! -name .snapshot ! -name '.azlin-*' -printf '%P\n'
 }
 
+# azlin_keys_merged ROOT: does ROOT/.ssh/authorized_keys hold every key in
+# ALL_KEYS, with the modes and owner sshd needs? (Reads only.)
+azlin_keys_merged() {
+  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" key
+  if [ -L "$dir" ] || [ -L "$file" ] || [ ! -f "$file" ]; then return 1; fi
+  if [ "$(stat -c %a:%u:%g "$dir" "$file" | tr '\n' ' ')" != "700:$USER_UID:$USER_GID 600:$USER_UID:$USER_GID " ]; then return 1; fi
+  for key in "${ALL_KEYS[@]}"; do
+    grep -qxF -- "$key" "$file" || return 1
+  done
+}
+
+# azlin_share_current ROOT HOME_HAS_FILES: is the share already as this VM's
+# attach would leave it (owner, seeded, keys merged, the layout's symlinks)?
+# Then the VM needs no share lock: VMs after the first attach side by side.
+# (Reads only; a share that is current stays current, since no step undoes
+# another VM's work, and anything else takes the lock and checks again.)
+azlin_share_current() {
+  local root=$1 p
+  if [ "$(stat -c %u:%g "$root")" != "$USER_UID:$USER_GID" ]; then return 1; fi
+  if [ "$2" = yes ] && [ "$(azlin_share_entries | wc -l)" -eq 0 ]; then return 1; fi
+  azlin_keys_merged "$root" || return 1
+  if [ "$LAYOUT_APPLY" = 1 ]; then
+    while IFS= read -r p; do
+      if [ -n "$p" ] && ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then return 1; fi
+    done < <(azlin_layout_state local)
+    for p in "${LAYOUT_LOCAL[@]}"; do
+      [ -L "$root/$p" ] && [ "$root/$p" -ef "$LOCAL_ROOT/$p" ] || return 1
+    done
+  fi
+}
+
 azlin_mount_staging() {
   azlin_step mount-staging
   mkdir -p "$STAGING"
@@ -175,11 +206,13 @@ if mountpoint -q "$HOME_DIR"; then
   fi
   azlin_step keys
   azlin_collect_keys
-  azlin_share_lock "$STAGING"
-  azlin_merge_keys "$STAGING"
-  if [ "$LAYOUT_APPLY" = 1 ]; then
-    azlin_step layout
-    azlin_layout_share "$STAGING"
+  if ! azlin_share_current "$STAGING" no; then
+    azlin_share_lock "$STAGING"
+    azlin_merge_keys "$STAGING"
+    if [ "$LAYOUT_APPLY" = 1 ]; then
+      azlin_step layout
+      azlin_layout_share "$STAGING"
+    fi
   fi
   azlin_done_staging
   azlin_step fstab
@@ -203,18 +236,15 @@ fi
 
 azlin_mount_staging
 
-azlin_step share-lock
-azlin_share_lock "$STAGING"
+home_has_files=no
+if [ -d "$HOME_DIR" ] && ! azlin_is_empty_dir "$HOME_DIR"; then home_has_files=yes; fi
+azlin_collect_keys
 
-azlin_step share-owner
-# The share's root becomes the home directory itself, so the user must own it.
-# Root can chown only when the share does not squash root (NoRootSquash, the
-# Azure default and what azlin creates): with RootSquash this fails here,
-# before anything changed, with a message that says so.
-if [ "$(stat -c %u:%g "$STAGING")" != "$USER_UID:$USER_GID" ]; then
-  chown "$USER_UID:$USER_GID" "$STAGING" 2>/dev/null ||
-    die "cannot give the share's root to uid $USER_UID: the share squashes root (RootSquash); azlin needs NoRootSquash"
-fi
+azlin_step root-probe
+# The share's root becomes the home directory itself, so the user must own it,
+# and root must be able to make files the user owns (seeding, keys): both need
+# a share that does not squash root (NoRootSquash, the Azure default and what
+# azlin creates). With RootSquash this fails here, before anything changed.
 rootprobe="$STAGING/.azlin-rootprobe-$HOSTNAME-$$"
 if ! { : >"$rootprobe" && chown "$USER_UID:$USER_GID" "$rootprobe"; } 2>/dev/null; then
   rm -f "$rootprobe" 2>/dev/null || true
@@ -222,39 +252,52 @@ if ! { : >"$rootprobe" && chown "$USER_UID:$USER_GID" "$rootprobe"; } 2>/dev/nul
 fi
 rm -f "$rootprobe"
 
-azlin_step seed
-home_has_files=no
-if [ -d "$HOME_DIR" ] && ! azlin_is_empty_dir "$HOME_DIR"; then home_has_files=yes; fi
 share_files=$(azlin_share_entries | wc -l)
-if [ "$share_files" -eq 0 ] && [ "$home_has_files" = yes ]; then
-  # Copy into a private folder on the share first, check it, then move its
-  # entries into place: a half-done copy is never mistaken for the home.
-  SEED_DIR="$STAGING/.azlin-seed-partial-$HOSTNAME-$TS"
-  mkdir -m 0700 "$SEED_DIR"
-  azlin_copy_tree "$HOME_DIR" "$SEED_DIR"
-  mapfile -d '' seeded_entries < <(find "$SEED_DIR" -mindepth 1 -maxdepth 1 -print0)
-  for entry in "${seeded_entries[@]}"; do
-    name=${entry##*/}
-    if [ -e "$STAGING/$name" ] || [ -L "$STAGING/$name" ]; then
-      die "$name appeared on the share while seeding it"
-    fi
-    mv -T -- "$entry" "$STAGING/$name"
-  done
-  rmdir "$SEED_DIR"
-  SEED_DIR=
-  chmod --reference="$HOME_DIR" "$STAGING"
-  SEEDED=yes
-  azlin_info seeded_entries "$COPIED_ENTRIES"
-elif [ "$share_files" -gt 0 ]; then
-  azlin_info share_had_files "$share_files"
-fi
+if azlin_share_current "$STAGING" "$home_has_files"; then
+  azlin_info share_lock skipped
+else
+  azlin_step share-lock
+  azlin_share_lock "$STAGING"
 
-azlin_step keys
-azlin_collect_keys
-azlin_merge_keys "$STAGING"
-if [ "$LAYOUT_APPLY" = 1 ]; then
-  azlin_step layout
-  azlin_layout_share "$STAGING"
+  azlin_step share-owner
+  if [ "$(stat -c %u:%g "$STAGING")" != "$USER_UID:$USER_GID" ]; then
+    chown "$USER_UID:$USER_GID" "$STAGING" 2>/dev/null ||
+      die "cannot give the share's root to uid $USER_UID: the share squashes root (RootSquash); azlin needs NoRootSquash"
+  fi
+
+  azlin_step seed
+  # Counted again under the lock: another VM may have seeded it meanwhile.
+  share_files=$(azlin_share_entries | wc -l)
+  if [ "$share_files" -eq 0 ] && [ "$home_has_files" = yes ]; then
+    # Copy into a private folder on the share first, check it, then move its
+    # entries into place: a half-done copy is never mistaken for the home.
+    SEED_DIR="$STAGING/.azlin-seed-partial-$HOSTNAME-$TS"
+    mkdir -m 0700 "$SEED_DIR"
+    azlin_copy_tree "$HOME_DIR" "$SEED_DIR"
+    mapfile -d '' seeded_entries < <(find "$SEED_DIR" -mindepth 1 -maxdepth 1 -print0)
+    for entry in "${seeded_entries[@]}"; do
+      name=${entry##*/}
+      if [ -e "$STAGING/$name" ] || [ -L "$STAGING/$name" ]; then
+        die "$name appeared on the share while seeding it"
+      fi
+      mv -T -- "$entry" "$STAGING/$name"
+    done
+    rmdir "$SEED_DIR"
+    SEED_DIR=
+    chmod --reference="$HOME_DIR" "$STAGING"
+    SEEDED=yes
+    azlin_info seeded_entries "$COPIED_ENTRIES"
+  fi
+
+  azlin_step keys
+  azlin_merge_keys "$STAGING"
+  if [ "$LAYOUT_APPLY" = 1 ]; then
+    azlin_step layout
+    azlin_layout_share "$STAGING"
+  fi
+fi
+if [ "$SEEDED" = no ] && [ "$share_files" -gt 0 ]; then
+  azlin_info share_had_files "$share_files"
 fi
 azlin_done_staging
 
