@@ -455,10 +455,15 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 		}
 		step("reading on VM " + res.Peer + " the file VM " + vm.Name + " wrote")
 		peerOut, _, _, err := m.VMs.RunScript(ctx, rg, res.Peer, script)
-		switch {
-		case err != nil:
-			info["probe_peer"] = "fail: the read on VM " + res.Peer + " did not finish: " + strings.ReplaceAll(err.Error(), "\n", " ")
-		default:
+		if err != nil {
+			info["probe_peer"] = "fail: the read on VM " + res.Peer + " failed: " + strings.ReplaceAll(err.Error(), "\n", " ")
+			// The reader removes the file; it failed, so the writer does (a
+			// read of its own file), leaving nothing of the check in the home.
+			step("removing the probe's file on VM " + vm.Name)
+			if _, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script); err != nil {
+				info["probe_peer"] += fmt.Sprintf(" (and removing the probe's file failed too: remove %s on VM %s by hand)", info["peer_written"], vm.Name)
+			}
+		} else {
 			info["probe_peer"] = peerOut.Info["probe_peer"]
 		}
 	}
