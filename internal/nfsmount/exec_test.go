@@ -406,7 +406,7 @@ func TestCloudInitRunsTheAttachAndLeavesAResult(t *testing.T) {
 	}
 	// The lock holder lets go only once the attach said it is waiting for it.
 	release := filepath.Join(e.ctl, "release-apt-lock")
-	e.start("exec 3</var/lib/dpkg/lock-frontend; until [ -f " + release + " ]; do sleep 0.1; done")
+	e.start("exec 3</var/lib/dpkg/lock-frontend; flock 3; until [ -f " + release + " ]; do sleep 0.1; done")
 	waitFor(t, func() bool {
 		o, _ := e.sh("readlink /proc/*/fd/* | grep -c /var/lib/dpkg/lock-frontend")
 		return strings.TrimSpace(o) != "0"

@@ -8,7 +8,7 @@ package nfsmount
 //   /usr/sbin        an overlay holding a fake mount.nfs that bind-mounts a
 //                    temp "share" folder for <acct>.{file,blob}.core.windows.net:/<acct>/<share>
 //   /usr/bin/dpkg, /usr/bin/apt-get   fakes that record nfs-common as installed
-//   /usr/bin/systemctl  a fake that logs its arguments and fails as without systemd
+//   /usr/bin/systemctl  a fake that logs its arguments and knows no ssh unit
 //                    (so no test reloads the machine's sshd)
 //   /run             a tmpfs (locks, staging mounts)
 //   /var/lib         an overlay (cloud-init's /var/lib/azlin)
@@ -92,13 +92,23 @@ echo "dpkg-query: package '$2' is not installed" >&2; exit 1
 `, e.ctl), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fake", "apt-get"), fmt.Sprintf(`#!/bin/sh
 echo "$*" >>%[1]s/apt.log
-case "$*" in *install*nfs-common*) touch %[1]s/installed ;; esac
+case "$*" in *install*nfs-common*)
+  # The dpkg frontend lock, as apt takes it: at once, or within DPkg::Lock::Timeout.
+  t=0
+  case "$*" in *DPkg::Lock::Timeout=*) t=${*#*DPkg::Lock::Timeout=}; t=${t%%%% *} ;; esac
+  exec 9>>/var/lib/dpkg/lock-frontend
+  if ! flock -w "$t" 9; then
+    echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1 (unattended-upgr)" >&2
+    exit 100
+  fi
+  touch %[1]s/installed ;;
+esac
 exit 0
 `, e.ctl), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fake", "systemctl"), fmt.Sprintf(`#!/bin/sh
 echo "$*" >>%[1]s/systemctl.log
-echo "System has not been booted with systemd as init system (PID 1). Can't operate." >&2
-exit 1
+echo "Failed to $1 $2.service: Unit $2.service not found." >&2
+exit 5
 `, e.ctl), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fstab.orig"), origFstab, 0o644)
 
@@ -112,6 +122,7 @@ mount --bind "$D/fake/dpkg" /usr/bin/dpkg
 mount --bind "$D/fake/apt-get" /usr/bin/apt-get
 mount --bind "$D/fake/systemctl" /usr/bin/systemctl
 mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system # booted by systemd: the scripts ask systemctl (whose fake knows no ssh unit)
 mount -t tmpfs tmpfs /sys/module
 IDMAP=%[3]q
 if [ -n "$IDMAP" ]; then

@@ -103,28 +103,32 @@ azlin_share_entries() {
 # azlin_keys_merged ROOT: does ROOT/.ssh/authorized_keys hold every key in
 # ALL_KEYS, with the modes and owner sshd needs? (Reads only.)
 azlin_keys_merged() {
-  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" key
+  local dir="$1/.ssh" file="$1/.ssh/authorized_keys" key line
+  local -A have=()
   if [ -L "$dir" ] || [ -L "$file" ] || [ ! -f "$file" ]; then return 1; fi
-  if [ "$(stat -c %a:%u:%g "$dir" "$file" | tr '\n' ' ')" != "700:$USER_UID:$USER_GID 600:$USER_UID:$USER_GID " ]; then return 1; fi
+  if [ "$(stat -c %a:%u:%g "$dir" "$file")" != "700:$USER_UID:$USER_GID"$'\n'"600:$USER_UID:$USER_GID" ]; then return 1; fi
+  while IFS= read -r line || [ -n "$line" ]; do have[x$line]=1; done <"$file"
   for key in "${ALL_KEYS[@]}"; do
-    grep -qxF -- "$key" "$file" || return 1
+    [ -n "${have[x$key]:-}" ] || return 1
   done
 }
 
-# azlin_share_current ROOT HOME_HAS_FILES: is the share already as this VM's
-# attach would leave it (owner, seeded, keys merged, the layout's symlinks)?
-# Then the VM needs no share lock: VMs after the first attach side by side.
+# azlin_share_current ROOT HOME_HAS_FILES SHARE_ENTRIES: is the share
+# already as this VM's attach would leave it (owner, seeded, keys merged, the
+# layout's symlinks)? Then the VM needs no share lock: VMs after the first
+# attach side by side.
 # (Reads only; a share that is current stays current, since no step undoes
 # another VM's work, and anything else takes the lock and checks again.)
 azlin_share_current() {
-  local root=$1 p
+  local root=$1 p olds
   if [ "$(stat -c %u:%g "$root")" != "$USER_UID:$USER_GID" ]; then return 1; fi
-  if [ "$2" = yes ] && [ "$(azlin_share_entries | wc -l)" -eq 0 ]; then return 1; fi
+  if [ "$2" = yes ] && [ "$3" -eq 0 ]; then return 1; fi
   azlin_keys_merged "$root" || return 1
   if [ "$LAYOUT_APPLY" = 1 ]; then
-    while IFS= read -r p; do
-      if [ -n "$p" ] && ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then return 1; fi
-    done < <(azlin_layout_state local)
+    azlin_layout_state local olds
+    for p in "${olds[@]}"; do
+      if ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then return 1; fi
+    done
     for p in "${LAYOUT_LOCAL[@]}"; do
       [ -L "$root/$p" ] && [ "$root/$p" -ef "$LOCAL_ROOT/$p" ] || return 1
     done
@@ -174,7 +178,10 @@ if [ -e "$HOME_DIR" ] && [ ! -d "$HOME_DIR" ]; then die "$HOME_DIR exists and is
 foreign=$(azlin_fstab_foreign "$HOME_DIR")
 if [ -n "$foreign" ]; then die "$FSTAB already mounts something at $HOME_DIR (line $foreign), not made by azlin; remove that line first"; fi
 if [ "$(azlin_fstab_count)" -gt 1 ]; then echo "$FSTAB has several azlin lines; they will be replaced by one"; fi
-submounts=$(findmnt -rn -o TARGET | awk -v h="$HOME_DIR/" 'index($0, h) == 1' | tr '\n' ' ')
+submounts=
+while IFS= read -r mnt; do
+  if [[ $mnt == "$HOME_DIR/"* ]]; then submounts+="$mnt "; fi
+done <<<"$(findmnt -rn -o TARGET)"
 if [ -n "$submounts" ]; then die "there are mounts inside $HOME_DIR ($submounts); unmount them first"; fi
 if mountpoint -q "$STAGING"; then
   # Left by a run that was killed; it is this script's own mount.
@@ -206,7 +213,7 @@ if mountpoint -q "$HOME_DIR"; then
   fi
   azlin_step keys
   azlin_collect_keys
-  if ! azlin_share_current "$STAGING" no; then
+  if ! azlin_share_current "$STAGING" no 1; then
     azlin_share_lock "$STAGING"
     azlin_merge_keys "$STAGING"
     if [ "$LAYOUT_APPLY" = 1 ]; then
@@ -253,7 +260,7 @@ fi
 rm -f "$rootprobe"
 
 share_files=$(azlin_share_entries | wc -l)
-if azlin_share_current "$STAGING" "$home_has_files"; then
+if azlin_share_current "$STAGING" "$home_has_files" "$share_files"; then
   azlin_info share_lock skipped
 else
   azlin_step share-lock

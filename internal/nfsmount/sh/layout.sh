@@ -14,12 +14,15 @@ LAYOUT_CONFLICTS=()
 LAYOUT_KEPT=()
 LAYOUT_CHANGED_SHARE=0
 
-# azlin_layout_state KEY: the values of the KEY=VALUE lines of the state file.
+# azlin_layout_state KEY ARRAY: ARRAY = the values of the KEY=VALUE lines of
+# the state file (builtins only: processes are these scripts' main cost).
 azlin_layout_state() {
+  local -n azlin_state_out=$2
   local k v
+  azlin_state_out=()
   if [ ! -f "$LAYOUT_STATE" ]; then return 0; fi
   while IFS='=' read -r k v; do
-    if [ "$k" = "$1" ]; then printf '%s\n' "$v"; fi
+    if [ "$k" = "$1" ] && [ -n "$v" ]; then azlin_state_out+=("$v"); fi
   done <"$LAYOUT_STATE"
 }
 
@@ -61,25 +64,25 @@ azlin_move_tree() {
   rm -rf --one-file-system -- "$src"
 }
 
-# azlin_user_dir DIR: makes DIR (one level) owned by the user, if missing.
-azlin_user_dir() {
-  if [ -L "$1" ]; then die "$1 is a symlink; azlin does not make its layout through symlinks"; fi
-  if [ ! -d "$1" ]; then
-    mkdir -m 0700 "$1"
-    chown "$USER_UID:$USER_GID" "$1"
-  fi
-}
-
-# azlin_local_dir P: LOCAL_ROOT/P exists and belongs to the user.
-azlin_local_dir() {
-  local d=$LOCAL_ROOT part parts
+# azlin_local_dirs: LOCAL_ROOT/P exists and belongs to the user for every
+# local path P of the layout. The missing folders are made in one mkdir and
+# one chown (parents first), not two processes per folder.
+azlin_local_dirs() {
+  local d p part parts missing=()
   if [ ! -d "${LOCAL_ROOT%/*}" ]; then mkdir -p "${LOCAL_ROOT%/*}"; fi
-  azlin_user_dir "$LOCAL_ROOT"
-  IFS=/ read -ra parts <<<"$1"
-  for part in "${parts[@]}"; do
-    d="$d/$part"
-    azlin_user_dir "$d"
+  for p in "" "${LAYOUT_LOCAL[@]}"; do
+    d=$LOCAL_ROOT
+    IFS=/ read -ra parts <<<"$p"
+    for part in "" "${parts[@]}"; do
+      if [ -n "$part" ]; then d="$d/$part"; fi
+      if [ -L "$d" ]; then die "$d is a symlink; azlin does not make its layout through symlinks"; fi
+      if [ ! -d "$d" ] && ! azlin_in_list "$d" "${missing[@]}"; then missing+=("$d"); fi
+    done
   done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    mkdir -m 0700 -- "${missing[@]}"
+    chown "$USER_UID:$USER_GID" -- "${missing[@]}"
+  fi
 }
 
 # azlin_symlink_parent ROOT P: prints the first parent of ROOT/P that is a symlink.
@@ -157,23 +160,25 @@ azlin_local_revert() {
 # azlin_layout_settings: writes this layout's setting files and removes the
 # ones a previous layout wrote that this one lacks (files azlin owns whole).
 azlin_layout_settings() {
-  local i f old
+  local i f old cur olds
   for i in "${!LAYOUT_FILES[@]}"; do
     f=${LAYOUT_FILES[$i]}
-    if [ -f "$f" ] && [ "$(cat "$f")" = "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then continue; fi
-    mkdir -p "$(dirname "$f")"
-    printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new"
-    chmod 0644 "$f.azlin-new"
+    azlin_slurp cur "$f"
+    if [ -f "$f" ] && [ "$cur" = "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then continue; fi
+    [ -d "${f%/*}" ] || mkdir -p "${f%/*}"
+    rm -f "$f.azlin-new"
+    printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new" # 0644: the scripts' umask
     mv -f "$f.azlin-new" "$f"
   done
-  while IFS= read -r old; do
-    if [ -n "$old" ] && ! azlin_in_list "$old" "${LAYOUT_FILES[@]}"; then rm -f -- "$old"; fi
-  done < <(azlin_layout_state file)
+  azlin_layout_state file olds
+  for old in "${olds[@]}"; do
+    if ! azlin_in_list "$old" "${LAYOUT_FILES[@]}"; then rm -f -- "$old"; fi
+  done
 }
 
 azlin_layout_state_write() {
   local p
-  mkdir -p "$(dirname "$LAYOUT_STATE")"
+  [ -d "${LAYOUT_STATE%/*}" ] || mkdir -p "${LAYOUT_STATE%/*}"
   {
     printf 'name=%s\n' "$LAYOUT_NAME"
     for p in "${LAYOUT_LOCAL[@]}"; do printf 'local=%s\n' "$p"; done
@@ -196,16 +201,18 @@ azlin_layout_report() {
 LAYOUT_PREVIOUS=
 
 azlin_layout_prepare() {
-  local p
-  LAYOUT_PREVIOUS=$(azlin_layout_state name)
-  for p in "${LAYOUT_LOCAL[@]}"; do azlin_local_dir "$p"; done
+  local names
+  azlin_layout_state name names
+  LAYOUT_PREVIOUS=${names[0]:-}
+  azlin_local_dirs
 }
 
 azlin_layout_share() {
-  local root=$1 p
-  while IFS= read -r p; do
-    if [ -n "$p" ] && ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then azlin_local_revert "$root" "$p"; fi
-  done < <(azlin_layout_state local)
+  local root=$1 p olds
+  azlin_layout_state local olds
+  for p in "${olds[@]}"; do
+    if ! azlin_in_list "$p" "${LAYOUT_LOCAL[@]}"; then azlin_local_revert "$root" "$p"; fi
+  done
   for p in "${LAYOUT_LOCAL[@]}"; do azlin_local_make "$root" "$p"; done
 }
 
@@ -221,11 +228,12 @@ azlin_layout_finish() {
 # share, symlinks included): each of azlin's symlinks is replaced by this
 # VM's local files, the setting files go, and the state is removed.
 azlin_layout_remove() {
-  local p link target f name
+  local p link target f names olds files
   if [ ! -f "$LAYOUT_STATE" ]; then return 0; fi
-  name=$(azlin_layout_state name)
-  while IFS= read -r p; do
-    if [ -z "$p" ]; then continue; fi
+  azlin_layout_state name names
+  azlin_layout_state local olds
+  azlin_layout_state file files
+  for p in "${olds[@]}"; do
     link="$HOME_DIR/$p"
     target="$LOCAL_ROOT/$p"
     if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
@@ -243,12 +251,10 @@ azlin_layout_remove() {
     elif [ -d "$target" ]; then
       rmdir "$target"
     fi
-  done < <(azlin_layout_state local)
-  while IFS= read -r f; do
-    if [ -n "$f" ]; then rm -f -- "$f"; fi
-  done < <(azlin_layout_state file)
+  done
+  for f in "${files[@]}"; do rm -f -- "$f"; done
   rm -f "$LAYOUT_STATE"
   if [ -d "$LOCAL_ROOT" ]; then find "$LOCAL_ROOT" -depth -type d -empty -delete 2>/dev/null || true; fi
-  azlin_info layout_removed "$name"
+  azlin_info layout_removed "${names[0]:-}"
   azlin_layout_report
 }

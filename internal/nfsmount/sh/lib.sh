@@ -40,9 +40,19 @@ die() {
 trap 'die "command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 trap 'die "interrupted by a signal"' INT TERM HUP
 
+# azlin_slurp VAR FILE: VAR = FILE's content without its trailing newlines,
+# as $(cat FILE) gives, but read by the shell itself: starting processes is
+# most of these scripts' cost on a small VM. Empty when FILE is unreadable.
+azlin_slurp() {
+  local -n azlin_slurp_out=$1
+  azlin_slurp_out=
+  if [ -r "$2" ]; then IFS= read -r -d '' azlin_slurp_out <"$2" || true; fi
+  while [[ $azlin_slurp_out == *$'\n' ]]; do azlin_slurp_out=${azlin_slurp_out%$'\n'}; done
+}
+
 # The lock that keeps two azlin operations on one VM apart.
 azlin_lock() {
-  mkdir -p "$(dirname "$LOCK_FILE")"
+  [ -d "${LOCK_FILE%/*}" ] || mkdir -p "${LOCK_FILE%/*}"
   exec 9>>"$LOCK_FILE"
   if ! flock -w 300 9; then
     die "another azlin attach/detach is still running on this VM after 300 s (lock $LOCK_FILE)"
@@ -92,26 +102,30 @@ azlin_ensure_nfs_client() {
   if azlin_nfs_client_installed; then
     return 0
   fi
-  local deadline=$((SECONDS + APT_WAIT)) holders out updated=0 said=0
+  local deadline=$((SECONDS + APT_WAIT)) holders out updated=0 said=0 lock_wait=0
   while :; do
-    holders=$(azlin_holders "${APT_LOCKS[@]}")
-    if [ -z "$holders" ]; then
-      if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 install -y -q nfs-common 2>&1); then
-        break
-      fi
-      case $out in
-        *"Could not get lock"* | *"Unable to acquire"* | *"Unable to lock"*) holders="apt/dpkg lock" ;;
-        *)
-          if [ "$updated" = 0 ]; then
-            # Package lists may be missing or stale on a fresh VM: update once.
-            updated=1
-            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 update -q >/dev/null 2>&1 || true
-            continue
-          fi
-          die "apt-get install nfs-common failed: $(printf '%s\n' "$out" | tail -n 3)"
-          ;;
-      esac
+    # The first try fails at once on a held lock (to say who holds it); the
+    # next ones let apt wait for the lock itself, up to 10 s per try.
+    if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$lock_wait install -y -q nfs-common 2>&1); then
+      break
     fi
+    case $out in
+      *"Could not get lock"* | *"Unable to acquire"* | *"Unable to lock"*)
+        # Who holds it (unattended-upgrades, usually), for the message.
+        holders=$(azlin_holders "${APT_LOCKS[@]}")
+        holders=${holders:-apt/dpkg lock}
+        lock_wait=10
+        ;;
+      *)
+        if [ "$updated" = 0 ]; then
+          # Package lists may be missing or stale on a fresh VM: update once.
+          updated=1
+          DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 update -q >/dev/null 2>&1 || true
+          continue
+        fi
+        die "apt-get install nfs-common failed: $(printf '%s\n' "$out" | tail -n 3)"
+        ;;
+    esac
     if [ "$SECONDS" -ge "$deadline" ]; then
       die "apt/dpkg is still locked after ${APT_WAIT} s (held by ${holders:-unknown}); nfs-common is not installed; run the command again when package updates have finished"
     fi
@@ -156,9 +170,14 @@ IDMAP_PARAM=/sys/module/nfs/parameters/nfs4_disable_idmapping
 IDMAP_MODPROBE=/etc/modprobe.d/azlin-nfs.conf
 
 azlin_nfs_idmap() {
-  local want='options nfs nfs4_disable_idmapping=1' cur
-  if [ "$(grep -v '^#' "$IDMAP_MODPROBE" 2>/dev/null || true)" != "$want" ]; then
-    mkdir -p "$(dirname "$IDMAP_MODPROBE")"
+  local want='options nfs nfs4_disable_idmapping=1' cur now line have=
+  if [ -r "$IDMAP_MODPROBE" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in '#'*) ;; *) have+=${have:+$'\n'}$line ;; esac
+    done <"$IDMAP_MODPROBE"
+  fi
+  if [ "$have" != "$want" ]; then
+    [ -d "${IDMAP_MODPROBE%/*}" ] || mkdir -p "${IDMAP_MODPROBE%/*}"
     printf '%s\n' '# azlin: Azure Files NFS 4.1 needs numeric uids/gids (no NFSv4 idmapping)' "$want" >"$IDMAP_MODPROBE.azlin-new"
     mv -f "$IDMAP_MODPROBE.azlin-new" "$IDMAP_MODPROBE"
   fi
@@ -166,10 +185,10 @@ azlin_nfs_idmap() {
     azlin_info idmapping "nfs module not loaded; $IDMAP_MODPROBE disables idmapping when it loads"
     return 0
   fi
-  cur=$(cat "$IDMAP_PARAM" 2>/dev/null || true)
+  azlin_slurp cur "$IDMAP_PARAM"
   if [ "$cur" = Y ]; then
     azlin_info idmapping "disabled"
-  elif { printf 'Y\n' >"$IDMAP_PARAM"; } 2>/dev/null && [ "$(cat "$IDMAP_PARAM" 2>/dev/null || true)" = Y ]; then
+  elif { printf 'Y\n' >"$IDMAP_PARAM"; } 2>/dev/null && azlin_slurp now "$IDMAP_PARAM" && [ "$now" = Y ]; then
     azlin_info idmapping "disabled (was ${cur:-unknown})"
   else
     azlin_info idmapping "could not write $IDMAP_PARAM (read-only, now ${cur:-unreadable}); $IDMAP_MODPROBE applies when the nfs module next loads"
@@ -381,11 +400,11 @@ azlin_as_user() {
 # azlin_verify_rw DIR: a write and a read back as the user in DIR.
 azlin_verify_rw() {
   local probe="$1/.azlin-probe-$HOSTNAME-$$" token="azlin-$TS-$$" got
-  if ! azlin_as_user sh -c 'printf %s "$1" >"$2"' sh "$token" "$probe" 2>/dev/null; then
+  # One shell as the user writes, reads back and removes the file.
+  if ! got=$(azlin_as_user sh -c 'printf %s "$1" >"$2" || exit 3; cat "$2"; rm -f "$2"' sh "$token" "$probe" 2>/dev/null); then
+    if [ -e "$probe" ]; then rm -f "$probe"; fi
     die "$USER_NAME cannot write in $1"
   fi
-  got=$(azlin_as_user cat "$probe" 2>/dev/null || true)
-  azlin_as_user rm -f "$probe" 2>/dev/null || rm -f "$probe"
   if [ "$got" != "$token" ]; then
     die "$USER_NAME wrote a file in $1 but read back something else"
   fi
@@ -427,50 +446,66 @@ azlin_collect_keys() {
   fi
 }
 
-# azlin_sshd_bin: the sshd binary, or nothing.
+# azlin_sshd_bin: SSHD = the sshd binary, or nothing.
+SSHD=
 azlin_sshd_bin() {
-  if command -v sshd 2>/dev/null; then return 0; fi
-  if [ -x /usr/sbin/sshd ]; then printf /usr/sbin/sshd; fi
-  return 0
+  SSHD=$(type -P sshd || true)
+  if [ -z "$SSHD" ] && [ -x /usr/sbin/sshd ]; then SSHD=/usr/sbin/sshd; fi
 }
 
-# azlin_sshd_akf SSHD: the AuthorizedKeysFile sshd would use for the user.
+# azlin_sshd_akf VAR: VAR = the AuthorizedKeysFile sshd (SSHD) would use for
+# the user; empty when sshd cannot tell.
 azlin_sshd_akf() {
-  "$1" -T -C "user=$USER_NAME,host=localhost,addr=127.0.0.1" 2>/dev/null |
-    awk '$1 == "authorizedkeysfile" { sub(/^[^ ]+ /, ""); print; exit }' || true
+  local -n azlin_akf_out=$1
+  local conf line
+  azlin_akf_out=
+  conf=$("$SSHD" -T -C "user=$USER_NAME,host=localhost,addr=127.0.0.1" 2>/dev/null) || return 0
+  while IFS= read -r line; do
+    if [[ $line == "authorizedkeysfile "* ]]; then
+      azlin_akf_out=${line#authorizedkeysfile }
+      return 0
+    fi
+  done <<<"$conf"
 }
 
-# azlin_sock_inodes PID: the sockets a process holds (they change when sshd re-executes).
+# azlin_sock_inodes PID: the sockets a process holds, by file descriptor
+# (they change when sshd re-executes). One process, no pipeline: it is polled.
 azlin_sock_inodes() {
-  find /proc/"$1"/fd -maxdepth 1 -type l -printf '%l\n' 2>/dev/null | grep '^socket:' | LC_ALL=C sort | tr '\n' ' ' || true
+  find /proc/"$1"/fd -maxdepth 1 -lname 'socket:*' -printf '%f=%l ' 2>/dev/null || true
 }
 
 # azlin_sshd_reload: makes a running sshd read its configuration again and
-# prints how: systemd's reload where systemd runs sshd, else SIGHUP to the
-# daemon in /run/sshd.pid (sshd re-executes itself; the wait below lasts
-# until it holds new sockets, so a login right after the script finds it
-# listening). An sshd that is not running reads the configuration when it starts.
+# sets SSHD_RELOAD to how: systemd's reload where systemd runs sshd, else
+# SIGHUP to the daemon in /run/sshd.pid (sshd re-executes itself; the wait
+# below lasts until it holds new sockets, so a login right after the script
+# finds it listening). An sshd that is not running reads the configuration
+# when it starts.
+SSHD_RELOAD=
 azlin_sshd_reload() {
-  local pid before after
-  if systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1; then
-    printf 'systemctl reload'
+  local pid comm= before after n
+  # /run/systemd/system exists only when systemd is the init (sd_booted(3)).
+  if [ -d /run/systemd/system ] && { systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1; }; then
+    SSHD_RELOAD='systemctl reload'
     return 0
   fi
-  pid=$(cat /run/sshd.pid 2>/dev/null || true)
-  if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = sshd ]; then
+  azlin_slurp pid /run/sshd.pid
+  if [[ $pid =~ ^[0-9]+$ ]]; then azlin_slurp comm "/proc/$pid/comm"; fi
+  if [ "$comm" = sshd ]; then
     before=$(azlin_sock_inodes "$pid")
     if kill -HUP "$pid" 2>/dev/null; then
-      for _ in $(seq 1 50); do
+      # Polls 0.05 s apart at first, then further apart (a busy VM takes
+      # longer, and each poll is a process): about 6 s in all.
+      for n in 0.05 0.05 0.1 0.1 0.2 0.2 0.4 0.4 0.8 0.8 1 1 1; do
+        sleep "$n"
         after=$(azlin_sock_inodes "$pid")
         if [ -n "$after" ] && [ "$after" != "$before" ]; then break; fi
-        sleep 0.1
       done
       sleep 0.1
-      printf 'SIGHUP to sshd (pid %s)' "$pid"
+      SSHD_RELOAD="SIGHUP to sshd (pid $pid)"
       return 0
     fi
   fi
-  printf 'none: sshd is not running (it reads the configuration when it starts)'
+  SSHD_RELOAD='none: sshd is not running (it reads the configuration when it starts)'
 }
 
 # azlin_breakglass_keys: merges ALL_KEYS into the local keys file (never
@@ -480,21 +515,28 @@ azlin_breakglass_keys() {
   if [ -L "$BG_KEYS_DIR" ] || [ -L "$file" ]; then
     die "$BG_KEYS_DIR or $file is a symlink; azlin will not write through it"
   fi
-  mkdir -p "$BG_KEYS_DIR"
-  chown root:root "$BG_KEYS_DIR"
-  chmod 0755 "$BG_KEYS_DIR"
-  tmp="$file.azlin-new"
-  if [ -f "$file" ]; then cp "$file" "$tmp"; else : >"$tmp"; fi
-  if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >>"$tmp"; fi
+  local old= new line
+  local -A have=()
+  # root's, 0755 (sshd's StrictModes), whatever it was before.
+  install -d -m 0755 -o root -g root "$BG_KEYS_DIR"
+  if [ -f "$file" ]; then
+    azlin_slurp old "$file"
+    while IFS= read -r line || [ -n "$line" ]; do have[x$line]=1; done <"$file"
+  fi
+  new=${old:+$old$'\n'}
   for key in "${ALL_KEYS[@]}"; do
-    if ! grep -qxF -- "$key" "$tmp"; then
-      printf '%s\n' "$key" >>"$tmp"
+    if [ -z "${have[x$key]:-}" ]; then
+      new+=$key$'\n'
+      have[x$key]=1
       BG_KEYS_ADDED=$((BG_KEYS_ADDED + 1))
     fi
   done
-  chown root:root "$tmp"
-  chmod 0644 "$tmp"
-  if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; else mv -f "$tmp" "$file"; fi
+  if [ "$BG_KEYS_ADDED" = 0 ] && [ -f "$file" ] && [ "$(stat -c %a:%u:%g "$file")" = 644:0:0 ]; then return 0; fi
+  # Existing lines kept as they were; the file replaced through a rename.
+  tmp="$file.azlin-new"
+  rm -f "$tmp"
+  printf '%s' "$new" >"$tmp" # root's, 0644: the scripts' umask
+  mv -f "$tmp" "$file"
 }
 
 # azlin_breakglass_restore: puts back the sshd configuration saved by azlin_breakglass.
@@ -508,18 +550,20 @@ azlin_breakglass_restore() {
 # azlin_breakglass: the local keys file and the drop-in (see above). Reports
 # breakglass=on|off: REASON, bg_keys_added and sshd_reload.
 azlin_breakglass() {
-  local sshd out have
+  local out have= cur line include=no
+  local include_re='^[[:space:]]*Include[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf'
   azlin_breakglass_keys
   azlin_info bg_keys_added "$BG_KEYS_ADDED"
-  sshd=$(azlin_sshd_bin)
-  if [ -z "$sshd" ]; then
+  azlin_sshd_bin
+  if [ -z "$SSHD" ]; then
     azlin_info breakglass "off: no sshd on this VM (the keys are in $BG_KEYS_DIR/$USER_NAME)"
     return 0
   fi
   # sshd refuses to run, even for -t and -T, without its privilege separation
   # folder, which systemd makes only while sshd runs (RuntimeDirectory).
-  mkdir -p /run/sshd
-  if [ "$(cat "$BG_DROPIN" 2>/dev/null || true)" = "$BG_DROPIN_TEXT" ] && [ "$(azlin_sshd_akf "$sshd")" = "$BG_AKF" ]; then
+  [ -d /run/sshd ] || mkdir -p /run/sshd
+  azlin_slurp cur "$BG_DROPIN"
+  if [ "$cur" = "$BG_DROPIN_TEXT" ] && azlin_sshd_akf have && [ "$have" = "$BG_AKF" ]; then
     azlin_info breakglass on
     return 0
   fi
@@ -530,11 +574,14 @@ azlin_breakglass() {
   fi
   cp -p "$SSHD_CONFIG" "$SSHD_CONFIG.azlin-prev"
   BG_CHANGED=1
-  mkdir -p "$(dirname "$BG_DROPIN")"
-  printf '%s\n' "$BG_DROPIN_TEXT" >"$BG_DROPIN.azlin-new"
-  chmod 0644 "$BG_DROPIN.azlin-new"
+  [ -d "${BG_DROPIN%/*}" ] || mkdir -p "${BG_DROPIN%/*}"
+  rm -f "$BG_DROPIN.azlin-new"
+  printf '%s\n' "$BG_DROPIN_TEXT" >"$BG_DROPIN.azlin-new" # 0644: the scripts' umask
   mv -f "$BG_DROPIN.azlin-new" "$BG_DROPIN"
-  if ! grep -qE '^[[:space:]]*Include[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf' "$SSHD_CONFIG"; then
+  while IFS= read -r line; do
+    if [[ $line =~ $include_re ]]; then include=yes; break; fi
+  done <"$SSHD_CONFIG"
+  if [ "$include" = no ]; then
     # An sshd_config that does not read the drop-in folder (Ubuntu's does, at
     # its top): add that Include first, since in sshd_config the first value wins.
     { printf '%s\n' '# azlin: read the drop-in folder first, as Ubuntu'"'"'s sshd_config does' 'Include /etc/ssh/sshd_config.d/*.conf'; cat "$SSHD_CONFIG"; } >"$SSHD_CONFIG.azlin-new"
@@ -542,12 +589,12 @@ azlin_breakglass() {
     chown --reference="$SSHD_CONFIG" "$SSHD_CONFIG.azlin-new"
     mv -f "$SSHD_CONFIG.azlin-new" "$SSHD_CONFIG"
   fi
-  if ! out=$("$sshd" -t 2>&1); then
+  if ! out=$("$SSHD" -t 2>&1); then
     azlin_breakglass_restore
     azlin_info breakglass "off: sshd -t rejected the configuration with the drop-in ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200)); the previous configuration is restored"
     return 0
   fi
-  have=$(azlin_sshd_akf "$sshd")
+  azlin_sshd_akf have
   if [ "$have" != "$BG_AKF" ]; then
     azlin_breakglass_restore
     azlin_info breakglass "off: sshd would still use AuthorizedKeysFile ${have:-unknown} (set before the drop-in is read); the previous configuration is restored"
@@ -556,7 +603,8 @@ azlin_breakglass() {
   rm -f "$BG_DROPIN.azlin-prev" "$SSHD_CONFIG.azlin-prev"
   BG_CHANGED=0
   azlin_info breakglass on
-  azlin_info sshd_reload "$(azlin_sshd_reload)"
+  azlin_sshd_reload
+  azlin_info sshd_reload "$SSHD_RELOAD"
 }
 
 # azlin_breakglass_remove: at detach the home's authorized_keys is on local
@@ -566,16 +614,17 @@ azlin_breakglass() {
 # attach) are removed. An Include line azlin added to sshd_config stays: it
 # is what Ubuntu's default has and reads nothing else of azlin's.
 azlin_breakglass_remove() {
-  local file="$BG_KEYS_DIR/$USER_NAME" sshd out
+  local file="$BG_KEYS_DIR/$USER_NAME" out
   if [ ! -e "$BG_DROPIN" ] && [ ! -e "$file" ]; then return 0; fi
   rm -f "$BG_DROPIN" "$file"
   rmdir "$BG_KEYS_DIR" 2>/dev/null || true
   azlin_info breakglass removed
-  sshd=$(azlin_sshd_bin)
-  if [ -n "$sshd" ]; then
-    mkdir -p /run/sshd
-    if out=$("$sshd" -t 2>&1); then
-      azlin_info sshd_reload "$(azlin_sshd_reload)"
+  azlin_sshd_bin
+  if [ -n "$SSHD" ]; then
+    [ -d /run/sshd ] || mkdir -p /run/sshd
+    if out=$("$SSHD" -t 2>&1); then
+      azlin_sshd_reload
+      azlin_info sshd_reload "$SSHD_RELOAD"
     else
       azlin_info sshd_reload "none: sshd -t fails without azlin's drop-in too ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200))"
     fi

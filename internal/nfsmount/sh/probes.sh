@@ -7,37 +7,52 @@
 
 PROBE_NAMES=(owner flock fcntl mkfifo unix_socket hard_link rename)
 
-# The shell probes: $1 is the private folder; prints NAME=RESULT lines.
-PROBES_SH='d=$1
+# The shell probes, in bash: $1 is the private folder, $2:$3 the uid:gid
+# files made there must show; prints NAME=RESULT lines. A probe that fails
+# returns 1, with why set or its tool's message in the folder's err file
+# (no subshells: starting processes is the probes' main cost).
+PROBES_SH='d=$1 want=$2:$3 why=
 probe() {
-  n=$1; shift
-  if out=$("$@" 2>&1 </dev/null); then echo "$n=ok"; else echo "$n=fail: $(printf %s "${out:-failed}" | tr "\n\r\t" "   " | cut -c1-160)"; fi
+  why=
+  if "$2" 2>"$d/err" </dev/null; then echo "$1=ok"; return 0; fi
+  if [ -z "$why" ]; then read -r why <"$d/err" || true; fi
+  why=${why:-failed}
+  why=${why//[[:cntrl:]]/ }
+  echo "$1=fail: ${why:0:160}"
 }
 owner() {
-  : >"$d/owner" || exit 1
-  o=$(stat -c %u:%g "$d/owner") || exit 1
-  [ "$o" = "$(id -u):$(id -g)" ] || { echo "a file made by uid:gid $(id -u):$(id -g) shows owner $o"; exit 1; }
+  : >"$d/owner" || return 1
+  o=$(stat -c %u:%g "$d/owner") || return 1
+  [ "$o" = "$want" ] || { why="a file made by uid:gid $want shows owner $o"; return 1; }
 }
 flock_probe() {
-  exec 8>>"$d/flock"
-  flock -n -x 8 || { echo "could not take a lock on a new file"; exit 1; }
-  if flock -n -x "$d/flock" true 2>/dev/null; then echo "a second lock on the file was granted while the first was held"; exit 1; fi
+  local rc=0
+  exec 8>>"$d/flock" || return 1
+  if ! flock -n -x 8; then why="could not take a lock on a new file"; rc=1
+  elif flock -n -x "$d/flock" true; then why="a second lock on the file was granted while the first was held"; rc=1; fi
+  exec 8>&-
+  return $rc
 }
 fifo() {
-  mkfifo "$d/fifo" || exit 1
-  [ -p "$d/fifo" ] || { echo "not a FIFO after mkfifo"; exit 1; }
-  timeout 5 sh -c "printf ok >\"\$1\"" sh "$d/fifo" &
-  got=$(timeout 5 cat "$d/fifo" || true)
-  wait || true
-  [ "$got" = ok ] || { echo "no data came through the FIFO"; exit 1; }
+  local got=
+  mkfifo "$d/fifo" || return 1
+  [ -p "$d/fifo" ] || { why="not a FIFO after mkfifo"; return 1; }
+  # Opened for reading and writing, the FIFO never blocks its opener.
+  exec 7<>"$d/fifo" || return 1
+  printf "ok\n" >&7
+  read -r -t 5 got <&7 || true
+  exec 7>&-
+  [ "$got" = ok ] || { why="no data came through the FIFO"; return 1; }
 }
 link() {
-  : >"$d/a" && ln "$d/a" "$d/b" || exit 1
-  n=$(stat -c %h "$d/a"); [ "$n" = 2 ] || { echo "the file has $n links after ln, not 2"; exit 1; }
+  : >"$d/a" && ln "$d/a" "$d/b" || return 1
+  n=$(stat -c %h "$d/a"); [ "$n" = 2 ] || { why="the file has $n links after ln, not 2"; return 1; }
 }
 rename() {
-  printf old >"$d/r" && printf new >"$d/r.new" && mv -f "$d/r.new" "$d/r" || exit 1
-  [ "$(cat "$d/r")" = new ] && [ ! -e "$d/r.new" ] || { echo "after renaming over it the file does not hold the new content alone"; exit 1; }
+  local got=
+  printf old >"$d/r" && printf new >"$d/r.new" && mv -f "$d/r.new" "$d/r" || return 1
+  read -r got <"$d/r" || true
+  [ "$got" = new ] && [ ! -e "$d/r.new" ] || { why="after renaming over it the file does not hold the new content alone"; return 1; }
 }
 probe owner owner
 probe flock flock_probe
@@ -92,7 +107,7 @@ azlin_probes() {
     for n in "${PROBE_NAMES[@]}"; do azlin_info "probe_$n" "fail: $USER_NAME cannot make a folder in $1"; done
     return 0
   fi
-  results=$(azlin_as_user bash -c "$PROBES_SH" bash "$dir" 2>/dev/null || true)
+  results=$(azlin_as_user bash -c "$PROBES_SH" bash "$dir" "$USER_UID" "$USER_GID" 2>/dev/null || true)
   # The system's python3 (cloud-init's own on Ubuntu), not one on root's PATH
   # that the user may not run.
   if [ -x /usr/bin/python3 ]; then
@@ -106,6 +121,6 @@ azlin_probes() {
   for n in "${PROBE_NAMES[@]}"; do
     azlin_info "probe_$n" "${got[$n]:-fail: the probe reported nothing}"
   done
-  rm -f -- "$dir/owner" "$dir/flock" "$dir/fcntl" "$dir/fifo" "$dir/sock" "$dir/a" "$dir/b" "$dir/r" "$dir/r.new" 2>/dev/null || true
+  rm -f -- "$dir/owner" "$dir/flock" "$dir/fcntl" "$dir/fifo" "$dir/sock" "$dir/a" "$dir/b" "$dir/r" "$dir/r.new" "$dir/err" 2>/dev/null || true
   rmdir "$dir" 2>/dev/null || true
 }
