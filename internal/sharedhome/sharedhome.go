@@ -111,12 +111,29 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	}
 
 	results := make([]Result, len(req.VMs))
-	w, wctx := errgroup.WithContext(ctx)
-	w.SetLimit(m.limit())
+	attachable := 0
 	for i, name := range req.VMs {
 		results[i].VM = name
-		if vmErrs[i] != nil {
-			results[i].Err = vmErrs[i]
+		if results[i].Err = vmErrs[i]; results[i].Err == nil {
+			results[i].Err = refuseAttach(st, vms[i])
+		}
+		if results[i].Err == nil {
+			attachable++
+		}
+	}
+	w, wctx := errgroup.WithContext(ctx)
+	w.SetLimit(m.limit())
+	if st.Network.Mode != storage.ServiceEndpoint && attachable > 0 {
+		// Where the private endpoint is, read at once, side by side with each
+		// VM's NIC; the VMs' reach checks then find it read (or read it, if
+		// this read failed, and report that).
+		w.Go(func() error {
+			_, _ = m.privateEndpointSubnet(wctx, st)
+			return nil
+		})
+	}
+	for i, name := range req.VMs {
+		if results[i].Err != nil {
 			continue
 		}
 		w.Go(func() error {
@@ -135,19 +152,25 @@ func (m *Manager) limit() int {
 	return 16
 }
 
+// refuseAttach says why a VM cannot be attached to the storage as it is,
+// before anything is read or changed for it.
+func refuseAttach(st *storage.Storage, vm vmprov.VM) error {
+	rg := st.ResourceGroup
+	if !vm.Running() {
+		return fmt.Errorf("VM %s is %s; attaching runs a script on it, so start it first: az vm start -g %s -n %s",
+			vm.Name, vm.State(), rg, vm.Name)
+	}
+	if other := vm.SharedHome(); other != "" && other != st.Name {
+		return fmt.Errorf("VM %s already has its home on storage %s; detach it first: azlin storage detach --vm %s -g %s",
+			vm.Name, other, vm.Name, rg)
+	}
+	return nil
+}
+
+// attachOne attaches a VM that refuseAttach let through.
 func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, layout nfsmount.Layout, step func(string)) Result {
 	res := Result{VM: vm.Name}
 	rg := st.ResourceGroup
-	if !vm.Running() {
-		res.Err = fmt.Errorf("VM %s is %s; attaching runs a script on it, so start it first: az vm start -g %s -n %s",
-			vm.Name, vm.State(), rg, vm.Name)
-		return res
-	}
-	if other := vm.SharedHome(); other != "" && other != st.Name {
-		res.Err = fmt.Errorf("VM %s already has its home on storage %s; detach it first: azlin storage detach --vm %s -g %s",
-			vm.Name, other, vm.Name, rg)
-		return res
-	}
 	step("checking that the VM's subnet reaches the storage")
 	if err := m.ensureReach(ctx, st, vm); err != nil {
 		res.Err = err

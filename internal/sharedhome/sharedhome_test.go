@@ -4,11 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
@@ -336,6 +340,42 @@ func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
 }
 
 // Attaching many VMs asks where the private endpoint is once, not per VM.
+// overlapCheck is the fake seen through a gate: the NIC read waits (up to a
+// bound) until the private endpoint read has begun, and says if it never did.
+type overlapCheck struct {
+	*aztest.Fake
+	peStarted chan struct{}
+	serial    bool
+}
+
+func (o *overlapCheck) Run(ctx context.Context, args []string) (azcli.Result, error) {
+	switch strings.Join(args[:3], " ") {
+	case "network private-endpoint show":
+		close(o.peStarted)
+	case "network nic show":
+		select {
+		case <-o.peStarted:
+		case <-time.After(2 * time.Second):
+			o.serial = true
+		}
+	}
+	return o.Fake.Run(ctx, args)
+}
+
+// The private endpoint's place and the VM's NIC are two facts that need
+// not wait for each other: both reads are under way at once.
+func TestAttachReadsThePrivateEndpointBesideTheNIC(t *testing.T) {
+	o := &overlapCheck{peStarted: make(chan struct{}), Fake: aztest.New(t, append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+		vmShow(t, "VM running", nil), nicShow(t, subnetID), peShow(t, subnetID),
+		runCommand(t, attachScript(t), seededOutput, ""), tagCall)...)}
+	c := azcli.New(o, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 1}})
+	m := &Manager{VMs: vmprov.NewManager(c), Storage: storage.NewManager(c, cost.Default()), Net: network.NewManager(c), Timestamp: ts}
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.False(t, o.serial, "the private endpoint was read only after the NIC, one after the other")
+}
+
 func TestPrivateEndpointSubnetIsReadOncePerCommand(t *testing.T) {
 	m, _ := newManager(t, peShow(t, subnetID)) // a second read would be an unexpected call
 	st := &storage.Storage{Name: stName, Account: acct, ResourceGroup: rg}
