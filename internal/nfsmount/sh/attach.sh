@@ -22,7 +22,7 @@ azlin_rollback() {
     azlin_breakglass_restore
     notes+=("restored the sshd configuration")
   fi
-  if [ "$HOME_MOUNTED" = 1 ] && mountpoint -q "$HOME_DIR"; then
+  if [ "$HOME_MOUNTED" = 1 ] && azlin_mounted "$HOME_DIR"; then
     # Lazily if busy: the mount goes away, nothing under it is touched.
     if azlin_unmount "$HOME_DIR" || umount -l "$HOME_DIR" 2>/dev/null; then
       notes+=("unmounted the share from $HOME_DIR")
@@ -44,18 +44,18 @@ azlin_rollback() {
   fi
   azlin_share_unlock
   if [ "$STAGING_MOUNTED" = 1 ]; then
-    if mountpoint -q "$STAGING"; then azlin_unmount "$STAGING" || umount -l "$STAGING" 2>/dev/null || true; fi
-    if ! mountpoint -q "$STAGING"; then rmdir "$STAGING" 2>/dev/null || true; fi
+    if azlin_mounted "$STAGING"; then azlin_unmount "$STAGING" || umount -l "$STAGING" 2>/dev/null || true; fi
+    if ! azlin_mounted "$STAGING"; then rmdir "$STAGING" 2>/dev/null || true; fi
   fi
   if [ "$HOME_MOVED" = 1 ]; then
     # Only an empty, unmounted directory that this script made is replaced.
-    if ! mountpoint -q "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR" && rmdir "$HOME_DIR" && mv -T "$BACKUP" "$HOME_DIR"; then
+    if ! azlin_mounted "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR" && rmdir "$HOME_DIR" && mv -T "$BACKUP" "$HOME_DIR"; then
       notes+=("moved $BACKUP back to $HOME_DIR")
     else
       notes+=("your home is at $BACKUP; $HOME_DIR was not restored because it is not an empty unmounted directory")
     fi
   elif [ "$HOME_CREATED" = 1 ]; then
-    if ! mountpoint -q "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR"; then rmdir "$HOME_DIR" || true; fi
+    if ! azlin_mounted "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR"; then rmdir "$HOME_DIR" || true; fi
   fi
   ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
 }
@@ -94,10 +94,16 @@ azlin_merge_keys() {
   chmod 0600 "$file"
 }
 
-# azlin_share_entries: names in the share root that are user data (not the
-# share's .snapshot, not azlin's lock and seed leftovers).
+# azlin_share_entries VAR: VAR = how many names in the share root are user
+# data (not the share's .snapshot, not azlin's lock and seed leftovers).
 azlin_share_entries() {
-  find "$STAGING" -mindepth 1 -maxdepth 1 ! -name .snapshot ! -name '.azlin-*' -printf '%P\n'
+  local -n azlin_count_out=$1
+  local names n
+  azlin_dir_entries "$STAGING" names
+  azlin_count_out=0
+  for n in "${names[@]}"; do
+    case $n in .snapshot | .azlin-*) ;; *) azlin_count_out=$((azlin_count_out + 1)) ;; esac
+  done
 }
 
 # azlin_keys_merged ROOT: does ROOT/.ssh/authorized_keys hold every key in
@@ -183,13 +189,13 @@ while IFS= read -r mnt; do
   if [[ $mnt == "$HOME_DIR/"* ]]; then submounts+="$mnt "; fi
 done <<<"$(findmnt -rn -o TARGET)"
 if [ -n "$submounts" ]; then die "there are mounts inside $HOME_DIR ($submounts); unmount them first"; fi
-if mountpoint -q "$STAGING"; then
+if azlin_mounted "$STAGING"; then
   # Left by a run that was killed; it is this script's own mount.
   umount "$STAGING" 2>/dev/null || umount -l "$STAGING"
 fi
 
 azlin_step check-mounted
-if mountpoint -q "$HOME_DIR"; then
+if azlin_mounted "$HOME_DIR"; then
   src=$(findmnt -n -o SOURCE --mountpoint "$HOME_DIR" | tail -n 1)
   fstype=$(findmnt -n -o FSTYPE --mountpoint "$HOME_DIR" | tail -n 1)
   case $fstype in
@@ -259,7 +265,7 @@ if ! { : >"$rootprobe" && chown "$USER_UID:$USER_GID" "$rootprobe"; } 2>/dev/nul
 fi
 rm -f "$rootprobe"
 
-share_files=$(azlin_share_entries | wc -l)
+azlin_share_entries share_files
 if azlin_share_current "$STAGING" "$home_has_files" "$share_files"; then
   azlin_info share_lock skipped
 else
@@ -274,7 +280,7 @@ else
 
   azlin_step seed
   # Counted again under the lock: another VM may have seeded it meanwhile.
-  share_files=$(azlin_share_entries | wc -l)
+  azlin_share_entries share_files
   if [ "$share_files" -eq 0 ] && [ "$home_has_files" = yes ]; then
     # Copy into a private folder on the share first, check it, then move its
     # entries into place: a half-done copy is never mistaken for the home.
@@ -334,7 +340,7 @@ azlin_fstab_write "$FSTAB_LINE"
 if [ "$(azlin_fstab_count)" != 1 ]; then die "$FSTAB does not hold exactly one azlin line after writing it"; fi
 
 azlin_step verify
-if ! mountpoint -q "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
+if ! azlin_mounted "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
 azlin_verify_rw "$HOME_DIR"
 
 if [ "$LAYOUT_APPLY" = 1 ]; then

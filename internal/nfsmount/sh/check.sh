@@ -3,7 +3,7 @@
 # PEER_MODE read (on that second VM): read the token file and remove it.
 
 azlin_step check-attached
-if ! mountpoint -q "$HOME_DIR"; then
+if ! azlin_mounted "$HOME_DIR"; then
   die "$HOME_DIR is not mounted from shared storage on this VM; attach it first (azlin storage attach)"
 fi
 peer_file="$HOME_DIR/.azlin-check-peer-$PEER_TOKEN"

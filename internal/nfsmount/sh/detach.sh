@@ -22,7 +22,7 @@ azlin_rollback() {
   fi
   if [ "$UNMOUNTED" = 1 ] && [ "$LOCAL_PLACED" = 0 ]; then
     notes+=("the share is no longer mounted at $HOME_DIR; run the detach again")
-  elif [ "$WE_MOUNTED" = 1 ] && mountpoint -q "$HOME_DIR"; then
+  elif [ "$WE_MOUNTED" = 1 ] && azlin_mounted "$HOME_DIR"; then
     azlin_unmount "$HOME_DIR" || true
   fi
   if [ "$FSTAB_CHANGED" = 1 ]; then
@@ -46,7 +46,7 @@ azlin_step check-attached
 fstab_lines=$(azlin_fstab_count)
 fstab_source=$(azlin_fstab_source)
 mounted=no
-if mountpoint -q "$HOME_DIR"; then mounted=yes; fi
+if azlin_mounted "$HOME_DIR"; then mounted=yes; fi
 if [ -n "$NFS_SOURCE" ] && [ -n "$fstab_source" ] && [ "$fstab_source" != "$NFS_SOURCE" ]; then
   die "this VM's home is attached to $fstab_source, not to $NFS_SOURCE"
 fi
@@ -131,7 +131,7 @@ if ! azlin_unmount "$HOME_DIR"; then
   die "could not unmount the share from $HOME_DIR (in use by: $(azlin_holders "$HOME_DIR")); run the detach again with --force to stop those processes"
 fi
 UNMOUNTED=1
-if mountpoint -q "$HOME_DIR"; then
+if azlin_mounted "$HOME_DIR"; then
   die "$HOME_DIR is still a mount point after unmounting the share (stacked mounts?)"
 fi
 

@@ -4,7 +4,7 @@ azlin_step lock
 azlin_lock
 
 azlin_step check-attached
-if ! mountpoint -q "$HOME_DIR"; then
+if ! azlin_mounted "$HOME_DIR"; then
   die "$HOME_DIR is not mounted from shared storage on this VM; attach it first (azlin storage attach)"
 fi
 

@@ -166,7 +166,6 @@ azlin_layout_settings() {
     azlin_slurp cur "$f"
     if [ -f "$f" ] && [ "$cur" = "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then continue; fi
     [ -d "${f%/*}" ] || mkdir -p "${f%/*}"
-    rm -f "$f.azlin-new"
     printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new" # 0644: the scripts' umask
     mv -f "$f.azlin-new" "$f"
   done

@@ -202,9 +202,20 @@ azlin_mount() {
   if ! out=$(timeout -k 5 "$MOUNT_TIMEOUT" mount -t "$NFS_TYPE" -o "$MOUNT_OPTS" "$NFS_SOURCE" "$1" 2>&1); then
     die "mounting $NFS_SOURCE at $1 failed: ${out:-timed out after $MOUNT_TIMEOUT s}"
   fi
-  if ! mountpoint -q "$1"; then
+  if ! azlin_mounted "$1"; then
     die "mount reported success but $1 is not a mount point"
   fi
+}
+
+# azlin_mounted DIR: is DIR a mount point? What mountpoint(1) tells, read
+# from /proc/self/mountinfo by the shell (no process; asked often). The
+# kernel escapes blanks and backslashes there; azlin's paths hold none.
+azlin_mounted() {
+  local _id _parent _dev _root mp _rest
+  while read -r _id _parent _dev _root mp _rest; do
+    if [ "$mp" = "$1" ]; then return 0; fi
+  done </proc/self/mountinfo
+  return 1
 }
 
 # azlin_unmount DIR: a plain unmount; returns non-zero when busy.
@@ -212,8 +223,25 @@ azlin_unmount() {
   umount "$1" 2>/dev/null
 }
 
+# azlin_dir_entries DIR ARRAY: ARRAY = the names in DIR, dotfiles included
+# (the shell's own glob, with its options as they were after).
+azlin_dir_entries() {
+  local -n azlin_entries_out=$2
+  local dot=0 null=0
+  if shopt -q dotglob; then dot=1; fi
+  if shopt -q nullglob; then null=1; fi
+  shopt -s dotglob nullglob
+  azlin_entries_out=("$1"/*)
+  if [ "$dot" = 0 ]; then shopt -u dotglob; fi
+  if [ "$null" = 0 ]; then shopt -u nullglob; fi
+  azlin_entries_out=("${azlin_entries_out[@]##*/}")
+}
+
 azlin_is_empty_dir() {
-  [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]
+  local names
+  [ -d "$1" ] && [ ! -L "$1" ] || return 1
+  azlin_dir_entries "$1" names
+  [ "${#names[@]}" = 0 ]
 }
 
 # azlin_free_name BASE: BASE if nothing has that name, else BASE-TS, BASE-TS-2...
@@ -437,7 +465,7 @@ ALL_KEYS=()
 azlin_collect_keys() {
   local line
   ALL_KEYS=("${KEYS[@]}")
-  if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! mountpoint -q "$HOME_DIR"; then
+  if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! azlin_mounted "$HOME_DIR"; then
     while IFS= read -r line || [ -n "$line" ]; do
       line=${line%$'\r'}
       case $line in '' | '#'*) continue ;; esac
@@ -534,7 +562,6 @@ azlin_breakglass_keys() {
   if [ "$BG_KEYS_ADDED" = 0 ] && [ -f "$file" ] && [ "$(stat -c %a:%u:%g "$file")" = 644:0:0 ]; then return 0; fi
   # Existing lines kept as they were; the file replaced through a rename.
   tmp="$file.azlin-new"
-  rm -f "$tmp"
   printf '%s' "$new" >"$tmp" # root's, 0644: the scripts' umask
   mv -f "$tmp" "$file"
 }
@@ -575,7 +602,6 @@ azlin_breakglass() {
   cp -p "$SSHD_CONFIG" "$SSHD_CONFIG.azlin-prev"
   BG_CHANGED=1
   [ -d "${BG_DROPIN%/*}" ] || mkdir -p "${BG_DROPIN%/*}"
-  rm -f "$BG_DROPIN.azlin-new"
   printf '%s\n' "$BG_DROPIN_TEXT" >"$BG_DROPIN.azlin-new" # 0644: the scripts' umask
   mv -f "$BG_DROPIN.azlin-new" "$BG_DROPIN"
   while IFS= read -r line; do
