@@ -125,6 +125,9 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	r = azlinRun(t, c, "new", "--shared-home", "sh1", "--name", "v1")
 	assert.Contains(t, r.Stderr, `"remote.SSH.lockfilesInTmp": true`)
 	newVMs(t, c, "v2")
+	// A fresh Ubuntu VM has no /etc/gitconfig; the local cloud's image is this
+	// machine's /etc, which may (azlin would leave that one alone: reported).
+	asRoot(t, c, "v2", "rm -f /etc/gitconfig")
 	r = azlinRun(t, c, "storage", "attach", "sh1", "--vm", "v2")
 	assert.Contains(t, r.Stderr, "v2: layout developer applied.")
 	assert.Contains(t, r.Stderr, "v2: share self-test: all 7 probes passed.")
@@ -149,6 +152,9 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Equal(t, "/var/lib/azlin-local/azureuser/.cache\n", ssh(t, c, "v2", "readlink ~/.cache"))
 	assert.Contains(t, asRoot(t, c, "v1", "cat /etc/ssh/ssh_config.d/50-azlin.conf"), "ControlPath /run/user/%i/ssh-%C")
 	controlMasterSurvivesTheOtherVM(t, c)
+	assert.Equal(t, "/home/azureuser/.bash_history.v1\n", ssh(t, c, "v1", "bash -ic 'echo $HISTFILE' 2>/dev/null"), "an interactive bash keeps its history per VM")
+	assert.Equal(t, "/home/azureuser/.bash_history.v2\n", ssh(t, c, "v2", "bash -ic 'echo $HISTFILE' 2>/dev/null"))
+	assert.Equal(t, "false\n", ssh(t, c, "v2", "git config --system core.fsmonitor"))
 
 	r = azlinRun(t, c, "storage", "layout", "show", "sh1")
 	assert.Contains(t, r.Stdout, "Layout: developer (built in)\n")
@@ -161,7 +167,8 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Contains(t, r.Stderr, "/var/lib/azlin-local/azureuser/.cache -> ~/.cache")
 	assert.Equal(t, v2Cache, ssh(t, c, "v2", treeCmd("~/.cache")))
 	assert.Equal(t, "d\n", ssh(t, c, "v2", "stat -c %F ~/.cache | cut -c1"), "a real directory again")
-	assert.Equal(t, "", asRoot(t, c, "v2", "ls -A /etc/ssh/ssh_config.d; ls /var/lib/azlin/layout 2>/dev/null || true"), "the layout's files are gone")
+	assert.Equal(t, "", asRoot(t, c, "v2", "ls -A /etc/ssh/ssh_config.d; ls /etc/azlin/shell-history.sh /etc/gitconfig /var/lib/azlin/layout 2>/dev/null; grep azlin /etc/bash.bashrc || true"),
+		"the layout's files and hook lines are gone")
 
 	// Switch the layout: v1's local files become the share's.
 	v1Cache := asRoot(t, c, "v1", treeCmd("/var/lib/azlin-local/azureuser/.cache"))

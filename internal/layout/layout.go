@@ -52,14 +52,11 @@ type Setting struct {
 	File      nfsmount.SettingFile
 }
 
-// Settings are the settings azlin knows, by name. Each is a whole file in a
-// drop-in folder that azlin writes and, when the layout no longer asks for
-// it or the VM is detached, removes; no file of the system is edited.
-//
-// Not here, on purpose: core.fsmonitor=false in /etc/gitconfig. The system
-// file is overridden by the user's ~/.gitconfig (which is on the share, so
-// the same on every VM), git's default is already off, and git's fsmonitor
-// daemon refuses network file systems unless fsmonitor.allowRemote is set.
+// Settings are the settings azlin knows, by name. Each is a whole file that
+// azlin writes and, when the layout no longer asks for it or the VM is
+// detached, removes (nfsmount.SettingFile: never a file that is not azlin's);
+// shells, which have no drop-in folder for interactive shells, read theirs
+// through one hook line in their start-up file.
 var Settings = map[string]Setting{
 	"ssh-control-path": {
 		Name: "ssh-control-path",
@@ -73,15 +70,32 @@ Host *
 	},
 	"shell-history-per-vm": {
 		Name: "shell-history-per-vm",
-		Why:  "one shell history file per VM (bash and zsh login shells): shells on several VMs writing one file in the shared home clobber it",
-		File: nfsmount.SettingFile{Path: "/etc/profile.d/azlin-history.sh", Content: `# azlin (layout setting shell-history-per-vm): one history file per VM in the
-# shared home, since shells on several VMs writing one file clobber it.
+		Why:  "one shell history file per VM for interactive bash and zsh (zsh also locks it: HIST_FCNTL_LOCK): shells on several VMs writing one file in the shared home clobber it",
+		File: nfsmount.SettingFile{Path: "/etc/azlin/shell-history.sh", Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"},
+			Content: `# azlin (layout setting shell-history-per-vm): one history file per VM in the
+# shared home, since shells on several VMs writing one file clobber it; zsh
+# also locks the file (HIST_FCNTL_LOCK, fcntl locks work on Azure Files NFS)
+# for a user whose own setting points every VM at one file. Read by a line
+# in /etc/bash.bashrc and /etc/zsh/zshrc; a user's own HISTFILE still wins.
 if [ -n "${BASH_VERSION:-}" ]; then
   HISTFILE="$HOME/.bash_history.${HOSTNAME:-$(hostname)}"
   shopt -s histappend
 elif [ -n "${ZSH_VERSION:-}" ]; then
   HISTFILE="$HOME/.zsh_history.${HOST:-$(hostname)}"
+  setopt HIST_FCNTL_LOCK
 fi
+`},
+	},
+	"git-fsmonitor-off": {
+		Name: "git-fsmonitor-off",
+		Why:  "git's file system monitor off in the system git config (core.fsmonitor=false): its daemon keeps a Unix socket in the repository's .git, only a name to the other VMs",
+		File: nfsmount.SettingFile{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
+# this VM: its daemon keeps a Unix socket in the repository's .git, which in
+# the shared home is only a name to the other VMs. A user's ~/.gitconfig
+# still decides for that user. azlin writes this file only where there was
+# none, and removes it with the setting.
+[core]
+	fsmonitor = false
 `},
 	},
 }
@@ -89,7 +103,7 @@ fi
 var builtins = []Layout{
 	{
 		Name:        "developer",
-		Description: "per-VM VS Code server, caches, npm, container storage; ssh control sockets and shell history per VM",
+		Description: "per-VM VS Code server, caches, npm, container storage; ssh control sockets and shell history per VM; git's fsmonitor off",
 		Builtin:     true,
 		Local: []string{
 			".vscode-server",          // VS Code keeps pid/port/lock files there, keyed by version, not host
@@ -98,7 +112,7 @@ var builtins = []Layout{
 			".local/share/containers", // rootless Podman storage: unsupported on NFS
 			".local/share/docker",     // rootless Docker storage: unsupported on NFS
 		},
-		Settings: []string{"ssh-control-path", "shell-history-per-vm"},
+		Settings: []string{"ssh-control-path", "shell-history-per-vm", "git-fsmonitor-off"},
 	},
 	{
 		Name:        "minimal",

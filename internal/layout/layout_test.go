@@ -23,7 +23,7 @@ func TestBuiltinsAreValidAndDeveloperIsTheDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "developer", l.Name)
 	assert.Equal(t, []string{".vscode-server", ".cache", ".npm", ".local/share/containers", ".local/share/docker"}, l.Local)
-	assert.Equal(t, []string{"ssh-control-path", "shell-history-per-vm"}, l.Settings)
+	assert.Equal(t, []string{"ssh-control-path", "shell-history-per-vm", "git-fsmonitor-off"}, l.Settings)
 	m, err := Load(t.TempDir(), "minimal")
 	require.NoError(t, err)
 	assert.Empty(t, m.Local)
@@ -53,7 +53,8 @@ settings = ["shell-history-per-vm"]
 	s := l.Script()
 	assert.Equal(t, nfsmount.Layout{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
 		Files: []nfsmount.SettingFile{Settings["shell-history-per-vm"].File}}, s)
-	assert.Equal(t, "/etc/profile.d/azlin-history.sh", s.Files[0].Path)
+	assert.Equal(t, "/etc/azlin/shell-history.sh", s.Files[0].Path)
+	assert.Equal(t, []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}, s.Files[0].Hooks)
 }
 
 // Bad layout files are rejected with an error that says what to fix.
@@ -74,7 +75,7 @@ func TestBadLayoutFilesAreRejectedClearly(t *testing.T) {
 		{"empty", "local = [\"\"]\n", "must be relative to the home"},
 		{"nested", "local = [\".local\", \".local/share/containers\"]\n", `local path ".local/share/containers" lies inside local path ".local"`},
 		{"twice", "local = [\".npm\", \".npm\"]\n", `".npm" is listed twice`},
-		{"unknown setting", "settings = [\"git-fsmonitor\"]\n", `unknown setting "git-fsmonitor" (known: shell-history-per-vm, ssh-control-path)`},
+		{"unknown setting", "settings = [\"git-fsmonitor\"]\n", `unknown setting "git-fsmonitor" (known: git-fsmonitor-off, shell-history-per-vm, ssh-control-path)`},
 		{"setting twice", "settings = [\"ssh-control-path\", \"ssh-control-path\"]\n", `setting "ssh-control-path" is listed twice`},
 		{"too many", "local = [" + manyPaths(MaxLocal+1) + "]\n", "at most 24"},
 	} {

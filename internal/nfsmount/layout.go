@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,18 +26,35 @@ type Layout struct {
 	Files []SettingFile // written whole, removed when no longer asked for
 }
 
-// SettingFile is one VM-wide setting: a whole file in a drop-in folder.
+// SettingFile is one VM-wide setting: a whole file azlin owns. It is
+// written only where no file is, or where the file is azlin's (its first line
+// starts with "# azlin"), and removed only when it is azlin's; a file of
+// someone else's at that path is left alone and reported as a conflict.
 type SettingFile struct {
 	Path, Content string
+	// Hooks are files of the system that get one line reading Path, for
+	// tools without a drop-in folder (bash and zsh read no /etc/profile.d in
+	// interactive non-login shells; Debian's zsh none at all). A hook file
+	// that does not exist (zsh not installed) is left out. Only for files in
+	// /etc/azlin/.
+	Hooks []string
 }
 
 // LocalRoot is where a user's per-VM local paths live on each VM's disk.
 func LocalRoot(user string) string { return "/var/lib/azlin-local/" + user }
 
-// settingDirs are the drop-in folders a setting file may be in: files there
-// are read by the system as a whole, so azlin can own one without editing
-// any file of the system.
-var settingDirs = []string{"/etc/ssh/ssh_config.d/", "/etc/profile.d/"}
+// settingDirs are the folders a setting file may be in: drop-in folders,
+// whose files the system reads as a whole, and azlin's own folder, whose
+// files are read through hook lines. settingWholeFiles are the files of the
+// system azlin may own whole (where none is, as on a fresh Ubuntu VM).
+// settingHooks are the files that may get a hook line.
+var (
+	settingDirs       = []string{"/etc/ssh/ssh_config.d/", "/etc/profile.d/", hookedDir}
+	settingWholeFiles = []string{"/etc/gitconfig"}
+	settingHooks      = []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}
+)
+
+const hookedDir = "/etc/azlin/"
 
 var (
 	layoutNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
@@ -66,14 +84,23 @@ func (l Layout) validate() error {
 		}
 	}
 	for _, f := range l.Files {
-		ok := false
+		ok := slices.Contains(settingWholeFiles, f.Path)
 		for _, d := range settingDirs {
 			if strings.HasPrefix(f.Path, d) && pathRe.MatchString(f.Path) && path.Clean(f.Path) == f.Path && path.Dir(f.Path)+"/" == d {
 				ok = true
 			}
 		}
 		if !ok {
-			return fmt.Errorf("layout %s: setting file %q must be directly in one of %s", l.Name, f.Path, strings.Join(settingDirs, ", "))
+			return fmt.Errorf("layout %s: setting file %q must be directly in one of %s, or one of %s",
+				l.Name, f.Path, strings.Join(settingDirs, ", "), strings.Join(settingWholeFiles, ", "))
+		}
+		if !strings.HasPrefix(f.Content, "# azlin") {
+			return fmt.Errorf("layout %s: setting file %s must start with a line \"# azlin ...\" (how azlin knows its own files)", l.Name, f.Path)
+		}
+		for _, hk := range f.Hooks {
+			if !slices.Contains(settingHooks, hk) || path.Dir(f.Path)+"/" != hookedDir {
+				return fmt.Errorf("layout %s: setting file %s may hook into %s only from %s", l.Name, f.Path, strings.Join(settingHooks, ", "), hookedDir)
+			}
 		}
 		if strings.ContainsRune(f.Content, 0) {
 			return fmt.Errorf("layout %s: setting file %s holds a NUL byte", l.Name, f.Path)
@@ -88,13 +115,15 @@ func (h *header) setLayout(l Layout, user string) {
 	h.set("LAYOUT_NAME", l.Name)
 	h.set("LOCAL_ROOT", LocalRoot(user))
 	h.setArray("LAYOUT_LOCAL", l.Local)
-	var paths, texts []string
+	var paths, texts, hooks []string
 	for _, f := range l.Files {
 		paths = append(paths, f.Path)
 		texts = append(texts, f.Content)
+		hooks = append(hooks, strings.Join(f.Hooks, " ")) // paths without blanks (validate)
 	}
 	h.setArray("LAYOUT_FILES", paths)
 	h.setArray("LAYOUT_TEXTS", texts)
+	h.setArray("LAYOUT_HOOKS", hooks)
 }
 
 // LayoutParams describes applying a layout to a VM whose home is attached.

@@ -8,13 +8,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/shell"
 )
 
 // testLayout is a developer-like layout (package layout has the real ones).
 var testLayout = Layout{
 	Name:  "dev",
 	Local: []string{".cache", ".vscode-server", ".local/share/containers"},
-	Files: []SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "Host *\n    ControlPath /run/user/%i/ssh-%C\n"}},
+	Files: []SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}},
 }
 
 var sharedOnly = Layout{Name: "plain", Local: []string{}}
@@ -146,4 +148,59 @@ func TestLayoutConflictsAreReported(t *testing.T) {
 	_, err = os.Readlink(filepath.Join(share, ".vscode-server"))
 	assert.NoError(t, err)
 	assert.False(t, strings.Contains(info["layout_moved"], ".local"))
+}
+
+// Setting files: shells read theirs through one line azlin adds to (and later
+// removes from) their start-up files, every other line kept; a file at a
+// setting's path that is not azlin's is never replaced nor removed, only
+// reported. Detach takes azlin's lines and files away again.
+func TestLayoutSettingsHookShellsAndLeaveOthersFilesAlone(t *testing.T) {
+	e := newNSEnv(t, envOpts{installed: true})
+	populateHome(t, e.home(), 1000, localKey+"\n")
+	require.NoError(t, os.MkdirAll(e.share(premium.Account, premium.Share), 0o755))
+	const zshrc = "# /etc/zsh/zshrc: system-wide .zshrc file for zsh(1).\nbindkey -e" // no final newline
+	const gitconfig = "[user]\n\tname = someone else's\n"
+	_, code := e.sh("mkdir -p /etc/zsh && printf %s " + shell.Quote(zshrc) + " >/etc/zsh/zshrc && printf %s " + shell.Quote(gitconfig) + " >/etc/gitconfig")
+	require.Equal(t, 0, code)
+	bashrc, code := e.sh("cat /etc/bash.bashrc")
+	require.Equal(t, 0, code)
+	history := SettingFile{Path: "/etc/azlin/shell-history.sh", Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"},
+		Content: "# azlin: history per VM\nif [ -n \"${BASH_VERSION:-}\" ]; then HISTFILE=\"$HOME/.bash_history.$HOSTNAME\"; fi\n"}
+	git := SettingFile{Path: "/etc/gitconfig", Content: "# azlin: git\n[core]\n\tfsmonitor = false\n"}
+	withSettings := Layout{Name: "dev", Local: []string{".cache"}, Files: []SettingFile{history, git}}
+	hook := "[ -r /etc/azlin/shell-history.sh ] && . /etc/azlin/shell-history.sh # azlin: layout setting (azlin removes this line with it)\n"
+
+	info := attachWithLayout(t, e, "attach.sh", "T1", withSettings)
+	assert.Equal(t, history.Content, e.etcFile("azlin/shell-history.sh"))
+	assert.Equal(t, bashrc+hook, e.etcFile("bash.bashrc"), "one line added, the rest as it was")
+	assert.Equal(t, zshrc+"\n"+hook, e.etcFile("zsh/zshrc"))
+	assert.Equal(t, gitconfig, e.etcFile("gitconfig"), "a file that is not azlin's is never replaced")
+	assert.Equal(t, "/etc/gitconfig is not azlin's: left as it is, without this layout's setting", info["layout_conflicts"])
+	host, _ := e.sh("hostname")
+	got, code := e.sh("setpriv --reuid=1000 --regid=1000 --clear-groups env -i HOME=/home/azureuser bash -ic 'echo $HISTFILE' 2>/dev/null")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "/home/azureuser/.bash_history."+host, got, "an interactive bash reads the setting through its hook")
+
+	// Again: nothing more is added.
+	applyLayout(t, e, "again.sh", "T2", withSettings)
+	assert.Equal(t, bashrc+hook, e.etcFile("bash.bashrc"))
+
+	// A layout without settings takes azlin's lines and files away, not the others'.
+	applyLayout(t, e, "plain.sh", "T3", sharedOnly)
+	assert.Equal(t, bashrc, e.etcFile("bash.bashrc"))
+	assert.Equal(t, zshrc+"\n", e.etcFile("zsh/zshrc"), "only azlin's line is gone")
+	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "azlin", "shell-history.sh"))
+	assert.Equal(t, gitconfig, e.etcFile("gitconfig"))
+
+	// With /etc/gitconfig free, azlin's is written; detach removes it and the hooks.
+	_, code = e.sh("rm /etc/gitconfig")
+	require.Equal(t, 0, code)
+	applyLayout(t, e, "dev.sh", "T4", withSettings)
+	assert.Equal(t, git.Content, e.etcFile("gitconfig"))
+	res, out := e.runScript("detach.sh", detachScript(t, DetachParams{Timestamp: "T5"}))
+	require.True(t, res.OK, out)
+	assert.Equal(t, bashrc, e.etcFile("bash.bashrc"))
+	assert.Equal(t, zshrc+"\n", e.etcFile("zsh/zshrc"))
+	_, code = e.sh("test -e /etc/gitconfig || test -e /etc/azlin/shell-history.sh")
+	assert.NotEqual(t, 0, code, "azlin's setting files are gone after detach")
 }

@@ -83,10 +83,19 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 		"layout name with quote":       func(p *AttachParams) { p.Layout = Layout{Name: "x'y"} },
 		"layout paths without name":    func(p *AttachParams) { p.Layout = Layout{Local: []string{".cache"}} },
 		"setting file outside drop-ins": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "x"}}}
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
 		},
 		"setting file in a sub-folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "x"}}}
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
+		},
+		"setting file not marked azlin's": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
+		},
+		"hook into another file": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
+		},
+		"hook from a drop-in folder": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
 		},
 	}
 	for name, mutate := range cases {
@@ -146,7 +155,7 @@ func scriptHeader(t *testing.T, script string) string {
 
 // goldenLayout has a nested path and a setting file whose text needs quoting.
 var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/containers"},
-	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
+	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
 
 func scriptMatrix(t *testing.T) map[string]string {
 	t.Helper()
@@ -270,8 +279,9 @@ func decodeContent(t *testing.T, content, encoding string) string {
 // allows and several keys, stays far below, leaving room for the VM's part.
 func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
 	big := Layout{Name: "big", Files: []SettingFile{
-		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# a setting file of some size\n", 20)},
-		{Path: "/etc/profile.d/azlin-history.sh", Content: strings.Repeat("# a setting file of some size\n", 20)}}}
+		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)},
+		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}},
+		{Path: "/etc/gitconfig", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)}}}
 	for i := 0; i < 24; i++ {
 		big.Local = append(big.Local, fmt.Sprintf(".local/share/some-tool-with-a-long-name-%02d", i))
 	}

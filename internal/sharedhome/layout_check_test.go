@@ -91,7 +91,7 @@ var (
 
 // devLayout makes two paths local to each VM and writes one setting file.
 var devLayout = nfsmount.Layout{Name: "dev", Local: []string{".cache", ".vscode-server"},
-	Files: []nfsmount.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "Host *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
+	Files: []nfsmount.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
 
 func layoutScript(t *testing.T) string {
 	t.Helper()

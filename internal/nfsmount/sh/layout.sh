@@ -157,21 +157,69 @@ azlin_local_revert() {
   fi
 }
 
-# azlin_layout_settings: writes this layout's setting files and removes the
-# ones a previous layout wrote that this one lacks (files azlin owns whole).
+# azlin_owned FILE: is FILE azlin's (a file whose first line starts with
+# "# azlin")? Only such files are replaced or removed.
+azlin_owned() {
+  local first=
+  [ -f "$1" ] && [ ! -L "$1" ] || return 1
+  IFS= read -r first <"$1" || true
+  [[ $first == "# azlin"* ]]
+}
+
+# azlin_hook FILE HOOK add|remove: HOOK (a shell's start-up file of the
+# system) gets, or loses, the one line that reads FILE. Every other line is
+# kept as it is; HOOK is replaced through a rename. No HOOK, nothing to do.
+azlin_hook() {
+  local file=$1 hook=$2 line want have=no out=
+  want="[ -r $file ] && . $file # azlin: layout setting (azlin removes this line with it)"
+  [ -f "$hook" ] && [ ! -L "$hook" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [ "$line" = "$want" ]; then have=yes; else out+=$line$'\n'; fi
+  done <"$hook"
+  case $3 in
+    add) if [ "$have" = yes ]; then return 0; fi; out+=$want$'\n' ;;
+    remove) if [ "$have" = no ]; then return 0; fi ;;
+  esac
+  printf '%s' "$out" >"$hook.azlin-new"
+  chmod --reference="$hook" "$hook.azlin-new"
+  chown --reference="$hook" "$hook.azlin-new"
+  mv -f "$hook.azlin-new" "$hook"
+}
+
+# azlin_layout_settings: writes this layout's setting files (and their hook
+# lines) and removes the ones a previous layout wrote that this one lacks. A
+# file at a setting's path that is not azlin's is left alone, reported.
+LAYOUT_WRITTEN=()
+LAYOUT_HOOKED=()
 azlin_layout_settings() {
-  local i f old cur olds
+  local i f cur hk entry old olds oldhooks
   for i in "${!LAYOUT_FILES[@]}"; do
     f=${LAYOUT_FILES[$i]}
+    if { [ -e "$f" ] || [ -L "$f" ]; } && ! azlin_owned "$f"; then
+      LAYOUT_CONFLICTS+=("$f is not azlin's: left as it is, without this layout's setting")
+      continue
+    fi
     azlin_slurp cur "$f"
-    if [ -f "$f" ] && [ "$cur" = "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then continue; fi
-    [ -d "${f%/*}" ] || mkdir -p "${f%/*}"
-    printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new" # 0644: the scripts' umask
-    mv -f "$f.azlin-new" "$f"
+    if [ ! -f "$f" ] || [ "$cur" != "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then
+      [ -d "${f%/*}" ] || mkdir -p "${f%/*}"
+      printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new" # 0644: the scripts' umask
+      mv -f "$f.azlin-new" "$f"
+    fi
+    LAYOUT_WRITTEN+=("$f")
+    for hk in ${LAYOUT_HOOKS[$i]}; do # blank-separated paths without blanks
+      if [ -f "$hk" ]; then
+        azlin_hook "$f" "$hk" add
+        LAYOUT_HOOKED+=("$hk $f")
+      fi
+    done
+  done
+  azlin_layout_state hook oldhooks
+  for entry in "${oldhooks[@]}"; do
+    if ! azlin_in_list "$entry" "${LAYOUT_HOOKED[@]}"; then azlin_hook "${entry#* }" "${entry%% *}" remove; fi
   done
   azlin_layout_state file olds
   for old in "${olds[@]}"; do
-    if ! azlin_in_list "$old" "${LAYOUT_FILES[@]}"; then rm -f -- "$old"; fi
+    if ! azlin_in_list "$old" "${LAYOUT_WRITTEN[@]}" && azlin_owned "$old"; then rm -f -- "$old"; fi
   done
 }
 
@@ -181,7 +229,8 @@ azlin_layout_state_write() {
   {
     printf 'name=%s\n' "$LAYOUT_NAME"
     for p in "${LAYOUT_LOCAL[@]}"; do printf 'local=%s\n' "$p"; done
-    for p in "${LAYOUT_FILES[@]}"; do printf 'file=%s\n' "$p"; done
+    for p in "${LAYOUT_WRITTEN[@]}"; do printf 'file=%s\n' "$p"; done
+    for p in "${LAYOUT_HOOKED[@]}"; do printf 'hook=%s\n' "$p"; done
   } >"$LAYOUT_STATE.azlin-new"
   mv -f "$LAYOUT_STATE.azlin-new" "$LAYOUT_STATE"
 }
@@ -227,11 +276,12 @@ azlin_layout_finish() {
 # share, symlinks included): each of azlin's symlinks is replaced by this
 # VM's local files, the setting files go, and the state is removed.
 azlin_layout_remove() {
-  local p link target f names olds files
+  local p link target f entry names olds files hooks
   if [ ! -f "$LAYOUT_STATE" ]; then return 0; fi
   azlin_layout_state name names
   azlin_layout_state local olds
   azlin_layout_state file files
+  azlin_layout_state hook hooks
   for p in "${olds[@]}"; do
     link="$HOME_DIR/$p"
     target="$LOCAL_ROOT/$p"
@@ -251,7 +301,10 @@ azlin_layout_remove() {
       rmdir "$target"
     fi
   done
-  for f in "${files[@]}"; do rm -f -- "$f"; done
+  for entry in "${hooks[@]}"; do azlin_hook "${entry#* }" "${entry%% *}" remove; done
+  for f in "${files[@]}"; do
+    if azlin_owned "$f"; then rm -f -- "$f"; fi
+  done
   rm -f "$LAYOUT_STATE"
   if [ -d "$LOCAL_ROOT" ]; then find "$LOCAL_ROOT" -depth -type d -empty -delete 2>/dev/null || true; fi
   azlin_info layout_removed "${names[0]:-}"
