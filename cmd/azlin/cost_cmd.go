@@ -142,12 +142,35 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	)
 	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
 	g, gctx := errgroup.WithContext(ctx)
+	// The VM list (`az vm list -d`) also tells which storage is each VM's
+	// home: when both are reported, the storage views take it from there.
+	var vmsOf storage.VMReader
 	if o.vms() {
+		listed := make(chan []vmprov.VM, 1) // closed unsent when the read fails, after listErr is set
+		var listErr error
+		vmsOf = func(ctx context.Context) ([]storage.GroupVM, error) {
+			select {
+			case list, ok := <-listed:
+				if !ok {
+					return nil, listErr
+				}
+				out := make([]storage.GroupVM, len(list))
+				for i, v := range list {
+					out[i] = storage.GroupVM{Name: v.Name, Tags: v.Tags}
+				}
+				return out, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		g.Go(func() error {
 			list, err := vmprov.NewManager(c).List(gctx, rg)
 			if err != nil {
+				listErr = err
+				close(listed)
 				return err
 			}
+			listed <- list
 			names := make([]string, len(list))
 			for i, v := range list {
 				names[i] = v.Name
@@ -168,7 +191,7 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	}
 	if o.storages() {
 		g.Go(func() error {
-			list, err := storage.NewManager(c, table).List(gctx, rg)
+			list, err := storage.NewManager(c, table).ListWith(gctx, rg, vmsOf)
 			if err != nil {
 				return err
 			}

@@ -98,11 +98,16 @@ func TestE2ECostListsEveryVMAndStorageAndTheirSum(t *testing.T) {
 
 	// The reads ran once each: no az command line twice.
 	seen := map[string]bool{}
+	vmLists := 0
 	for _, call := range c.Calls() {
 		line := strings.Join(call.Argv, " ")
 		assert.False(t, seen[line], "az called twice: %s", line)
 		seen[line] = true
+		if strings.HasPrefix(line, "vm list") {
+			vmLists++
+		}
 	}
+	assert.Equal(t, 1, vmLists, "the VMs (states and which storage is each one's home) are read once")
 }
 
 func TestE2ECostByLimitsWhatIsReadAndBadByIsAUsageError(t *testing.T) {
@@ -288,4 +293,19 @@ func TestE2ECostPricesShowsAndRefreshesTheTable(t *testing.T) {
 	assert.Equal(t, 2, r.Exit, "--region without --refresh")
 	r = c.Azlin("cost", "prices", "--refresh", "--region", "west us/2")
 	assert.Equal(t, 2, r.Exit, "a bad region fails before any fetch")
+}
+
+// When the one VM list fails, the report fails with its error (the storage
+// lines, which wait for that list, do not hang nor read it again).
+func TestE2ECostFailsWithTheVMListsError(t *testing.T) {
+	denied := fmt.Sprintf("ERROR: (AuthorizationFailed) The client 'dev@contoso.onmicrosoft.com' with object id "+
+		"'5f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9' does not have authorization to perform action "+
+		"'Microsoft.Compute/virtualMachines/read' over scope '/subscriptions/%s/resourceGroups/rg' or the scope is invalid. "+
+		"If access was recently granted, please refresh your credentials.\nCode: AuthorizationFailed\n", emuSubscription)
+	refuse := map[string]any{"prefix": []string{"vm", "list"}, "exit": 1, "stderr": denied}
+	c := costCloud(t, faults(t, refuse))
+	r := c.Azlin("cost", "-g", "rg")
+	assert.Equal(t, 1, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stderr, "Microsoft.Compute/virtualMachines/read")
+	assert.Empty(t, r.Stdout)
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -195,8 +196,13 @@ func (m metrics) latest() *int64 {
 	return last
 }
 
-// vm is what azlin reads from `az vm list`.
-type vm struct {
+// GroupVM is what storage views need of a VM: its name and tags (which
+// storage is its home). `az vm list` and `az vm list -d` both give them.
+type GroupVM struct {
 	Name string            `json:"name"`
 	Tags map[string]string `json:"tags"`
 }
+
+// VMReader gives the group's VMs to ListWith, for a caller that reads them
+// anyway (azlin cost reads `az vm list -d`): one az call for one fact.
+type VMReader func(ctx context.Context) ([]GroupVM, error)

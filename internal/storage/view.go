@@ -158,11 +158,11 @@ type snapshot struct {
 	vmsByStorage map[string][]string
 }
 
-// readGroup runs `az storage account list` and `az vm list` at once: one call
-// each serves every storage in the group.
-func (m *Manager) readGroup(ctx context.Context, rg string) (*snapshot, error) {
+// readGroup runs `az storage account list` and `az vm list` (or vmsOf, when
+// given) at once: one call each serves every storage in the group.
+func (m *Manager) readGroup(ctx context.Context, rg string, vmsOf VMReader) (*snapshot, error) {
 	var accounts []account
-	var vms []vm
+	var vms []GroupVM
 	// Both calls run to the end even if one fails: they are two, and the
 	// first error is reported either way.
 	var g errgroup.Group
@@ -172,7 +172,11 @@ func (m *Manager) readGroup(ctx context.Context, rg string) (*snapshot, error) {
 		}
 		return nil
 	})
-	g.Go(func() error {
+	g.Go(func() (err error) {
+		if vmsOf != nil {
+			vms, err = vmsOf(ctx)
+			return err
+		}
 		if err := m.c.Read(ctx, &vms, "vm", "list", "-g", rg); err != nil {
 			return groupErr(rg, "listing VMs", err)
 		}
@@ -322,7 +326,12 @@ func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string) e
 // group (at once); then one usage call per storage, run concurrently up to
 // Concurrency at a time, so the time hardly grows with the number of storages.
 func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
-	snap, err := m.readGroup(ctx, rg)
+	return m.ListWith(ctx, rg, nil)
+}
+
+// ListWith is List with the group's VMs from vms (nil: List's own read).
+func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Storage, error) {
+	snap, err := m.readGroup(ctx, rg, vms)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +363,7 @@ func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error)
 }
 
 func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *account, error) {
-	snap, err := m.readGroup(ctx, rg)
+	snap, err := m.readGroup(ctx, rg, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -374,7 +383,7 @@ func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *accou
 // tier, network, connected VMs), without reading its usage: what attaching
 // or detaching a VM needs to know.
 func (m *Manager) Find(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg)
+	snap, err := m.readGroup(ctx, rg, nil)
 	if err != nil {
 		return nil, err
 	}
