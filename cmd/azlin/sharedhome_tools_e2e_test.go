@@ -152,8 +152,8 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Equal(t, "/var/lib/azlin-local/azureuser/.cache\n", ssh(t, c, "v2", "readlink ~/.cache"))
 	assert.Contains(t, asRoot(t, c, "v1", "cat /etc/ssh/ssh_config.d/50-azlin.conf"), "ControlPath /run/user/%i/ssh-%C")
 	controlMasterSurvivesTheOtherVM(t, c)
-	assert.Equal(t, "/home/azureuser/.bash_history.v1\n", ssh(t, c, "v1", "bash -ic 'echo $HISTFILE' 2>/dev/null"), "an interactive bash keeps its history per VM")
-	assert.Equal(t, "/home/azureuser/.bash_history.v2\n", ssh(t, c, "v2", "bash -ic 'echo $HISTFILE' 2>/dev/null"))
+	assert.Equal(t, "/home/azureuser/.bash_history.v1\n", ssh(t, c, "v1", "bash -lic 'echo $HISTFILE' 2>/dev/null"), "a login bash keeps its history per VM")
+	assert.Equal(t, "/home/azureuser/.bash_history.v2\n", ssh(t, c, "v2", "bash -lc 'bash -ic \"echo \\$HISTFILE\"' 2>/dev/null"), "and so do the shells it starts")
 	assert.Equal(t, "false\n", ssh(t, c, "v2", "git config --system core.fsmonitor"))
 
 	r = azlinRun(t, c, "storage", "layout", "show", "sh1")
@@ -167,7 +167,7 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Contains(t, r.Stderr, "/var/lib/azlin-local/azureuser/.cache -> ~/.cache")
 	assert.Equal(t, v2Cache, ssh(t, c, "v2", treeCmd("~/.cache")))
 	assert.Equal(t, "d\n", ssh(t, c, "v2", "stat -c %F ~/.cache | cut -c1"), "a real directory again")
-	assert.Equal(t, "", asRoot(t, c, "v2", "ls -A /etc/ssh/ssh_config.d; ls /etc/azlin/shell-history.sh /etc/gitconfig /var/lib/azlin/layout 2>/dev/null; grep azlin /etc/bash.bashrc || true"),
+	assert.Equal(t, "", asRoot(t, c, "v2", "ls -A /etc/ssh/ssh_config.d; ls -d /etc/profile.d/azlin-history.sh /etc/azlin/zsh-history.zsh /etc/gitconfig /var/lib/azlin/layout /var/lib/azlin/layout-files 2>/dev/null || true"),
 		"the layout's files and hook lines are gone")
 
 	// Switch the layout: v1's local files become the share's.

@@ -57,7 +57,7 @@ type layoutView struct {
 func viewOfLayout(storage string, l layout.Layout) layoutView {
 	v := layoutView{Storage: storage, Layout: l, SettingFiles: []string{}}
 	for _, s := range l.Settings {
-		v.SettingFiles = append(v.SettingFiles, layout.Settings[s].File.Path)
+		v.SettingFiles = append(v.SettingFiles, layout.Settings[s].Paths()...)
 	}
 	return v
 }
@@ -85,7 +85,7 @@ func printLayout(p *output.Printer, v layoutView) error {
 		w.line("  (none)")
 	}
 	for _, s := range v.Settings {
-		w.line(fmt.Sprintf("  %s (%s): %s", s, layout.Settings[s].File.Path, layout.Settings[s].Why))
+		w.line(fmt.Sprintf("  %s (%s): %s", s, strings.Join(layout.Settings[s].Paths(), ", "), layout.Settings[s].Why))
 	}
 	_, err := fmt.Fprint(p.Out, w.String())
 	return err
@@ -106,7 +106,9 @@ func newStorageLayoutCmd(a *app) *cobra.Command {
 			"which works for every tool, also over non-interactive ssh. It also names VM-wide",
 			"settings azlin writes: ssh-control-path (ssh's ControlPath on /run), shell-history-per-vm",
 			"(bash and zsh; zsh also locks it), git-fsmonitor-off (in /etc/gitconfig where there is",
-			"none). Each is a whole file of azlin's; files that are not azlin's are never touched.",
+			"none). Each is a whole file of azlin's, removed with the setting; a file azlin did not",
+			"write, or that was changed since, is left as it is. zsh reads no drop-in folder: azlin",
+			"adds one line to /etc/zsh/zshrc (when zsh is installed) and removes it again.",
 			"",
 			"Built in: developer (the default) and minimal. Your own: ~/.azlin/layouts/NAME.toml:",
 			"",

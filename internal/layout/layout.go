@@ -46,57 +46,73 @@ type Layout struct {
 	Settings    []string `json:"settings"` // names of Settings
 }
 
-// Setting is a VM-wide setting a layout may ask for: a file azlin owns.
+// Setting is a VM-wide setting a layout may ask for: files azlin owns.
 type Setting struct {
 	Name, Why string
-	File      nfsmount.SettingFile
+	Files     []nfsmount.SettingFile
 }
 
-// Settings are the settings azlin knows, by name. Each is a whole file that
-// azlin writes and, when the layout no longer asks for it or the VM is
-// detached, removes (nfsmount.SettingFile: never a file that is not azlin's);
-// shells, which have no drop-in folder for interactive shells, read theirs
-// through one hook line in their start-up file.
+// Paths are the setting's files, for people to read.
+func (s Setting) Paths() []string {
+	var out []string
+	for _, f := range s.Files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+// Settings are the settings azlin knows, by name. Each is whole files that
+// azlin writes and, when the layout no longer asks for them or the VM is
+// detached, removes (nfsmount.SettingFile: never a file that is not azlin's).
+// Drop-in folders where there are some. zsh has none for interactive shells:
+// azlin adds one line to /etc/zsh/zshrc (when zsh is installed) that reads
+// its file. That line makes dpkg see the file as changed, so an upgrade of
+// zsh-common that changes it asks (unattended upgrades leave it to you);
+// bash's /etc/bash.bashrc is not touched for that reason (bash is essential).
 var Settings = map[string]Setting{
 	"ssh-control-path": {
 		Name: "ssh-control-path",
 		Why:  "ssh ControlMaster sockets in /run/user/<uid> on each VM: a socket in the shared home is only a name on NFS, and another VM unlinks it as stale",
-		File: nfsmount.SettingFile{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
+		Files: []nfsmount.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
 # own /run, not in the shared home, where another VM would find a socket name
 # it cannot use and unlink it as stale.
 Host *
     ControlPath /run/user/%i/ssh-%C
-`},
+`}},
 	},
 	"shell-history-per-vm": {
 		Name: "shell-history-per-vm",
-		Why:  "one shell history file per VM for interactive bash and zsh (zsh also locks it: HIST_FCNTL_LOCK): shells on several VMs writing one file in the shared home clobber it",
-		File: nfsmount.SettingFile{Path: "/etc/azlin/shell-history.sh", Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"},
-			Content: `# azlin (layout setting shell-history-per-vm): one history file per VM in the
-# shared home, since shells on several VMs writing one file clobber it; zsh
-# also locks the file (HIST_FCNTL_LOCK, fcntl locks work on Azure Files NFS)
-# for a user whose own setting points every VM at one file. Read by a line
-# in /etc/bash.bashrc and /etc/zsh/zshrc; a user's own HISTFILE still wins.
+		Why: "one shell history file per VM (bash login shells and the shells they start; zsh, which also locks it: HIST_FCNTL_LOCK): " +
+			"shells on several VMs writing one file in the shared home clobber it",
+		Files: []nfsmount.SettingFile{
+			{Path: "/etc/profile.d/azlin-history.sh", Content: `# azlin (layout setting shell-history-per-vm): one bash history file per VM
+# in the shared home, since shells on several VMs writing one file clobber
+# it. Exported, so that the shells a login shell starts (tmux, bash) keep it.
 if [ -n "${BASH_VERSION:-}" ]; then
-  HISTFILE="$HOME/.bash_history.${HOSTNAME:-$(hostname)}"
+  export HISTFILE="$HOME/.bash_history.${HOSTNAME:-$(hostname)}"
   shopt -s histappend
-elif [ -n "${ZSH_VERSION:-}" ]; then
-  HISTFILE="$HOME/.zsh_history.${HOST:-$(hostname)}"
-  setopt HIST_FCNTL_LOCK
 fi
 `},
+			{Path: "/etc/azlin/zsh-history.zsh", Hooks: []string{"/etc/zsh/zshrc"}, Content: `# azlin (layout setting shell-history-per-vm): one zsh history file per VM in
+# the shared home, since shells on several VMs writing one file clobber it,
+# and fcntl locks on it (they work on Azure Files NFS) for a user whose own
+# HISTFILE points every VM at one file. Read by a line in /etc/zsh/zshrc.
+HISTFILE="$HOME/.zsh_history.${HOST:-$(hostname)}"
+setopt HIST_FCNTL_LOCK
+`},
+		},
 	},
 	"git-fsmonitor-off": {
 		Name: "git-fsmonitor-off",
 		Why:  "git's file system monitor off in the system git config (core.fsmonitor=false): its daemon keeps a Unix socket in the repository's .git, only a name to the other VMs",
-		File: nfsmount.SettingFile{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
+		Files: []nfsmount.SettingFile{{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
 # this VM: its daemon keeps a Unix socket in the repository's .git, which in
 # the shared home is only a name to the other VMs. A user's ~/.gitconfig
 # still decides for that user. azlin writes this file only where there was
 # none, and removes it with the setting.
 [core]
 	fsmonitor = false
-`},
+`}},
 	},
 }
 
@@ -344,7 +360,7 @@ func isBuiltin(name string) bool {
 func (l Layout) Script() nfsmount.Layout {
 	s := nfsmount.Layout{Name: l.Name, Local: append([]string{}, l.Local...)}
 	for _, name := range l.Settings {
-		s.Files = append(s.Files, Settings[name].File)
+		s.Files = append(s.Files, Settings[name].Files...)
 	}
 	return s
 }

@@ -52,9 +52,11 @@ settings = ["shell-history-per-vm"]
 
 	s := l.Script()
 	assert.Equal(t, nfsmount.Layout{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
-		Files: []nfsmount.SettingFile{Settings["shell-history-per-vm"].File}}, s)
-	assert.Equal(t, "/etc/azlin/shell-history.sh", s.Files[0].Path)
-	assert.Equal(t, []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}, s.Files[0].Hooks)
+		Files: Settings["shell-history-per-vm"].Files}, s)
+	assert.Equal(t, "/etc/profile.d/azlin-history.sh", s.Files[0].Path)
+	assert.Empty(t, s.Files[0].Hooks, "bash's own bash.bashrc is not edited")
+	assert.Equal(t, "/etc/azlin/zsh-history.zsh", s.Files[1].Path)
+	assert.Equal(t, []string{"/etc/zsh/zshrc"}, s.Files[1].Hooks)
 }
 
 // Bad layout files are rejected with an error that says what to fix.
@@ -116,7 +118,10 @@ func TestSettingsAreDropInFilesTheScriptsAccept(t *testing.T) {
 	assert.NoError(t, err)
 	for name, s := range Settings {
 		assert.Equal(t, name, s.Name)
-		assert.True(t, strings.HasPrefix(s.File.Content, "# azlin (layout setting "+name+")"), name)
-		assert.True(t, strings.HasSuffix(s.File.Content, "\n"), name)
+		require.NotEmpty(t, s.Files, name)
+		for _, f := range s.Files {
+			assert.True(t, strings.HasPrefix(f.Content, "# azlin (layout setting "+name+")"), name)
+			assert.True(t, strings.HasSuffix(f.Content, "\n"), name)
+		}
 	}
 }

@@ -162,8 +162,9 @@ func TestAttachToNonEmptyShareKeepsLocalFilesInBackup(t *testing.T) {
 
 // The share lock is taken only when the share needs a change. A share that is
 // already as this VM would leave it (owned by the user, a home on it, every
-// key merged) is attached while another VM holds the lock; a VM whose key the
-// share lacks waits for the lock, then merges its key.
+// key merged) is attached without the lock. While another VM holds the lock
+// (it may be seeding the share), every VM waits for it, whether its key is
+// on the share (vm3) or not (vm2, which then merges its key).
 func TestAttachTakesTheShareLockOnlyToChangeTheShare(t *testing.T) {
 	vm1 := newNSEnv(t, envOpts{installed: true})
 	populateHome(t, vm1.home(), 1000, localKey+"\n")
@@ -174,39 +175,47 @@ func TestAttachTakesTheShareLockOnlyToChangeTheShare(t *testing.T) {
 		require.NoError(t, os.Chown(p, 1000, 1000))
 	}
 	require.NoError(t, os.Chmod(filepath.Join(share, ".ssh"), 0o700))
-	lock := filepath.Join(share, ".azlin-lock")
-	vm1.writeFile(filepath.Join(lock, "owner"), "worker-0 pid 1 since now\n", 0o644) // held by another VM
 	shareBefore := treeListing(t, share)
 
 	res, out := vm1.runScript("attach.sh", attachScript(t, premium, "T1", paramKey))
 	require.True(t, res.OK, out)
 	assert.Equal(t, "skipped", res.Info["share_lock"])
 	assert.Equal(t, "0", res.Info["keys_added"])
-	assert.NotContains(t, out, "waiting for another VM's attach")
 	assert.True(t, vm1.mounted("/home/azureuser"))
-	assert.Equal(t, shareBefore, treeListing(t, share), "the share is unchanged, the other VM's lock included")
+	assert.Equal(t, shareBefore, treeListing(t, share), "the share is unchanged")
 
-	vm2 := newNSEnv(t, envOpts{installed: true, shares: vm1.shares})
-	populateHome(t, vm2.home(), 1000, otherVMKey+"\n")
-	done := make(chan struct{})
-	var res2 remote.Result
-	var out2 string
-	go func() {
-		defer close(done)
-		res2, out2 = vm2.runScript("attach.sh", attachScript(t, premium, "T2", paramKey))
-	}()
+	lock := filepath.Join(share, ".azlin-lock")
+	vm1.writeFile(filepath.Join(lock, "owner"), "worker-0 pid 1 since now\n", 0o644) // held by another VM
+	type result struct {
+		res remote.Result
+		out string
+	}
+	attach := func(vmKey, ts string) chan result {
+		e := newNSEnv(t, envOpts{installed: true, shares: vm1.shares})
+		populateHome(t, e.home(), 1000, vmKey+"\n")
+		done := make(chan result, 1)
+		go func() {
+			r, o := e.runScript("attach.sh", attachScript(t, premium, ts, paramKey))
+			done <- result{r, o}
+		}()
+		return done
+	}
+	vm2, vm3 := attach(otherVMKey, "T2"), attach(localKey, "T3")
 	select {
-	case <-done:
-		t.Fatalf("the attach of a VM whose key the share lacks finished while the lock was held:\n%s", out2)
-	case <-time.After(1500 * time.Millisecond):
+	case r := <-vm2:
+		t.Fatalf("an attach finished while another VM held the share lock:\n%s", r.out)
+	case r := <-vm3:
+		t.Fatalf("an attach finished while another VM held the share lock:\n%s", r.out)
+	case <-time.After(2 * time.Second):
 	}
 	require.NoError(t, os.Remove(filepath.Join(lock, "owner")))
 	require.NoError(t, os.Remove(lock))
-	<-done
-	require.True(t, res2.OK, out2)
-	assert.Contains(t, out2, "waiting for another VM's attach to this share to finish")
-	assert.Empty(t, res2.Info["share_lock"])
-	assert.Equal(t, "1", res2.Info["keys_added"])
+	for name, done := range map[string]chan result{"vm2": vm2, "vm3": vm3} {
+		r := <-done
+		require.True(t, r.res.OK, r.out)
+		assert.Contains(t, r.out, "waiting for another VM's attach to this share to finish", name)
+		assert.Empty(t, r.res.Info["share_lock"], name)
+	}
 	assert.Equal(t, []string{paramKey, localKey, otherVMKey}, readLines(t, filepath.Join(share, ".ssh/authorized_keys")))
 	assert.NoDirExists(t, lock, "the lock is released")
 }

@@ -33,10 +33,9 @@ type Layout struct {
 type SettingFile struct {
 	Path, Content string
 	// Hooks are files of the system that get one line reading Path, for
-	// tools without a drop-in folder (bash and zsh read no /etc/profile.d in
-	// interactive non-login shells; Debian's zsh none at all). A hook file
-	// that does not exist (zsh not installed) is left out. Only for files in
-	// /etc/azlin/.
+	// tools without a drop-in folder (Debian's zsh reads no /etc/profile.d).
+	// A hook file that does not exist (zsh not installed) is left out. Only
+	// for files in /etc/azlin/.
 	Hooks []string
 }
 
@@ -51,7 +50,7 @@ func LocalRoot(user string) string { return "/var/lib/azlin-local/" + user }
 var (
 	settingDirs       = []string{"/etc/ssh/ssh_config.d/", "/etc/profile.d/", hookedDir}
 	settingWholeFiles = []string{"/etc/gitconfig"}
-	settingHooks      = []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}
+	settingHooks      = []string{"/etc/zsh/zshrc"}
 )
 
 const hookedDir = "/etc/azlin/"

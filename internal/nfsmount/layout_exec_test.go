@@ -150,11 +150,13 @@ func TestLayoutConflictsAreReported(t *testing.T) {
 	assert.False(t, strings.Contains(info["layout_moved"], ".local"))
 }
 
-// Setting files: shells read theirs through one line azlin adds to (and later
-// removes from) their start-up files, every other line kept; a file at a
-// setting's path that is not azlin's is never replaced nor removed, only
-// reported. Detach takes azlin's lines and files away again.
-func TestLayoutSettingsHookShellsAndLeaveOthersFilesAlone(t *testing.T) {
+// Setting files: bash reads its own from /etc/profile.d; zsh, which has no
+// such folder, through one line azlin adds to (and later removes from)
+// /etc/zsh/zshrc, every other line kept; bash's own bash.bashrc is never
+// edited. A file at a setting's path that is not azlin's, or that someone
+// changed after azlin wrote it, is never replaced nor removed, only reported.
+// Detach takes azlin's lines and files away again.
+func TestLayoutSettingsHookZshAndLeaveOthersFilesAlone(t *testing.T) {
 	e := newNSEnv(t, envOpts{installed: true})
 	populateHome(t, e.home(), 1000, localKey+"\n")
 	require.NoError(t, os.MkdirAll(e.share(premium.Account, premium.Share), 0o755))
@@ -162,45 +164,53 @@ func TestLayoutSettingsHookShellsAndLeaveOthersFilesAlone(t *testing.T) {
 	const gitconfig = "[user]\n\tname = someone else's\n"
 	_, code := e.sh("mkdir -p /etc/zsh && printf %s " + shell.Quote(zshrc) + " >/etc/zsh/zshrc && printf %s " + shell.Quote(gitconfig) + " >/etc/gitconfig")
 	require.Equal(t, 0, code)
-	bashrc, code := e.sh("cat /etc/bash.bashrc")
-	require.Equal(t, 0, code)
-	history := SettingFile{Path: "/etc/azlin/shell-history.sh", Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"},
-		Content: "# azlin: history per VM\nif [ -n \"${BASH_VERSION:-}\" ]; then HISTFILE=\"$HOME/.bash_history.$HOSTNAME\"; fi\n"}
+	bashHistory := SettingFile{Path: "/etc/profile.d/azlin-history.sh",
+		Content: "# azlin: history per VM\nif [ -n \"${BASH_VERSION:-}\" ]; then export HISTFILE=\"$HOME/.bash_history.$HOSTNAME\"; fi\n"}
+	zshHistory := SettingFile{Path: "/etc/azlin/zsh-history.zsh", Hooks: []string{"/etc/zsh/zshrc"}, Content: "# azlin: zsh history per VM\nsetopt HIST_FCNTL_LOCK\n"}
 	git := SettingFile{Path: "/etc/gitconfig", Content: "# azlin: git\n[core]\n\tfsmonitor = false\n"}
-	withSettings := Layout{Name: "dev", Local: []string{".cache"}, Files: []SettingFile{history, git}}
-	hook := "[ -r /etc/azlin/shell-history.sh ] && . /etc/azlin/shell-history.sh # azlin: layout setting (azlin removes this line with it)\n"
+	withSettings := Layout{Name: "dev", Local: []string{".cache"}, Files: []SettingFile{bashHistory, zshHistory, git}}
+	hook := "if [ -r /etc/azlin/zsh-history.zsh ]; then . /etc/azlin/zsh-history.zsh; fi # azlin: layout setting (azlin removes this line with it)\n"
 
 	info := attachWithLayout(t, e, "attach.sh", "T1", withSettings)
-	assert.Equal(t, history.Content, e.etcFile("azlin/shell-history.sh"))
-	assert.Equal(t, bashrc+hook, e.etcFile("bash.bashrc"), "one line added, the rest as it was")
-	assert.Equal(t, zshrc+"\n"+hook, e.etcFile("zsh/zshrc"))
+	assert.Equal(t, zshHistory.Content, e.etcFile("azlin/zsh-history.zsh"))
+	assert.Equal(t, zshrc+"\n"+hook, e.etcFile("zsh/zshrc"), "one line added, the rest as it was")
+	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "bash.bashrc"), "bash's own file is not edited")
 	assert.Equal(t, gitconfig, e.etcFile("gitconfig"), "a file that is not azlin's is never replaced")
 	assert.Equal(t, "/etc/gitconfig is not azlin's: left as it is, without this layout's setting", info["layout_conflicts"])
 	host, _ := e.sh("hostname")
-	got, code := e.sh("setpriv --reuid=1000 --regid=1000 --clear-groups env -i HOME=/home/azureuser bash -ic 'echo $HISTFILE' 2>/dev/null")
+	got, code := e.sh("setpriv --reuid=1000 --regid=1000 --clear-groups env -i HOME=/home/azureuser bash -lic 'bash -ic \"echo \\$HISTFILE\"' 2>/dev/null")
 	require.Equal(t, 0, code)
-	assert.Equal(t, "/home/azureuser/.bash_history."+host, got, "an interactive bash reads the setting through its hook")
+	assert.Equal(t, "/home/azureuser/.bash_history."+host, got, "a login bash, and the shells it starts, keep the history per VM")
 
 	// Again: nothing more is added.
 	applyLayout(t, e, "again.sh", "T2", withSettings)
-	assert.Equal(t, bashrc+hook, e.etcFile("bash.bashrc"))
+	assert.Equal(t, zshrc+"\n"+hook, e.etcFile("zsh/zshrc"))
 
 	// A layout without settings takes azlin's lines and files away, not the others'.
 	applyLayout(t, e, "plain.sh", "T3", sharedOnly)
-	assert.Equal(t, bashrc, e.etcFile("bash.bashrc"))
 	assert.Equal(t, zshrc+"\n", e.etcFile("zsh/zshrc"), "only azlin's line is gone")
-	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "azlin", "shell-history.sh"))
+	for _, f := range []string{"azlin/zsh-history.zsh", "profile.d/azlin-history.sh"} {
+		assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", f))
+	}
 	assert.Equal(t, gitconfig, e.etcFile("gitconfig"))
 
-	// With /etc/gitconfig free, azlin's is written; detach removes it and the hooks.
+	// With /etc/gitconfig free, azlin's is written. An admin then changes it:
+	// azlin neither replaces it nor, at detach, removes it.
 	_, code = e.sh("rm /etc/gitconfig")
 	require.Equal(t, 0, code)
 	applyLayout(t, e, "dev.sh", "T4", withSettings)
 	assert.Equal(t, git.Content, e.etcFile("gitconfig"))
-	res, out := e.runScript("detach.sh", detachScript(t, DetachParams{Timestamp: "T5"}))
+	_, code = e.sh("git config --system user.name Admin")
+	require.Equal(t, 0, code)
+	changed := e.etcFile("gitconfig")
+	require.Contains(t, changed, "name = Admin")
+	info = applyLayout(t, e, "dev-again.sh", "T5", withSettings)
+	assert.Equal(t, changed, e.etcFile("gitconfig"), "a file changed since azlin wrote it is not azlin's any more")
+	assert.Contains(t, info["layout_conflicts"], "/etc/gitconfig is not azlin's")
+	res, out := e.runScript("detach.sh", detachScript(t, DetachParams{Timestamp: "T6"}))
 	require.True(t, res.OK, out)
-	assert.Equal(t, bashrc, e.etcFile("bash.bashrc"))
+	assert.Equal(t, changed, e.etcFile("gitconfig"), "detach keeps the admin's file")
 	assert.Equal(t, zshrc+"\n", e.etcFile("zsh/zshrc"))
-	_, code = e.sh("test -e /etc/gitconfig || test -e /etc/azlin/shell-history.sh")
+	_, code = e.sh("test -e /etc/azlin/zsh-history.zsh || test -e /etc/profile.d/azlin-history.sh")
 	assert.NotEqual(t, 0, code, "azlin's setting files are gone after detach")
 }

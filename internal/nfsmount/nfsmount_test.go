@@ -95,7 +95,10 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
 		},
 		"hook from a drop-in folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
+		},
+		"hook into bash's own file": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
 		},
 	}
 	for name, mutate := range cases {
@@ -280,7 +283,7 @@ func decodeContent(t *testing.T, content, encoding string) string {
 func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
 	big := Layout{Name: "big", Files: []SettingFile{
 		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)},
-		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/bash.bashrc", "/etc/zsh/zshrc"}},
+		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/zsh/zshrc"}},
 		{Path: "/etc/gitconfig", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)}}}
 	for i := 0; i < 24; i++ {
 		big.Local = append(big.Local, fmt.Sprintf(".local/share/some-tool-with-a-long-name-%02d", i))

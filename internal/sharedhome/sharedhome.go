@@ -40,7 +40,7 @@ type Manager struct {
 
 	allowed   map[string]bool // subnets checked (and allowed) by this command, under reachMu
 	peMu      sync.Mutex
-	peSubnets map[string]string // storage account -> its private endpoint's subnet ID, read once
+	peSubnets map[string]peRead // storage account -> where its private endpoint is, read once
 }
 
 // Target is where a storage's share is mounted from.
@@ -259,23 +259,31 @@ func (m *Manager) ensureReach(ctx context.Context, st *storage.Storage, vm vmpro
 	}
 }
 
+// peRead is the one read of where a private endpoint is: its subnet, or why
+// it could not be read.
+type peRead struct {
+	subnetID string
+	err      error
+}
+
 // privateEndpointSubnet reads where the storage's private endpoint is once,
-// however many VMs are being attached.
+// however many VMs are being attached; a failed read is not repeated for
+// each VM either (a cancelled one is: it says nothing of the endpoint).
 func (m *Manager) privateEndpointSubnet(ctx context.Context, st *storage.Storage) (string, error) {
 	m.peMu.Lock()
 	defer m.peMu.Unlock()
-	if id, ok := m.peSubnets[st.Account]; ok {
-		return id, nil
+	if r, ok := m.peSubnets[st.Account]; ok {
+		return r.subnetID, r.err
 	}
 	id, err := m.Storage.PrivateEndpointSubnetID(ctx, st)
-	if err != nil {
-		return "", err
+	if ctx.Err() != nil {
+		return "", ctx.Err()
 	}
 	if m.peSubnets == nil {
-		m.peSubnets = map[string]string{}
+		m.peSubnets = map[string]peRead{}
 	}
-	m.peSubnets[st.Account] = id
-	return id, nil
+	m.peSubnets[st.Account] = peRead{id, err}
+	return id, err
 }
 
 // DetachRequest names the VM to detach.
@@ -480,6 +488,9 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 		peerOut, _, _, err := m.VMs.RunScript(ctx, rg, res.Peer, script)
 		if err != nil {
 			info["probe_peer"] = "fail: the read on VM " + res.Peer + " failed: " + strings.ReplaceAll(err.Error(), "\n", " ")
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			// The reader removes the file; it failed, so the writer does (a
 			// read of its own file), leaving nothing of the check in the home.
 			step("removing the probe's file on VM " + vm.Name)

@@ -376,6 +376,19 @@ func TestAttachReadsThePrivateEndpointBesideTheNIC(t *testing.T) {
 	assert.False(t, o.serial, "the private endpoint was read only after the NIC, one after the other")
 }
 
+// A read that failed is not repeated for every VM of the command either.
+func TestAFailedPrivateEndpointReadIsNotRepeatedPerVM(t *testing.T) {
+	denied := "ERROR: (AuthorizationFailed) The client 'dev@contoso.onmicrosoft.com' does not have authorization to perform action " +
+		"'Microsoft.Network/privateEndpoints/read' over scope '/subscriptions/" + sub + "/resourceGroups/rg'.\nCode: AuthorizationFailed\n"
+	m, _ := newManager(t, aztest.Call{Argv: []string{"network", "private-endpoint", "show", "-g", rg, "-n", "acct-pe"}, Exit: 1, Stderr: denied})
+	st := &storage.Storage{Name: stName, Account: acct, ResourceGroup: rg}
+	for range 3 {
+		_, err := m.privateEndpointSubnet(context.Background(), st)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "Microsoft.Network/privateEndpoints/read")
+	}
+}
+
 func TestPrivateEndpointSubnetIsReadOncePerCommand(t *testing.T) {
 	m, _ := newManager(t, peShow(t, subnetID)) // a second read would be an unexpected call
 	st := &storage.Storage{Name: stName, Account: acct, ResourceGroup: rg}

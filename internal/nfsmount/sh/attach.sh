@@ -139,6 +139,9 @@ azlin_share_current() {
       [ -L "$root/$p" ] && [ "$root/$p" -ef "$LOCAL_ROOT/$p" ] || return 1
     done
   fi
+  # Last: another VM holding the lock may be seeding the share right now
+  # (what was checked above may be its first moves); then wait for it.
+  [ ! -e "$root/.azlin-lock" ]
 }
 
 azlin_mount_staging() {
@@ -184,10 +187,11 @@ if [ -e "$HOME_DIR" ] && [ ! -d "$HOME_DIR" ]; then die "$HOME_DIR exists and is
 foreign=$(azlin_fstab_foreign "$HOME_DIR")
 if [ -n "$foreign" ]; then die "$FSTAB already mounts something at $HOME_DIR (line $foreign), not made by azlin; remove that line first"; fi
 if [ "$(azlin_fstab_count)" -gt 1 ]; then echo "$FSTAB has several azlin lines; they will be replaced by one"; fi
+mounts=$(findmnt -rn -o TARGET)
 submounts=
 while IFS= read -r mnt; do
   if [[ $mnt == "$HOME_DIR/"* ]]; then submounts+="$mnt "; fi
-done <<<"$(findmnt -rn -o TARGET)"
+done <<<"$mounts"
 if [ -n "$submounts" ]; then die "there are mounts inside $HOME_DIR ($submounts); unmount them first"; fi
 if azlin_mounted "$STAGING"; then
   # Left by a run that was killed; it is this script's own mount.

@@ -157,27 +157,51 @@ azlin_local_revert() {
   fi
 }
 
-# azlin_owned FILE: is FILE azlin's (a file whose first line starts with
-# "# azlin")? Only such files are replaced or removed.
+# What azlin wrote to each setting file is kept in LAYOUT_KEPT_DIR (a copy
+# named after the path). A setting file is azlin's only while it holds
+# exactly that: one changed by anyone else (an admin's `git config --system`)
+# is never replaced nor removed.
+LAYOUT_KEPT_DIR=/var/lib/azlin/layout-files
+
+# azlin_owned FILE: is FILE still as azlin wrote it?
 azlin_owned() {
-  local first=
-  [ -f "$1" ] && [ ! -L "$1" ] || return 1
-  IFS= read -r first <"$1" || true
-  [[ $first == "# azlin"* ]]
+  local kept="$LAYOUT_KEPT_DIR/${1//\//%}" cur want
+  [ -f "$1" ] && [ ! -L "$1" ] && [ -f "$kept" ] || return 1
+  azlin_slurp cur "$1"
+  azlin_slurp want "$kept"
+  [ "$cur" = "$want" ]
+}
+
+# azlin_disown FILE: FILE goes, if still azlin's; a changed one stays, reported.
+azlin_disown() {
+  if azlin_owned "$1"; then
+    rm -f -- "$1"
+  elif [ -e "$1" ]; then
+    LAYOUT_CONFLICTS+=("$1 changed since azlin wrote it: left as it is")
+  fi
+  rm -f -- "$LAYOUT_KEPT_DIR/${1//\//%}"
 }
 
 # azlin_hook FILE HOOK add|remove: HOOK (a shell's start-up file of the
 # system) gets, or loses, the one line that reads FILE. Every other line is
-# kept as it is; HOOK is replaced through a rename. No HOOK, nothing to do.
+# kept as it is; HOOK is replaced through a rename. HOOKED says whether HOOK
+# holds the line after: no HOOK (the shell is not installed), or not a plain
+# file, is left alone (no).
+HOOKED=no
 azlin_hook() {
   local file=$1 hook=$2 line want have=no out=
-  want="[ -r $file ] && . $file # azlin: layout setting (azlin removes this line with it)"
-  [ -f "$hook" ] && [ ! -L "$hook" ] || return 0
+  HOOKED=no
+  want="if [ -r $file ]; then . $file; fi # azlin: layout setting (azlin removes this line with it)"
+  if [ ! -f "$hook" ] || [ -L "$hook" ]; then return 0; fi
   while IFS= read -r line || [ -n "$line" ]; do
     if [ "$line" = "$want" ]; then have=yes; else out+=$line$'\n'; fi
   done <"$hook"
   case $3 in
-    add) if [ "$have" = yes ]; then return 0; fi; out+=$want$'\n' ;;
+    add)
+      HOOKED=yes
+      if [ "$have" = yes ]; then return 0; fi
+      out+=$want$'\n'
+      ;;
     remove) if [ "$have" = no ]; then return 0; fi ;;
   esac
   printf '%s' "$out" >"$hook.azlin-new"
@@ -192,25 +216,27 @@ azlin_hook() {
 LAYOUT_WRITTEN=()
 LAYOUT_HOOKED=()
 azlin_layout_settings() {
-  local i f cur hk entry old olds oldhooks
+  local i f text cur hk entry old olds oldhooks
   for i in "${!LAYOUT_FILES[@]}"; do
     f=${LAYOUT_FILES[$i]}
-    if { [ -e "$f" ] || [ -L "$f" ]; } && ! azlin_owned "$f"; then
+    text=${LAYOUT_TEXTS[$i]}
+    azlin_slurp cur "$f"
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ "$cur" = "${text%$'\n'}" ]; then
+      : # as this layout wants it already
+    elif { [ -e "$f" ] || [ -L "$f" ]; } && ! azlin_owned "$f"; then
       LAYOUT_CONFLICTS+=("$f is not azlin's: left as it is, without this layout's setting")
       continue
-    fi
-    azlin_slurp cur "$f"
-    if [ ! -f "$f" ] || [ "$cur" != "${LAYOUT_TEXTS[$i]%$'\n'}" ]; then
+    else
       [ -d "${f%/*}" ] || mkdir -p "${f%/*}"
-      printf '%s' "${LAYOUT_TEXTS[$i]}" >"$f.azlin-new" # 0644: the scripts' umask
+      printf '%s' "$text" >"$f.azlin-new" # 0644: the scripts' umask
       mv -f "$f.azlin-new" "$f"
     fi
+    [ -d "$LAYOUT_KEPT_DIR" ] || mkdir -p "$LAYOUT_KEPT_DIR"
+    printf '%s' "$text" >"$LAYOUT_KEPT_DIR/${f//\//%}"
     LAYOUT_WRITTEN+=("$f")
     for hk in ${LAYOUT_HOOKS[$i]}; do # blank-separated paths without blanks
-      if [ -f "$hk" ]; then
-        azlin_hook "$f" "$hk" add
-        LAYOUT_HOOKED+=("$hk $f")
-      fi
+      azlin_hook "$f" "$hk" add
+      if [ "$HOOKED" = yes ]; then LAYOUT_HOOKED+=("$hk $f"); fi
     done
   done
   azlin_layout_state hook oldhooks
@@ -219,7 +245,7 @@ azlin_layout_settings() {
   done
   azlin_layout_state file olds
   for old in "${olds[@]}"; do
-    if ! azlin_in_list "$old" "${LAYOUT_WRITTEN[@]}" && azlin_owned "$old"; then rm -f -- "$old"; fi
+    if ! azlin_in_list "$old" "${LAYOUT_WRITTEN[@]}"; then azlin_disown "$old"; fi
   done
 }
 
@@ -302,9 +328,8 @@ azlin_layout_remove() {
     fi
   done
   for entry in "${hooks[@]}"; do azlin_hook "${entry#* }" "${entry%% *}" remove; done
-  for f in "${files[@]}"; do
-    if azlin_owned "$f"; then rm -f -- "$f"; fi
-  done
+  for f in "${files[@]}"; do azlin_disown "$f"; done
+  rmdir "$LAYOUT_KEPT_DIR" 2>/dev/null || true
   rm -f "$LAYOUT_STATE"
   if [ -d "$LOCAL_ROOT" ]; then find "$LOCAL_ROOT" -depth -type d -empty -delete 2>/dev/null || true; fi
   azlin_info layout_removed "${names[0]:-}"

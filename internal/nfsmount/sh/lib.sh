@@ -40,6 +40,14 @@ die() {
 trap 'die "command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 trap 'die "interrupted by a signal"' INT TERM HUP
 
+# The home's folder must be a real path, as the kernel names mount points
+# (azlin_mounted compares names): no symlink above the home. Only the parent
+# is resolved, never the home itself, which may be a share that hangs.
+HOME_PARENT=$(realpath -e -- "${HOME_DIR%/*}" 2>/dev/null || true)
+if [ "$HOME_PARENT" != "${HOME_DIR%/*}" ]; then
+  die "${HOME_DIR%/*} is ${HOME_PARENT:-missing}, not a real folder; azlin needs a home whose path has no symlinks"
+fi
+
 # azlin_slurp VAR FILE: VAR = FILE's content without its trailing newlines,
 # as $(cat FILE) gives, but read by the shell itself: starting processes is
 # most of these scripts' cost on a small VM. Empty when FILE is unreadable.
@@ -117,13 +125,26 @@ azlin_ensure_nfs_client() {
         lock_wait=10
         ;;
       *)
+        holders=
         if [ "$updated" = 0 ]; then
-          # Package lists may be missing or stale on a fresh VM: update once.
-          updated=1
-          DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 update -q >/dev/null 2>&1 || true
-          continue
+          # Package lists may be missing or stale on a fresh VM: update them
+          # once, when nobody else (apt-daily, cloud-init) is updating them.
+          holders=$(azlin_holders "${APT_LOCKS[@]}")
+          if [ -z "$holders" ]; then
+            if ! out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 update -q 2>&1); then
+              case $out in
+                *"Could not get lock"* | *"Unable to acquire"* | *"Unable to lock"*) holders="apt lists lock" ;;
+              esac
+            fi
+            if [ -z "$holders" ]; then
+              updated=1 # done, or failed otherwise: the next install says how
+              continue
+            fi
+          fi
         fi
-        die "apt-get install nfs-common failed: $(printf '%s\n' "$out" | tail -n 3)"
+        if [ -z "$holders" ]; then
+          die "apt-get install nfs-common failed: $(printf '%s\n' "$out" | tail -n 3)"
+        fi
         ;;
     esac
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -173,7 +194,7 @@ azlin_nfs_idmap() {
   local want='options nfs nfs4_disable_idmapping=1' cur now line have=
   if [ -r "$IDMAP_MODPROBE" ]; then
     while IFS= read -r line || [ -n "$line" ]; do
-      case $line in '#'*) ;; *) have+=${have:+$'\n'}$line ;; esac
+      case $line in '#'* | '') ;; *) have+=${have:+$'\n'}$line ;; esac
     done <"$IDMAP_MODPROBE"
   fi
   if [ "$have" != "$want" ]; then
@@ -237,11 +258,9 @@ azlin_dir_entries() {
   azlin_entries_out=("${azlin_entries_out[@]##*/}")
 }
 
+# (find stops at the first entry: the folder may be a big cache.)
 azlin_is_empty_dir() {
-  local names
-  [ -d "$1" ] && [ ! -L "$1" ] || return 1
-  azlin_dir_entries "$1" names
-  [ "${#names[@]}" = 0 ]
+  [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]
 }
 
 # azlin_free_name BASE: BASE if nothing has that name, else BASE-TS, BASE-TS-2...
@@ -604,7 +623,7 @@ azlin_breakglass() {
   [ -d "${BG_DROPIN%/*}" ] || mkdir -p "${BG_DROPIN%/*}"
   printf '%s\n' "$BG_DROPIN_TEXT" >"$BG_DROPIN.azlin-new" # 0644: the scripts' umask
   mv -f "$BG_DROPIN.azlin-new" "$BG_DROPIN"
-  while IFS= read -r line; do
+  while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line =~ $include_re ]]; then include=yes; break; fi
   done <"$SSHD_CONFIG"
   if [ "$include" = no ]; then
