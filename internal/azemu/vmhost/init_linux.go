@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -366,6 +367,7 @@ func writeHostEnv(cfg Config) error {
 		"AZEMU_STATE_DIR=" + hostState,
 		"AZEMU_VM=" + cfg.Name,
 		"AZEMU_HOST_IP=" + cfg.IP,
+		"AZEMU_DPKG_ARCH=" + runtime.GOARCH, // Debian's names for amd64 and arm64 are Go's
 	}, cfg.Env...)
 	var b strings.Builder
 	for _, kv := range env {
