@@ -84,7 +84,8 @@ func newStorageAttachCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storage.ValidateName(name); err != nil {
+			rg, err := a.storageTarget(name)
+			if err != nil {
 				return err
 			}
 			if len(vms) == 0 {
@@ -98,10 +99,6 @@ func newStorageAttachCmd(a *app) *cobra.Command {
 				if !slices.Contains(unique, vm) {
 					unique = append(unique, vm)
 				}
-			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
 			}
 			keys, err := a.azlinPublicKey()
 			if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
-	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -42,17 +41,14 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storage.ValidateName(name); err != nil {
+			rg, err := a.storageTarget(name)
+			if err != nil {
 				return err
 			}
 			if vm == "" {
 				return clierr.Usagef("name the VM with --vm")
 			}
 			if err := vmprov.ValidateName(vm); err != nil {
-				return err
-			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
 				return err
 			}
 			c, err := a.Azure(cmd.Context())

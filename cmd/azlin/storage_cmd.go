@@ -47,6 +47,15 @@ func newStorageCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// storageTarget checks a storage name given on the command line and resolves
+// the resource group: what every storage subcommand does before any az call.
+func (a *app) storageTarget(name string) (rg string, err error) {
+	if err := storage.ValidateName(name); err != nil {
+		return "", err
+	}
+	return a.ResourceGroup()
+}
+
 // storageManager is the storage manager for a command that has validated its
 // input: it checks the az login and loads the price table.
 func (a *app) storageManager(cmd *cobra.Command) (*storage.Manager, error) {

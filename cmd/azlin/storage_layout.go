@@ -12,7 +12,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
-	"github.com/azlin-dev/azlin/internal/storage"
 )
 
 func init() {
@@ -183,10 +182,7 @@ func newLayoutShowCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storage.ValidateName(name); err != nil {
-				return err
-			}
-			rg, err := a.ResourceGroup()
+			rg, err := a.storageTarget(name)
 			if err != nil {
 				return err
 			}
@@ -232,16 +228,13 @@ func newLayoutSetCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storage.ValidateName(name); err != nil {
+			rg, err := a.storageTarget(name)
+			if err != nil {
 				return err
 			}
 			l, err := loadLayout(args[1])
 			if err != nil {
 				return clierr.Usagef("%v", err)
-			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
 			}
 			c, err := a.Azure(cmd.Context())
 			if err != nil {

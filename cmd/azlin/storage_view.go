@@ -185,10 +185,7 @@ func newStorageDeleteCmd(a *app) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := storage.ValidateName(name); err != nil {
-				return err
-			}
-			rg, err := a.ResourceGroup()
+			rg, err := a.storageTarget(name)
 			if err != nil {
 				return err
 			}
