@@ -124,10 +124,10 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	assert.Contains(t, r.Stdout, "Layout: developer\n")
 	r = azlinRun(t, c, "new", "--shared-home", "sh1", "--name", "v1")
 	assert.Contains(t, r.Stderr, `"remote.SSH.lockfilesInTmp": true`)
+	assert.Contains(t, r.Stderr, "v1: layout developer applied.", "new --shared-home reports what the attach did, as attach does")
+	assert.Contains(t, r.Stderr, "v1: share self-test: all 7 probes passed.")
+	assert.NotContains(t, r.Stderr, "not azlin's", "a fresh VM has no setting file of someone else's")
 	newVMs(t, c, "v2")
-	// A fresh Ubuntu VM has no /etc/gitconfig; the local cloud's image is this
-	// machine's /etc, which may (azlin would leave that one alone: reported).
-	asRoot(t, c, "v2", "rm -f /etc/gitconfig")
 	r = azlinRun(t, c, "storage", "attach", "sh1", "--vm", "v2")
 	assert.Contains(t, r.Stderr, "v2: layout developer applied.")
 	assert.Contains(t, r.Stderr, "v2: share self-test: all 7 probes passed.")
@@ -154,6 +154,7 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 	controlMasterSurvivesTheOtherVM(t, c)
 	assert.Equal(t, "/home/azureuser/.bash_history.v1\n", ssh(t, c, "v1", "bash -lic 'echo $HISTFILE' 2>/dev/null"), "a login bash keeps its history per VM")
 	assert.Equal(t, "/home/azureuser/.bash_history.v2\n", ssh(t, c, "v2", "bash -lc 'bash -ic \"echo \\$HISTFILE\"' 2>/dev/null"), "and so do the shells it starts")
+	assert.Equal(t, "false\n", ssh(t, c, "v1", "git config --system core.fsmonitor"))
 	assert.Equal(t, "false\n", ssh(t, c, "v2", "git config --system core.fsmonitor"))
 
 	r = azlinRun(t, c, "storage", "layout", "show", "sh1")

@@ -295,8 +295,9 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := vmprov.ForgetHost(ctx, filepath.Join(n.dir, knownHostsFile), vm.PublicIP); err != nil {
 		p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", vm.PublicIP, err)
 	}
+	var homeInfo map[string]string
 	if home != nil {
-		if err := waitSharedHome(ctx, m, n, home, prog); err != nil {
+		if homeInfo, err = waitSharedHome(ctx, m, n, home, prog); err != nil {
 			prog.Fail("")
 			return err
 		}
@@ -307,6 +308,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	}
 	prog.Done(fmt.Sprintf("VM %s is ready at %s", n.name, vm.PublicIP))
 	if home != nil {
+		reportScriptInfo(p, n.name, homeInfo)
 		printVSCodeSettings(p, []string{n.name})
 	}
 	p.Infof("Connect: azlin ssh %s", n.name)
@@ -315,9 +317,10 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 
 // waitSharedHome waits (bounded by --timeout) for cloud-init's attach of
 // the shared home to report its result, then records it on the VM with the
-// storage tag. A failed attach leaves the VM with its local home, and the
-// error names the command that finishes the job.
-func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *storage.Storage, prog output.Progress) error {
+// storage tag, and returns what the attach script reported (as attach's).
+// A failed attach leaves the VM with its local home, and the error names the
+// command that finishes the job.
+func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *storage.Storage, prog output.Progress) (map[string]string, error) {
 	finish := fmt.Sprintf("The VM works with its local home; to move it onto the share: azlin storage attach %s --vm %s -g %s",
 		home.Name, n.name, n.rg)
 	prog.Step("cloud-init is mounting the shared home " + home.Name)
@@ -326,28 +329,28 @@ func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *sto
 		stdout, _, err := m.RunRaw(ctx, n.rg, n.name, nfsmount.CloudInitStatusScript())
 		if err != nil {
 			if ctx.Err() != nil {
-				return interruptedNew(n)
+				return nil, interruptedNew(n)
 			}
-			return fmt.Errorf("%w\n%s", err, finish)
+			return nil, fmt.Errorf("%w\n%s", err, finish)
 		}
 		done, res, err := nfsmount.ParseCloudInitStatus(stdout)
 		switch {
 		case done && err != nil:
-			return fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
+			return nil, fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
 				n.name, nfsmount.CloudInitLogFile, finish)
 		case done && !res.OK:
-			return fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", n.name, res.Err(), finish)
+			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", n.name, res.Err(), finish)
 		case done:
 			prog.Step("recording the shared home on the VM")
-			return m.SetTag(ctx, n.rg, n.name, vmprov.TagStorage, home.Name)
+			return res.Info, m.SetTag(ctx, n.rg, n.name, vmprov.TagStorage, home.Name)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
+			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
 				n.name, n.timeout, nfsmount.CloudInitLogFile, finish)
 		}
 		select {
 		case <-ctx.Done():
-			return interruptedNew(n)
+			return nil, interruptedNew(n)
 		case <-time.After(sharedHomePollInterval):
 		}
 	}

@@ -37,6 +37,8 @@ func TestSSHAsAdminUser(t *testing.T) {
 	// StrictModes-proof home, as Azure's provisioning leaves it.
 	assert.Equal(t, "750 1000:1000\n700 1000:1000\n600 1000:1000\n",
 		mustRun(t, cfg, "cd /home/azureuser && stat -c '%a %u:%g' . .ssh .ssh/authorized_keys"))
+	// A fresh image's /etc: none of this machine's own git config.
+	assert.Equal(t, "none\n", mustRun(t, cfg, "test -e /etc/gitconfig && echo there || echo none"))
 	// The user's runtime folder, as logind makes it on an Azure VM.
 	assert.Equal(t, "755 0:0\n700 1000:1000\n", mustRun(t, cfg, "stat -c '%a %u:%g' /run/user /run/user/1000"))
 	// The host has its own sshd host key, not the machine's.

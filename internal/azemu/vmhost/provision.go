@@ -3,6 +3,7 @@ package vmhost
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,10 @@ import (
 // (cloud-init's init stage) does on a real image before sshd starts: hostname,
 // the admin user with passwordless sudo and the SSH key, fresh host keys.
 // It runs inside the host, after pivot_root: every path is the host's.
+// notInTheImage are files of this machine's /etc that a fresh Azure Ubuntu
+// VM does not have.
+var notInTheImage = []string{"/etc/gitconfig"}
+
 func provision(cfg Config) error {
 	if err := os.WriteFile("/etc/hostname", []byte(cfg.Name+"\n"), 0o644); err != nil {
 		return err
@@ -29,6 +34,14 @@ func provision(cfg Config) error {
 	}
 	if err := addAdminUser("/etc", cfg.AdminUser); err != nil {
 		return err
+	}
+	// The host's /etc is this machine's under an overlay; what a fresh Azure
+	// Ubuntu image has none of, and this machine may, goes (from the overlay
+	// only): its system git config.
+	for _, f := range notInTheImage {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	// Azure images: cloud-init writes this file for the admin user.
 	if err := os.MkdirAll("/etc/sudoers.d", 0o755); err != nil {
