@@ -8,9 +8,9 @@ import (
 
 func init() {
 	register("account show", accountShow)
-	register("group create", groupCreate)
-	register("group show", groupShow)
-	register("group list", groupList)
+	register("group create", locked(groupCreate))
+	register("group show", locked(groupShow))
+	register("group list", locked(groupList))
 	register("group delete", groupDelete)
 }
 
@@ -30,11 +30,6 @@ func accountShow(c *cmdCtx) (any, error) {
 }
 
 func groupCreate(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	name, loc := c.inv.str("--name"), c.inv.str("--location")
 	if err := checkGroupName(name); err != nil {
 		return nil, err
@@ -93,11 +88,6 @@ func nilIfEmpty(s string) any {
 }
 
 func groupShow(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	g, err := c.group(c.inv.str("--name"))
 	if err != nil {
 		return nil, err
@@ -106,11 +96,6 @@ func groupShow(c *cmdCtx) (any, error) {
 }
 
 func groupList(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	all, err := c.st.readAll(c.st.dir + "/arm/resourcegroups/*.json")
 	if err != nil {
 		return nil, err

@@ -196,6 +196,19 @@ type handler func(c *cmdCtx) (any, error)
 // files that implement them.
 var handlers = map[string]handler{}
 
+// locked runs a handler under the state lock: concurrent az processes share
+// the state dir, and a handler's reads and writes must see one state.
+func locked(h handler) handler {
+	return func(c *cmdCtx) (any, error) {
+		unlock, err := c.lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		return h(c)
+	}
+}
+
 func register(name string, h handler) {
 	if _, ok := specs[name]; !ok {
 		panic("azemu: no argument spec for " + name)

@@ -19,21 +19,21 @@ const (
 
 func init() {
 	register("storage account create", accountCreate)
-	register("storage account show", accountShowCmd)
-	register("storage account list", accountList)
-	register("storage account update", accountUpdate)
+	register("storage account show", locked(accountShowCmd))
+	register("storage account list", locked(accountList))
+	register("storage account update", locked(accountUpdate))
 	register("storage account delete", accountDelete)
-	register("storage account check-name", accountCheckName)
-	register("storage account network-rule add", networkRuleAdd)
-	register("storage account network-rule list", networkRuleList)
-	register("storage account network-rule remove", networkRuleRemove)
-	register("storage share-rm create", shareCreate)
-	register("storage share-rm show", shareShow)
-	register("storage share-rm list", shareList)
+	register("storage account check-name", locked(accountCheckName))
+	register("storage account network-rule add", locked(networkRuleAdd))
+	register("storage account network-rule list", locked(networkRuleList))
+	register("storage account network-rule remove", locked(networkRuleRemove))
+	register("storage share-rm create", locked(shareCreate))
+	register("storage share-rm show", locked(shareShow))
+	register("storage share-rm list", locked(shareList))
 	register("storage share-rm delete", shareDelete)
 	register("storage share-rm stats", shareStats)
-	register("storage container-rm create", containerCreate)
-	register("storage container-rm show", containerShow)
+	register("storage container-rm create", locked(containerCreate))
+	register("storage container-rm show", locked(containerShow))
 	register("storage container-rm delete", containerDelete)
 }
 
@@ -291,11 +291,6 @@ func pairedRegion(loc string) string {
 }
 
 func accountShowCmd(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.rgOr(), c.idOr("--name", "storageAccounts"))
 	if err != nil {
 		return nil, err
@@ -304,12 +299,8 @@ func accountShowCmd(c *cmdCtx) (any, error) {
 }
 
 func accountList(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	var all []map[string]any
+	var err error
 	if rg := c.inv.str("--resource-group"); rg != "" {
 		g, err := c.group(rg)
 		if err != nil {
@@ -330,11 +321,6 @@ func accountList(c *cmdCtx) (any, error) {
 }
 
 func accountUpdate(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	inv := c.inv
 	a, err := c.account(c.rgOr(), c.idOr("--name", "storageAccounts"))
 	if err != nil {
@@ -404,11 +390,6 @@ func accountDelete(c *cmdCtx) (any, error) {
 }
 
 func accountCheckName(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	name := c.inv.str("--name")
 	if !accountNameRE.MatchString(name) {
 		return map[string]any{"message": fmt.Sprintf("%s is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.", name),
@@ -479,11 +460,6 @@ func hasServiceEndpoint(subnet map[string]any, service string) bool {
 }
 
 func networkRuleAdd(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.inv.str("--resource-group"), c.inv.str("--account-name"))
 	if err != nil {
 		return nil, err
@@ -515,11 +491,6 @@ func networkRuleAdd(c *cmdCtx) (any, error) {
 }
 
 func networkRuleList(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.inv.str("--resource-group"), c.inv.str("--account-name"))
 	if err != nil {
 		return nil, err
@@ -530,11 +501,6 @@ func networkRuleList(c *cmdCtx) (any, error) {
 }
 
 func networkRuleRemove(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.inv.str("--resource-group"), c.inv.str("--account-name"))
 	if err != nil {
 		return nil, err
@@ -589,11 +555,6 @@ func shareEtag() string {
 }
 
 func shareCreate(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	inv := c.inv
 	a, err := c.account(inv.str("--resource-group"), inv.str("--storage-account"))
 	if err != nil {
@@ -685,11 +646,6 @@ func (c *cmdCtx) shareRecord() (map[string]any, map[string]any, error) {
 }
 
 func shareShow(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, s, err := c.shareRecord()
 	if err != nil {
 		return nil, err
@@ -706,11 +662,6 @@ func shareShow(c *cmdCtx) (any, error) {
 }
 
 func shareList(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.inv.str("--resource-group"), c.inv.str("--storage-account"))
 	if err != nil {
 		return nil, err
@@ -779,11 +730,6 @@ func containerID(a map[string]any, name string) string {
 }
 
 func containerCreate(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	a, err := c.account(c.inv.str("--resource-group"), c.inv.str("--storage-account"))
 	if err != nil {
 		return nil, err
@@ -844,11 +790,6 @@ func (c *cmdCtx) containerRecord() (map[string]any, map[string]any, error) {
 }
 
 func containerShow(c *cmdCtx) (any, error) {
-	unlock, err := c.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	_, rec, err := c.containerRecord()
 	if err != nil {
 		return nil, err
