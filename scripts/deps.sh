@@ -16,6 +16,8 @@ command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 # VM host tests look for leftover processes with pgrep/pkill.
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
+# The layout tests check the git-fsmonitor-off setting with git config --system.
+command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/nfsmount)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

@@ -10,28 +10,26 @@ import (
 // private endpoint listing and DNS zone groups, and the account metric that
 // tells a Blob NFS account's used bytes.
 func init() {
-	register("network private-endpoint list", peList)
-	register("network private-endpoint dns-zone-group show", dnsZoneGroupShow)
-	register("network private-endpoint dns-zone-group delete", dnsZoneGroupDelete)
+	register("network private-endpoint list", locked(peList))
+	register("network private-endpoint dns-zone-group show", locked(dnsZoneGroupShow))
+	register("network private-endpoint dns-zone-group delete", locked(dnsZoneGroupDelete))
 	register("monitor metrics list", metricsList)
 }
 
 func peList(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		g, err := c.group(c.inv.str("--resource-group"))
-		if err != nil {
-			return nil, err
-		}
-		all, err := c.st.list(collectionID(str(g, "name"), peType))
-		if err != nil {
-			return nil, err
-		}
-		out := []any{}
-		for _, pe := range all {
-			out = append(out, view(pe))
-		}
-		return out, nil
-	})
+	g, err := c.group(c.inv.str("--resource-group"))
+	if err != nil {
+		return nil, err
+	}
+	all, err := c.st.list(collectionID(str(g, "name"), peType))
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, pe := range all {
+		out = append(out, view(pe))
+	}
+	return out, nil
 }
 
 // zoneGroup finds a private endpoint's DNS zone group record (nil when the
@@ -47,28 +45,24 @@ func (c *cmdCtx) zoneGroup() (zg map[string]any, id, rg string, err error) {
 }
 
 func dnsZoneGroupShow(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		zg, _, rg, err := c.zoneGroup()
-		if err != nil {
-			return nil, err
-		}
-		if zg == nil {
-			return nil, notFound(peType+"/"+c.inv.str("--endpoint-name")+"/privateDnsZoneGroups", c.inv.str("--name"), rg)
-		}
-		return view(zg), nil
-	})
+	zg, _, rg, err := c.zoneGroup()
+	if err != nil {
+		return nil, err
+	}
+	if zg == nil {
+		return nil, notFound(peType+"/"+c.inv.str("--endpoint-name")+"/privateDnsZoneGroups", c.inv.str("--name"), rg)
+	}
+	return view(zg), nil
 }
 
 // dnsZoneGroupDelete removes the group; a missing group is a no-op, as
 // ARM's 204 for a DELETE of nothing.
 func dnsZoneGroupDelete(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		zg, id, _, err := c.zoneGroup()
-		if err != nil || zg == nil {
-			return nil, err
-		}
-		return nil, c.st.del(id)
-	})
+	zg, id, _, err := c.zoneGroup()
+	if err != nil || zg == nil {
+		return nil, err
+	}
+	return nil, c.st.del(id)
 }
 
 // metricsList answers the UsedCapacity metric of a storage account (az
@@ -122,7 +116,7 @@ func metricsList(c *cmdCtx) (any, error) {
 }
 
 func init() {
-	register("vm get-instance-view", vmGetInstanceView)
+	register("vm get-instance-view", locked(vmGetInstanceView))
 }
 
 // vmGetInstanceView answers `az vm get-instance-view`: the VM with its
@@ -130,32 +124,30 @@ func init() {
 // VM's last operation (create, start, stop, ...). With several --ids, az
 // prints a list.
 func vmGetInstanceView(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		ids := c.inv.list("--ids")
-		if !c.inv.has("--ids") {
-			vm, err := c.vm()
-			if err != nil {
-				return nil, err
-			}
-			return instanceView(vm), nil
+	ids := c.inv.list("--ids")
+	if !c.inv.has("--ids") {
+		vm, err := c.vm()
+		if err != nil {
+			return nil, err
 		}
-		var out []any
-		for _, id := range ids {
-			vm, err := c.st.get(id)
-			if err != nil {
-				return nil, err
-			}
-			if vm == nil {
-				rg, names := parseID(id)
-				return nil, notFound(vmType, names["virtualmachines"], rg)
-			}
-			out = append(out, instanceView(vm))
+		return instanceView(vm), nil
+	}
+	var out []any
+	for _, id := range ids {
+		vm, err := c.st.get(id)
+		if err != nil {
+			return nil, err
 		}
-		if len(out) == 1 {
-			return out[0], nil
+		if vm == nil {
+			rg, names := parseID(id)
+			return nil, notFound(vmType, names["virtualmachines"], rg)
 		}
-		return out, nil
-	})
+		out = append(out, instanceView(vm))
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
 }
 
 func instanceView(vm map[string]any) map[string]any {

@@ -18,17 +18,17 @@ const (
 
 func init() {
 	register("vm create", vmCreate)
-	register("vm show", vmShow)
-	register("vm list", vmList)
+	register("vm show", locked(vmShow))
+	register("vm list", locked(vmList))
 	register("vm delete", vmDelete)
 	register("vm start", vmStart)
 	register("vm stop", vmStop)
 	register("vm deallocate", vmDeallocate)
 	register("vm restart", vmRestart)
-	register("vm update", vmUpdate)
+	register("vm update", locked(vmUpdate))
 	register("vm run-command invoke", vmRunCommand)
-	register("vm list-ip-addresses", vmListIPs)
-	register("disk show", diskShow)
+	register("vm list-ip-addresses", locked(vmListIPs))
+	register("disk show", locked(diskShow))
 	register("disk delete", diskDelete)
 }
 
@@ -506,41 +506,37 @@ func (c *cmdCtx) vmView(vm map[string]any, details bool) (map[string]any, error)
 }
 
 func vmShow(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		vm, err := c.vm()
-		if err != nil {
-			return nil, err
-		}
-		return c.vmView(vm, c.inv.flag("--show-details"))
-	})
+	vm, err := c.vm()
+	if err != nil {
+		return nil, err
+	}
+	return c.vmView(vm, c.inv.flag("--show-details"))
 }
 
 func vmList(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		var all []map[string]any
-		var err error
-		if rg := c.inv.str("--resource-group"); rg != "" {
-			g, gerr := c.group(rg)
-			if gerr != nil {
-				return nil, gerr
-			}
-			all, err = c.st.list(collectionID(str(g, "name"), vmType))
-		} else {
-			all, err = c.st.listAllGroups("providers/" + vmType)
+	var all []map[string]any
+	var err error
+	if rg := c.inv.str("--resource-group"); rg != "" {
+		g, gerr := c.group(rg)
+		if gerr != nil {
+			return nil, gerr
 		}
+		all, err = c.st.list(collectionID(str(g, "name"), vmType))
+	} else {
+		all, err = c.st.listAllGroups("providers/" + vmType)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, vm := range all {
+		v, err := c.vmView(vm, c.inv.flag("--show-details"))
 		if err != nil {
 			return nil, err
 		}
-		out := []any{}
-		for _, vm := range all {
-			v, err := c.vmView(vm, c.inv.flag("--show-details"))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	})
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // vmDelete deletes the VM and stops and removes its host, but leaves its NIC,
@@ -684,87 +680,85 @@ func vmRestart(c *cmdCtx) (any, error) {
 
 // vmUpdate supports the generic --set/--remove az offers (tags.K=V, tags.K).
 func vmUpdate(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		vm, err := c.vm()
-		if err != nil {
-			return nil, err
-		}
-		if tags, ok := vm["tags"].(map[string]any); !ok || tags == nil {
-			vm["tags"] = map[string]any{}
-		}
-		if err := genericUpdate(vm, c.inv.list("--set"), c.inv.list("--remove")); err != nil {
-			return nil, err
-		}
-		if v := c.inv.str("--size"); v != "" {
-			vm["hardwareProfile"].(map[string]any)["vmSize"] = v
-		}
-		if err := c.st.put(str(vm, "id"), vm); err != nil {
-			return nil, err
-		}
-		return view(vm), nil
-	})
+	vm, err := c.vm()
+	if err != nil {
+		return nil, err
+	}
+	if tags, ok := vm["tags"].(map[string]any); !ok || tags == nil {
+		vm["tags"] = map[string]any{}
+	}
+	if err := genericUpdate(vm, c.inv.list("--set"), c.inv.list("--remove")); err != nil {
+		return nil, err
+	}
+	if v := c.inv.str("--size"); v != "" {
+		vm["hardwareProfile"].(map[string]any)["vmSize"] = v
+	}
+	if err := c.st.put(str(vm, "id"), vm); err != nil {
+		return nil, err
+	}
+	return view(vm), nil
 }
 
 func vmListIPs(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		vms, err := c.st.listAllGroups("providers/" + vmType)
-		if err != nil {
-			return nil, err
+	vms, err := c.st.listAllGroups("providers/" + vmType)
+	if err != nil {
+		return nil, err
+	}
+	rg, name := c.inv.str("--resource-group"), c.inv.str("--name")
+	out := []any{}
+	for _, vm := range vms {
+		if rg != "" && !strings.EqualFold(rg, str(vm, "resourceGroup")) || name != "" && !strings.EqualFold(name, str(vm, "name")) {
+			continue
 		}
-		rg, name := c.inv.str("--resource-group"), c.inv.str("--name")
-		out := []any{}
-		for _, vm := range vms {
-			if rg != "" && !strings.EqualFold(rg, str(vm, "resourceGroup")) || name != "" && !strings.EqualFold(name, str(vm, "name")) {
+		private, public := []any{}, []any{}
+		for _, n := range list(vm, "networkProfile", "networkInterfaces") {
+			nic, _ := c.st.get(str(n.(map[string]any), "id"))
+			if nic == nil {
 				continue
 			}
-			private, public := []any{}, []any{}
-			for _, n := range list(vm, "networkProfile", "networkInterfaces") {
-				nic, _ := c.st.get(str(n.(map[string]any), "id"))
-				if nic == nil {
-					continue
-				}
-				for _, cfg := range list(nic, "ipConfigurations") {
-					cm := cfg.(map[string]any)
-					private = append(private, str(cm, "privateIPAddress"))
-					if pip, _ := c.st.get(str(cm, "publicIPAddress", "id")); pip != nil {
-						public = append(public, map[string]any{"id": str(pip, "id"), "ipAddress": str(pip, "ipAddress"),
-							"ipAllocationMethod": str(pip, "publicIPAllocationMethod"), "name": str(pip, "name")})
-					}
+			for _, cfg := range list(nic, "ipConfigurations") {
+				cm := cfg.(map[string]any)
+				private = append(private, str(cm, "privateIPAddress"))
+				if pip, _ := c.st.get(str(cm, "publicIPAddress", "id")); pip != nil {
+					public = append(public, map[string]any{"id": str(pip, "id"), "ipAddress": str(pip, "ipAddress"),
+						"ipAllocationMethod": str(pip, "publicIPAllocationMethod"), "name": str(pip, "name")})
 				}
 			}
-			out = append(out, map[string]any{"virtualMachine": map[string]any{
-				"name": str(vm, "name"), "network": map[string]any{"privateIpAddresses": private, "publicIpAddresses": public},
-				"resourceGroup": str(vm, "resourceGroup")}})
 		}
-		return out, nil
-	})
+		out = append(out, map[string]any{"virtualMachine": map[string]any{
+			"name": str(vm, "name"), "network": map[string]any{"privateIpAddresses": private, "publicIpAddresses": public},
+			"resourceGroup": str(vm, "resourceGroup")}})
+	}
+	return out, nil
 }
 
 func diskShow(c *cmdCtx) (any, error) {
-	return c.withLock(func() (any, error) {
-		d, _, err := c.resource(c.rgOr(), diskType, c.idOr("--name", "disks"))
-		if err != nil {
-			return nil, err
-		}
-		return view(d), nil
-	})
+	d, _, err := c.resource(c.rgOr(), diskType, c.idOr("--name", "disks"))
+	if err != nil {
+		return nil, err
+	}
+	return view(d), nil
 }
 
 func diskDelete(c *cmdCtx) (any, error) {
+	// Asked before the lock: a prompt must not hold up other az processes.
 	if err := c.confirm("Are you sure you want to perform this operation?"); err != nil {
 		return nil, err
 	}
-	return c.withLock(func() (any, error) {
-		d, id, err := c.resource(c.rgOr(), diskType, c.idOr("--name", "disks"))
-		if e, ok := err.(*azError); ok && strings.Contains(e.stderr, "(ResourceNotFound)") {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if vm := str(d, "managedBy"); vm != "" {
-			return nil, armError("OperationNotAllowed", fmt.Sprintf("Disk %s is attached to VM %s.", str(d, "name"), vm))
-		}
-		return nil, c.st.del(id)
-	})
+	unlock, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	d, id, err := c.resource(c.rgOr(), diskType, c.idOr("--name", "disks"))
+	if e, ok := err.(*azError); ok && strings.Contains(e.stderr, "(ResourceNotFound)") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if vm := str(d, "managedBy"); vm != "" {
+		return nil, armError("OperationNotAllowed", fmt.Sprintf("Disk %s is attached to VM %s.", str(d, "name"), vm))
+	}
+	return nil, c.st.del(id)
 }
