@@ -17,7 +17,7 @@ build:
 # The local cloud: the az emulator, installed as `az` in a folder of its own
 # that tests and the demo put first on PATH.
 local-cloud:
-	$(GO) build -o build/local-cloud/az ./cmd/azemu
+	$(GO) build -o build/local-cloud/az ./localcloud/cmd/az
 
 # System packages the tests and the demo need (sshd for the VM hosts).
 deps:

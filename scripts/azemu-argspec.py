@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Regenerates internal/azemu/azargs.json: the argument surface of every az
+"""Regenerates localcloud/azemu/azargs.json: the argument surface of every az
 command the emulator answers, read from the real Azure CLI's own parser.
 
 Run with Debian's azure-cli installed (apt-get install azure-cli):
-    /usr/bin/python3 scripts/azemu-argspec.py > internal/azemu/azargs.json
+    /usr/bin/python3 scripts/azemu-argspec.py > localcloud/azemu/azargs.json
 
 For each command it records every option (names in az's order, nargs,
 choices, required) and, when az reports a missing resource name through its

@@ -8,7 +8,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
-command -v setfattr >/dev/null 2>&1 || need+=(attr)   # internal/nfsmount tests: xattrs survive the home copy
+command -v setfattr >/dev/null 2>&1 || need+=(attr)   # internal/vmscript tests: xattrs survive the home copy
 # VM hosts give azureuser passwordless sudo; sudo comes from the machine's /usr.
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 # VM hosts run nsenter, mountpoint and findmnt (util-linux) and mount/umount (mount) from the machine.
@@ -18,7 +18,7 @@ command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
 # The layout tests check the git-fsmonitor-off setting with git config --system.
 command -v git >/dev/null 2>&1 || need+=(git)
-[ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/nfsmount)
+[ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/vmscript)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "azlin tests need these Debian packages: ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2

@@ -11,12 +11,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/azlin-dev/azlin/internal/billing"
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
-	"github.com/azlin-dev/azlin/internal/usage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -176,7 +176,7 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 				names[i] = v.Name
 			}
 			// Only the instance view says when a VM's power last changed.
-			changes, err := usage.LastChanges(gctx, c, account.ID, rg, names)
+			changes, err := billing.LastChanges(gctx, c, account.ID, rg, names)
 			if err != nil {
 				if gctx.Err() != nil {
 					return err
@@ -204,7 +204,7 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	if o.actual {
 		g.Go(func() error {
 			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-			b, err := usage.Billed(gctx, c, rg, from, now.UTC())
+			b, err := billing.Billed(gctx, c, rg, from, now.UTC())
 			billed = b
 			return err
 		})

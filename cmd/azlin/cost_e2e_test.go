@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/azlin-dev/azlin/internal/testenv"
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // End-to-end tests of `azlin cost`: the built azlin against the local cloud,

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Command-level tests of `azlin new --shared-home` and of the attach/detach
@@ -21,7 +21,7 @@ import (
 // detach themselves are tested in internal/sharedhome.
 
 // shStatusCall is the poll of a new VM's cloud-init attach result
-// (nfsmount.CloudInitStatusScript) answered with what the result file holds.
+// (vmscript.CloudInitStatusScript) answered with what the result file holds.
 func shStatusCall(t *testing.T, result string) aztest.Call {
 	t.Helper()
 	b, err := os.ReadFile("testdata/sharedhome/vm-run-command-invoke.json")
@@ -30,7 +30,7 @@ func shStatusCall(t *testing.T, result string) aztest.Call {
 	require.NoError(t, json.Unmarshal(b, &m))
 	m["value"].([]any)[0].(map[string]any)["message"] = "Enable succeeded: \n[stdout]\n" + result + "\n[stderr]\n"
 	return aztest.Call{Argv: []string{"vm", "run-command", "invoke", "-g", "rg", "-n", "vm", "--command-id", "RunShellScript",
-		"--scripts", nfsmount.CloudInitStatusScript()}, Stdout: stJSON(t, m)}
+		"--scripts", vmscript.CloudInitStatusScript()}, Stdout: stJSON(t, m)}
 }
 
 // shNewCalls are the calls of `new --shared-home shared-dev --name vm -g rg`
@@ -73,7 +73,7 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, cloudInitAttachScript(t, doc), "NFS_SOURCE="+source)
-	assert.Contains(t, string(doc), nfsmount.CloudInitRunnerFile)
+	assert.Contains(t, string(doc), vmscript.CloudInitRunnerFile)
 	assert.Contains(t, string(doc), "nfs-common")
 }
 

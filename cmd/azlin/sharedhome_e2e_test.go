@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/azlin-dev/azlin/internal/testenv"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // End-to-end tests of the shared home (issue 6): the built azlin against the
@@ -40,7 +40,7 @@ func sharedCloud(t testing.TB) *testenv.Cloud {
 	return c
 }
 
-// setFaults replaces the emulator's fault rules (internal/azemu/faults.go).
+// setFaults replaces the emulator's fault rules (localcloud/azemu/faults.go).
 func setFaults(t testing.TB, c *testenv.Cloud, rules ...map[string]any) {
 	t.Helper()
 	if rules == nil {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // What attach (and new --shared-home) says on stderr beyond its table: the
@@ -36,7 +36,7 @@ func reportScriptInfo(p *output.Printer, vm string, info map[string]string) {
 		p.Infof("%s: layout %s applied.", vm, l)
 	}
 	reportLayoutInfo(p, []layoutResultView{{VM: vm, Moved: info["layout_moved"], KeptLocal: info["layout_kept_local"], Conflicts: info["layout_conflicts"]}})
-	probes := nfsmount.Probes(info)
+	probes := vmscript.Probes(info)
 	if failed := failedProbes(probes); failed == 0 {
 		p.Infof("%s: share self-test: all %d probes passed.", vm, len(probes))
 	} else {
@@ -55,7 +55,7 @@ func printVSCodeSettings(p *output.Printer, vms []string) {
 	}
 	paths := map[string]string{}
 	for _, vm := range vms {
-		paths[vm] = nfsmount.LocalRoot("azureuser")
+		paths[vm] = vmscript.LocalRoot("azureuser")
 	}
 	b, _ := json.MarshalIndent(map[string]any{
 		"remote.SSH.lockfilesInTmp":    true,

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/azlin-dev/azlin/internal/testenv"
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // End-to-end tests of issue 8 (a shared home that developer tools survive)

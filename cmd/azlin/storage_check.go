@@ -6,10 +6,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 func init() {
@@ -90,7 +90,7 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func failedProbes(ps []nfsmount.Probe) int {
+func failedProbes(ps []vmscript.Probe) int {
 	n := 0
 	for _, p := range ps {
 		if !p.OK() {
@@ -101,7 +101,7 @@ func failedProbes(ps []nfsmount.Probe) int {
 }
 
 // warnProbes says on stderr what each failed probe means.
-func warnProbes(p *output.Printer, vm string, ps []nfsmount.Probe) {
+func warnProbes(p *output.Printer, vm string, ps []vmscript.Probe) {
 	for _, pr := range ps {
 		if !pr.OK() {
 			p.Warnf("%s: probe %s %s (%s): %s", vm, pr.Name, pr.Status, orDash(pr.Detail), pr.Meaning)

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/storage"
-	"github.com/azlin-dev/azlin/internal/testenv"
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // End-to-end tests of the storage commands: the built azlin against the

@@ -12,8 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/azlin-dev/azlin/internal/layout"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // A storage without a layout tag has the layout package's default.
@@ -30,7 +30,7 @@ func cloudInitAttachScript(t *testing.T, doc []byte) string {
 	}
 	require.NoError(t, yaml.Unmarshal(doc, &cc))
 	for _, f := range cc.WriteFiles {
-		if f.Path != nfsmount.CloudInitScriptFile {
+		if f.Path != vmscript.CloudInitScriptFile {
 			continue
 		}
 		require.Equal(t, "gz+b64", f.Encoding)
@@ -42,6 +42,6 @@ func cloudInitAttachScript(t *testing.T, doc []byte) string {
 		require.NoError(t, err)
 		return string(out)
 	}
-	t.Fatalf("no %s in the cloud-config", nfsmount.CloudInitScriptFile)
+	t.Fatalf("no %s in the cloud-config", vmscript.CloudInitScriptFile)
 	return ""
 }

@@ -16,11 +16,11 @@ import (
 	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/network"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // newVMCmds returns the top-level VM commands: new, list, ssh, delete.
@@ -205,7 +205,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	var homeLayout nfsmount.Layout
+	var homeLayout vmscript.Layout
 	if home != nil {
 		var err error
 		if homeLayout, err = scriptLayout(home.Layout); err != nil {
@@ -258,7 +258,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 		if err != nil {
 			return err
 		}
-		part, err := nfsmount.CloudInitPart(nfsmount.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys, Layout: homeLayout})
+		part, err := vmscript.CloudInitPart(vmscript.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys, Layout: homeLayout})
 		if err != nil {
 			return err
 		}
@@ -326,18 +326,18 @@ func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *sto
 	prog.Step("cloud-init is mounting the shared home " + home.Name)
 	deadline := time.Now().Add(n.timeout)
 	for {
-		stdout, _, err := m.RunRaw(ctx, n.rg, n.name, nfsmount.CloudInitStatusScript())
+		stdout, _, err := m.RunRaw(ctx, n.rg, n.name, vmscript.CloudInitStatusScript())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, interruptedNew(n)
 			}
 			return nil, fmt.Errorf("%w\n%s", err, finish)
 		}
-		done, res, err := nfsmount.ParseCloudInitStatus(stdout)
+		done, res, err := vmscript.ParseCloudInitStatus(stdout)
 		switch {
 		case done && err != nil:
 			return nil, fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
-				n.name, nfsmount.CloudInitLogFile, finish)
+				n.name, vmscript.CloudInitLogFile, finish)
 		case done && !res.OK:
 			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", n.name, res.Err(), finish)
 		case done:
@@ -346,7 +346,7 @@ func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *sto
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
-				n.name, n.timeout, nfsmount.CloudInitLogFile, finish)
+				n.name, n.timeout, vmscript.CloudInitLogFile, finish)
 		}
 		select {
 		case <-ctx.Done():

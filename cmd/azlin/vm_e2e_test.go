@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
-	"github.com/azlin-dev/azlin/internal/testenv"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // End-to-end: the built azlin against the local cloud, whose VMs are real

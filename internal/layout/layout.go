@@ -2,7 +2,7 @@
 // that share it (issue 8): which paths under the home are per-VM local, and
 // which VM-wide settings azlin writes, because sharing one home breaks some
 // tools in known ways (VS Code server locks, Unix sockets, caches, shell
-// history). A layout is data; nfsmount's scripts apply it on a VM.
+// history). A layout is data; vmscript's scripts apply it on a VM.
 //
 // Built-in layouts are `developer` (the default) and `minimal`. Users add
 // their own as TOML files, ~/.azlin/layouts/<name>.toml:
@@ -31,7 +31,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Default is the layout of a storage that names none.
@@ -49,7 +49,7 @@ type Layout struct {
 // Setting is a VM-wide setting a layout may ask for: files azlin owns.
 type Setting struct {
 	Name, Why string
-	Files     []nfsmount.SettingFile
+	Files     []vmscript.SettingFile
 }
 
 // Paths are the setting's files, for people to read.
@@ -63,7 +63,7 @@ func (s Setting) Paths() []string {
 
 // Settings are the settings azlin knows, by name. Each is whole files that
 // azlin writes and, when the layout no longer asks for them or the VM is
-// detached, removes (nfsmount.SettingFile: never a file that is not azlin's).
+// detached, removes (vmscript.SettingFile: never a file that is not azlin's).
 // Drop-in folders where there are some. zsh has none for interactive shells:
 // azlin adds one line to /etc/zsh/zshrc (when zsh is installed) that reads
 // its file. That line makes dpkg see the file as changed, so an upgrade of
@@ -73,7 +73,7 @@ var Settings = map[string]Setting{
 	"ssh-control-path": {
 		Name: "ssh-control-path",
 		Why:  "ssh ControlMaster sockets in /run/user/<uid> on each VM: a socket in the shared home is only a name on NFS, and another VM unlinks it as stale",
-		Files: []nfsmount.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
+		Files: []vmscript.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
 # own /run, not in the shared home, where another VM would find a socket name
 # it cannot use and unlink it as stale.
 Host *
@@ -84,7 +84,7 @@ Host *
 		Name: "shell-history-per-vm",
 		Why: "one shell history file per VM (bash login shells and the shells they start; zsh, which also locks it: HIST_FCNTL_LOCK): " +
 			"shells on several VMs writing one file in the shared home clobber it",
-		Files: []nfsmount.SettingFile{
+		Files: []vmscript.SettingFile{
 			{Path: "/etc/profile.d/azlin-history.sh", Content: `# azlin (layout setting shell-history-per-vm): one bash history file per VM
 # in the shared home, since shells on several VMs writing one file clobber
 # it. Exported, so that the shells a login shell starts (tmux, bash) keep it.
@@ -105,7 +105,7 @@ setopt HIST_FCNTL_LOCK
 	"git-fsmonitor-off": {
 		Name: "git-fsmonitor-off",
 		Why:  "git's file system monitor off in the system git config (core.fsmonitor=false): its daemon keeps a Unix socket in the repository's .git, only a name to the other VMs",
-		Files: []nfsmount.SettingFile{{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
+		Files: []vmscript.SettingFile{{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
 # this VM: its daemon keeps a Unix socket in the repository's .git, which in
 # the shared home is only a name to the other VMs. A user's ~/.gitconfig
 # still decides for that user. azlin writes this file only where there was
@@ -357,8 +357,8 @@ func isBuiltin(name string) bool {
 }
 
 // Script is the layout as the attach and layout scripts take it.
-func (l Layout) Script() nfsmount.Layout {
-	s := nfsmount.Layout{Name: l.Name, Local: append([]string{}, l.Local...)}
+func (l Layout) Script() vmscript.Layout {
+	s := vmscript.Layout{Name: l.Name, Local: append([]string{}, l.Local...)}
 	for _, name := range l.Settings {
 		s.Files = append(s.Files, Settings[name].Files...)
 	}

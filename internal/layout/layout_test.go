@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 func TestBuiltinsAreValidAndDeveloperIsTheDefault(t *testing.T) {
@@ -51,7 +51,7 @@ settings = ["shell-history-per-vm"]
 	assert.Equal(t, []string{"developer", "minimal", "rust"}, names)
 
 	s := l.Script()
-	assert.Equal(t, nfsmount.Layout{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
+	assert.Equal(t, vmscript.Layout{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
 		Files: Settings["shell-history-per-vm"].Files}, s)
 	assert.Equal(t, "/etc/profile.d/azlin-history.sh", s.Files[0].Path)
 	assert.Empty(t, s.Files[0].Hooks, "bash's own bash.bashrc is not edited")
@@ -114,7 +114,7 @@ func TestLoadNamesWhatIsMissing(t *testing.T) {
 func TestSettingsAreDropInFilesTheScriptsAccept(t *testing.T) {
 	all := Layout{Name: "all", Local: []string{}, Settings: SettingNames()}
 	require.NoError(t, all.Validate())
-	_, err := nfsmount.LayoutScript(nfsmount.LayoutParams{Layout: all.Script(), Timestamp: "T"})
+	_, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: all.Script(), Timestamp: "T"})
 	assert.NoError(t, err)
 	for name, s := range Settings {
 		assert.Equal(t, name, s.Name)

@@ -13,9 +13,9 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Names as in the az-shapes captures (see testdata/README.md): resource group
@@ -174,18 +174,18 @@ func info(status, step, reason string, kv ...string) string {
 	return b.String()
 }
 
-var target = nfsmount.Target{Account: acct, Share: stName, Tier: nfsmount.Premium}
+var target = vmscript.Target{Account: acct, Share: stName, Tier: vmscript.Premium}
 
 func attachScript(t *testing.T) string {
 	t.Helper()
-	s, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: target, AuthorizedKeys: []string{azlinKey}, Timestamp: ts})
+	s, err := vmscript.AttachScript(vmscript.AttachParams{Target: target, AuthorizedKeys: []string{azlinKey}, Timestamp: ts})
 	require.NoError(t, err)
 	return s
 }
 
-func detachScript(t *testing.T, tg nfsmount.Target, force bool) string {
+func detachScript(t *testing.T, tg vmscript.Target, force bool) string {
 	t.Helper()
-	s, err := nfsmount.DetachScript(nfsmount.DetachParams{Target: tg, Force: force, Timestamp: ts})
+	s, err := vmscript.DetachScript(vmscript.DetachParams{Target: tg, Force: force, Timestamp: ts})
 	require.NoError(t, err)
 	return s
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Unit tests of ApplyLayout (`azlin storage layout set`) and Check (`azlin
@@ -90,12 +90,12 @@ var (
 // ---- layout ----
 
 // devLayout makes two paths local to each VM and writes one setting file.
-var devLayout = nfsmount.Layout{Name: "dev", Local: []string{".cache", ".vscode-server"},
-	Files: []nfsmount.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
+var devLayout = vmscript.Layout{Name: "dev", Local: []string{".cache", ".vscode-server"},
+	Files: []vmscript.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
 
 func layoutScript(t *testing.T) string {
 	t.Helper()
-	s, err := nfsmount.LayoutScript(nfsmount.LayoutParams{Layout: devLayout, Timestamp: ts})
+	s, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: devLayout, Timestamp: ts})
 	require.NoError(t, err)
 	return s
 }
@@ -189,7 +189,7 @@ func TestApplyLayoutReportsAStoppedVMAndSkipsIt(t *testing.T) {
 }
 
 func TestApplyLayoutScriptFailureOnOneVMLeavesTheOthers(t *testing.T) {
-	reason := "another azlin attach/detach is still running on this VM after 300 s (lock /run/lock/azlin-nfsmount.lock)"
+	reason := "another azlin attach/detach is still running on this VM after 300 s (lock /run/lock/azlin-vmscript.lock)"
 	calls := append(layoutReads(t, bothAttached),
 		layoutTagCall,
 		vmShow(t, "VM running", attached),
@@ -303,13 +303,13 @@ func TestApplyLayoutToMissingStorageChangesNothing(t *testing.T) {
 
 const token = "0123abcd89ef4567"
 
-func checkScript(t *testing.T, peer nfsmount.PeerMode) string {
+func checkScript(t *testing.T, peer vmscript.PeerMode) string {
 	t.Helper()
-	p := nfsmount.CheckParams{Peer: peer}
-	if peer != nfsmount.PeerNone {
+	p := vmscript.CheckParams{Peer: peer}
+	if peer != vmscript.PeerNone {
 		p.Token = token
 	}
-	s, err := nfsmount.CheckScript(p)
+	s, err := vmscript.CheckScript(p)
 	require.NoError(t, err)
 	assert.NotContains(t, s, "\nTS=", "the check script carries no clock: its argv is the same every second")
 	return s
@@ -333,7 +333,7 @@ func checkReq(s *steps) CheckRequest {
 	return CheckRequest{ResourceGroup: rg, Storage: stName, VM: "vm", Token: token, Progress: s.one}
 }
 
-func probeStatuses(ps []nfsmount.Probe) []string {
+func probeStatuses(ps []vmscript.Probe) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Name+"="+p.Status)
@@ -346,7 +346,7 @@ var allLocalOK = []string{"owner=ok", "flock=ok", "fcntl=ok", "mkfifo=ok", "unix
 func TestCheckAllProbesOK(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attached}),
 		vmShow(t, "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerNone), info("ok", "probes", "", probeLines(nil)...), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), info("ok", "probes", "", probeLines(nil)...), ""),
 	)
 	m, f := newManager(t, calls...)
 	var s steps
@@ -370,7 +370,7 @@ func TestCheckOneProbeFailedTellsWhatItMeans(t *testing.T) {
 	out := info("ok", "probes", "", probeLines(map[string]string{"fcntl": "fail: [Errno 37] No locks available"})...)
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attached}),
 		vmShow(t, "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerNone), out, ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), out, ""),
 	)
 	m, _ := newManager(t, calls...)
 	res, err := m.Check(context.Background(), CheckRequest{ResourceGroup: rg, Storage: stName, VM: "vm"})
@@ -390,8 +390,8 @@ func TestCheckPeerProbeWritesOnOneVMAndReadsOnTheOther(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, bothAttached),
 		vmShow(t, "VM running", attached),
 		vmShowOf(t, "vm2", "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerWrite), writeOut, ""),
-		runCommandOn(t, "vm2", checkScript(t, nfsmount.PeerRead), info("ok", "peer-read", "", "probe_peer", "ok"), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerWrite), writeOut, ""),
+		runCommandOn(t, "vm2", checkScript(t, vmscript.PeerRead), info("ok", "peer-read", "", "probe_peer", "ok"), ""),
 	)
 	m, f := newManager(t, calls...)
 	var s steps
@@ -410,8 +410,8 @@ func TestCheckPeerThatDoesNotSeeTheFileIsAFailedProbe(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, bothAttached),
 		vmShow(t, "VM running", attached),
 		vmShowOf(t, "vm2", "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerWrite), writeOut, ""),
-		runCommandOn(t, "vm2", checkScript(t, nfsmount.PeerRead), readOut, ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerWrite), writeOut, ""),
+		runCommandOn(t, "vm2", checkScript(t, vmscript.PeerRead), readOut, ""),
 	)
 	m, _ := newManager(t, calls...)
 	res, err := m.Check(context.Background(), checkReq(&steps{}))
@@ -433,10 +433,10 @@ func TestCheckPeerReadThatFailsIsReportedOnThePeerProbe(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, bothAttached),
 		vmShow(t, "VM running", attached),
 		vmShowOf(t, "vm2", "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerWrite), writeOut, ""),
-		runCommandOn(t, "vm2", checkScript(t, nfsmount.PeerRead), info("fail", "check-attached", reason), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerWrite), writeOut, ""),
+		runCommandOn(t, "vm2", checkScript(t, vmscript.PeerRead), info("fail", "check-attached", reason), ""),
 		// The writer removes its own file, since the reader could not.
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerRead), info("ok", "peer-read", "", "probe_peer", "ok"), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerRead), info("ok", "peer-read", "", "probe_peer", "ok"), ""),
 	)
 	m, f := newManager(t, calls...)
 	res, err := m.Check(context.Background(), checkReq(&steps{}))
@@ -450,7 +450,7 @@ func TestCheckSkipsAPeerThatIsNotRunning(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, bothAttached),
 		vmShow(t, "VM running", attached),
 		vmShowOf(t, "vm2", "VM deallocated", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerNone), info("ok", "probes", "", probeLines(nil)...), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), info("ok", "probes", "", probeLines(nil)...), ""),
 	)
 	m, f := newManager(t, calls...)
 	res, err := m.Check(context.Background(), checkReq(&steps{}))
@@ -507,7 +507,7 @@ func TestCheckWithoutAResultMarkerIsAnError(t *testing.T) {
 	out := "##azlin-info## probe_owner=ok\n##azlin-info## probe_flock=ok\n"
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attached}),
 		vmShow(t, "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerNone), out, "Killed\n"),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), out, "Killed\n"),
 	)
 	m, _ := newManager(t, calls...)
 	res, err := m.Check(context.Background(), checkReq(&steps{}))
@@ -524,7 +524,7 @@ func TestCheckOnAVMWhoseHomeIsNotMountedIsAnError(t *testing.T) {
 	reason := "/home/azureuser is not mounted from shared storage on this VM; attach it first (azlin storage attach)"
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attached}),
 		vmShow(t, "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, nfsmount.PeerNone), info("fail", "check-attached", reason), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), info("fail", "check-attached", reason), ""),
 	)
 	m, _ := newManager(t, calls...)
 	_, err := m.Check(context.Background(), checkReq(&steps{}))

@@ -2,7 +2,7 @@
 // back: `azlin storage attach`, `azlin storage detach` and the shared-home
 // part of `azlin new`. It joins the storage facts (package storage), the
 // network (package network), the VM (package vmprov) and the scripts that
-// run on the VM (package nfsmount). The tag azlin-storage on a VM is the
+// run on the VM (package vmscript). The tag azlin-storage on a VM is the
 // record of which storage holds its home (DECISIONS.md 7).
 package sharedhome
 
@@ -19,9 +19,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/azlin-dev/azlin/internal/network"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Manager attaches and detaches shared homes.
@@ -32,7 +32,7 @@ type Manager struct {
 	// Concurrency bounds how many VMs are worked on at once.
 	Concurrency int
 	// Timestamp names the backups and copies the scripts make when the plain
-	// name is taken; "" means now (nfsmount's default). Tests fix it so that
+	// name is taken; "" means now (vmscript's default). Tests fix it so that
 	// the scripts, and so the az argv, are the same on every run.
 	Timestamp string
 
@@ -44,12 +44,12 @@ type Manager struct {
 }
 
 // Target is where a storage's share is mounted from.
-func Target(st *storage.Storage) nfsmount.Target {
-	tier := nfsmount.Premium
+func Target(st *storage.Storage) vmscript.Target {
+	tier := vmscript.Premium
 	if st.Tier == storage.Standard {
-		tier = nfsmount.Standard
+		tier = vmscript.Standard
 	}
-	return nfsmount.Target{Account: st.Account, Share: st.Name, Tier: tier}
+	return vmscript.Target{Account: st.Account, Share: st.Name, Tier: tier}
 }
 
 // Result is what happened on one VM.
@@ -70,7 +70,7 @@ type AttachRequest struct {
 	// LayoutFor turns the storage's layout name (storage.Storage.Layout)
 	// into the layout each VM gets; an error stops the attach before any VM
 	// is changed. nil leaves the VMs' layouts as they are.
-	LayoutFor func(name string) (nfsmount.Layout, error)
+	LayoutFor func(name string) (vmscript.Layout, error)
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 }
@@ -102,7 +102,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	var layout nfsmount.Layout
+	var layout vmscript.Layout
 	if req.LayoutFor != nil {
 		var err error
 		if layout, err = req.LayoutFor(st.Layout); err != nil {
@@ -168,7 +168,7 @@ func refuseAttach(st *storage.Storage, vm vmprov.VM) error {
 }
 
 // attachOne attaches a VM that refuseAttach let through.
-func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, layout nfsmount.Layout, step func(string)) Result {
+func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, layout vmscript.Layout, step func(string)) Result {
 	res := Result{VM: vm.Name}
 	rg := st.ResourceGroup
 	step("checking that the VM's subnet reaches the storage")
@@ -176,7 +176,7 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 		res.Err = err
 		return res
 	}
-	script, err := nfsmount.AttachScript(nfsmount.AttachParams{Target: Target(st), AuthorizedKeys: keys, Layout: layout, Timestamp: m.Timestamp})
+	script, err := vmscript.AttachScript(vmscript.AttachParams{Target: Target(st), AuthorizedKeys: keys, Layout: layout, Timestamp: m.Timestamp})
 	if err != nil {
 		res.Err = err
 		return res
@@ -312,7 +312,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		return res, fmt.Errorf("VM %s is %s; detaching runs a script on it, so start it first: az vm start -g %s -n %s",
 			vm.Name, vm.State(), rg, vm.Name)
 	}
-	params := nfsmount.DetachParams{Force: req.Force, Timestamp: m.Timestamp}
+	params := vmscript.DetachParams{Force: req.Force, Timestamp: m.Timestamp}
 	if name := vm.SharedHome(); name != "" {
 		st, err := m.Storage.Find(ctx, rg, name)
 		var nf *storage.NotFoundError
@@ -325,7 +325,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 			params.Target = Target(st)
 		}
 	}
-	script, err := nfsmount.DetachScript(params)
+	script, err := vmscript.DetachScript(params)
 	if err != nil {
 		return res, err
 	}
@@ -353,7 +353,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 type LayoutRequest struct {
 	ResourceGroup string
 	Storage       string
-	Layout        nfsmount.Layout
+	Layout        vmscript.Layout
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 }
@@ -375,7 +375,7 @@ func (m *Manager) ApplyLayout(ctx context.Context, req LayoutRequest) (*storage.
 	if err := m.Storage.SetLayout(ctx, st, req.Layout.Name); err != nil {
 		return st, nil, err
 	}
-	script, err := nfsmount.LayoutScript(nfsmount.LayoutParams{Layout: req.Layout, Timestamp: m.Timestamp})
+	script, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: req.Layout, Timestamp: m.Timestamp})
 	if err != nil {
 		return st, nil, err
 	}
@@ -424,10 +424,10 @@ type CheckResult struct {
 	Storage *storage.Storage
 	VM      string
 	Peer    string // the second VM that read the file VM wrote; "" when none was attached and running
-	Probes  []nfsmount.Probe
+	Probes  []vmscript.Probe
 }
 
-// Check runs the share self-test (nfsmount.CheckScript) on a VM whose home
+// Check runs the share self-test (vmscript.CheckScript) on a VM whose home
 // is the storage, and, when another running VM has the same home, the
 // write-then-read probe across the two: VM writes a file, the other reads
 // and removes it.
@@ -462,14 +462,14 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 			break
 		}
 	}
-	params := nfsmount.CheckParams{}
+	params := vmscript.CheckParams{}
 	if res.Peer != "" {
-		params.Peer, params.Token = nfsmount.PeerWrite, req.Token
+		params.Peer, params.Token = vmscript.PeerWrite, req.Token
 		if params.Token == "" {
 			params.Token = randomToken()
 		}
 	}
-	script, err := nfsmount.CheckScript(params)
+	script, err := vmscript.CheckScript(params)
 	if err != nil {
 		return nil, err
 	}
@@ -480,8 +480,8 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 	}
 	info := out.Info
 	if res.Peer != "" && info["peer_written"] != "" {
-		params.Peer = nfsmount.PeerRead
-		if script, err = nfsmount.CheckScript(params); err != nil {
+		params.Peer = vmscript.PeerRead
+		if script, err = vmscript.CheckScript(params); err != nil {
 			return nil, err
 		}
 		step("reading on VM " + res.Peer + " the file VM " + vm.Name + " wrote")
@@ -501,7 +501,7 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 			info["probe_peer"] = peerOut.Info["probe_peer"]
 		}
 	}
-	res.Probes = nfsmount.Probes(info)
+	res.Probes = vmscript.Probes(info)
 	return res, nil
 }
 

@@ -13,9 +13,9 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Unit tests of Attach and Detach on recorded az output (testdata/README.md).
@@ -265,7 +265,7 @@ func TestDetachAttachedVM(t *testing.T) {
 func TestDetachNotAttachedIsIdempotent(t *testing.T) {
 	calls := []aztest.Call{
 		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, nfsmount.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
+		runCommand(t, detachScript(t, vmscript.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
 	}
 	m, f := newManager(t, calls...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
@@ -280,7 +280,7 @@ func TestDetachUntaggedButMountedIsADetach(t *testing.T) {
 	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
 	calls := []aztest.Call{
 		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, nfsmount.Target{}, false), out, ""),
+		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
 	}
 	m, _ := newManager(t, calls...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
@@ -294,7 +294,7 @@ func TestDetachWhenTheStorageIsAlreadyDeleted(t *testing.T) {
 	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "/home/azureuser.backup")
 	calls := append(groupReads(t, nil, vmTags{"vm": attachedTags}),
 		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, nfsmount.Target{}, false), out, ""),
+		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
 		untagCall,
 	)
 	m, _ := newManager(t, calls...)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/cost"
-	"github.com/azlin-dev/azlin/internal/nfsmount"
+	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Storage is everything azlin shows about one storage: create's summary,
@@ -69,9 +69,9 @@ func (s *Storage) Utilization() int {
 	return int((*s.UsedBytes*100 + int64(s.SizeGiB)<<30/2) / (int64(s.SizeGiB) << 30))
 }
 
-// endpoint is the NFS source a VM mounts; nfsmount owns its format.
+// endpoint is the NFS source a VM mounts; vmscript owns its format.
 func endpoint(acct, name string, t Tier) string {
-	return nfsmount.Target{Account: acct, Share: name, Tier: nfsmount.Tier(t)}.Source()
+	return vmscript.Target{Account: acct, Share: name, Tier: vmscript.Tier(t)}.Source()
 }
 
 // summary is create's result: the plan as it now exists in Azure.

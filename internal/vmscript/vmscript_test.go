@@ -1,0 +1,302 @@
+package vmscript
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func TestSourceAndMountOptionsPerTier(t *testing.T) {
+	p := Target{Account: "devshared01", Share: "home", Tier: Premium}
+	s := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", p.Source())
+	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
+	assert.Equal(t, "nfs", p.FSType())
+	assert.Equal(t, "nfs", s.FSType())
+	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0",
+		strings.Join(MountOptions(Premium), ","))
+	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(MountOptions(Standard), ","))
+	assert.NotContains(t, MountOptions(Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
+}
+
+func TestFstabLineIsOneMarkedLine(t *testing.T) {
+	line := FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser")
+	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home /home/azureuser nfs "+
+		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0,"+
+		"_netdev,nofail,x-azlin.managed 0 0", line)
+	assert.NotContains(t, line, "\n")
+	fields := strings.Fields(line)
+	require.Len(t, fields, 6)
+	assert.Contains(t, strings.Split(fields[3], ","), FstabMarker)
+	// MountOptions must not be changed by FstabLine's append.
+	assert.NotContains(t, MountOptions(Premium), "_netdev")
+}
+
+func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
+	good := AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, Timestamp: "T1"}
+	cases := map[string]func(*AttachParams){
+		"account with uppercase":       func(p *AttachParams) { p.Target.Account = "Acct123" },
+		"account too short":            func(p *AttachParams) { p.Target.Account = "ab" },
+		"account too long":             func(p *AttachParams) { p.Target.Account = strings.Repeat("a", 25) },
+		"account with command":         func(p *AttachParams) { p.Target.Account = "a$(id)" },
+		"share with quote":             func(p *AttachParams) { p.Target.Share = "ho'me" },
+		"share with space":             func(p *AttachParams) { p.Target.Share = "my home" },
+		"share with newline":           func(p *AttachParams) { p.Target.Share = "home\nrm" },
+		"share with leading hyphen":    func(p *AttachParams) { p.Target.Share = "-home" },
+		"share with double hyphen":     func(p *AttachParams) { p.Target.Share = "ho--me" },
+		"share with slash":             func(p *AttachParams) { p.Target.Share = "home/../x" },
+		"unknown tier":                 func(p *AttachParams) { p.Target.Tier = "Hot" },
+		"user with semicolon":          func(p *AttachParams) { p.User = "azure;user" },
+		"root uid":                     func(p *AttachParams) { p.UID = -1 },
+		"home relative":                func(p *AttachParams) { p.Home = "home/azureuser" },
+		"home is root":                 func(p *AttachParams) { p.Home = "/" },
+		"home one level":               func(p *AttachParams) { p.Home = "/home" },
+		"home with dotdot":             func(p *AttachParams) { p.Home = "/home/../etc" },
+		"home with space":              func(p *AttachParams) { p.Home = "/home/azure user" },
+		"home with trailing slash":     func(p *AttachParams) { p.Home = "/home/azureuser/" },
+		"home with command":            func(p *AttachParams) { p.Home = "/home/$(reboot)" },
+		"key with newline":             func(p *AttachParams) { p.AuthorizedKeys = []string{"ssh-ed25519 AAAA a\nssh-rsa BBBB b"} },
+		"empty key":                    func(p *AttachParams) { p.AuthorizedKeys = []string{"  "} },
+		"timestamp with space":         func(p *AttachParams) { p.Timestamp = "2025 01 01" },
+		"timestamp with path":          func(p *AttachParams) { p.Timestamp = "../../etc" },
+		"key that is a comment":        func(p *AttachParams) { p.AuthorizedKeys = []string{"# not a key"} },
+		"key with carriage return":     func(p *AttachParams) { p.AuthorizedKeys = []string{"ssh-ed25519 AAAA\r"} },
+		"share name of a blob too big": func(p *AttachParams) { p.Target.Share = strings.Repeat("a", 64) },
+		"layout path leaving the home": func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"a/../../etc"}} },
+		"layout path absolute":         func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"/etc"}} },
+		"layout path .ssh":             func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{".ssh"}} },
+		"layout name with quote":       func(p *AttachParams) { p.Layout = Layout{Name: "x'y"} },
+		"layout paths without name":    func(p *AttachParams) { p.Layout = Layout{Local: []string{".cache"}} },
+		"setting file outside drop-ins": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
+		},
+		"setting file in a sub-folder": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
+		},
+		"setting file not marked azlin's": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
+		},
+		"hook into another file": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
+		},
+		"hook from a drop-in folder": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
+		},
+		"hook into bash's own file": func(p *AttachParams) {
+			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := good
+			mutate(&p)
+			script, err := AttachScript(p)
+			assert.Error(t, err)
+			assert.Empty(t, script)
+			_, err = CloudInitPart(p)
+			assert.Error(t, err)
+		})
+	}
+	_, err := AttachScript(good)
+	assert.NoError(t, err, "the base case must be valid, or the cases above prove nothing")
+
+	_, err = DetachScript(DetachParams{Target: Target{Account: "ACCT", Share: "home", Tier: Premium}})
+	assert.Error(t, err)
+	_, err = DetachScript(DetachParams{Home: "/home/x y"})
+	assert.Error(t, err)
+	_, err = DetachScript(DetachParams{User: "$(id)"})
+	assert.Error(t, err)
+}
+
+// Values that pass validation but carry shell syntax (authorized keys may
+// hold any option text) reach the script's variables byte for byte: the
+// header is run by bash and its variables printed back.
+func TestHostileValuesAreQuotedHarmlessly(t *testing.T) {
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	keys := []string{
+		`command="touch ` + pwned + `" ssh-ed25519 AAAA x`,
+		`ssh-ed25519 AAAA $(touch ` + pwned + `)`,
+		"ssh-ed25519 AAAA `touch " + pwned + "`",
+		`ssh-ed25519 AAAA it's "quoted" \ back\slash ; | & > < * ? ~ {a,b} !x`,
+		"ssh-ed25519 AAAA tab\there and ünïcödé",
+		`'`, `''`, `"'"'"`,
+	}
+	script, err := AttachScript(AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, AuthorizedKeys: keys, Timestamp: "T1"})
+	require.NoError(t, err)
+	header := scriptHeader(t, script)
+	out, err := exec.Command("bash", "-c", header+"\nprintf '%s\\0' \"${KEYS[@]}\"").Output()
+	require.NoError(t, err)
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	assert.Equal(t, keys, got)
+	assert.NoFileExists(t, pwned, "a value was executed while the header was read")
+}
+
+// scriptHeader is the variable block of a generated script.
+func scriptHeader(t *testing.T, script string) string {
+	t.Helper()
+	start := strings.Index(script, "# ---- values")
+	end := strings.Index(script, "# ---- azlin nfsmount library")
+	require.True(t, start > 0 && end > start, "script layout changed")
+	return script[start:end]
+}
+
+// goldenLayout has a nested path and a setting file whose text needs quoting.
+var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/containers"},
+	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
+
+func scriptMatrix(t *testing.T) map[string]string {
+	t.Helper()
+	premium := Target{Account: "devshared01", Share: "home", Tier: Premium}
+	standard := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	keys := []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample azlin@laptop", `command="echo 'hi'" ssh-rsa AAAAB3 it's`}
+	must := func(s string, err error) string { require.NoError(t, err); return s }
+	part, err := CloudInitPart(AttachParams{Target: premium, AuthorizedKeys: keys[:1], Timestamp: "20250101T000000Z"})
+	require.NoError(t, err)
+	ccBytes, err := part.Render()
+	require.NoError(t, err)
+	cc := string(ccBytes)
+	return map[string]string{
+		"attach-premium.sh": must(AttachScript(AttachParams{Target: premium, AuthorizedKeys: keys, Timestamp: "20250101T000000Z", Layout: goldenLayout})),
+		"layout.sh":         must(LayoutScript(LayoutParams{Layout: goldenLayout, Timestamp: "20250101T000000Z"})),
+		"attach-standard.sh": must(AttachScript(AttachParams{Target: standard, User: "dev", UID: 1001, GID: 1002,
+			Home: "/srv/home/dev", Timestamp: "20250101T000000Z"})),
+		"detach.sh":             must(DetachScript(DetachParams{Timestamp: "20250101T000000Z"})),
+		"detach-force-known.sh": must(DetachScript(DetachParams{Target: premium, Force: true, Timestamp: "20250101T000000Z"})),
+		"cloud-config.yaml":     cc,
+	}
+}
+
+func TestGoldenScripts(t *testing.T) {
+	for name, got := range scriptMatrix(t) {
+		path := filepath.Join("testdata", name+".golden")
+		if *update {
+			require.NoError(t, os.MkdirAll("testdata", 0o755))
+			require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "run `go test ./internal/vmscript -run TestGolden -update` to create it")
+		assert.Equal(t, string(want), got, "%s differs from %s (review, then -update)", name, path)
+	}
+}
+
+func TestGeneratedScriptsAreValidBash(t *testing.T) {
+	for name, s := range scriptMatrix(t) {
+		if !strings.HasSuffix(name, ".sh") {
+			continue
+		}
+		cmd := exec.Command("bash", "-n")
+		cmd.Stdin = strings.NewReader(s)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		assert.NoError(t, cmd.Run(), "%s: %s", name, stderr.String())
+		assert.True(t, strings.HasPrefix(s, "#!/bin/bash\n# azlin: "), name)
+	}
+}
+
+func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
+	p := AttachParams{Target: Target{Account: "devshared01", Share: "home", Tier: Premium},
+		AuthorizedKeys: []string{`command="x: y # z" ssh-ed25519 AAAA 'quoted'`}, Timestamp: "T1"}
+	part, err := CloudInitPart(p)
+	require.NoError(t, err)
+	vmPart := cloudinit.Config{Packages: []string{"git", "nfs-common"}, RunCmd: [][]string{{"echo", "vm-setup"}}}
+	docBytes, err := cloudinit.Merge(vmPart, part).Render()
+	require.NoError(t, err)
+	doc := string(docBytes)
+	require.True(t, strings.HasPrefix(doc, "#cloud-config\n"), "cloud-init ignores user data without the header")
+
+	var parsed struct {
+		Packages   []string `yaml:"packages"`
+		WriteFiles []struct {
+			Path, Content, Owner, Permissions, Encoding string
+		} `yaml:"write_files"`
+		RunCmd [][]string `yaml:"runcmd"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(doc), &parsed))
+	assert.Equal(t, []string{"git", "nfs-common"}, parsed.Packages, "merged without duplicates")
+	assert.Equal(t, [][]string{{"echo", "vm-setup"}, {"bash", "/var/lib/azlin/attach-run.sh"}}, parsed.RunCmd, "the VM's commands first, then the attach")
+	require.Len(t, parsed.WriteFiles, 2)
+	script, err := AttachScript(p)
+	require.NoError(t, err)
+	assert.Equal(t, "/var/lib/azlin/attach.sh", parsed.WriteFiles[0].Path)
+	assert.Equal(t, "gz+b64", parsed.WriteFiles[0].Encoding)
+	assert.Equal(t, script, decodeContent(t, parsed.WriteFiles[0].Content, parsed.WriteFiles[0].Encoding), "the script survives YAML byte for byte")
+	assert.Empty(t, parsed.WriteFiles[1].Encoding, "the small runner stays readable")
+	assert.Equal(t, "0700", parsed.WriteFiles[0].Permissions)
+	assert.Equal(t, "root:root", parsed.WriteFiles[0].Owner)
+	assert.Equal(t, "/var/lib/azlin/attach-run.sh", parsed.WriteFiles[1].Path)
+	assert.Contains(t, parsed.WriteFiles[1].Content, "/var/lib/azlin/attach.result")
+}
+
+func TestParseCloudInitStatus(t *testing.T) {
+	done, _, err := ParseCloudInitStatus("[stdout]\n##azlin-cloud-init## pending\n\n[stderr]\n")
+	assert.False(t, done)
+	assert.NoError(t, err)
+
+	done, res, err := ParseCloudInitStatus("[stdout]\n##azlin-info## seeded=yes\n##azlin-result## status=ok step=verify reason=\n")
+	assert.True(t, done)
+	require.NoError(t, err)
+	assert.True(t, res.OK)
+	assert.Equal(t, "yes", res.Info["seeded"])
+
+	done, _, err = ParseCloudInitStatus("[stdout]\nsome output of a killed script\n")
+	assert.True(t, done, "a result file without a marker means the script ended without reporting")
+	assert.Error(t, err)
+	assert.Contains(t, CloudInitStatusScript(), "/var/lib/azlin/attach.result")
+}
+
+// decodeContent undoes a write_files encoding as cloud-init does.
+func decodeContent(t *testing.T, content, encoding string) string {
+	t.Helper()
+	if encoding == "" {
+		return content
+	}
+	require.Equal(t, "gz+b64", encoding)
+	raw, err := base64.StdEncoding.DecodeString(content)
+	require.NoError(t, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	require.NoError(t, err)
+	out, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	return string(out)
+}
+
+// Azure caps a VM's custom data at 64 KiB (65535 bytes, before base64): the
+// shared home's cloud-config, with the biggest layout the layout package
+// allows and several keys, stays far below, leaving room for the VM's part.
+func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
+	big := Layout{Name: "big", Files: []SettingFile{
+		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)},
+		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/zsh/zshrc"}},
+		{Path: "/etc/gitconfig", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)}}}
+	for i := 0; i < 24; i++ {
+		big.Local = append(big.Local, fmt.Sprintf(".local/share/some-tool-with-a-long-name-%02d", i))
+	}
+	var keys []string
+	for i := 0; i < 10; i++ {
+		keys = append(keys, fmt.Sprintf("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ%s user%d@laptop", strings.Repeat("x", 540), i))
+	}
+	part, err := CloudInitPart(AttachParams{Target: Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: Premium},
+		AuthorizedKeys: keys, Layout: big, Timestamp: "T1"})
+	require.NoError(t, err)
+	doc, err := part.Render()
+	require.NoError(t, err)
+	t.Logf("cloud-config: %d bytes", len(doc))
+	assert.Less(t, len(doc), 32*1024, "the shared home's part must leave room in Azure's 64 KiB custom data")
+}

@@ -1,0 +1,248 @@
+// Package testenv runs the real azlin binary against the local cloud (the
+// az emulator) for end-to-end tests. It builds both binaries once per test
+// process, gives each test its own emulator state and config folder, and
+// tears every emulated VM host down when the test ends, pass or fail.
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Result is what one command printed and how it exited.
+type Result struct {
+	Stdout, Stderr string
+	Exit           int
+}
+
+// Call is one az invocation as the emulator logged it (AZEMU_LOG), with
+// Argv the arguments after "az".
+type Call struct {
+	Argv []string `json:"argv"`
+	Exit int      `json:"exit"`
+	MS   int      `json:"ms"`
+}
+
+// Cloud is one test's private local cloud.
+type Cloud struct {
+	t         testing.TB
+	StateDir  string // AZEMU_STATE_DIR
+	ConfigDir string // AZLIN_CONFIG_DIR
+	LogFile   string // AZEMU_LOG
+	Env       []string
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// RepoRoot is the folder holding go.mod.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Binaries builds azlin and the emulator (as `az`) once per test process and
+// returns the folder holding both.
+func Binaries(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		// In the repo's build folder (git ignores it), so runs leave no
+		// temp folders behind; `go build -o` replaces a binary atomically.
+		binDir = filepath.Join(RepoRoot(), "build", "e2e")
+		if buildErr = os.MkdirAll(binDir, 0o755); buildErr != nil {
+			return
+		}
+		for _, b := range []struct{ out, pkg string }{{"azlin", "./cmd/azlin"}, {"az", "./localcloud/cmd/az"}} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, b.out), b.pkg)
+			cmd.Dir = RepoRoot()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = errors.New("go build " + b.pkg + ": " + string(out))
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// Option changes a Cloud before it is used.
+type Option func(*Cloud)
+
+// WithHosts boots VMs as real hosts (AZEMU_HOSTS=1; needs root on Linux).
+func WithHosts() Option {
+	return func(c *Cloud) { c.Env = append(c.Env, "AZEMU_HOSTS=1") }
+}
+
+// WithEnv adds environment variables (KEY=VALUE) for azlin and the emulator.
+func WithEnv(kv ...string) Option {
+	return func(c *Cloud) { c.Env = append(c.Env, kv...) }
+}
+
+// New returns a fresh local cloud for t. Its state lives under a temp
+// folder outside every tree a VM host overlays.
+func New(t testing.TB, opts ...Option) *Cloud {
+	t.Helper()
+	bin := Binaries(t)
+	root, err := os.MkdirTemp("/tmp", "azlin-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cloud{
+		t:         t,
+		StateDir:  filepath.Join(root, "state"),
+		ConfigDir: filepath.Join(root, "config"),
+		LogFile:   filepath.Join(root, "az.log"),
+	}
+	for _, d := range []string{c.StateDir, c.ConfigDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Env = []string{
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"AZLIN_AZ_PATH=" + filepath.Join(bin, "az"),
+		"AZEMU_STATE_DIR=" + c.StateDir,
+		"AZEMU_LOG=" + c.LogFile,
+		"AZLIN_CONFIG_DIR=" + c.ConfigDir,
+		"HOME=" + root,
+		"NO_COLOR=1",
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	t.Cleanup(func() {
+		c.appendConformanceLog()
+		// Stop every emulated host, even when the test failed.
+		r := c.Az("__azemu-down")
+		if r.Exit != 0 {
+			t.Errorf("tearing down the local cloud: %s%s", r.Stdout, r.Stderr)
+		}
+		if !t.Failed() {
+			os.RemoveAll(root)
+		} else {
+			t.Logf("local cloud state kept for inspection in %s", root)
+		}
+	})
+	return c
+}
+
+// Azlin runs the built azlin with args and no standard input.
+func (c *Cloud) Azlin(args ...string) Result {
+	return c.run(filepath.Join(Binaries(c.t), "azlin"), "", args)
+}
+
+// AzlinInput runs azlin with the given standard input.
+func (c *Cloud) AzlinInput(stdin string, args ...string) Result {
+	return c.run(filepath.Join(Binaries(c.t), "azlin"), stdin, args)
+}
+
+// Az runs the emulator directly, e.g. to set up or inspect state.
+func (c *Cloud) Az(args ...string) Result {
+	return c.run(filepath.Join(Binaries(c.t), "az"), "", args)
+}
+
+// AzJSON runs the emulator and decodes its JSON output into out, failing the
+// test on a non-zero exit.
+func (c *Cloud) AzJSON(out any, args ...string) {
+	c.t.Helper()
+	r := c.Az(append(args, "-o", "json")...)
+	if r.Exit != 0 {
+		c.t.Fatalf("az %s: exit %d: %s", strings.Join(args, " "), r.Exit, r.Stderr)
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), out); err != nil {
+		c.t.Fatalf("az %s: bad JSON: %v\n%s", strings.Join(args, " "), err, r.Stdout)
+	}
+}
+
+func (c *Cloud) run(bin, stdin string, args []string) Result {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("running %s: %v", bin, err)
+	}
+	return Result{Stdout: out.String(), Stderr: errb.String(), Exit: code}
+}
+
+// Calls returns the az calls logged so far (those azlin made and those the
+// test made through Az).
+func (c *Cloud) Calls() []Call {
+	c.t.Helper()
+	f, err := os.Open(c.LogFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer f.Close()
+	var calls []Call
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var cl Call
+		if err := json.Unmarshal(sc.Bytes(), &cl); err != nil {
+			c.t.Fatalf("bad emulator log line %q: %v", sc.Text(), err)
+		}
+		if len(cl.Argv) > 0 && cl.Argv[0] == "az" {
+			cl.Argv = cl.Argv[1:]
+		}
+		calls = append(calls, cl)
+	}
+	return calls
+}
+
+// ResetLog forgets the calls logged so far, so a test can count the calls of
+// one command.
+func (c *Cloud) ResetLog() {
+	c.t.Helper()
+	if err := os.Remove(c.LogFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.t.Fatal(err)
+	}
+}
+
+// ConformanceLogEnv names a file to which every local cloud appends the az
+// calls it saw, when the test ends: `make test` collects them so that `make
+// conformance` can check each distinct argv against the real az's parser.
+const ConformanceLogEnv = "AZLIN_CONFORMANCE_LOG"
+
+func (c *Cloud) appendConformanceLog() {
+	dst := os.Getenv(ConformanceLogEnv)
+	if dst == "" {
+		return
+	}
+	data, err := os.ReadFile(c.LogFile)
+	if err != nil || len(data) == 0 {
+		return
+	}
+	f, err := os.OpenFile(dst, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		c.t.Errorf("appending to the conformance log: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		c.t.Errorf("appending to the conformance log: %v", err)
+	}
+}
