@@ -37,7 +37,7 @@ log=${1:-}
 if [ -z "$log" ]; then
   log=$work/az.log
   echo "running the emulator's tests to record their az calls ..." >&2
-  AZEMU_TEST_LOG=$log go test -count=1 ./localcloud/azemu/ >&2
+  AZEMU_TEST_LOG=$log go test -tags localcloud -count=1 ./localcloud/azemu/ >&2
 fi
 
 export AZURE_CONFIG_DIR=$work/azure AZURE_CORE_COLLECT_TELEMETRY=no AZURE_CORE_NO_COLOR=1

@@ -1,3 +1,5 @@
+//go:build localcloud
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build localcloud
+
 package vmscript
 
 // The harness for running the generated scripts for real, as root, inside a

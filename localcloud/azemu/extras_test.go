@@ -72,24 +72,3 @@ func TestUsedCapacityMetricOfABlobAccount(t *testing.T) {
 	assert.Equal(t, float64(4096), data[len(data)-1].(map[string]any)["average"])
 	assert.Equal(t, 3, c.run("monitor", "metrics", "list", "--resource", id+"x", "--metrics", "UsedCapacity").code)
 }
-
-func TestVMGetInstanceViewTellsPowerAndLastChange(t *testing.T) {
-	c := newCloud(t)
-	c.base()
-	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uga2V5IGZvciB0ZXN0cw test"
-	for _, n := range []string{"a", "b"} {
-		c.ok("vm", "create", "-g", "rg", "-n", n, "--image", "Ubuntu2204", "--ssh-key-values", key, "-o", "none")
-	}
-	c.ok("vm", "deallocate", "-g", "rg", "-n", "b", "-o", "none")
-	one := c.obj("vm", "get-instance-view", "-g", "rg", "-n", "a")
-	statuses := one["instanceView"].(map[string]any)["statuses"].([]any)
-	assert.Equal(t, "PowerState/running", statuses[1].(map[string]any)["code"])
-	assert.NotEmpty(t, statuses[0].(map[string]any)["time"])
-
-	idA := one["id"].(string)
-	idB := c.obj("vm", "show", "-g", "rg", "-n", "b")["id"].(string)
-	both := c.json("vm", "get-instance-view", "--ids", idA, idB).([]any)
-	require.Len(t, both, 2)
-	b := both[1].(map[string]any)["instanceView"].(map[string]any)["statuses"].([]any)
-	assert.Equal(t, "PowerState/deallocated", b[1].(map[string]any)["code"])
-}

@@ -150,63 +150,6 @@ func TestBlobNFSAccountAndContainer(t *testing.T) {
 	assert.Equal(t, 1, r.code, "FileStorage has no blobs")
 }
 
-func TestVMRecordsAndDelete(t *testing.T) {
-	c := newCloud(t)
-	c.base()
-	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE me"
-	out := c.obj("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
-		"--ssh-key-values", key, "--admin-username", "azureuser", "--tags", "azlin=1", "--custom-data", "#cloud-config\n")
-	assert.Equal(t, "VM running", out["powerState"])
-	assert.Equal(t, "10.0.0.4", out["privateIpAddress"])
-	ip1 := out["publicIpAddress"].(string)
-	assert.Regexp(t, `^127\.\d+\.\d+\.\d+$`, ip1)
-
-	r := c.run("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", key)
-	assert.Equal(t, 1, r.code, "VM names are unique in a group")
-	r = c.run("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "nosuch", "--ssh-key-values", key)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "Subnet 'nosuch' does not exist")
-	vm2 := c.obj("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--ssh-key-values", key, "--public-ip-address", "")
-	assert.Equal(t, "", vm2["publicIpAddress"], "no public IP when asked for none")
-	assert.Equal(t, "10.0.0.5", vm2["privateIpAddress"], "the existing VNet of the group is used")
-
-	vm := c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--set", "tags.home=acct")
-	assert.Equal(t, map[string]any{"azlin": "1", "home": "acct"}, vm["tags"])
-	vm = c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--remove", "tags.azlin")
-	assert.Equal(t, map[string]any{"home": "acct"}, vm["tags"])
-
-	c.ok("vm", "deallocate", "-g", "rg", "-n", "vm1")
-	assert.Equal(t, "VM deallocated", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
-	c.ok("vm", "start", "-g", "rg", "-n", "vm1")
-	assert.Equal(t, "VM running", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
-	ips := c.json("vm", "list-ip-addresses", "-g", "rg", "-n", "vm1").([]any)
-	require.Len(t, ips, 1)
-
-	r = c.run("vm", "delete", "-g", "rg", "-n", "vm1")
-	assert.Equal(t, 1, r.code)
-	assert.Equal(t, "ERROR: Unable to prompt for confirmation as no tty available. Use --yes.\n", r.stderr)
-	c.ok("vm", "delete", "-g", "rg", "-n", "vm1", "--yes")
-	r = c.run("vm", "show", "-g", "rg", "-n", "vm1")
-	assert.Equal(t, 3, r.code)
-	assert.Contains(t, r.stderr, "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm1' under resource group 'rg' was not found.")
-	// NIC, public IP and disk stay, as with real az, and can then be deleted.
-	nic := c.obj("network", "nic", "show", "-g", "rg", "-n", "vm1VMNic")
-	assert.NotContains(t, nic, "virtualMachine")
-	assert.Equal(t, ip1, c.obj("network", "public-ip", "show", "-g", "rg", "-n", "vm1PublicIP")["ipAddress"])
-	disk := vm["storageProfile"].(map[string]any)["osDisk"].(map[string]any)["name"].(string)
-	assert.Nil(t, c.obj("disk", "show", "-g", "rg", "-n", disk)["managedBy"])
-	r = c.run("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
-	assert.Equal(t, 1, r.code, "still attached to the NIC")
-	c.ok("network", "nic", "delete", "-g", "rg", "-n", "vm1VMNic")
-	c.ok("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
-	c.ok("disk", "delete", "-g", "rg", "-n", disk, "--yes")
-	assert.Equal(t, 3, c.run("disk", "show", "-g", "rg", "-n", disk).code)
-	// The freed private address is reused; the loopback address is not.
-	vm3 := c.obj("vm", "create", "-g", "rg", "-n", "vm3", "--image", "Ubuntu2204", "--ssh-key-values", key)
-	assert.Equal(t, "10.0.0.4", vm3["privateIpAddress"])
-	assert.NotEqual(t, ip1, vm3["publicIpAddress"])
-}
-
 func TestPrivateEndpointAndDNS(t *testing.T) {
 	c := newCloud(t)
 	c.base()

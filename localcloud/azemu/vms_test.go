@@ -1,0 +1,167 @@
+//go:build localcloud
+
+package azemu_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Tests that create VMs. Each VM gets a loopback address for its sshd, and
+// finding a free one binds port 22 on it, which takes root.
+
+func TestShapesMatchRealAz(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share",
+		"--quota", "1024", "--enabled-protocols", "NFS", "-o", "none")
+	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct",
+		"--vnet-name", "v", "--subnet", "s", "-o", "none")
+	c.ok("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
+		"--private-connection-resource-id", "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct",
+		"--group-id", "file", "--connection-name", "pe-conn", "-o", "none")
+	c.ok("vm", "create", "-g", "rg", "-n", "vm", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE azureuser@azlin", "-o", "none")
+
+	checks := []struct {
+		file string
+		args []string
+	}{
+		{"account-show.json", []string{"account", "show"}},
+		{"group-show.json", []string{"group", "show", "-n", "rg"}},
+		{"storage-account-show.json", []string{"storage", "account", "show", "-g", "rg", "-n", "acct"}},
+		{"storage-account-list.json", []string{"storage", "account", "list", "-g", "rg"}},
+		{"storage-share-rm-show.json", []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-share-rm-list.json", []string{"storage", "share-rm", "list", "-g", "rg", "--storage-account", "acct"}},
+		{"storage-share-rm-stats.json", []string{"storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-account-check-name.json", []string{"storage", "account", "check-name", "-n", "acct"}},
+		{"storage-account-check-name-available.json", []string{"storage", "account", "check-name", "-n", "freename"}},
+		{"network-vnet-subnet-show.json", []string{"network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s"}},
+		{"network-private-endpoint-show.json", []string{"network", "private-endpoint", "show", "-g", "rg", "-n", "pe"}},
+		{"vm-show.json", []string{"vm", "show", "-g", "rg", "-n", "vm"}},
+		{"vm-show-d.json", []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}},
+		{"vm-list.json", []string{"vm", "list", "-g", "rg"}},
+		{"vm-list-d.json", []string{"vm", "list", "-d", "-g", "rg"}},
+	}
+	for _, ch := range checks {
+		t.Run(ch.file, func(t *testing.T) {
+			sameShape(t, shape(t, ch.file), c.json(ch.args...), ch.file)
+		})
+	}
+	// Storage and VM commands print every field, null when absent; network
+	// commands leave absent keys out.
+	acct := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	assert.Contains(t, acct, "customDomain")
+	assert.Nil(t, acct["customDomain"])
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$`, acct["creationTime"])
+	vm := c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm")
+	assert.Equal(t, "VM running", vm["powerState"])
+	assert.Regexp(t, `^127\.\d+\.\d+\.\d+$`, vm["publicIps"])
+	assert.Equal(t, "10.0.0.5", vm["privateIps"], "the private endpoint took 10.0.0.4")
+	assert.NotContains(t, vm, "instanceView")
+	sub := c.obj("network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s")
+	assert.NotContains(t, sub, "natGateway")
+}
+
+func TestRunCommandFaultReturnsMessageWithoutHosts(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", "ssh-rsa AAAAB3Nza k", "-o", "none")
+	r := c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "echo hi")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "hosts are off")
+
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	require.NoError(t, os.WriteFile(faults, []byte(`[
+		{"args": ["run-command", "vm1"], "script": "mount", "message": "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", "times": 1}
+	]`), 0o644))
+	c.env["AZEMU_FAULTS"] = faults
+	out := c.obj("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
+	msg := out["value"].([]any)[0].(map[string]any)["message"]
+	assert.Equal(t, "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", msg)
+	sameShape(t, shape(t, "vm-run-command-invoke.json"), out, "run-command")
+	r = c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
+	assert.Contains(t, r.stderr, "hosts are off", "the rule was used up")
+}
+
+func TestVMGetInstanceViewTellsPowerAndLastChange(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uga2V5IGZvciB0ZXN0cw test"
+	for _, n := range []string{"a", "b"} {
+		c.ok("vm", "create", "-g", "rg", "-n", n, "--image", "Ubuntu2204", "--ssh-key-values", key, "-o", "none")
+	}
+	c.ok("vm", "deallocate", "-g", "rg", "-n", "b", "-o", "none")
+	one := c.obj("vm", "get-instance-view", "-g", "rg", "-n", "a")
+	statuses := one["instanceView"].(map[string]any)["statuses"].([]any)
+	assert.Equal(t, "PowerState/running", statuses[1].(map[string]any)["code"])
+	assert.NotEmpty(t, statuses[0].(map[string]any)["time"])
+
+	idA := one["id"].(string)
+	idB := c.obj("vm", "show", "-g", "rg", "-n", "b")["id"].(string)
+	both := c.json("vm", "get-instance-view", "--ids", idA, idB).([]any)
+	require.Len(t, both, 2)
+	b := both[1].(map[string]any)["instanceView"].(map[string]any)["statuses"].([]any)
+	assert.Equal(t, "PowerState/deallocated", b[1].(map[string]any)["code"])
+}
+
+func TestVMRecordsAndDelete(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE me"
+	out := c.obj("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--ssh-key-values", key, "--admin-username", "azureuser", "--tags", "azlin=1", "--custom-data", "#cloud-config\n")
+	assert.Equal(t, "VM running", out["powerState"])
+	assert.Equal(t, "10.0.0.4", out["privateIpAddress"])
+	ip1 := out["publicIpAddress"].(string)
+	assert.Regexp(t, `^127\.\d+\.\d+\.\d+$`, ip1)
+
+	r := c.run("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", key)
+	assert.Equal(t, 1, r.code, "VM names are unique in a group")
+	r = c.run("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "nosuch", "--ssh-key-values", key)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "Subnet 'nosuch' does not exist")
+	vm2 := c.obj("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--ssh-key-values", key, "--public-ip-address", "")
+	assert.Equal(t, "", vm2["publicIpAddress"], "no public IP when asked for none")
+	assert.Equal(t, "10.0.0.5", vm2["privateIpAddress"], "the existing VNet of the group is used")
+
+	vm := c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--set", "tags.home=acct")
+	assert.Equal(t, map[string]any{"azlin": "1", "home": "acct"}, vm["tags"])
+	vm = c.obj("vm", "update", "-g", "rg", "-n", "vm1", "--remove", "tags.azlin")
+	assert.Equal(t, map[string]any{"home": "acct"}, vm["tags"])
+
+	c.ok("vm", "deallocate", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, "VM deallocated", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
+	c.ok("vm", "start", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, "VM running", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
+	ips := c.json("vm", "list-ip-addresses", "-g", "rg", "-n", "vm1").([]any)
+	require.Len(t, ips, 1)
+
+	r = c.run("vm", "delete", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: Unable to prompt for confirmation as no tty available. Use --yes.\n", r.stderr)
+	c.ok("vm", "delete", "-g", "rg", "-n", "vm1", "--yes")
+	r = c.run("vm", "show", "-g", "rg", "-n", "vm1")
+	assert.Equal(t, 3, r.code)
+	assert.Contains(t, r.stderr, "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm1' under resource group 'rg' was not found.")
+	// NIC, public IP and disk stay, as with real az, and can then be deleted.
+	nic := c.obj("network", "nic", "show", "-g", "rg", "-n", "vm1VMNic")
+	assert.NotContains(t, nic, "virtualMachine")
+	assert.Equal(t, ip1, c.obj("network", "public-ip", "show", "-g", "rg", "-n", "vm1PublicIP")["ipAddress"])
+	disk := vm["storageProfile"].(map[string]any)["osDisk"].(map[string]any)["name"].(string)
+	assert.Nil(t, c.obj("disk", "show", "-g", "rg", "-n", disk)["managedBy"])
+	r = c.run("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
+	assert.Equal(t, 1, r.code, "still attached to the NIC")
+	c.ok("network", "nic", "delete", "-g", "rg", "-n", "vm1VMNic")
+	c.ok("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
+	c.ok("disk", "delete", "-g", "rg", "-n", disk, "--yes")
+	assert.Equal(t, 3, c.run("disk", "show", "-g", "rg", "-n", disk).code)
+	// The freed private address is reused; the loopback address is not.
+	vm3 := c.obj("vm", "create", "-g", "rg", "-n", "vm3", "--image", "Ubuntu2204", "--ssh-key-values", key)
+	assert.Equal(t, "10.0.0.4", vm3["privateIpAddress"])
+	assert.NotEqual(t, ip1, vm3["publicIpAddress"])
+}
