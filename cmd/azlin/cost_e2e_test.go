@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -186,17 +187,21 @@ func TestE2ECostJSONGolden(t *testing.T) {
 	out = regexp.MustCompile(`"ageDays": \d+`).ReplaceAllString(out, `"ageDays": N`)
 	out = regexp.MustCompile(`"hours": [1-9]\d*`).ReplaceAllString(out, `"hours": HOURS_SINCE_MONTH_START`)
 	out = regexp.MustCompile(`"since": "\d{4}-\d\d-01T00:00:00Z"`).ReplaceAllString(out, `"since": "MONTH_START"`)
-	goldenFile(t, filepath.Join("testdata", "cost-report.golden.json"), out)
+	assert.Equal(t, golden(t, filepath.Join("testdata", "cost-report.golden.json"), out), out)
 }
 
-func goldenFile(t *testing.T, path, got string) {
+var update = flag.Bool("update", false, "rewrite the golden files under testdata from the current output")
+
+// golden returns the expected content of the golden file at path, after
+// rewriting it with got when the tests run with -update.
+func golden(t *testing.T, path, got string) string {
 	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
+	if *update {
 		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "create it with UPDATE_GOLDEN=1 go test ./cmd/azlin -run %s", t.Name())
-	assert.Equal(t, string(want), got)
+	require.NoError(t, err, "create it with: go test -tags localcloud ./cmd/azlin -run %s -update", t.Name())
+	return string(want)
 }
 
 func TestE2ECostActualShowsWhatAzureBilled(t *testing.T) {

@@ -271,9 +271,7 @@ func TestE2EStorageStatusJSONGolden(t *testing.T) {
 	acct := v["account"].(string)
 	got := strings.ReplaceAll(r.Stdout, acct, "ACCOUNT")
 	got = regexp.MustCompile(`"created": "[^"]+"`).ReplaceAllString(got, `"created": "CREATED"`)
-	want, err := os.ReadFile(storageGolden)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), got)
+	assert.JSONEq(t, golden(t, storageGolden, got), got)
 }
 
 func TestE2EStorageListAndStatusCallCounts(t *testing.T) {
