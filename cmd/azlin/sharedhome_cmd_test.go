@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
@@ -28,7 +29,7 @@ func shStatusCall(t *testing.T, result string) aztest.Call {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
-	m["value"].([]any)[0].(map[string]any)["message"] = "Enable succeeded: \n[stdout]\n" + result + "\n[stderr]\n"
+	testjson.Obj(t, m, "value", 0)["message"] = "Enable succeeded: \n[stdout]\n" + result + "\n[stderr]\n"
 	return aztest.Call{Argv: []string{"vm", "run-command", "invoke", "-g", "rg", "-n", "vm", "--command-id", "RunShellScript",
 		"--scripts", vmscript.CloudInitStatusScript()}, Stdout: stJSON(t, m)}
 }

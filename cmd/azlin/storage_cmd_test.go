@@ -15,6 +15,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // Command-level tests: flags, output and exit codes, with az answered from
@@ -46,7 +47,7 @@ func stAccount(t *testing.T) map[string]any {
 	m["id"] = "/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + stAcct
 	m["location"] = "eastus"
 	m["publicNetworkAccess"] = "Disabled"
-	m["networkRuleSet"].(map[string]any)["virtualNetworkRules"] = []any{}
+	testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{}
 	m["privateEndpointConnections"] = []any{map[string]any{
 		"privateEndpoint":                   map[string]any{"id": "/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/" + stAcct + "-pe"},
 		"privateLinkServiceConnectionState": map[string]any{"status": "Approved"},

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
@@ -268,7 +269,7 @@ func TestE2EStorageStatusJSONGolden(t *testing.T) {
 	r := azlinRun(t, c, "storage", "status", "golden", "-g", "rg", "-o", "json")
 	var v map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &v), "status -o json parses")
-	acct := v["account"].(string)
+	acct := testjson.Str(t, v, "account")
 	got := strings.ReplaceAll(r.Stdout, acct, "ACCOUNT")
 	got = regexp.MustCompile(`"created": "[^"]+"`).ReplaceAllString(got, `"created": "CREATED"`)
 	assert.JSONEq(t, golden(t, storageGolden, got), got)

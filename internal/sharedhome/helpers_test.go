@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -58,19 +59,19 @@ func mutation(argv ...string) aztest.Call { return aztest.Call{Argv: argv} }
 // service-endpoint mode with the given VNet rules.
 func account(t *testing.T, mode storage.NetworkMode, vnetRules ...string) map[string]any {
 	t.Helper()
-	a := shape(t, "storage-account-list.json").([]any)[0].(map[string]any)
+	a := testjson.Obj(t, shape(t, "storage-account-list.json"), 0)
 	a["tags"] = map[string]any{storage.TagManaged: "true", storage.TagStorage: stName, storage.TagTier: "Premium",
 		storage.TagSizeGiB: "100", storage.TagNetwork: string(mode), storage.TagCreated: "2026-01-02T03:04:05Z"}
 	rules := []any{}
 	for _, id := range vnetRules {
 		rules = append(rules, map[string]any{"action": "Allow", "state": "Succeeded", "virtualNetworkResourceId": id})
 	}
-	a["networkRuleSet"].(map[string]any)["virtualNetworkRules"] = rules
+	testjson.Obj(t, a, "networkRuleSet")["virtualNetworkRules"] = rules
 	a["privateEndpointConnections"] = []any{}
 	if mode == storage.PrivateEndpoint {
 		a["publicNetworkAccess"] = "Disabled"
 		a["privateEndpointConnections"] = []any{map[string]any{
-			"id":                                a["id"].(string) + "/privateEndpointConnections/acct-pe.1234",
+			"id":                                testjson.Str(t, a, "id") + "/privateEndpointConnections/acct-pe.1234",
 			"name":                              "acct-pe.1234",
 			"privateEndpoint":                   map[string]any{"id": "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/acct-pe", "resourceGroup": "rg"},
 			"privateLinkServiceConnectionState": map[string]any{"actionRequired": "None", "description": "Auto-Approved", "status": "Approved"},
@@ -88,10 +89,10 @@ type vmTags map[string]map[string]any
 // groupReads are the two calls storage.Find makes: the accounts and the VMs.
 func groupReads(t *testing.T, accounts []any, tags vmTags) []aztest.Call {
 	t.Helper()
-	vms := shape(t, "vm-list.json").([]any)
-	for _, v := range vms {
-		m := v.(map[string]any)
-		if tg, ok := tags[m["name"].(string)]; ok {
+	vms := testjson.List(t, shape(t, "vm-list.json"))
+	for i := range vms {
+		m := testjson.Obj(t, vms, i)
+		if tg, ok := tags[testjson.Str(t, m, "name")]; ok {
 			m["tags"] = tg
 		}
 	}
@@ -108,7 +109,7 @@ func groupReads(t *testing.T, accounts []any, tags vmTags) []aztest.Call {
 // with the given tags.
 func vmShow(t *testing.T, power string, tags map[string]any) aztest.Call {
 	t.Helper()
-	m := shape(t, "vm-show-d.json").(map[string]any)
+	m := testjson.Obj(t, shape(t, "vm-show-d.json"))
 	m["powerState"] = power
 	if tags == nil {
 		tags = map[string]any{}
@@ -124,24 +125,24 @@ func nicShow(t *testing.T, subnet string) aztest.Call {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(data, &m))
-	m["ipConfigurations"].([]any)[0].(map[string]any)["subnet"].(map[string]any)["id"] = subnet
+	testjson.Obj(t, m, "ipConfigurations", 0, "subnet")["id"] = subnet
 	return call(js(t, m), "network", "nic", "show", "-g", rg, "-n", "vmVMNic")
 }
 
 // peShow is `az network private-endpoint show` of acct-pe, in the subnet given.
 func peShow(t *testing.T, subnet string) aztest.Call {
 	t.Helper()
-	m := shape(t, "network-private-endpoint-show.json").(map[string]any)
+	m := testjson.Obj(t, shape(t, "network-private-endpoint-show.json"))
 	m["name"] = "acct-pe"
 	m["id"] = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/acct-pe"
-	m["subnet"].(map[string]any)["id"] = subnet
+	testjson.Obj(t, m, "subnet")["id"] = subnet
 	return call(js(t, m), "network", "private-endpoint", "show", "-g", rg, "-n", "acct-pe")
 }
 
 // subnetShow is `az network vnet subnet show` of v/s with the given endpoints.
 func subnetShow(t *testing.T, endpoints ...string) aztest.Call {
 	t.Helper()
-	m := shape(t, "network-vnet-subnet-show.json").(map[string]any)
+	m := testjson.Obj(t, shape(t, "network-vnet-subnet-show.json"))
 	if len(endpoints) == 0 {
 		delete(m, "serviceEndpoints") // network commands omit absent keys
 	} else {
@@ -159,8 +160,8 @@ func subnetShow(t *testing.T, endpoints ...string) aztest.Call {
 // printed (stdout lines as the scripts print them on a VM of the local cloud).
 func runCommand(t *testing.T, script, stdout, stderr string) aztest.Call {
 	t.Helper()
-	m := shape(t, "vm-run-command-invoke.json").(map[string]any)
-	m["value"].([]any)[0].(map[string]any)["message"] = "Enable succeeded: \n[stdout]\n" + stdout + "\n[stderr]\n" + stderr
+	m := testjson.Obj(t, shape(t, "vm-run-command-invoke.json"))
+	testjson.Obj(t, m, "value", 0)["message"] = "Enable succeeded: \n[stdout]\n" + stdout + "\n[stderr]\n" + stderr
 	return call(js(t, m), "vm", "run-command", "invoke", "-g", rg, "-n", "vm", "--command-id", "RunShellScript", "--scripts", script)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -36,9 +37,10 @@ func vmShowOf(t *testing.T, name, power string, tags map[string]any) aztest.Call
 		return c
 	}
 	var listed map[string]any
-	for _, v := range shape(t, "vm-list.json").([]any) {
-		if v.(map[string]any)["name"] == name {
-			listed = v.(map[string]any)
+	vms := testjson.List(t, shape(t, "vm-list.json"))
+	for i := range vms {
+		if v := testjson.Obj(t, vms, i); v["name"] == name {
+			listed = v
 		}
 	}
 	require.NotNil(t, listed, "vm-list.json has no VM %s", name)
@@ -47,8 +49,8 @@ func vmShowOf(t *testing.T, name, power string, tags map[string]any) aztest.Call
 	for _, k := range []string{"id", "name", "networkProfile", "vmId"} {
 		m[k] = listed[k]
 	}
-	m["osProfile"].(map[string]any)["computerName"] = name
-	m["storageProfile"].(map[string]any)["osDisk"] = listed["storageProfile"].(map[string]any)["osDisk"]
+	testjson.Obj(t, m, "osProfile")["computerName"] = name
+	testjson.Obj(t, m, "storageProfile")["osDisk"] = testjson.Obj(t, listed, "storageProfile")["osDisk"]
 	m["privateIps"], m["publicIps"], m["macAddresses"] = "10.0.0.5", "20.80.105.66", "00-22-48-48-95-D6"
 	return call(js(t, m), "vm", "show", "-d", "-g", rg, "-n", name)
 }
@@ -238,7 +240,7 @@ func TestApplyLayoutAlreadyRecordedWritesNoTagButStillApplies(t *testing.T) {
 	// The tag says dev already (a set that failed on a VM, run again): no
 	// account update, the script runs again (it is idempotent).
 	a := account(t, storage.PrivateEndpoint)
-	a["tags"].(map[string]any)[storage.TagLayout] = "dev"
+	testjson.Obj(t, a, "tags")[storage.TagLayout] = "dev"
 	calls := append(groupReads(t, []any{a}, vmTags{"vm": attached}),
 		call(js(t, a), acctShow...),
 		vmShow(t, "VM running", attached),

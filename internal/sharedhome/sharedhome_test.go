@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -108,7 +109,7 @@ func TestAttachRefusesAVMOnAnotherStorage(t *testing.T) {
 
 func TestAttachToMissingStorageChangesNothing(t *testing.T) {
 	// The group holds an account, but not one of azlin's (no tags).
-	other := shape(t, "storage-account-list.json").([]any)[0]
+	other := testjson.At(t, shape(t, "storage-account-list.json"), 0)
 	calls := append(groupReads(t, []any{other}, nil), vmShow(t, "VM running", nil))
 	m, f := newManager(t, calls...)
 	st, results, err := m.Attach(context.Background(), attachReq())
@@ -221,7 +222,7 @@ func TestAttachRefusesAPrivateEndpointVMInAnotherVNet(t *testing.T) {
 func TestAttachSeveralVMsReportsEachOne(t *testing.T) {
 	// vm attaches; ghost does not exist: its result says so, vm is attached anyway.
 	ghost := aztest.Call{Argv: []string{"vm", "show", "-d", "-g", rg, "-n", "ghost"}, Exit: 3,
-		Stderr: strings.ReplaceAll(shape(t, "storage-account-show-404.json").(map[string]any)["stderr"].(string),
+		Stderr: strings.ReplaceAll(testjson.Str(t, shape(t, "storage-account-show-404.json"), "stderr"),
 			"Microsoft.Storage/storageAccounts/acct", "Microsoft.Compute/virtualMachines/ghost")}
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
 		vmShow(t, "VM running", nil), ghost,

@@ -16,6 +16,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // The fake login of az-shapes/account-show.json.
@@ -45,7 +46,7 @@ func shape(t *testing.T, file string) any {
 // obj is shape() for an object body, changed by edits.
 func obj(t *testing.T, file string, edits ...func(map[string]any)) map[string]any {
 	t.Helper()
-	m := shape(t, file).(map[string]any)
+	m := testjson.Obj(t, shape(t, file))
 	for _, e := range edits {
 		e(m)
 	}
@@ -68,9 +69,9 @@ func azErr(argv []string, exit int, code, msg string) aztest.Call {
 // errShape is an error capture of az-shapes (…-404.json), its names replaced.
 func errShape(t *testing.T, file string, argv []string, replace ...string) aztest.Call {
 	t.Helper()
-	m := shape(t, file).(map[string]any)
-	stderr := strings.NewReplacer(replace...).Replace(m["stderr"].(string))
-	return aztest.Call{Argv: argv, Exit: int(m["exit_code"].(float64)), Stderr: stderr}
+	m := shape(t, file)
+	stderr := strings.NewReplacer(replace...).Replace(testjson.Str(t, m, "stderr"))
+	return aztest.Call{Argv: argv, Exit: int(testjson.Num(t, m, "exit_code")), Stderr: stderr}
 }
 
 func notFound(t *testing.T, argv []string, resource string) aztest.Call {
@@ -91,10 +92,10 @@ func premiumAccount(t *testing.T, edits ...func(map[string]any)) map[string]any 
 		m["tags"] = map[string]any{TagManaged: "true", TagStorage: testName, TagTier: "Premium", TagSizeGiB: "100",
 			TagNetwork: "private-endpoint", TagCreated: testTime}
 		m["publicNetworkAccess"] = "Disabled"
-		m["networkRuleSet"].(map[string]any)["virtualNetworkRules"] = []any{}
-		m["primaryEndpoints"].(map[string]any)["file"] = "https://" + testAcct + ".file.core.windows.net/"
+		testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{}
+		testjson.Obj(t, m, "primaryEndpoints")["file"] = "https://" + testAcct + ".file.core.windows.net/"
 		m["privateEndpointConnections"] = []any{map[string]any{
-			"id":   m["id"].(string) + "/privateEndpointConnections/" + testAcct + "-pe.1234",
+			"id":   testjson.Str(t, m, "id") + "/privateEndpointConnections/" + testAcct + "-pe.1234",
 			"name": testAcct + "-pe.1234",
 			"privateEndpoint": map[string]any{
 				"id":            "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/" + testAcct + "-pe",
@@ -123,7 +124,7 @@ func standardAccount(t *testing.T, name string, edits ...func(map[string]any)) m
 		m["accessTier"] = "Hot"
 		m["publicNetworkAccess"] = nil
 		m["privateEndpointConnections"] = []any{}
-		m["networkRuleSet"].(map[string]any)["virtualNetworkRules"] = []any{map[string]any{
+		testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{map[string]any{
 			"action": "Allow", "state": "Succeeded",
 			"virtualNetworkResourceId": "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/azlin-vnet/subnets/azlin-subnet",
 		}}

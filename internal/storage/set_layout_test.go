@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // SetLayout on recorded az output: it reads the account, then writes all its
@@ -22,9 +23,9 @@ func layoutStorage() *Storage {
 }
 
 // withTags adds tags to the account's (a value nil removes the tag).
-func withTags(kv map[string]any) func(map[string]any) {
+func withTags(t *testing.T, kv map[string]any) func(map[string]any) {
 	return func(m map[string]any) {
-		tags := m["tags"].(map[string]any)
+		tags := testjson.Obj(t, m, "tags")
 		for k, v := range kv {
 			if v == nil {
 				delete(tags, k)
@@ -45,7 +46,7 @@ func tagUpdate(tags ...string) []string {
 func TestSetLayoutWritesEveryTagBackWithTheNewLayout(t *testing.T) {
 	// The user's own tags (one with a space, one with an empty value) and
 	// the old layout: every other tag is kept, the layout replaced.
-	acct := premiumAccount(t, withTags(map[string]any{"cost-center": "team a", "owner": "", TagLayout: "developer"}))
+	acct := premiumAccount(t, withTags(t, map[string]any{"cost-center": "team a", "owner": "", TagLayout: "developer"}))
 	f := aztest.New(t,
 		ok(argvAcctShow, js(t, acct)),
 		mutation(tagUpdate(
@@ -73,7 +74,7 @@ func TestSetLayoutRecordsTheDefaultWhenNoTagSaysIt(t *testing.T) {
 }
 
 func TestSetLayoutUnchangedWritesNothing(t *testing.T) {
-	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(map[string]any{TagLayout: "minimal"})))))
+	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(t, map[string]any{TagLayout: "minimal"})))))
 	st := layoutStorage()
 	st.Layout = "minimal"
 	require.NoError(t, newManager(t, f, nil).SetLayout(context.Background(), st, "minimal"))

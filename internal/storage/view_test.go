@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 var (
@@ -47,10 +48,10 @@ func metricsBody(t *testing.T, acct string, averages ...any) string {
 
 // vmList is az-shapes/vm-list.json (vm, vm2) with tags per VM name.
 func vmList(t *testing.T, tags map[string]map[string]any) string {
-	vms := shape(t, "vm-list.json").([]any)
-	for _, v := range vms {
-		m := v.(map[string]any)
-		if tg, ok := tags[m["name"].(string)]; ok {
+	vms := testjson.List(t, shape(t, "vm-list.json"))
+	for i := range vms {
+		m := testjson.Obj(t, vms, i)
+		if tg, ok := tags[testjson.Str(t, m, "name")]; ok {
 			m["tags"] = tg
 		}
 	}

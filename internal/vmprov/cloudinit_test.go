@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -39,9 +41,9 @@ func TestPlainCloudConfigGolden(t *testing.T) {
 	var back map[string]any
 	require.NoError(t, yaml.Unmarshal(doc, &back))
 	assert.Equal(t, false, back["package_update"])
-	files := back["write_files"].([]any)
+	files := testjson.List(t, back, "write_files")
 	require.Len(t, files, 1)
-	f := files[0].(map[string]any)
+	f := testjson.Obj(t, files, 0)
 	assert.Equal(t, ManagedMarker, f["path"])
 	assert.Equal(t, "managed-by=azlin\nvm=dev-1\n", f["content"])
 	assert.Equal(t, "0644", f["permissions"], "permissions must stay a string, not become octal/decimal 644")

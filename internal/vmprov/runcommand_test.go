@@ -14,6 +14,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/remote"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // runCommandLimit is how much of a script's output run-command keeps: the
@@ -59,7 +60,7 @@ func runCommandJSON(t *testing.T, stdout, stderr string) string {
 	t.Helper()
 	var shape map[string]any
 	require.NoError(t, json.Unmarshal([]byte(readTestdata(t, "vm-run-command-invoke.json")), &shape))
-	entry := shape["value"].([]any)[0].(map[string]any)
+	entry := testjson.Obj(t, shape, "value", 0)
 	entry["message"] = "Enable succeeded: \n[stdout]\n" + keepTail(stdout) + "\n[stderr]\n" + keepTail(stderr)
 	b, err := json.MarshalIndent(shape, "", "  ")
 	require.NoError(t, err)

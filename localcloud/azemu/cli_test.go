@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 const argTail = "\nExamples from AI knowledge base:\nhttps://aka.ms/cli_ref\nRead more about the command in reference docs\n"
@@ -73,18 +75,19 @@ func TestErrorCapturesMatchRealAz(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			c := newCloud(t)
 			c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
-			capture := shape(t, file).(map[string]any)
+			capture := testjson.Obj(t, shape(t, file))
 			if file == "storage-account-create-409.json" {
 				// The name is taken in another group.
 				c.ok("group", "create", "-n", "other", "-l", "eastus", "-o", "none")
 				c.ok("storage", "account", "create", "-g", "other", "-n", "acct", "--only-show-errors", "-o", "none")
 			}
 			var args []string
-			for _, a := range capture["argv"].([]any)[1:] {
-				args = append(args, a.(string))
+			argv := testjson.List(t, capture, "argv") // az and its arguments
+			for i := 1; i < len(argv); i++ {
+				args = append(args, testjson.Str(t, argv, i))
 			}
 			r := c.run(args...)
-			assert.Equal(t, int(capture["exit_code"].(float64)), r.code)
+			assert.Equal(t, int(testjson.Num(t, capture, "exit_code")), r.code)
 			assert.Equal(t, capture["stderr"], r.stderr)
 			assert.Equal(t, capture["stdout"], r.stdout)
 		})

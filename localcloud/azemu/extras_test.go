@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 func TestShareShowExpandStatsCountsRealBytes(t *testing.T) {
@@ -27,7 +29,7 @@ func TestShareShowExpandStatsCountsRealBytes(t *testing.T) {
 func TestDNSZoneGroupShowDeleteAndEndpointList(t *testing.T) {
 	c := newCloud(t)
 	c.base()
-	acctID := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")["id"].(string)
+	acctID := testjson.Str(t, c.obj("storage", "account", "show", "-g", "rg", "-n", "acct"), "id")
 	c.ok("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
 		"--private-connection-resource-id", acctID, "--group-id", "file", "--connection-name", "c", "-o", "none")
 	c.ok("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net", "-o", "none")
@@ -42,9 +44,9 @@ func TestDNSZoneGroupShowDeleteAndEndpointList(t *testing.T) {
 		"--private-dns-zone", "privatelink.file.core.windows.net", "--zone-name", "file", "-o", "none")
 	assert.Equal(t, "default", c.obj(show...)["name"])
 
-	pes := c.json("network", "private-endpoint", "list", "-g", "rg").([]any)
+	pes := testjson.List(t, c.json("network", "private-endpoint", "list", "-g", "rg"))
 	require.Len(t, pes, 1)
-	assert.Equal(t, "pe", pes[0].(map[string]any)["name"])
+	assert.Equal(t, "pe", testjson.Obj(t, pes, 0)["name"])
 
 	del := []string{"network", "private-endpoint", "dns-zone-group", "delete", "-g", "rg", "--endpoint-name", "pe", "-n", "default"}
 	c.ok(del...)
@@ -62,13 +64,13 @@ func TestUsedCapacityMetricOfABlobAccount(t *testing.T) {
 	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "homes", "-o", "none")
 	dir := filepath.Join(c.dir, "blobs", "blobacct", "homes")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 4096), 0o644))
-	id := c.obj("storage", "account", "show", "-g", "rg", "-n", "blobacct")["id"].(string)
+	id := testjson.Str(t, c.obj("storage", "account", "show", "-g", "rg", "-n", "blobacct"), "id")
 
 	m := c.obj("monitor", "metrics", "list", "--resource", id, "--metrics", "UsedCapacity", "--aggregation", "Average",
 		"--interval", "1h", "--offset", "1d")
-	series := m["value"].([]any)
+	series := testjson.List(t, m, "value")
 	require.Len(t, series, 1)
-	data := series[0].(map[string]any)["timeseries"].([]any)[0].(map[string]any)["data"].([]any)
-	assert.Equal(t, float64(4096), data[len(data)-1].(map[string]any)["average"])
+	data := testjson.List(t, series, 0, "timeseries", 0, "data")
+	assert.Equal(t, float64(4096), testjson.Obj(t, data, len(data)-1)["average"])
 	assert.Equal(t, 3, c.run("monitor", "metrics", "list", "--resource", id+"x", "--metrics", "UsedCapacity").code)
 }

@@ -14,13 +14,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // runScript runs a script on a VM through run-command and returns az's message.
 func (c *cloud) runScript(vm, script string) string {
 	c.t.Helper()
 	out := c.obj("vm", "run-command", "invoke", "-g", "rg", "-n", vm, "--command-id", "RunShellScript", "--scripts", script)
-	return out["value"].([]any)[0].(map[string]any)["message"].(string)
+	return testjson.Str(c.t, out, "value", 0, "message")
 }
 
 func sshKeyPair(t *testing.T) (priv, pub string) {
@@ -65,7 +67,7 @@ func TestHostsShareAnNFSMountAcrossVMs(t *testing.T) {
 	for _, vm := range []string{"vm1", "vm2"} {
 		out := c.obj("vm", "create", "-g", "rg", "-n", vm, "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
 			"--admin-username", "azureuser", "--ssh-key-values", pub)
-		ips[vm] = out["publicIpAddress"].(string)
+		ips[vm] = testjson.Str(t, out, "publicIpAddress")
 	}
 
 	// Not allowed yet: the account has no rule for the subnet.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 func TestAccountNamesAreCheckedAndGloballyUnique(t *testing.T) {
@@ -108,16 +110,16 @@ func TestNetworkRuleNeedsServiceEndpointAndKeepsDefaultAction(t *testing.T) {
 	// --service-endpoints replaces the list.
 	c.ok("network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--service-endpoints", "Microsoft.KeyVault", "-o", "none")
 	s := c.obj("network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--service-endpoints", "Microsoft.Storage")
-	eps := s["serviceEndpoints"].([]any)
+	eps := testjson.List(t, s, "serviceEndpoints")
 	require.Len(t, eps, 1)
-	assert.Equal(t, "Microsoft.Storage", eps[0].(map[string]any)["service"])
+	assert.Equal(t, "Microsoft.Storage", testjson.Obj(t, eps, 0)["service"])
 
 	a := c.obj("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct", "--vnet-name", "v", "--subnet", "s")
-	rules := a["networkRuleSet"].(map[string]any)
+	rules := testjson.Obj(t, a, "networkRuleSet")
 	assert.Equal(t, "Allow", rules["defaultAction"], "network-rule add leaves the default action alone")
-	vnr := rules["virtualNetworkRules"].([]any)
+	vnr := testjson.List(t, rules, "virtualNetworkRules")
 	require.Len(t, vnr, 1)
-	assert.Equal(t, s["id"], vnr[0].(map[string]any)["virtualNetworkResourceId"])
+	assert.Equal(t, s["id"], testjson.Obj(t, vnr, 0)["virtualNetworkResourceId"])
 	listed := c.obj("storage", "account", "network-rule", "list", "-g", "rg", "--account-name", "acct")
 	assert.NotContains(t, listed, "defaultAction")
 	assert.Len(t, listed["virtualNetworkRules"], 1)
@@ -142,7 +144,7 @@ func TestBlobNFSAccountAndContainer(t *testing.T) {
 		"--default-action", "Deny", "--vnet-name", "v", "--subnet", "s", "--only-show-errors")
 	assert.Equal(t, true, a["enableNfsV3"])
 	assert.Equal(t, true, a["isHnsEnabled"])
-	assert.Len(t, a["networkRuleSet"].(map[string]any)["virtualNetworkRules"], 1)
+	assert.Len(t, testjson.Obj(t, a, "networkRuleSet")["virtualNetworkRules"], 1)
 	ct := c.obj("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "home")
 	assert.Equal(t, "home", ct["name"])
 	assert.Equal(t, "home", c.obj("storage", "container-rm", "show", "-g", "rg", "--storage-account", "blobacct", "-n", "home")["name"])
@@ -159,7 +161,7 @@ func TestPrivateEndpointAndDNS(t *testing.T) {
 	assert.Equal(t, 1, r.code, "a FileStorage account has only the file group")
 	pe := c.obj("network", "private-endpoint", "create", "-g", "rg", "-n", "pe", "--vnet-name", "v", "--subnet", "s",
 		"--private-connection-resource-id", acctID, "--group-id", "file", "--connection-name", "c")
-	assert.Equal(t, "acct.file.core.windows.net", pe["customDnsConfigs"].([]any)[0].(map[string]any)["fqdn"])
+	assert.Equal(t, "acct.file.core.windows.net", testjson.Obj(t, pe, "customDnsConfigs", 0)["fqdn"])
 	a := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
 	assert.Len(t, a["privateEndpointConnections"], 1)
 	c.ok("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net", "-o", "none")

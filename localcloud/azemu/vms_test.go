@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // Tests that create VMs. Each VM gets a loopback address for its sshd, and
@@ -81,7 +83,7 @@ func TestRunCommandFaultReturnsMessageWithoutHosts(t *testing.T) {
 	]`), 0o644))
 	c.env["AZEMU_FAULTS"] = faults
 	out := c.obj("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
-	msg := out["value"].([]any)[0].(map[string]any)["message"]
+	msg := testjson.Obj(t, out, "value", 0)["message"]
 	assert.Equal(t, "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", msg)
 	sameShape(t, shape(t, "vm-run-command-invoke.json"), out, "run-command")
 	r = c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
@@ -97,16 +99,16 @@ func TestVMGetInstanceViewTellsPowerAndLastChange(t *testing.T) {
 	}
 	c.ok("vm", "deallocate", "-g", "rg", "-n", "b", "-o", "none")
 	one := c.obj("vm", "get-instance-view", "-g", "rg", "-n", "a")
-	statuses := one["instanceView"].(map[string]any)["statuses"].([]any)
-	assert.Equal(t, "PowerState/running", statuses[1].(map[string]any)["code"])
-	assert.NotEmpty(t, statuses[0].(map[string]any)["time"])
+	statuses := testjson.List(t, one, "instanceView", "statuses")
+	assert.Equal(t, "PowerState/running", testjson.Obj(t, statuses, 1)["code"])
+	assert.NotEmpty(t, testjson.Obj(t, statuses, 0)["time"])
 
-	idA := one["id"].(string)
-	idB := c.obj("vm", "show", "-g", "rg", "-n", "b")["id"].(string)
-	both := c.json("vm", "get-instance-view", "--ids", idA, idB).([]any)
+	idA := testjson.Str(t, one, "id")
+	idB := testjson.Str(t, c.obj("vm", "show", "-g", "rg", "-n", "b"), "id")
+	both := testjson.List(t, c.json("vm", "get-instance-view", "--ids", idA, idB))
 	require.Len(t, both, 2)
-	b := both[1].(map[string]any)["instanceView"].(map[string]any)["statuses"].([]any)
-	assert.Equal(t, "PowerState/deallocated", b[1].(map[string]any)["code"])
+	b := testjson.List(t, both, 1, "instanceView", "statuses")
+	assert.Equal(t, "PowerState/deallocated", testjson.Obj(t, b, 1)["code"])
 }
 
 func TestVMRecordsAndDelete(t *testing.T) {
@@ -117,7 +119,7 @@ func TestVMRecordsAndDelete(t *testing.T) {
 		"--ssh-key-values", key, "--admin-username", "azureuser", "--tags", "azlin=1", "--custom-data", "#cloud-config\n")
 	assert.Equal(t, "VM running", out["powerState"])
 	assert.Equal(t, "10.0.0.4", out["privateIpAddress"])
-	ip1 := out["publicIpAddress"].(string)
+	ip1 := testjson.Str(t, out, "publicIpAddress")
 	assert.Regexp(t, `^127\.\d+\.\d+\.\d+$`, ip1)
 
 	r := c.run("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--ssh-key-values", key)
@@ -138,7 +140,7 @@ func TestVMRecordsAndDelete(t *testing.T) {
 	assert.Equal(t, "VM deallocated", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
 	c.ok("vm", "start", "-g", "rg", "-n", "vm1")
 	assert.Equal(t, "VM running", c.obj("vm", "show", "-d", "-g", "rg", "-n", "vm1")["powerState"])
-	ips := c.json("vm", "list-ip-addresses", "-g", "rg", "-n", "vm1").([]any)
+	ips := testjson.List(t, c.json("vm", "list-ip-addresses", "-g", "rg", "-n", "vm1"))
 	require.Len(t, ips, 1)
 
 	r = c.run("vm", "delete", "-g", "rg", "-n", "vm1")
@@ -152,7 +154,7 @@ func TestVMRecordsAndDelete(t *testing.T) {
 	nic := c.obj("network", "nic", "show", "-g", "rg", "-n", "vm1VMNic")
 	assert.NotContains(t, nic, "virtualMachine")
 	assert.Equal(t, ip1, c.obj("network", "public-ip", "show", "-g", "rg", "-n", "vm1PublicIP")["ipAddress"])
-	disk := vm["storageProfile"].(map[string]any)["osDisk"].(map[string]any)["name"].(string)
+	disk := testjson.Str(t, vm, "storageProfile", "osDisk", "name")
 	assert.Nil(t, c.obj("disk", "show", "-g", "rg", "-n", disk)["managedBy"])
 	r = c.run("network", "public-ip", "delete", "-g", "rg", "-n", "vm1PublicIP")
 	assert.Equal(t, 1, r.code, "still attached to the NIC")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 const (
@@ -76,7 +77,7 @@ func TestRecorderWritesAScrubbedFixtureThatReplays(t *testing.T) {
 	path := filepath.Join(dir, "scenario.json")
 	tb := newFakeTB(t)
 	recorded := scenario(t, aztest.Recorder(tb, fakeAz(t), path), realSub)
-	assert.Equal(t, realSub, recorded[0].(map[string]any)["id"], "the recorder passes real output to the test")
+	assert.Equal(t, realSub, testjson.Obj(t, recorded, 0)["id"], "the recorder passes real output to the test")
 	tb.finish()
 	require.False(t, tb.Failed(), tb.errors())
 
@@ -124,8 +125,8 @@ func TestRecorderWritesAScrubbedFixtureThatReplays(t *testing.T) {
 	replayed := scenario(t, fake, subPlaceholder)
 	tb2.finish()
 	assert.False(t, tb2.Failed(), tb2.errors())
-	assert.Equal(t, subPlaceholder, replayed[0].(map[string]any)["id"])
-	assert.Equal(t, "acct", replayed[1].(map[string]any)["name"])
+	assert.Equal(t, subPlaceholder, testjson.Obj(t, replayed, 0)["id"])
+	assert.Equal(t, "acct", testjson.Obj(t, replayed, 1)["name"])
 	assert.Contains(t, replayed[4], "az storage share list failed: (ResourceNotFound)")
 }
 
