@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -59,8 +60,8 @@ func mutation(argv ...string) aztest.Call { return aztest.Call{Argv: argv} }
 func account(t *testing.T, mode storage.NetworkMode, vnetRules ...string) map[string]any {
 	t.Helper()
 	a := shape(t, "storage-account-list.json").([]any)[0].(map[string]any)
-	a["tags"] = map[string]any{storage.TagManaged: "true", storage.TagStorage: stName, storage.TagTier: "Premium",
-		storage.TagSizeGiB: "100", storage.TagNetwork: string(mode), storage.TagCreated: "2026-01-02T03:04:05Z"}
+	a["tags"] = map[string]any{tags.Managed: "true", tags.Storage: stName, tags.Tier: "Premium",
+		tags.SizeGiB: "100", tags.Network: string(mode), tags.Created: "2026-01-02T03:04:05Z"}
 	rules := []any{}
 	for _, id := range vnetRules {
 		rules = append(rules, map[string]any{"action": "Allow", "state": "Succeeded", "virtualNetworkResourceId": id})

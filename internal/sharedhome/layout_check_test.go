@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -82,7 +83,7 @@ func (s *steps) one(step string)    { s.vm("", step) }
 func (s *steps) list() []string     { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.got) }
 
 var (
-	attached = map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+	attached = map[string]any{tags.Managed: "true", tags.Storage: stName}
 	// The captures' two VMs, both with their home on shared-dev.
 	bothAttached = vmTags{"vm": attached, "vm2": attached}
 )
@@ -238,7 +239,7 @@ func TestApplyLayoutAlreadyRecordedWritesNoTagButStillApplies(t *testing.T) {
 	// The tag says dev already (a set that failed on a VM, run again): no
 	// account update, the script runs again (it is idempotent).
 	a := account(t, storage.PrivateEndpoint)
-	a["tags"].(map[string]any)[storage.TagLayout] = "dev"
+	a["tags"].(map[string]any)[tags.Layout] = "dev"
 	calls := append(groupReads(t, []any{a}, vmTags{"vm": attached}),
 		call(js(t, a), acctShow...),
 		vmShow(t, "VM running", attached),
@@ -462,8 +463,8 @@ func TestCheckSkipsAPeerThatIsNotRunning(t *testing.T) {
 
 func TestCheckRefusesAVMNotAttachedToTheStorage(t *testing.T) {
 	for name, tags := range map[string]map[string]any{
-		"no shared home":   {vmprov.TagManaged: "true"},
-		"another storage":  {vmprov.TagManaged: "true", vmprov.TagStorage: "other-home"},
+		"no shared home":   {tags.Managed: "true"},
+		"another storage":  {tags.Managed: "true", tags.Storage: "other-home"},
 		"untagged and off": nil,
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -200,8 +201,8 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 	}
 	res.Already = out.Info["already"] == "1"
 	if vm.SharedHome() != st.Name {
-		step("recording the shared home on the VM (tag " + vmprov.TagStorage + ")")
-		if err := m.VMs.SetTag(ctx, rg, vm.Name, vmprov.TagStorage, st.Name); err != nil {
+		step("recording the shared home on the VM (tag " + tags.Storage + ")")
+		if err := m.VMs.SetTag(ctx, rg, vm.Name, tags.Storage, st.Name); err != nil {
 			res.Err = fmt.Errorf("%w\nThe home IS mounted from the share; only the record is missing. Re-run: azlin storage attach %s --vm %s -g %s",
 				err, st.Name, vm.Name, rg)
 		}
@@ -341,7 +342,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 	res.Already = out.Info["was_attached_to"] == "" && vm.SharedHome() == ""
 	if vm.SharedHome() != "" {
 		step("removing the shared-home record from the VM")
-		if err := m.VMs.RemoveTag(ctx, rg, vm.Name, vmprov.TagStorage); err != nil {
+		if err := m.VMs.RemoveTag(ctx, rg, vm.Name, tags.Storage); err != nil {
 			return res, fmt.Errorf("%w\nThe VM HAS its local home back; only the record is left. Re-run: azlin storage detach --vm %s -g %s",
 				err, vm.Name, rg)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -67,7 +68,7 @@ func TestAttachHappyPath(t *testing.T) {
 }
 
 func TestAttachAlreadyAttachedChangesNothingMore(t *testing.T) {
-	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+	tags := map[string]any{tags.Managed: "true", tags.Storage: stName}
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
 		vmShow(t, "VM running", tags),
 		nicShow(t, subnetID),
@@ -95,7 +96,7 @@ func TestAttachRefusesAVMThatIsNotRunning(t *testing.T) {
 }
 
 func TestAttachRefusesAVMOnAnotherStorage(t *testing.T) {
-	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: "other-home"}
+	tags := map[string]any{tags.Managed: "true", tags.Storage: "other-home"}
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
 		vmShow(t, "VM running", tags))
 	m, f := newManager(t, calls...)
@@ -244,7 +245,7 @@ func TestAttachSeveralVMsReportsEachOne(t *testing.T) {
 
 // ---- detach ----
 
-var attachedTags = map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+var attachedTags = map[string]any{tags.Managed: "true", tags.Storage: stName}
 
 func TestDetachAttachedVM(t *testing.T) {
 	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10",

@@ -13,6 +13,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // Manager creates, reads and deletes azlin storage through az.
@@ -323,7 +324,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions, a *account) (bool, error) {
 	if a.storageName() != o.Name {
 		return false, fmt.Errorf("storage account %s in resource group %s exists but is not azlin storage %q (tags %s=%q, %s=%q); "+
-			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, TagManaged, a.Tags[TagManaged], TagStorage, a.Tags[TagStorage])
+			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, tags.Managed, a.Tags[tags.Managed], tags.Storage, a.Tags[tags.Storage])
 	}
 	p.tier, p.redundancy, p.network, p.region, p.created = a.tier(), a.redundancy(), a.networkMode(), a.Location, a.created()
 	p.sizeGiB, p.rootSquash, p.layout = a.taggedSizeGiB(), o.RootSquash, a.layout()
@@ -399,14 +400,14 @@ func (m *Manager) createAccountArgs(p plan) []string {
 		args = append(args, "--public-network-access", "Disabled")
 	}
 	args = append(args, "--tags",
-		TagManaged+"=true",
-		TagStorage+"="+p.name,
-		TagTier+"="+string(p.tier),
-		TagSizeGiB+"="+strconv.Itoa(p.sizeGiB),
-		TagNetwork+"="+string(p.network),
-		TagCreated+"="+p.created)
+		tags.Managed+"=true",
+		tags.Storage+"="+p.name,
+		tags.Tier+"="+string(p.tier),
+		tags.SizeGiB+"="+strconv.Itoa(p.sizeGiB),
+		tags.Network+"="+string(p.network),
+		tags.Created+"="+p.created)
 	if p.layoutTag {
-		args = append(args, TagLayout+"="+p.layout)
+		args = append(args, tags.Layout+"="+p.layout)
 	}
 	return args
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // SetLayout on recorded az output: it reads the account, then writes all its
@@ -45,7 +46,7 @@ func tagUpdate(tags ...string) []string {
 func TestSetLayoutWritesEveryTagBackWithTheNewLayout(t *testing.T) {
 	// The user's own tags (one with a space, one with an empty value) and
 	// the old layout: every other tag is kept, the layout replaced.
-	acct := premiumAccount(t, withTags(map[string]any{"cost-center": "team a", "owner": "", TagLayout: "developer"}))
+	acct := premiumAccount(t, withTags(map[string]any{"cost-center": "team a", "owner": "", tags.Layout: "developer"}))
 	f := aztest.New(t,
 		ok(argvAcctShow, js(t, acct)),
 		mutation(tagUpdate(
@@ -73,7 +74,7 @@ func TestSetLayoutRecordsTheDefaultWhenNoTagSaysIt(t *testing.T) {
 }
 
 func TestSetLayoutUnchangedWritesNothing(t *testing.T) {
-	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(map[string]any{TagLayout: "minimal"})))))
+	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(map[string]any{tags.Layout: "minimal"})))))
 	st := layoutStorage()
 	st.Layout = "minimal"
 	require.NoError(t, newManager(t, f, nil).SetLayout(context.Background(), st, "minimal"))

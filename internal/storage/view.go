@@ -12,6 +12,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
@@ -193,7 +194,7 @@ func (m *Manager) readGroup(ctx context.Context, rg string, vmsOf VMReader) (*sn
 	}
 	sort.Slice(snap.accounts, func(i, j int) bool { return snap.accounts[i].storageName() < snap.accounts[j].storageName() })
 	for _, v := range vms {
-		if s := v.Tags[TagStorage]; s != "" {
+		if s := v.Tags[tags.Storage]; s != "" {
 			snap.vmsByStorage[s] = append(snap.vmsByStorage[s], v.Name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 var (
@@ -63,7 +64,7 @@ func groupCalls(t *testing.T) []aztest.Call {
 	other := obj(t, "storage-account-show.json") // "acct", no azlin tags
 	return []aztest.Call{
 		ok(argvAcctList, js(t, []any{standardAccount(t, "ml-data"), other, premiumAccount(t)})),
-		ok(argvVMList, vmList(t, map[string]map[string]any{"vm": {TagStorage: testName}, "vm2": {"env": "dev"}})),
+		ok(argvVMList, vmList(t, map[string]map[string]any{"vm": {tags.Storage: testName}, "vm2": {"env": "dev"}})),
 	}
 }
 
