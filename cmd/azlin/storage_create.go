@@ -155,7 +155,7 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 			return o, clierr.Usagef("--%s: %v", strings.ReplaceAll(strings.TrimSuffix(key, "_name"), "_", "-"), err)
 		}
 	}
-	o.Config = cfg
+	o.DefaultRegion = cfg.DefaultRegion
 	o.Names = network.Names{VNet: net.VNetName, VNetPrefix: net.VNetPrefix, Subnet: net.SubnetName, SubnetPrefix: net.SubnetPrefix}
 	if o.ResourceGroup, err = a.ResourceGroup(); err != nil {
 		return o, err

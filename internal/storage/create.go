@@ -47,9 +47,9 @@ type CreateOptions struct {
 	Redundancy    string      // LRS (default) or ZRS; ZRS is Premium only
 	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
 	Network       NetworkMode // default PrivateEndpoint
-	Region        string      // --region; else config default_region, else the group's location
+	Region        string      // --region; else DefaultRegion, else the group's location
+	DefaultRegion string      // the user's configured default region; "" = none
 	Layout        string      // the home's layout, kept in a tag; "" = DefaultLayout, no tag
-	Config        *config.Config
 	Names         network.Names
 	// Progress hears each step as it starts; nil is fine.
 	Progress func(step string)
@@ -76,7 +76,7 @@ func (o CreateOptions) Validate() error {
 		return clierr.Usagef("--redundancy ZRS is for the Premium tier; the Standard tier (Blob NFS 3.0) is LRS")
 	}
 	if o.Region != "" {
-		if _, err := config.ResolveRegion(o.Region, nil, nil); err != nil {
+		if _, err := config.RegionFrom(o.Region, "", nil); err != nil {
 			return err
 		}
 	}
@@ -304,7 +304,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 		return &NameTakenError{Name: p.name, Account: p.account, Message: avail.Message}
 	}
 
-	region, err := config.ResolveRegion(o.Region, o.Config, func() (string, error) {
+	region, err := config.RegionFrom(o.Region, o.DefaultRegion, func() (string, error) {
 		var g struct {
 			Location string `json:"location"`
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
-	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/tags"
@@ -190,7 +189,7 @@ func newManager(t *testing.T, f *aztest.Fake, dryRunOut *bytes.Buffer) *Manager 
 }
 
 func createOpts(edits ...func(*CreateOptions)) CreateOptions {
-	o := CreateOptions{Name: testName, ResourceGroup: testRG, Config: &config.Config{}, Names: testNames}
+	o := CreateOptions{Name: testName, ResourceGroup: testRG, Names: testNames}
 	for _, e := range edits {
 		e(&o)
 	}
