@@ -200,7 +200,7 @@ func newStorageDeleteCmd(a *app) *cobra.Command {
 			p := a.Printer()
 			s := plan.Storage
 			p.Infof("This deletes storage %s in resource group %s:", s.Name, rg)
-			p.Infof("  storage account %s with its %s (%s, %s used)", s.Account, shareWord(s.Tier), storage.FormatGiB(s.SizeGiB), used(s))
+			p.Infof("  storage account %s with its %s (%s, %s used)", s.Account, s.Tier.ShareWord(), storage.FormatGiB(s.SizeGiB), used(s))
 			for _, pe := range plan.PrivateEndpoints {
 				p.Infof("  private endpoint %s and its DNS zone group", pe)
 			}
@@ -224,11 +224,4 @@ func newStorageDeleteCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func shareWord(t storage.Tier) string {
-	if t == storage.Standard {
-		return "Blob container"
-	}
-	return "NFS share"
 }

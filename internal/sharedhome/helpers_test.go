@@ -13,6 +13,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
@@ -175,7 +176,7 @@ func info(status, step, reason string, kv ...string) string {
 	return b.String()
 }
 
-var target = vmscript.Target{Account: acct, Share: stName, Tier: vmscript.Premium}
+var target = nfs.Target{Account: acct, Share: stName, Tier: nfs.Premium}
 
 func attachScript(t *testing.T) string {
 	t.Helper()
@@ -184,7 +185,7 @@ func attachScript(t *testing.T) string {
 	return s
 }
 
-func detachScript(t *testing.T, tg vmscript.Target, force bool) string {
+func detachScript(t *testing.T, tg nfs.Target, force bool) string {
 	t.Helper()
 	s, err := vmscript.DetachScript(vmscript.DetachParams{Target: tg, Force: force, Timestamp: ts})
 	require.NoError(t, err)

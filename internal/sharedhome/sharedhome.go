@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
@@ -45,12 +46,8 @@ type Manager struct {
 }
 
 // Target is where a storage's share is mounted from.
-func Target(st *storage.Storage) vmscript.Target {
-	tier := vmscript.Premium
-	if st.Tier == storage.Standard {
-		tier = vmscript.Standard
-	}
-	return vmscript.Target{Account: st.Account, Share: st.Name, Tier: tier}
+func Target(st *storage.Storage) nfs.Target {
+	return nfs.Target{Account: st.Account, Share: st.Name, Tier: st.Tier}
 }
 
 // Result is what happened on one VM.

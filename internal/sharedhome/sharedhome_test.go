@@ -13,10 +13,10 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Unit tests of Attach and Detach on recorded az output (testdata/README.md).
@@ -266,7 +266,7 @@ func TestDetachAttachedVM(t *testing.T) {
 func TestDetachNotAttachedIsIdempotent(t *testing.T) {
 	calls := []aztest.Call{
 		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
+		runCommand(t, detachScript(t, nfs.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
 	}
 	m, f := newManager(t, calls...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
@@ -281,7 +281,7 @@ func TestDetachUntaggedButMountedIsADetach(t *testing.T) {
 	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
 	calls := []aztest.Call{
 		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
+		runCommand(t, detachScript(t, nfs.Target{}, false), out, ""),
 	}
 	m, _ := newManager(t, calls...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
@@ -295,7 +295,7 @@ func TestDetachWhenTheStorageIsAlreadyDeleted(t *testing.T) {
 	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "/home/azureuser.backup")
 	calls := append(groupReads(t, nil, vmTags{"vm": attachedTags}),
 		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
+		runCommand(t, detachScript(t, nfs.Target{}, false), out, ""),
 		untagCall,
 	)
 	m, _ := newManager(t, calls...)

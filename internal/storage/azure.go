@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/tags"
 )
 
@@ -56,14 +57,14 @@ func (a *account) storageName() string {
 
 // tier is read from the account itself (kind), not only from the tag: the
 // kind decides what the account can serve.
-func (a *account) tier() Tier {
+func (a *account) tier() nfs.Tier {
 	if strings.EqualFold(a.Kind, "FileStorage") {
-		return Premium
+		return nfs.Premium
 	}
-	if t, err := ParseTier(a.Tags[tags.Tier]); err == nil {
+	if t, err := nfs.ParseTier(a.Tags[tags.Tier]); err == nil {
 		return t
 	}
-	return Standard
+	return nfs.Standard
 }
 
 // DefaultLayout is the layout of a storage without a layout tag: package

@@ -13,6 +13,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/tags"
 )
 
@@ -42,7 +43,7 @@ func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
 type CreateOptions struct {
 	Name          string
 	ResourceGroup string
-	Tier          Tier        // default Premium
+	Tier          nfs.Tier    // default Premium
 	SizeGiB       int         // default DefaultSizeGiB
 	Redundancy    string      // LRS (default) or ZRS; ZRS is Premium only
 	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
@@ -66,13 +67,13 @@ func (o CreateOptions) Validate() error {
 		// Premium. (An existing Standard storage is named with --tier Standard.)
 		t := o.Tier
 		if t == "" {
-			t = Premium
+			t = nfs.Premium
 		}
 		if err := CheckSize(t, o.SizeGiB); err != nil {
 			return err
 		}
 	}
-	if o.Redundancy == "ZRS" && o.Tier == Standard {
+	if o.Redundancy == "ZRS" && o.Tier == nfs.Standard {
 		return clierr.Usagef("--redundancy ZRS is for the Premium tier; the Standard tier (Blob NFS 3.0) is LRS")
 	}
 	if o.Region != "" {
@@ -87,7 +88,7 @@ func (o CreateOptions) Validate() error {
 // existing account's values filled in.
 type plan struct {
 	name, rg, account, accountID string
-	tier                         Tier
+	tier                         nfs.Tier
 	sizeGiB                      int
 	redundancy, rootSquash       string
 	network                      NetworkMode
@@ -213,13 +214,13 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 	if err := m.ensureShare(ctx, p, shareExists, step); err != nil {
 		return nil, partial(err)
 	}
-	done = append(done, p.tier.shareWord()+" "+p.name)
+	done = append(done, p.tier.ShareWord()+" "+p.name)
 
 	switch p.network {
 	case PrivateEndpoint:
 		step("Private endpoint " + privateEndpointName(p.account))
 		created, err := m.net.EnsurePrivateEndpoint(ctx, network.PrivateEndpoint{
-			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: p.tier.groupID(),
+			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: groupID(p.tier),
 		}, fresh)
 		done = append(done, created...)
 		if err != nil {
@@ -238,13 +239,6 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 		}
 	}
 	return m.summary(p), nil
-}
-
-func (t Tier) shareWord() string {
-	if t == Standard {
-		return "Blob container"
-	}
-	return "NFS share"
 }
 
 // privateEndpointName is the storage's private endpoint, named after its account.
@@ -269,7 +263,7 @@ func (m *Manager) showAccount(ctx context.Context, rg, name string) (*account, e
 func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	p.tier, p.sizeGiB, p.redundancy, p.rootSquash, p.network = o.Tier, o.SizeGiB, o.Redundancy, o.RootSquash, o.Network
 	if p.tier == "" {
-		p.tier = Premium
+		p.tier = nfs.Premium
 	}
 	if p.sizeGiB == 0 {
 		p.sizeGiB = DefaultSizeGiB
@@ -334,16 +328,16 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 		RootSquash string `json:"rootSquash"`
 	}
 	kind := "share-rm"
-	if p.tier == Standard {
+	if p.tier == nfs.Standard {
 		kind = "container-rm"
 	}
 	err := m.c.Read(ctx, &got, "storage", kind, "show", "-g", p.rg, "--storage-account", p.account, "-n", p.name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, azcli.ErrNotFound) {
-		return false, fmt.Errorf("reading %s %s: %w", p.tier.shareWord(), p.name, err)
+		return false, fmt.Errorf("reading %s %s: %w", p.tier.ShareWord(), p.name, err)
 	}
 	if exists {
-		if p.tier == Premium {
+		if p.tier == nfs.Premium {
 			p.sizeGiB = got.ShareQuota
 		}
 		p.rootSquash = got.RootSquash
@@ -386,7 +380,7 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 // createAccountArgs is the one `az storage account create` line per tier.
 func (m *Manager) createAccountArgs(p plan) []string {
 	args := []string{"storage", "account", "create", "-g", p.rg, "-n", p.account, "-l", p.region}
-	if p.tier == Premium {
+	if p.tier == nfs.Premium {
 		args = append(args, "--kind", "FileStorage", "--sku", "Premium_"+p.redundancy)
 	} else {
 		args = append(args, "--kind", "StorageV2", "--sku", "Standard_LRS",
@@ -442,7 +436,7 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 		return nil
 	}
 	var args []string
-	if p.tier == Premium {
+	if p.tier == nfs.Premium {
 		step(fmt.Sprintf("Creating NFS share %s (%s, %s)", p.name, FormatGiB(p.sizeGiB), p.rootSquash))
 		args = []string{"storage", "share-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
 			"--enabled-protocols", "NFS", "--quota", strconv.Itoa(p.sizeGiB), "--root-squash", p.rootSquash}
@@ -452,7 +446,7 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 			"--root-squash", p.rootSquash}
 	}
 	if err := m.c.Mutate(ctx, nil, args...); err != nil {
-		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.shareWord(), p.name, p.account, err)
+		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.ShareWord(), p.name, p.account, err)
 	}
 	return nil
 }

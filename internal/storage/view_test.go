@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/tags"
 )
 
@@ -81,7 +82,7 @@ func TestListReadsTheGroupOnceAndEachStorageOnce(t *testing.T) {
 	assert.Len(t, f.Calls(), 4)
 
 	assert.Equal(t, "ml-data", got[0].Name)
-	assert.Equal(t, Standard, got[0].Tier)
+	assert.Equal(t, nfs.Standard, got[0].Tier)
 	assert.Equal(t, 500, got[0].SizeGiB)
 	require.NotNil(t, got[0].UsedBytes)
 	assert.Equal(t, "2.1TiB", FormatBytes(*got[0].UsedBytes), "the latest sample that has a value")

@@ -6,13 +6,15 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
-	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/nfs"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,33 +24,33 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func TestSourceAndMountOptionsPerTier(t *testing.T) {
-	p := Target{Account: "devshared01", Share: "home", Tier: Premium}
-	s := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	p := nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
+	s := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", p.Source())
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
 	assert.Equal(t, "nfs", p.FSType())
 	assert.Equal(t, "nfs", s.FSType())
 	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0",
-		strings.Join(MountOptions(Premium), ","))
-	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(MountOptions(Standard), ","))
-	assert.NotContains(t, MountOptions(Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
+		strings.Join(nfs.MountOptions(nfs.Premium), ","))
+	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(nfs.MountOptions(nfs.Standard), ","))
+	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
 }
 
 func TestFstabLineIsOneMarkedLine(t *testing.T) {
-	line := FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser")
+	line := nfs.FstabLine(nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}, "/home/azureuser")
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home /home/azureuser nfs "+
 		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0,"+
 		"_netdev,nofail,x-azlin.managed 0 0", line)
 	assert.NotContains(t, line, "\n")
 	fields := strings.Fields(line)
 	require.Len(t, fields, 6)
-	assert.Contains(t, strings.Split(fields[3], ","), FstabMarker)
+	assert.Contains(t, strings.Split(fields[3], ","), nfs.FstabMarker)
 	// MountOptions must not be changed by FstabLine's append.
-	assert.NotContains(t, MountOptions(Premium), "_netdev")
+	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "_netdev")
 }
 
 func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
-	good := AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, Timestamp: "T1"}
+	good := AttachParams{Target: nfs.Target{Account: "acct123", Share: "home", Tier: nfs.Premium}, Timestamp: "T1"}
 	cases := map[string]func(*AttachParams){
 		"account with uppercase":       func(p *AttachParams) { p.Target.Account = "Acct123" },
 		"account too short":            func(p *AttachParams) { p.Target.Account = "ab" },
@@ -115,7 +117,7 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 	_, err := AttachScript(good)
 	assert.NoError(t, err, "the base case must be valid, or the cases above prove nothing")
 
-	_, err = DetachScript(DetachParams{Target: Target{Account: "ACCT", Share: "home", Tier: Premium}})
+	_, err = DetachScript(DetachParams{Target: nfs.Target{Account: "ACCT", Share: "home", Tier: nfs.Premium}})
 	assert.Error(t, err)
 	_, err = DetachScript(DetachParams{Home: "/home/x y"})
 	assert.Error(t, err)
@@ -137,7 +139,7 @@ func TestHostileValuesAreQuotedHarmlessly(t *testing.T) {
 		"ssh-ed25519 AAAA tab\there and ünïcödé",
 		`'`, `''`, `"'"'"`,
 	}
-	script, err := AttachScript(AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, AuthorizedKeys: keys, Timestamp: "T1"})
+	script, err := AttachScript(AttachParams{Target: nfs.Target{Account: "acct123", Share: "home", Tier: nfs.Premium}, AuthorizedKeys: keys, Timestamp: "T1"})
 	require.NoError(t, err)
 	header := scriptHeader(t, script)
 	out, err := exec.Command("bash", "-c", header+"\nprintf '%s\\0' \"${KEYS[@]}\"").Output()
@@ -162,8 +164,8 @@ var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/c
 
 func scriptMatrix(t *testing.T) map[string]string {
 	t.Helper()
-	premium := Target{Account: "devshared01", Share: "home", Tier: Premium}
-	standard := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	premium := nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
+	standard := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
 	keys := []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample azlin@laptop", `command="echo 'hi'" ssh-rsa AAAAB3 it's`}
 	must := func(s string, err error) string { require.NoError(t, err); return s }
 	part, err := CloudInitPart(AttachParams{Target: premium, AuthorizedKeys: keys[:1], Timestamp: "20250101T000000Z"})
@@ -211,7 +213,7 @@ func TestGeneratedScriptsAreValidBash(t *testing.T) {
 }
 
 func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
-	p := AttachParams{Target: Target{Account: "devshared01", Share: "home", Tier: Premium},
+	p := AttachParams{Target: nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium},
 		AuthorizedKeys: []string{`command="x: y # z" ssh-ed25519 AAAA 'quoted'`}, Timestamp: "T1"}
 	part, err := CloudInitPart(p)
 	require.NoError(t, err)
@@ -292,7 +294,7 @@ func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		keys = append(keys, fmt.Sprintf("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ%s user%d@laptop", strings.Repeat("x", 540), i))
 	}
-	part, err := CloudInitPart(AttachParams{Target: Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: Premium},
+	part, err := CloudInitPart(AttachParams{Target: nfs.Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: nfs.Premium},
 		AuthorizedKeys: keys, Layout: big, Timestamp: "T1"})
 	require.NoError(t, err)
 	doc, err := part.Render()
