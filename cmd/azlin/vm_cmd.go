@@ -15,6 +15,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
@@ -206,7 +207,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	var homeLayout vmscript.Layout
+	var homeLayout layout.Resolved
 	if home != nil {
 		var err error
 		if homeLayout, err = scriptLayout(home.Layout); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
@@ -91,8 +92,8 @@ var (
 // ---- layout ----
 
 // devLayout makes two paths local to each VM and writes one setting file.
-var devLayout = vmscript.Layout{Name: "dev", Local: []string{".cache", ".vscode-server"},
-	Files: []vmscript.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
+var devLayout = layout.Resolved{Name: "dev", Local: []string{".cache", ".vscode-server"},
+	Files: []layout.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}}}
 
 func layoutScript(t *testing.T) string {
 	t.Helper()

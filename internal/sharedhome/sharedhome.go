@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
@@ -68,7 +69,7 @@ type AttachRequest struct {
 	// LayoutFor turns the storage's layout name (storage.Storage.Layout)
 	// into the layout each VM gets; an error stops the attach before any VM
 	// is changed. nil leaves the VMs' layouts as they are.
-	LayoutFor func(name string) (vmscript.Layout, error)
+	LayoutFor func(name string) (layout.Resolved, error)
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 }
@@ -100,10 +101,10 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	var layout vmscript.Layout
+	var homeLayout layout.Resolved
 	if req.LayoutFor != nil {
 		var err error
-		if layout, err = req.LayoutFor(st.Layout); err != nil {
+		if homeLayout, err = req.LayoutFor(st.Layout); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -135,7 +136,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 			continue
 		}
 		w.Go(func() error {
-			results[i] = m.attachOne(wctx, st, vms[i], req.Keys, layout, func(step string) { progress(name, step) })
+			results[i] = m.attachOne(wctx, st, vms[i], req.Keys, homeLayout, func(step string) { progress(name, step) })
 			return nil
 		})
 	}
@@ -166,7 +167,7 @@ func refuseAttach(st *storage.Storage, vm vmprov.VM) error {
 }
 
 // attachOne attaches a VM that refuseAttach let through.
-func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, layout vmscript.Layout, step func(string)) Result {
+func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.VM, keys []string, homeLayout layout.Resolved, step func(string)) Result {
 	res := Result{VM: vm.Name}
 	rg := st.ResourceGroup
 	step("checking that the VM's subnet reaches the storage")
@@ -174,7 +175,7 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 		res.Err = err
 		return res
 	}
-	script, err := vmscript.AttachScript(vmscript.AttachParams{Target: Target(st), AuthorizedKeys: keys, Layout: layout, Timestamp: m.Timestamp})
+	script, err := vmscript.AttachScript(vmscript.AttachParams{Target: Target(st), AuthorizedKeys: keys, Layout: homeLayout, Timestamp: m.Timestamp})
 	if err != nil {
 		res.Err = err
 		return res
@@ -351,7 +352,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 type LayoutRequest struct {
 	ResourceGroup string
 	Storage       string
-	Layout        vmscript.Layout
+	Layout        layout.Resolved
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/remote"
 	"github.com/azlin-dev/azlin/internal/shell"
@@ -29,12 +30,12 @@ const aptWait = 120
 // AttachParams describes one attach. Zero values take the defaults shown.
 type AttachParams struct {
 	Target         nfs.Target
-	User           string   // "azureuser"
-	UID, GID       int      // 1000, 1000
-	Home           string   // "/home/" + User
-	AuthorizedKeys []string // this VM's public keys, merged into the share's authorized_keys
-	Layout         Layout   // applied on the share and the VM; zero: the VM's layout is left as it is
-	Timestamp      string   // names a backup when /home/azureuser.backup exists; now (UTC) if empty
+	User           string          // "azureuser"
+	UID, GID       int             // 1000, 1000
+	Home           string          // "/home/" + User
+	AuthorizedKeys []string        // this VM's public keys, merged into the share's authorized_keys
+	Layout         layout.Resolved // applied on the share and the VM; zero: the VM's layout is left as it is
+	Timestamp      string          // names a backup when /home/azureuser.backup exists; now (UTC) if empty
 }
 
 func (p AttachParams) withDefaults() AttachParams {
@@ -68,7 +69,7 @@ func (p AttachParams) validate() error {
 			return err
 		}
 	}
-	if err := p.Layout.validate(); err != nil {
+	if err := p.Layout.Validate(); err != nil {
 		return err
 	}
 	return validateTimestamp(p.Timestamp)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/nfs"
 
 	"github.com/stretchr/testify/assert"
@@ -79,28 +80,28 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 		"key that is a comment":        func(p *AttachParams) { p.AuthorizedKeys = []string{"# not a key"} },
 		"key with carriage return":     func(p *AttachParams) { p.AuthorizedKeys = []string{"ssh-ed25519 AAAA\r"} },
 		"share name of a blob too big": func(p *AttachParams) { p.Target.Share = strings.Repeat("a", 64) },
-		"layout path leaving the home": func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"a/../../etc"}} },
-		"layout path absolute":         func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"/etc"}} },
-		"layout path .ssh":             func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{".ssh"}} },
-		"layout name with quote":       func(p *AttachParams) { p.Layout = Layout{Name: "x'y"} },
-		"layout paths without name":    func(p *AttachParams) { p.Layout = Layout{Local: []string{".cache"}} },
+		"layout path leaving the home": func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{"a/../../etc"}} },
+		"layout path absolute":         func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{"/etc"}} },
+		"layout path .ssh":             func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{".ssh"}} },
+		"layout name with quote":       func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x'y"} },
+		"layout paths without name":    func(p *AttachParams) { p.Layout = layout.Resolved{Local: []string{".cache"}} },
 		"setting file outside drop-ins": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
 		},
 		"setting file in a sub-folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
 		},
 		"setting file not marked azlin's": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
 		},
 		"hook into another file": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
 		},
 		"hook from a drop-in folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
 		},
 		"hook into bash's own file": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
 		},
 	}
 	for name, mutate := range cases {
@@ -159,8 +160,8 @@ func scriptHeader(t *testing.T, script string) string {
 }
 
 // goldenLayout has a nested path and a setting file whose text needs quoting.
-var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/containers"},
-	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
+var goldenLayout = layout.Resolved{Name: "dev", Local: []string{".cache", ".local/share/containers"},
+	Files: []layout.SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
 
 func scriptMatrix(t *testing.T) map[string]string {
 	t.Helper()
@@ -283,7 +284,7 @@ func decodeContent(t *testing.T, content, encoding string) string {
 // shared home's cloud-config, with the biggest layout the layout package
 // allows and several keys, stays far below, leaving room for the VM's part.
 func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
-	big := Layout{Name: "big", Files: []SettingFile{
+	big := layout.Resolved{Name: "big", Files: []layout.SettingFile{
 		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)},
 		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/zsh/zshrc"}},
 		{Path: "/etc/gitconfig", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)}}}
