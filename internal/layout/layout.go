@@ -137,15 +137,6 @@ var builtins = []Layout{
 	},
 }
 
-// Builtins are the built-in layouts, default first.
-func Builtins() []Layout {
-	out := make([]Layout, len(builtins))
-	for i, l := range builtins {
-		out[i] = l.clone()
-	}
-	return out
-}
-
 func (l Layout) clone() Layout {
 	l.Local = append([]string{}, l.Local...)
 	l.Settings = append([]string{}, l.Settings...)

@@ -12,7 +12,7 @@ import (
 
 func TestBuiltinsAreValidAndDeveloperIsTheDefault(t *testing.T) {
 	names := []string{}
-	for _, l := range Builtins() {
+	for _, l := range builtins {
 		require.NoError(t, l.Validate(), l.Name)
 		names = append(names, l.Name)
 	}
