@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -219,3 +221,66 @@ func mutations(f *aztest.Fake) []string {
 	}
 	return out
 }
+
+// ---- helpers for a second VM and the storage's own reads ----
+
+// vmShowOf is vmShow for the VM named name: vm-show-d.json given the names
+// vm-list.json records for that VM (id, NIC, computer name, OS disk, vmId)
+// and its own private/public IP.
+func vmShowOf(t *testing.T, name, power string, tags map[string]any) aztest.Call {
+	t.Helper()
+	c := vmShow(t, power, tags)
+	if name == "vm" {
+		return c
+	}
+	var listed map[string]any
+	for _, v := range shape(t, "vm-list.json").([]any) {
+		if v.(map[string]any)["name"] == name {
+			listed = v.(map[string]any)
+		}
+	}
+	require.NotNil(t, listed, "vm-list.json has no VM %s", name)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(c.Stdout), &m))
+	for _, k := range []string{"id", "name", "networkProfile", "vmId"} {
+		m[k] = listed[k]
+	}
+	m["osProfile"].(map[string]any)["computerName"] = name
+	m["storageProfile"].(map[string]any)["osDisk"] = listed["storageProfile"].(map[string]any)["osDisk"]
+	m["privateIps"], m["publicIps"], m["macAddresses"] = "10.0.0.5", "20.80.105.66", "00-22-48-48-95-D6"
+	return call(js(t, m), "vm", "show", "-d", "-g", rg, "-n", name)
+}
+
+// runCommandOn is runCommand on the VM named name.
+func runCommandOn(t *testing.T, name, script, stdout, stderr string) aztest.Call {
+	t.Helper()
+	c := runCommand(t, script, stdout, stderr)
+	return call(c.Stdout, "vm", "run-command", "invoke", "-g", rg, "-n", name, "--command-id", "RunShellScript", "--scripts", script)
+}
+
+// ranOn are the VMs run-command was invoked on, in call order.
+func ranOn(f *aztest.Fake) []string {
+	var out []string
+	for _, c := range f.Calls() {
+		if len(c) > 6 && c[0] == "vm" && c[1] == "run-command" {
+			out = append(out, c[6])
+		}
+	}
+	return out
+}
+
+// steps records Progress calls, which ApplyLayout makes from one goroutine per VM.
+type steps struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *steps) vm(vm, step string) { s.mu.Lock(); s.got = append(s.got, vm+": "+step); s.mu.Unlock() }
+func (s *steps) one(step string)    { s.vm("", step) }
+func (s *steps) list() []string     { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.got) }
+
+var (
+	attached = map[string]any{tags.Managed: "true", tags.Storage: stName}
+	// The captures' two VMs, both with their home on shared-dev.
+	bothAttached = vmTags{"vm": attached, "vm2": attached}
+)
