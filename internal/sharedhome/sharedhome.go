@@ -3,7 +3,7 @@
 // part of `azlin new`. It joins the storage facts (package storage), the
 // network (package network), the VM (package vmprov) and the scripts that
 // run on the VM (package vmscript). The tag azlin-storage on a VM is the
-// record of which storage holds its home (DECISIONS.md 7).
+// record of which storage holds its home (package tags).
 package sharedhome
 
 import (
