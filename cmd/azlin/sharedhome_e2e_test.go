@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
@@ -101,7 +102,7 @@ func vmTag(t testing.TB, c *testenv.Cloud, vm string) string {
 		Tags map[string]string `json:"tags"`
 	}
 	c.AzJSON(&v, "vm", "show", "-g", "rg", "-n", vm)
-	return v.Tags[vmprov.TagStorage]
+	return v.Tags[tags.Storage]
 }
 
 // newVMs creates plain VMs (local homes): the first alone (it makes azlin's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/testjson"
@@ -178,7 +179,7 @@ func TestStorageListEmpty(t *testing.T) {
 func TestStorageListTableOnATerminal(t *testing.T) {
 	var buf strings.Builder
 	p := &output.Printer{Out: &buf, Err: io.Discard, Format: output.FormatTable, OutIsTTY: true}
-	s := &storage.Storage{Name: "shared-dev", Tier: storage.Premium, SizeGiB: 1024, Region: "westus2", ConnectedVMs: []string{"a", "b", "c"}}
+	s := &storage.Storage{Name: "shared-dev", Tier: nfs.Premium, SizeGiB: 1024, Region: "westus2", ConnectedVMs: []string{"a", "b", "c"}}
 	used := int64(45 << 30)
 	s.UsedBytes = &used
 	require.NoError(t, printStorageList(p, "azlin-rg-1234", []*storage.Storage{s}))

@@ -9,6 +9,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -106,7 +107,7 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 	fs := cmd.Flags()
 	var err error
 	if flagChanged(fs, "tier") {
-		if o.Tier, err = storage.ParseTier(f.tier); err != nil {
+		if o.Tier, err = nfs.ParseTier(f.tier); err != nil {
 			return o, err
 		}
 	}
@@ -155,7 +156,7 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 			return o, clierr.Usagef("--%s: %v", strings.ReplaceAll(strings.TrimSuffix(key, "_name"), "_", "-"), err)
 		}
 	}
-	o.Config = cfg
+	o.DefaultRegion = cfg.DefaultRegion
 	o.Names = network.Names{VNet: net.VNetName, VNetPrefix: net.VNetPrefix, Subnet: net.SubnetName, SubnetPrefix: net.SubnetPrefix}
 	if o.ResourceGroup, err = a.ResourceGroup(); err != nil {
 		return o, err
@@ -165,7 +166,7 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 
 func runStorageCreate(a *app, cmd *cobra.Command, o storage.CreateOptions) error {
 	p := a.Printer()
-	if o.Tier == storage.Standard {
+	if o.Tier == nfs.Standard {
 		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
 			"(two VMs writing one file can corrupt it) and much slower with many small files. " +
 			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
@@ -194,7 +195,7 @@ func runStorageCreate(a *app, cmd *cobra.Command, o storage.CreateOptions) error
 
 func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	size := storage.FormatGiB(s.SizeGiB)
-	if s.Tier == storage.Standard {
+	if s.Tier == nfs.Standard {
 		size += " (a cap azlin records; billed on the space used)"
 	}
 	w := &lineWriter{}

@@ -37,13 +37,13 @@ func loadLayout(name string) (layout.Layout, error) {
 }
 
 // scriptLayout is what the scripts apply for a storage's layout name.
-func scriptLayout(name string) (vmscript.Layout, error) {
+func scriptLayout(name string) (layout.Resolved, error) {
 	l, err := loadLayout(name)
 	if err != nil {
-		return vmscript.Layout{}, fmt.Errorf("%w\nThe storage's layout must be known on this machine to attach or create VMs: "+
+		return layout.Resolved{}, fmt.Errorf("%w\nThe storage's layout must be known on this machine to attach or create VMs: "+
 			"copy the file, or choose another layout: azlin storage layout set STORAGE developer", err)
 	}
-	return l.Script(), nil
+	return l.Resolve(), nil
 }
 
 // layoutView is a layout as `storage layout show|list` print it.
@@ -243,7 +243,7 @@ func newLayoutSetCmd(a *app) *cobra.Command {
 			p := a.Printer()
 			prog := p.StartProgress(fmt.Sprintf("Setting the layout of storage %s to %s", name, l.Name))
 			st, results, err := a.sharedHomeManager(c).ApplyLayout(cmd.Context(), sharedhome.LayoutRequest{
-				ResourceGroup: rg, Storage: name, Layout: l.Script(),
+				ResourceGroup: rg, Storage: name, Layout: l.Resolve(),
 				Progress: func(vm, step string) {
 					if vm != "" {
 						step = vm + ": " + step

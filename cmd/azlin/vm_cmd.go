@@ -15,10 +15,12 @@ import (
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
@@ -205,7 +207,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	var homeLayout vmscript.Layout
+	var homeLayout layout.Resolved
 	if home != nil {
 		var err error
 		if homeLayout, err = scriptLayout(home.Layout); err != nil {
@@ -304,7 +306,7 @@ func runNew(ctx context.Context, a *app, c *azcli.Client, n newPlan) error {
 		if vm.Tags == nil {
 			vm.Tags = map[string]string{}
 		}
-		vm.Tags[vmprov.TagStorage] = home.Name
+		vm.Tags[tags.Storage] = home.Name
 	}
 	prog.Done(fmt.Sprintf("VM %s is ready at %s", n.name, vm.PublicIP))
 	if home != nil {
@@ -342,7 +344,7 @@ func waitSharedHome(ctx context.Context, m *vmprov.Manager, n newPlan, home *sto
 			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", n.name, res.Err(), finish)
 		case done:
 			prog.Step("recording the shared home on the VM")
-			return res.Info, m.SetTag(ctx, n.rg, n.name, vmprov.TagStorage, home.Name)
+			return res.Info, m.SetTag(ctx, n.rg, n.name, tags.Storage, home.Name)
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",

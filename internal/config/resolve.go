@@ -37,18 +37,28 @@ func ResolveResourceGroup(flag string, c *Config) (name string, source string, e
 	return name, source, nil
 }
 
-// ResolveRegion picks the region: the --region flag, then the config's
-// default_region, else the resource group's own location, asked of
-// groupLocation only when neither is set (it costs an az call).
+// ResolveRegion picks the region as RegionFrom does, with the config's
+// default_region (c may be nil).
 func ResolveRegion(flag string, c *Config, groupLocation func() (string, error)) (string, error) {
+	defaultRegion := ""
+	if c != nil {
+		defaultRegion = c.DefaultRegion
+	}
+	return RegionFrom(flag, defaultRegion, groupLocation)
+}
+
+// RegionFrom picks the region: the --region flag, then the configured default
+// region, else the resource group's own location, asked of groupLocation only
+// when neither is set (it costs an az call).
+func RegionFrom(flag, defaultRegion string, groupLocation func() (string, error)) (string, error) {
 	if flag != "" {
 		if err := validRegion(flag); err != nil {
 			return "", clierr.Usagef("invalid --region: %v", err)
 		}
 		return flag, nil
 	}
-	if c != nil && c.DefaultRegion != "" {
-		return c.DefaultRegion, nil
+	if defaultRegion != "" {
+		return defaultRegion, nil
 	}
 	if groupLocation == nil {
 		return "", clierr.Usagef("no region given: pass --region REGION or run: azlin config set default_region REGION")

@@ -1,8 +1,8 @@
 // Package layout describes how a shared home is laid out across the VMs
-// that share it (issue 8): which paths under the home are per-VM local, and
+// that share it: which paths under the home are per-VM local, and
 // which VM-wide settings azlin writes, because sharing one home breaks some
 // tools in known ways (VS Code server locks, Unix sockets, caches, shell
-// history). A layout is data; vmscript's scripts apply it on a VM.
+// history). A layout is data; the VM scripts (package vmscript) apply its Resolved form.
 //
 // Built-in layouts are `developer` (the default) and `minimal`. Users add
 // their own as TOML files, ~/.azlin/layouts/<name>.toml:
@@ -30,8 +30,6 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
-
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // Default is the layout of a storage that names none.
@@ -49,7 +47,7 @@ type Layout struct {
 // Setting is a VM-wide setting a layout may ask for: files azlin owns.
 type Setting struct {
 	Name, Why string
-	Files     []vmscript.SettingFile
+	Files     []SettingFile
 }
 
 // Paths are the setting's files, for people to read.
@@ -63,7 +61,7 @@ func (s Setting) Paths() []string {
 
 // Settings are the settings azlin knows, by name. Each is whole files that
 // azlin writes and, when the layout no longer asks for them or the VM is
-// detached, removes (vmscript.SettingFile: never a file that is not azlin's).
+// detached, removes (SettingFile: never a file that is not azlin's).
 // Drop-in folders where there are some. zsh has none for interactive shells:
 // azlin adds one line to /etc/zsh/zshrc (when zsh is installed) that reads
 // its file. That line makes dpkg see the file as changed, so an upgrade of
@@ -73,7 +71,7 @@ var Settings = map[string]Setting{
 	"ssh-control-path": {
 		Name: "ssh-control-path",
 		Why:  "ssh ControlMaster sockets in /run/user/<uid> on each VM: a socket in the shared home is only a name on NFS, and another VM unlinks it as stale",
-		Files: []vmscript.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
+		Files: []SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: `# azlin (layout setting ssh-control-path): ssh control sockets on this VM's
 # own /run, not in the shared home, where another VM would find a socket name
 # it cannot use and unlink it as stale.
 Host *
@@ -84,7 +82,7 @@ Host *
 		Name: "shell-history-per-vm",
 		Why: "one shell history file per VM (bash login shells and the shells they start; zsh, which also locks it: HIST_FCNTL_LOCK): " +
 			"shells on several VMs writing one file in the shared home clobber it",
-		Files: []vmscript.SettingFile{
+		Files: []SettingFile{
 			{Path: "/etc/profile.d/azlin-history.sh", Content: `# azlin (layout setting shell-history-per-vm): one bash history file per VM
 # in the shared home, since shells on several VMs writing one file clobber
 # it. Exported, so that the shells a login shell starts (tmux, bash) keep it.
@@ -105,7 +103,7 @@ setopt HIST_FCNTL_LOCK
 	"git-fsmonitor-off": {
 		Name: "git-fsmonitor-off",
 		Why:  "git's file system monitor off in the system git config (core.fsmonitor=false): its daemon keeps a Unix socket in the repository's .git, only a name to the other VMs",
-		Files: []vmscript.SettingFile{{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
+		Files: []SettingFile{{Path: "/etc/gitconfig", Content: `# azlin (layout setting git-fsmonitor-off): git's file system monitor off on
 # this VM: its daemon keeps a Unix socket in the repository's .git, which in
 # the shared home is only a name to the other VMs. A user's ~/.gitconfig
 # still decides for that user. azlin writes this file only where there was
@@ -139,15 +137,6 @@ var builtins = []Layout{
 	},
 }
 
-// Builtins are the built-in layouts, default first.
-func Builtins() []Layout {
-	out := make([]Layout, len(builtins))
-	for i, l := range builtins {
-		out[i] = l.clone()
-	}
-	return out
-}
-
 func (l Layout) clone() Layout {
 	l.Local = append([]string{}, l.Local...)
 	l.Settings = append([]string{}, l.Settings...)
@@ -178,27 +167,8 @@ func ValidateName(name string) error {
 // keys must stay shared) or azlin's own, that no path lies inside another,
 // and that every setting is known.
 func (l Layout) Validate() error {
-	if err := ValidateName(l.Name); err != nil {
+	if err := validateNameAndLocal(l.Name, l.Local); err != nil {
 		return err
-	}
-	if len(l.Local) > MaxLocal {
-		return fmt.Errorf("layout %s has %d local paths; at most %d", l.Name, len(l.Local), MaxLocal)
-	}
-	for _, p := range l.Local {
-		if err := validateLocalPath(p); err != nil {
-			return fmt.Errorf("layout %s: %w", l.Name, err)
-		}
-	}
-	sorted := append([]string{}, l.Local...)
-	sort.Strings(sorted)
-	for i := 1; i < len(sorted); i++ {
-		a, b := sorted[i-1], sorted[i]
-		if a == b {
-			return fmt.Errorf("layout %s: local path %q is listed twice", l.Name, a)
-		}
-		if strings.HasPrefix(b, a+"/") {
-			return fmt.Errorf("layout %s: local path %q lies inside local path %q; list only %q", l.Name, b, a, a)
-		}
 	}
 	seen := map[string]bool{}
 	for _, s := range l.Settings {
@@ -209,6 +179,34 @@ func (l Layout) Validate() error {
 			return fmt.Errorf("layout %s: setting %q is listed twice", l.Name, s)
 		}
 		seen[s] = true
+	}
+	return nil
+}
+
+// validateNameAndLocal is the one check of a layout's name and local paths,
+// for layouts as users write them and as the scripts take them.
+func validateNameAndLocal(name string, local []string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if len(local) > MaxLocal {
+		return fmt.Errorf("layout %s has %d local paths; at most %d", name, len(local), MaxLocal)
+	}
+	for _, p := range local {
+		if err := validateLocalPath(p); err != nil {
+			return fmt.Errorf("layout %s: %w", name, err)
+		}
+	}
+	sorted := append([]string{}, local...)
+	sort.Strings(sorted)
+	for i := 1; i < len(sorted); i++ {
+		a, b := sorted[i-1], sorted[i]
+		if a == b {
+			return fmt.Errorf("layout %s: local path %q is listed twice", name, a)
+		}
+		if strings.HasPrefix(b, a+"/") {
+			return fmt.Errorf("layout %s: local path %q lies inside local path %q; list only %q", name, b, a, a)
+		}
 	}
 	return nil
 }
@@ -354,13 +352,4 @@ func isBuiltin(name string) bool {
 		}
 	}
 	return false
-}
-
-// Script is the layout as the attach and layout scripts take it.
-func (l Layout) Script() vmscript.Layout {
-	s := vmscript.Layout{Name: l.Name, Local: append([]string{}, l.Local...)}
-	for _, name := range l.Settings {
-		s.Files = append(s.Files, Settings[name].Files...)
-	}
-	return s
 }

@@ -8,13 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 func TestBuiltinsAreValidAndDeveloperIsTheDefault(t *testing.T) {
 	names := []string{}
-	for _, l := range Builtins() {
+	for _, l := range builtins {
 		require.NoError(t, l.Validate(), l.Name)
 		names = append(names, l.Name)
 	}
@@ -50,8 +48,8 @@ settings = ["shell-history-per-vm"]
 	require.NoError(t, err)
 	assert.Equal(t, []string{"developer", "minimal", "rust"}, names)
 
-	s := l.Script()
-	assert.Equal(t, vmscript.Layout{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
+	s := l.Resolve()
+	assert.Equal(t, Resolved{Name: "rust", Local: []string{".cargo/registry", "target-cache"},
 		Files: Settings["shell-history-per-vm"].Files}, s)
 	assert.Equal(t, "/etc/profile.d/azlin-history.sh", s.Files[0].Path)
 	assert.Empty(t, s.Files[0].Hooks, "bash's own bash.bashrc is not edited")
@@ -108,20 +106,4 @@ func TestLoadNamesWhatIsMissing(t *testing.T) {
 	assert.Equal(t, `layout "nope" is not a built-in layout nor a file `+filepath.Join(dir, "nope.toml")+`; layouts here: developer, minimal`, err.Error())
 	_, err = Load(dir, "Bad Name")
 	assert.EqualError(t, err, `layout name "Bad Name" must be 1-32 lowercase letters, digits and hyphens, starting with a letter or digit`)
-}
-
-// Every setting's file passes the scripts' own checks (drop-in folders only).
-func TestSettingsAreDropInFilesTheScriptsAccept(t *testing.T) {
-	all := Layout{Name: "all", Local: []string{}, Settings: SettingNames()}
-	require.NoError(t, all.Validate())
-	_, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: all.Script(), Timestamp: "T"})
-	assert.NoError(t, err)
-	for name, s := range Settings {
-		assert.Equal(t, name, s.Name)
-		require.NotEmpty(t, s.Files, name)
-		for _, f := range s.Files {
-			assert.True(t, strings.HasPrefix(f.Content, "# azlin (layout setting "+name+")"), name)
-			assert.True(t, strings.HasSuffix(f.Content, "\n"), name)
-		}
-	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,7 +15,9 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
@@ -60,8 +64,8 @@ func mutation(argv ...string) aztest.Call { return aztest.Call{Argv: argv} }
 func account(t *testing.T, mode storage.NetworkMode, vnetRules ...string) map[string]any {
 	t.Helper()
 	a := testjson.Obj(t, shape(t, "storage-account-list.json"), 0)
-	a["tags"] = map[string]any{storage.TagManaged: "true", storage.TagStorage: stName, storage.TagTier: "Premium",
-		storage.TagSizeGiB: "100", storage.TagNetwork: string(mode), storage.TagCreated: "2026-01-02T03:04:05Z"}
+	a["tags"] = map[string]any{tags.Managed: "true", tags.Storage: stName, tags.Tier: "Premium",
+		tags.SizeGiB: "100", tags.Network: string(mode), tags.Created: "2026-01-02T03:04:05Z"}
 	rules := []any{}
 	for _, id := range vnetRules {
 		rules = append(rules, map[string]any{"action": "Allow", "state": "Succeeded", "virtualNetworkResourceId": id})
@@ -175,7 +179,7 @@ func info(status, step, reason string, kv ...string) string {
 	return b.String()
 }
 
-var target = vmscript.Target{Account: acct, Share: stName, Tier: vmscript.Premium}
+var target = nfs.Target{Account: acct, Share: stName, Tier: nfs.Premium}
 
 func attachScript(t *testing.T) string {
 	t.Helper()
@@ -184,7 +188,7 @@ func attachScript(t *testing.T) string {
 	return s
 }
 
-func detachScript(t *testing.T, tg vmscript.Target, force bool) string {
+func detachScript(t *testing.T, tg nfs.Target, force bool) string {
 	t.Helper()
 	s, err := vmscript.DetachScript(vmscript.DetachParams{Target: tg, Force: force, Timestamp: ts})
 	require.NoError(t, err)
@@ -218,3 +222,67 @@ func mutations(f *aztest.Fake) []string {
 	}
 	return out
 }
+
+// ---- helpers for a second VM and the storage's own reads ----
+
+// vmShowOf is vmShow for the VM named name: vm-show-d.json given the names
+// vm-list.json records for that VM (id, NIC, computer name, OS disk, vmId)
+// and its own private/public IP.
+func vmShowOf(t *testing.T, name, power string, tags map[string]any) aztest.Call {
+	t.Helper()
+	c := vmShow(t, power, tags)
+	if name == "vm" {
+		return c
+	}
+	var listed map[string]any
+	vms := testjson.List(t, shape(t, "vm-list.json"))
+	for i := range vms {
+		if v := testjson.Obj(t, vms, i); v["name"] == name {
+			listed = v
+		}
+	}
+	require.NotNil(t, listed, "vm-list.json has no VM %s", name)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(c.Stdout), &m))
+	for _, k := range []string{"id", "name", "networkProfile", "vmId"} {
+		m[k] = listed[k]
+	}
+	testjson.Obj(t, m, "osProfile")["computerName"] = name
+	testjson.Obj(t, m, "storageProfile")["osDisk"] = testjson.Obj(t, listed, "storageProfile")["osDisk"]
+	m["privateIps"], m["publicIps"], m["macAddresses"] = "10.0.0.5", "20.80.105.66", "00-22-48-48-95-D6"
+	return call(js(t, m), "vm", "show", "-d", "-g", rg, "-n", name)
+}
+
+// runCommandOn is runCommand on the VM named name.
+func runCommandOn(t *testing.T, name, script, stdout, stderr string) aztest.Call {
+	t.Helper()
+	c := runCommand(t, script, stdout, stderr)
+	return call(c.Stdout, "vm", "run-command", "invoke", "-g", rg, "-n", name, "--command-id", "RunShellScript", "--scripts", script)
+}
+
+// ranOn are the VMs run-command was invoked on, in call order.
+func ranOn(f *aztest.Fake) []string {
+	var out []string
+	for _, c := range f.Calls() {
+		if len(c) > 6 && c[0] == "vm" && c[1] == "run-command" {
+			out = append(out, c[6])
+		}
+	}
+	return out
+}
+
+// steps records Progress calls, which ApplyLayout makes from one goroutine per VM.
+type steps struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *steps) vm(vm, step string) { s.mu.Lock(); s.got = append(s.got, vm+": "+step); s.mu.Unlock() }
+func (s *steps) one(step string)    { s.vm("", step) }
+func (s *steps) list() []string     { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.got) }
+
+var (
+	attached = map[string]any{tags.Managed: "true", tags.Storage: stName}
+	// The captures' two VMs, both with their home on shared-dev.
+	bothAttached = vmTags{"vm": attached, "vm2": attached}
+)

@@ -6,19 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/tags"
-)
-
-// Tag keys on every storage account azlin makes. The user's name lives in
-// a tag because the account's own name is derived (DECISIONS.md 2).
-const (
-	TagManaged = tags.Managed     // "true"
-	TagStorage = tags.Storage     // the user's storage name; VMs using it carry the same tag
-	TagTier    = "azlin-tier"     // Premium | Standard
-	TagCreated = "azlin-created"  // RFC 3339, UTC
-	TagSizeGiB = "azlin-size-gib" // the size asked for; Standard's only record of it
-	TagNetwork = "azlin-network"  // private-endpoint | service-endpoint
-	TagLayout  = "azlin-layout"   // the home's layout (package layout); absent: DefaultLayout
 )
 
 // account is what azlin reads from `az storage account show/list` (az's
@@ -60,22 +49,22 @@ type account struct {
 
 // storageName is the azlin storage this account holds, "" if it is not one.
 func (a *account) storageName() string {
-	if a.Tags[TagManaged] != "true" {
+	if a.Tags[tags.Managed] != "true" {
 		return ""
 	}
-	return a.Tags[TagStorage]
+	return a.Tags[tags.Storage]
 }
 
 // tier is read from the account itself (kind), not only from the tag: the
 // kind decides what the account can serve.
-func (a *account) tier() Tier {
+func (a *account) tier() nfs.Tier {
 	if strings.EqualFold(a.Kind, "FileStorage") {
-		return Premium
+		return nfs.Premium
 	}
-	if t, err := ParseTier(a.Tags[TagTier]); err == nil {
+	if t, err := nfs.ParseTier(a.Tags[tags.Tier]); err == nil {
 		return t
 	}
-	return Standard
+	return nfs.Standard
 }
 
 // DefaultLayout is the layout of a storage without a layout tag: package
@@ -84,7 +73,7 @@ const DefaultLayout = "developer"
 
 // layout is the home's layout name from the tag, else DefaultLayout.
 func (a *account) layout() string {
-	if l := a.Tags[TagLayout]; l != "" {
+	if l := a.Tags[tags.Layout]; l != "" {
 		return l
 	}
 	return DefaultLayout
@@ -99,14 +88,14 @@ func (a *account) redundancy() string {
 }
 
 func (a *account) taggedSizeGiB() int {
-	n, _ := strconv.Atoi(a.Tags[TagSizeGiB])
+	n, _ := strconv.Atoi(a.Tags[tags.SizeGiB])
 	return n
 }
 
 // networkMode: a private endpoint connection or the tag's word; otherwise
 // VNet rules mean service endpoint.
 func (a *account) networkMode() NetworkMode {
-	if m, err := ParseNetworkMode(a.Tags[TagNetwork]); err == nil {
+	if m, err := ParseNetworkMode(a.Tags[tags.Network]); err == nil {
 		return m
 	}
 	if len(a.PrivateEndpointConnections) > 0 {
@@ -136,7 +125,7 @@ func (a *account) hasVNetRule(subnetID string) bool {
 
 // created is azlin's creation tag, else the account's creationTime.
 func (a *account) created() string {
-	if t, err := time.Parse(time.RFC3339, a.Tags[TagCreated]); err == nil {
+	if t, err := time.Parse(time.RFC3339, a.Tags[tags.Created]); err == nil {
 		return t.UTC().Format(time.RFC3339)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, a.CreationTime); err == nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // Manager creates, reads and deletes azlin storage through az.
@@ -41,14 +43,14 @@ func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
 type CreateOptions struct {
 	Name          string
 	ResourceGroup string
-	Tier          Tier        // default Premium
+	Tier          nfs.Tier    // default Premium
 	SizeGiB       int         // default DefaultSizeGiB
 	Redundancy    string      // LRS (default) or ZRS; ZRS is Premium only
 	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
 	Network       NetworkMode // default PrivateEndpoint
-	Region        string      // --region; else config default_region, else the group's location
+	Region        string      // --region; else DefaultRegion, else the group's location
+	DefaultRegion string      // the user's configured default region; "" = none
 	Layout        string      // the home's layout, kept in a tag; "" = DefaultLayout, no tag
-	Config        *config.Config
 	Names         network.Names
 	// Progress hears each step as it starts; nil is fine.
 	Progress func(step string)
@@ -65,17 +67,17 @@ func (o CreateOptions) Validate() error {
 		// Premium. (An existing Standard storage is named with --tier Standard.)
 		t := o.Tier
 		if t == "" {
-			t = Premium
+			t = nfs.Premium
 		}
 		if err := CheckSize(t, o.SizeGiB); err != nil {
 			return err
 		}
 	}
-	if o.Redundancy == "ZRS" && o.Tier == Standard {
+	if o.Redundancy == "ZRS" && o.Tier == nfs.Standard {
 		return clierr.Usagef("--redundancy ZRS is for the Premium tier; the Standard tier (Blob NFS 3.0) is LRS")
 	}
 	if o.Region != "" {
-		if _, err := config.ResolveRegion(o.Region, nil, nil); err != nil {
+		if _, err := config.RegionFrom(o.Region, "", nil); err != nil {
 			return err
 		}
 	}
@@ -86,7 +88,7 @@ func (o CreateOptions) Validate() error {
 // existing account's values filled in.
 type plan struct {
 	name, rg, account, accountID string
-	tier                         Tier
+	tier                         nfs.Tier
 	sizeGiB                      int
 	redundancy, rootSquash       string
 	network                      NetworkMode
@@ -212,13 +214,13 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 	if err := m.ensureShare(ctx, p, shareExists, step); err != nil {
 		return nil, partial(err)
 	}
-	done = append(done, p.tier.shareWord()+" "+p.name)
+	done = append(done, p.tier.ShareWord()+" "+p.name)
 
 	switch p.network {
 	case PrivateEndpoint:
 		step("Private endpoint " + privateEndpointName(p.account))
 		created, err := m.net.EnsurePrivateEndpoint(ctx, network.PrivateEndpoint{
-			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: p.tier.groupID(),
+			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: groupID(p.tier),
 		}, fresh)
 		done = append(done, created...)
 		if err != nil {
@@ -237,13 +239,6 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 		}
 	}
 	return m.summary(p), nil
-}
-
-func (t Tier) shareWord() string {
-	if t == Standard {
-		return "Blob container"
-	}
-	return "NFS share"
 }
 
 // privateEndpointName is the storage's private endpoint, named after its account.
@@ -268,7 +263,7 @@ func (m *Manager) showAccount(ctx context.Context, rg, name string) (*account, e
 func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	p.tier, p.sizeGiB, p.redundancy, p.rootSquash, p.network = o.Tier, o.SizeGiB, o.Redundancy, o.RootSquash, o.Network
 	if p.tier == "" {
-		p.tier = Premium
+		p.tier = nfs.Premium
 	}
 	if p.sizeGiB == 0 {
 		p.sizeGiB = DefaultSizeGiB
@@ -303,7 +298,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 		return &NameTakenError{Name: p.name, Account: p.account, Message: avail.Message}
 	}
 
-	region, err := config.ResolveRegion(o.Region, o.Config, func() (string, error) {
+	region, err := config.RegionFrom(o.Region, o.DefaultRegion, func() (string, error) {
 		var g struct {
 			Location string `json:"location"`
 		}
@@ -323,7 +318,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions, a *account) (bool, error) {
 	if a.storageName() != o.Name {
 		return false, fmt.Errorf("storage account %s in resource group %s exists but is not azlin storage %q (tags %s=%q, %s=%q); "+
-			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, TagManaged, a.Tags[TagManaged], TagStorage, a.Tags[TagStorage])
+			"azlin leaves it alone: choose another storage name", a.Name, p.rg, o.Name, tags.Managed, a.Tags[tags.Managed], tags.Storage, a.Tags[tags.Storage])
 	}
 	p.tier, p.redundancy, p.network, p.region, p.created = a.tier(), a.redundancy(), a.networkMode(), a.Location, a.created()
 	p.sizeGiB, p.rootSquash, p.layout = a.taggedSizeGiB(), o.RootSquash, a.layout()
@@ -333,16 +328,16 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 		RootSquash string `json:"rootSquash"`
 	}
 	kind := "share-rm"
-	if p.tier == Standard {
+	if p.tier == nfs.Standard {
 		kind = "container-rm"
 	}
 	err := m.c.Read(ctx, &got, "storage", kind, "show", "-g", p.rg, "--storage-account", p.account, "-n", p.name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, azcli.ErrNotFound) {
-		return false, fmt.Errorf("reading %s %s: %w", p.tier.shareWord(), p.name, err)
+		return false, fmt.Errorf("reading %s %s: %w", p.tier.ShareWord(), p.name, err)
 	}
 	if exists {
-		if p.tier == Premium {
+		if p.tier == nfs.Premium {
 			p.sizeGiB = got.ShareQuota
 		}
 		p.rootSquash = got.RootSquash
@@ -385,7 +380,7 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 // createAccountArgs is the one `az storage account create` line per tier.
 func (m *Manager) createAccountArgs(p plan) []string {
 	args := []string{"storage", "account", "create", "-g", p.rg, "-n", p.account, "-l", p.region}
-	if p.tier == Premium {
+	if p.tier == nfs.Premium {
 		args = append(args, "--kind", "FileStorage", "--sku", "Premium_"+p.redundancy)
 	} else {
 		args = append(args, "--kind", "StorageV2", "--sku", "Standard_LRS",
@@ -399,14 +394,14 @@ func (m *Manager) createAccountArgs(p plan) []string {
 		args = append(args, "--public-network-access", "Disabled")
 	}
 	args = append(args, "--tags",
-		TagManaged+"=true",
-		TagStorage+"="+p.name,
-		TagTier+"="+string(p.tier),
-		TagSizeGiB+"="+strconv.Itoa(p.sizeGiB),
-		TagNetwork+"="+string(p.network),
-		TagCreated+"="+p.created)
+		tags.Managed+"=true",
+		tags.Storage+"="+p.name,
+		tags.Tier+"="+string(p.tier),
+		tags.SizeGiB+"="+strconv.Itoa(p.sizeGiB),
+		tags.Network+"="+string(p.network),
+		tags.Created+"="+p.created)
 	if p.layoutTag {
-		args = append(args, TagLayout+"="+p.layout)
+		args = append(args, tags.Layout+"="+p.layout)
 	}
 	return args
 }
@@ -441,7 +436,7 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 		return nil
 	}
 	var args []string
-	if p.tier == Premium {
+	if p.tier == nfs.Premium {
 		step(fmt.Sprintf("Creating NFS share %s (%s, %s)", p.name, FormatGiB(p.sizeGiB), p.rootSquash))
 		args = []string{"storage", "share-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
 			"--enabled-protocols", "NFS", "--quota", strconv.Itoa(p.sizeGiB), "--root-squash", p.rootSquash}
@@ -451,7 +446,7 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 			"--root-squash", p.rootSquash}
 	}
 	if err := m.c.Mutate(ctx, nil, args...); err != nil {
-		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.shareWord(), p.name, p.account, err)
+		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.ShareWord(), p.name, p.account, err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 var (
@@ -67,7 +68,7 @@ func freshPremiumCalls(t *testing.T) []aztest.Call {
 
 func wantPremiumSummary() *Storage {
 	return &Storage{
-		Name: testName, Account: testAcct, ResourceGroup: "rg", Tier: Premium, Protocol: "NFS 4.1 (Azure Files)",
+		Name: testName, Account: testAcct, ResourceGroup: "rg", Tier: nfs.Premium, Protocol: "NFS 4.1 (Azure Files)",
 		Redundancy: "LRS", SizeGiB: 100, Region: "eastus", Created: testTime,
 		Endpoint: testAcct + ".file.core.windows.net:/" + testAcct + "/" + testName, RootSquash: "NoRootSquash", Layout: "developer",
 		UsageNote: "see azlin storage status shared-dev",
@@ -117,7 +118,7 @@ func TestCreateAgainChangesNothingAndGivesTheSameSummary(t *testing.T) {
 
 	f := aztest.New(t, everythingThereCalls(t)...) // no mutation listed: any would fail the test
 	second, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
-		o.Tier, o.SizeGiB = Premium, 100 // the same flags again are no conflict
+		o.Tier, o.SizeGiB = nfs.Premium, 100 // the same flags again are no conflict
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, first, second)
@@ -177,7 +178,7 @@ func TestCreateStandardServiceEndpointKeepsTheSubnetsOtherEndpoints(t *testing.T
 		mutation("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", acct, "--vnet-name", "azlin-vnet", "--subnet", "azlin-subnet"),
 	}
 	got, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
-		o.Tier, o.SizeGiB, o.Network, o.RootSquash, o.Region = Standard, 2048, ServiceEndpoint, "RootSquash", "eastus"
+		o.Tier, o.SizeGiB, o.Network, o.RootSquash, o.Region = nfs.Standard, 2048, ServiceEndpoint, "RootSquash", "eastus"
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, acct+".blob.core.windows.net:/"+acct+"/"+testName, got.Endpoint)
@@ -195,7 +196,7 @@ func TestCreateServiceEndpointAlreadyThereIsNotWrittenAgain(t *testing.T) {
 		ok(argvVNetShow, vnetBody(t, "azlin-subnet", "Microsoft.Storage", "Microsoft.KeyVault")),
 	}
 	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
-		o.Name, o.Tier, o.Network = name, Standard, ServiceEndpoint
+		o.Name, o.Tier, o.Network = name, nfs.Standard, ServiceEndpoint
 	}))
 	require.NoError(t, err)
 }
@@ -225,7 +226,7 @@ func TestCreateRefusesDifferentSettingsForAnExistingName(t *testing.T) {
 		edit func(*CreateOptions)
 		want string
 	}{
-		{"tier", func(o *CreateOptions) { o.Tier = Standard; o.SizeGiB = 100 }, "tier is Premium, not Standard"},
+		{"tier", func(o *CreateOptions) { o.Tier = nfs.Standard; o.SizeGiB = 100 }, "tier is Premium, not Standard"},
 		{"size", func(o *CreateOptions) { o.SizeGiB = 1024 }, "size is 100GiB, not 1TiB"},
 		{"network", func(o *CreateOptions) { o.Network = ServiceEndpoint }, "network access is private-endpoint, not service-endpoint"},
 		{"region", func(o *CreateOptions) { o.Region = "westus2" }, "region is eastus, not westus2"},
@@ -344,7 +345,7 @@ func TestValidateRejectsBeforeAnyCall(t *testing.T) {
 	for _, o := range []CreateOptions{
 		createOpts(func(o *CreateOptions) { o.Name = "Bad_Name" }),
 		createOpts(func(o *CreateOptions) { o.SizeGiB = 50 }),
-		createOpts(func(o *CreateOptions) { o.Tier, o.Redundancy = Standard, "ZRS" }),
+		createOpts(func(o *CreateOptions) { o.Tier, o.Redundancy = nfs.Standard, "ZRS" }),
 		createOpts(func(o *CreateOptions) { o.Region = "West US" }),
 	} {
 		f := aztest.New(t)

@@ -13,9 +13,9 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
-	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
@@ -89,8 +89,8 @@ func premiumAccount(t *testing.T, edits ...func(map[string]any)) map[string]any 
 	base := []func(map[string]any){func(m map[string]any) {
 		m["name"] = testAcct
 		m["id"] = "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + testAcct
-		m["tags"] = map[string]any{TagManaged: "true", TagStorage: testName, TagTier: "Premium", TagSizeGiB: "100",
-			TagNetwork: "private-endpoint", TagCreated: testTime}
+		m["tags"] = map[string]any{tags.Managed: "true", tags.Storage: testName, tags.Tier: "Premium", tags.SizeGiB: "100",
+			tags.Network: "private-endpoint", tags.Created: testTime}
 		m["publicNetworkAccess"] = "Disabled"
 		testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{}
 		testjson.Obj(t, m, "primaryEndpoints")["file"] = "https://" + testAcct + ".file.core.windows.net/"
@@ -130,8 +130,8 @@ func standardAccount(t *testing.T, name string, edits ...func(map[string]any)) m
 		}}
 		m["primaryEndpoints"] = map[string]any{"blob": "https://" + acct + ".blob.core.windows.net/", "dfs": "https://" + acct + ".dfs.core.windows.net/",
 			"file": nil, "internetEndpoints": nil, "microsoftEndpoints": nil, "queue": nil, "table": nil, "web": nil}
-		m["tags"] = map[string]any{TagManaged: "true", TagStorage: name, TagTier: "Standard", TagSizeGiB: "500",
-			TagNetwork: "service-endpoint", TagCreated: testTime}
+		m["tags"] = map[string]any{tags.Managed: "true", tags.Storage: name, tags.Tier: "Standard", tags.SizeGiB: "500",
+			tags.Network: "service-endpoint", tags.Created: testTime}
 	}}, edits...)...)
 }
 
@@ -190,7 +190,7 @@ func newManager(t *testing.T, f *aztest.Fake, dryRunOut *bytes.Buffer) *Manager 
 }
 
 func createOpts(edits ...func(*CreateOptions)) CreateOptions {
-	o := CreateOptions{Name: testName, ResourceGroup: testRG, Config: &config.Config{}, Names: testNames}
+	o := CreateOptions{Name: testName, ResourceGroup: testRG, Names: testNames}
 	for _, e := range edits {
 		e(&o)
 	}

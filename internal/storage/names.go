@@ -9,40 +9,12 @@ import (
 	"strings"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
-
-// Tier is a storage tier as the user names it.
-type Tier string
-
-const (
-	// Premium is Azure Files NFS 4.1 on an SSD (FileStorage) account.
-	Premium Tier = "Premium"
-	// Standard is Azure Blob NFS 3.0 (DECISIONS.md 4): Azure Files has no NFS on HDD.
-	Standard Tier = "Standard"
-)
-
-// ParseTier reads --tier, case-insensitively.
-func ParseTier(s string) (Tier, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "premium":
-		return Premium, nil
-	case "standard":
-		return Standard, nil
-	}
-	return "", clierr.Usagef("invalid --tier %q: use Premium (Azure Files NFS 4.1, the default) or Standard (Blob NFS 3.0)", s)
-}
-
-// Protocol says how a tier is reached; every view shows it.
-func (t Tier) Protocol() string {
-	if t == Standard {
-		return "NFS 3.0 (Azure Blob)"
-	}
-	return "NFS 4.1 (Azure Files)"
-}
 
 // groupID is the private-link sub-resource that serves the tier's NFS.
-func (t Tier) groupID() string {
-	if t == Standard {
+func groupID(t nfs.Tier) string {
+	if t == nfs.Standard {
 		return "blob"
 	}
 	return "file"
@@ -166,9 +138,9 @@ func ParseSize(s string) (int, error) {
 }
 
 // CheckSize checks gib against the tier's bounds.
-func CheckSize(t Tier, gib int) error {
+func CheckSize(t nfs.Tier, gib int) error {
 	lo, hi := premiumMinGiB, premiumMaxGiB
-	if t == Standard {
+	if t == nfs.Standard {
 		lo, hi = standardMinGiB, standardMaxGiB
 	}
 	if gib < lo || gib > hi {

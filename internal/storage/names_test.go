@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 func TestValidateName(t *testing.T) {
@@ -47,22 +48,22 @@ func TestParseSize(t *testing.T) {
 }
 
 func TestCheckSize(t *testing.T) {
-	assert.NoError(t, CheckSize(Premium, 100))
-	assert.NoError(t, CheckSize(Premium, 102400))
-	assert.ErrorContains(t, CheckSize(Premium, 99), "100GiB to 100TiB")
-	assert.ErrorContains(t, CheckSize(Premium, 102401), "100GiB to 100TiB")
-	assert.NoError(t, CheckSize(Standard, 10))
-	assert.Error(t, CheckSize(Standard, 0))
+	assert.NoError(t, CheckSize(nfs.Premium, 100))
+	assert.NoError(t, CheckSize(nfs.Premium, 102400))
+	assert.ErrorContains(t, CheckSize(nfs.Premium, 99), "100GiB to 100TiB")
+	assert.ErrorContains(t, CheckSize(nfs.Premium, 102401), "100GiB to 100TiB")
+	assert.NoError(t, CheckSize(nfs.Standard, 10))
+	assert.Error(t, CheckSize(nfs.Standard, 0))
 }
 
 func TestParseTierNetworkRootSquashRedundancy(t *testing.T) {
-	tier, err := ParseTier("premium")
+	tier, err := nfs.ParseTier("premium")
 	require.NoError(t, err)
-	assert.Equal(t, Premium, tier)
-	tier, err = ParseTier("STANDARD")
+	assert.Equal(t, nfs.Premium, tier)
+	tier, err = nfs.ParseTier("STANDARD")
 	require.NoError(t, err)
-	assert.Equal(t, Standard, tier)
-	_, err = ParseTier("hot")
+	assert.Equal(t, nfs.Standard, tier)
+	_, err = nfs.ParseTier("hot")
 	assert.True(t, clierr.IsUsage(err))
 
 	mode, err := ParseNetworkMode("service-endpoint")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
@@ -46,7 +47,7 @@ func tagUpdate(tags ...string) []string {
 func TestSetLayoutWritesEveryTagBackWithTheNewLayout(t *testing.T) {
 	// The user's own tags (one with a space, one with an empty value) and
 	// the old layout: every other tag is kept, the layout replaced.
-	acct := premiumAccount(t, withTags(t, map[string]any{"cost-center": "team a", "owner": "", TagLayout: "developer"}))
+	acct := premiumAccount(t, withTags(t, map[string]any{"cost-center": "team a", "owner": "", tags.Layout: "developer"}))
 	f := aztest.New(t,
 		ok(argvAcctShow, js(t, acct)),
 		mutation(tagUpdate(
@@ -74,7 +75,7 @@ func TestSetLayoutRecordsTheDefaultWhenNoTagSaysIt(t *testing.T) {
 }
 
 func TestSetLayoutUnchangedWritesNothing(t *testing.T) {
-	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(t, map[string]any{TagLayout: "minimal"})))))
+	f := aztest.New(t, ok(argvAcctShow, js(t, premiumAccount(t, withTags(t, map[string]any{tags.Layout: "minimal"})))))
 	st := layoutStorage()
 	st.Layout = "minimal"
 	require.NoError(t, newManager(t, f, nil).SetLayout(context.Background(), st, "minimal"))

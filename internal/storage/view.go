@@ -12,19 +12,20 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/cost"
-	"github.com/azlin-dev/azlin/internal/vmscript"
+	"github.com/azlin-dev/azlin/internal/nfs"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // Storage is everything azlin shows about one storage: create's summary,
 // a list row, status. Its JSON form is the documented `-o json` schema.
 type Storage struct {
-	Name          string `json:"name"`
-	Account       string `json:"account"`
-	ResourceGroup string `json:"resourceGroup"`
-	Tier          Tier   `json:"tier"`
-	Protocol      string `json:"protocol"`
-	Redundancy    string `json:"redundancy"`
-	SizeGiB       int    `json:"sizeGiB"`
+	Name          string   `json:"name"`
+	Account       string   `json:"account"`
+	ResourceGroup string   `json:"resourceGroup"`
+	Tier          nfs.Tier `json:"tier"`
+	Protocol      string   `json:"protocol"`
+	Redundancy    string   `json:"redundancy"`
+	SizeGiB       int      `json:"sizeGiB"`
 	// UsedBytes is nil when the usage is unknown (UsageNote says why).
 	UsedBytes    *int64      `json:"usedBytes"`
 	UsageNote    string      `json:"usageNote,omitempty"`
@@ -69,9 +70,9 @@ func (s *Storage) Utilization() int {
 	return int((*s.UsedBytes*100 + int64(s.SizeGiB)<<30/2) / (int64(s.SizeGiB) << 30))
 }
 
-// endpoint is the NFS source a VM mounts; vmscript owns its format.
-func endpoint(acct, name string, t Tier) string {
-	return vmscript.Target{Account: acct, Share: name, Tier: vmscript.Tier(t)}.Source()
+// endpoint is the NFS source a VM mounts; package nfs owns its format.
+func endpoint(acct, name string, t nfs.Tier) string {
+	return nfs.Target{Account: acct, Share: name, Tier: t}.Source()
 }
 
 // summary is create's result: the plan as it now exists in Azure.
@@ -111,7 +112,7 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 		}
 		items = append(items, it)
 	}
-	if s.Tier == Premium {
+	if s.Tier == nfs.Premium {
 		add("NFS share", m.prices.PremiumFiles(s.Region, s.Redundancy, s.SizeGiB))
 	} else {
 		switch {
@@ -193,7 +194,7 @@ func (m *Manager) readGroup(ctx context.Context, rg string, vmsOf VMReader) (*sn
 	}
 	sort.Slice(snap.accounts, func(i, j int) bool { return snap.accounts[i].storageName() < snap.accounts[j].storageName() })
 	for _, v := range vms {
-		if s := v.Tags[TagStorage]; s != "" {
+		if s := v.Tags[tags.Storage]; s != "" {
 			snap.vmsByStorage[s] = append(snap.vmsByStorage[s], v.Name)
 		}
 	}
@@ -293,7 +294,7 @@ func subnetLabel(id string) string {
 // account's UsedCapacity metric gives the bytes (its size is the tag's cap).
 // A missing share (an unfinished create) is not an error here: the view says so.
 func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string) error {
-	if s.Tier == Premium {
+	if s.Tier == nfs.Premium {
 		var sh share
 		err := m.c.Read(ctx, &sh, "storage", "share-rm", "show", "-g", s.ResourceGroup, "--storage-account", s.Account,
 			"-n", s.Name, "--expand", "stats")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfs"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
@@ -64,7 +66,7 @@ func groupCalls(t *testing.T) []aztest.Call {
 	other := obj(t, "storage-account-show.json") // "acct", no azlin tags
 	return []aztest.Call{
 		ok(argvAcctList, js(t, []any{standardAccount(t, "ml-data"), other, premiumAccount(t)})),
-		ok(argvVMList, vmList(t, map[string]map[string]any{"vm": {TagStorage: testName}, "vm2": {"env": "dev"}})),
+		ok(argvVMList, vmList(t, map[string]map[string]any{"vm": {tags.Storage: testName}, "vm2": {"env": "dev"}})),
 	}
 }
 
@@ -81,7 +83,7 @@ func TestListReadsTheGroupOnceAndEachStorageOnce(t *testing.T) {
 	assert.Len(t, f.Calls(), 4)
 
 	assert.Equal(t, "ml-data", got[0].Name)
-	assert.Equal(t, Standard, got[0].Tier)
+	assert.Equal(t, nfs.Standard, got[0].Tier)
 	assert.Equal(t, 500, got[0].SizeGiB)
 	require.NotNil(t, got[0].UsedBytes)
 	assert.Equal(t, "2.1TiB", FormatBytes(*got[0].UsedBytes), "the latest sample that has a value")

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // VM is what azlin knows about a VM, from `az vm show/list [-d]`.
@@ -45,10 +46,10 @@ func (v VM) State() string {
 func (v VM) Running() bool { return v.PowerState == "VM running" }
 
 // SharedHome is the name of the shared-home storage the VM mounts, "" if none.
-func (v VM) SharedHome() string { return v.Tags[TagStorage] }
+func (v VM) SharedHome() string { return v.Tags[tags.Storage] }
 
-// Managed reports whether azlin created the VM (it carries TagManaged=true).
-func (v VM) Managed() bool { return v.Tags[TagManaged] == "true" }
+// Managed reports whether azlin created the VM (it carries tags.Managed=true).
+func (v VM) Managed() bool { return v.Tags[tags.Managed] == "true" }
 
 // vmJSON is the part of az's VM output azlin reads (az-shapes/vm-show-d.json).
 type vmJSON struct {
@@ -198,12 +199,12 @@ func (s CreateSpec) Args() []string {
 	return args
 }
 
-// tagArgs are the "key=value" words of --tags, TagManaged first, the rest sorted.
+// tagArgs are the "key=value" words of --tags, tags.Managed first, the rest sorted.
 func (s CreateSpec) tagArgs() []string {
-	out := []string{TagManaged + "=true"}
+	out := []string{tags.Managed + "=true"}
 	keys := make([]string, 0, len(s.Tags))
 	for k := range s.Tags {
-		if k != TagManaged {
+		if k != tags.Managed {
 			keys = append(keys, k)
 		}
 	}
@@ -252,7 +253,7 @@ type DeletePlan struct {
 // PlanDelete reads the VM (one `az vm show`) and returns what deleting it
 // removes. The names of its NICs and OS disk come from Azure when the VM
 // exists, else from azlin's naming (ResourcesFor), so that re-running a
-// delete that stopped half-way removes the rest. A VM without TagManaged is
+// delete that stopped half-way removes the rest. A VM without tags.Managed is
 // refused: azlin deletes only its own VMs.
 func (m *Manager) PlanDelete(ctx context.Context, rg, name string) (DeletePlan, error) {
 	r := ResourcesFor(name)
@@ -268,7 +269,7 @@ func (m *Manager) PlanDelete(ctx context.Context, rg, name string) (DeletePlan, 
 	}
 	if !vm.Managed() {
 		return p, fmt.Errorf("VM %s in resource group %s was not created by azlin (it has no tag %s=true); azlin deletes only its own VMs. "+
-			"Delete it with az if you mean to: az vm delete -g %s -n %s", name, rg, TagManaged, rg, name)
+			"Delete it with az if you mean to: az vm delete -g %s -n %s", name, rg, tags.Managed, rg, name)
 	}
 	p.VM = &vm
 	if len(vm.NICs) > 0 {

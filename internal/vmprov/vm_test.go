@@ -17,6 +17,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 func vmNotFound(argv []string, name string) aztest.Call {
@@ -99,7 +100,7 @@ func wantCreateArgv(dataPath string, extra ...string) []string {
 func testSpec(dataPath string) CreateSpec {
 	return CreateSpec{ResourceGroup: "rg", Name: "dev-1", Region: "eastus", Size: "Standard_D2s_v5",
 		PublicKeyPath: "/keys/azlin_ed25519.pub", CustomDataPath: dataPath, VNet: "azlin-vnet", Subnet: "azlin-subnet",
-		Tags: map[string]string{"owner": "me", TagManaged: "ignored"}}
+		Tags: map[string]string{"owner": "me", tags.Managed: "ignored"}}
 }
 
 func TestCreateArgvAndCustomData(t *testing.T) {

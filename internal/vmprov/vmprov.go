@@ -9,8 +9,6 @@ package vmprov
 
 import (
 	"context"
-
-	"github.com/azlin-dev/azlin/internal/tags"
 )
 
 // AZ is what vmprov needs of azcli.Client.
@@ -28,10 +26,6 @@ const (
 	// DefaultImage is Ubuntu 22.04 LTS (gen2) as a URN, so that the image
 	// does not change under a user when az's aliases move.
 	DefaultImage = "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest"
-	// TagManaged marks a VM as azlin's; delete refuses VMs without it.
-	TagManaged = tags.Managed
-	// TagStorage names the shared-home storage a VM mounts (user's name).
-	TagStorage = tags.Storage
 )
 
 // Manager provisions and manages VMs in Azure through az.

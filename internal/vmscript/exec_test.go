@@ -14,11 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/remote"
 	"github.com/azlin-dev/azlin/internal/shell"
 )
 
-var premium = Target{Account: "devshared01", Share: "home", Tier: Premium}
+var premium = nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
 
 const (
 	localKey   = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIlocal azureuser@worker-1"
@@ -28,7 +29,7 @@ const (
 	hostileKey = `command="echo '$(touch /tmp/azlin-pwned)' ` + "`id`" + `; x",no-pty ssh-ed25519 AAAAhostile it's "me"`
 )
 
-func attachScript(t *testing.T, target Target, ts string, keys ...string) string {
+func attachScript(t *testing.T, target nfs.Target, ts string, keys ...string) string {
 	t.Helper()
 	s, err := AttachScript(AttachParams{Target: target, AuthorizedKeys: keys, Timestamp: ts})
 	require.NoError(t, err)
@@ -81,9 +82,9 @@ func TestAttachSeedsEmptyShareThenDetachBringsEverythingBack(t *testing.T) {
 	assert.True(t, e.mounted("/home/azureuser"))
 	got, _ := e.sh("cat /home/azureuser/project/main.go")
 	assert.Equal(t, "package main\n", got)
-	assert.Contains(t, e.ctlFile("mount.log"), "devshared01.file.core.windows.net:/devshared01/home /home/azureuser rw,"+strings.Join(MountOptions(Premium), ","))
+	assert.Contains(t, e.ctlFile("mount.log"), "devshared01.file.core.windows.net:/devshared01/home /home/azureuser rw,"+strings.Join(nfs.MountOptions(nfs.Premium), ","))
 	fstab := e.fstab()
-	assert.Equal(t, origFstab+FstabLine(premium, "/home/azureuser")+"\n", fstab)
+	assert.Equal(t, origFstab+nfs.FstabLine(premium, "/home/azureuser")+"\n", fstab)
 	assert.False(t, e.mounted("/run/azlin/staging-devshared01-home"))
 	assert.NoDirExists(t, filepath.Join(share, ".azlin-lock"))
 
@@ -297,13 +298,13 @@ func TestDetachOfBusyHomeIsReportedNotForced(t *testing.T) {
 func TestAttachStandardTierMountsBlobNFSv3(t *testing.T) {
 	e := newNSEnv(t, envOpts{installed: true})
 	populateHome(t, e.home(), 1000, localKey+"\n")
-	blob := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	blob := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
 	require.NoError(t, os.MkdirAll(e.share(blob.Account, blob.Share), 0o755))
 	res, out := e.runScript("attach.sh", attachScript(t, blob, "T1"))
 	require.True(t, res.OK, out)
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", res.Info["source"])
 	assert.Contains(t, e.ctlFile("mount.log"), "/home/azureuser rw,sec=sys,vers=3,nolock,proto=tcp")
-	assert.Equal(t, origFstab+FstabLine(blob, "/home/azureuser")+"\n", e.fstab())
+	assert.Equal(t, origFstab+nfs.FstabLine(blob, "/home/azureuser")+"\n", e.fstab())
 	assert.Empty(t, res.Info["idmapping"], "NFS 3.0 has no idmapping")
 	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "modprobe.d", "azlin-nfs.conf"))
 	res, out = e.runScript("detach.sh", detachScript(t, DetachParams{Target: blob, Timestamp: "T2"}))

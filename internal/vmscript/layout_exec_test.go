@@ -11,19 +11,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/shell"
 )
 
 // testLayout is a developer-like layout (package layout has the real ones).
-var testLayout = Layout{
+var testLayout = layout.Resolved{
 	Name:  "dev",
 	Local: []string{".cache", ".vscode-server", ".local/share/containers"},
-	Files: []SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}},
+	Files: []layout.SettingFile{{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: "# azlin: ssh control sockets\nHost *\n    ControlPath /run/user/%i/ssh-%C\n"}},
 }
 
-var sharedOnly = Layout{Name: "plain", Local: []string{}}
+var sharedOnly = layout.Resolved{Name: "plain", Local: []string{}}
 
-func attachWithLayout(t *testing.T, e *nsEnv, name, ts string, l Layout) map[string]string {
+func attachWithLayout(t *testing.T, e *nsEnv, name, ts string, l layout.Resolved) map[string]string {
 	t.Helper()
 	s, err := AttachScript(AttachParams{Target: premium, AuthorizedKeys: []string{paramKey}, Timestamp: ts, Layout: l})
 	require.NoError(t, err)
@@ -32,7 +33,7 @@ func attachWithLayout(t *testing.T, e *nsEnv, name, ts string, l Layout) map[str
 	return res.Info
 }
 
-func applyLayout(t *testing.T, e *nsEnv, name, ts string, l Layout) map[string]string {
+func applyLayout(t *testing.T, e *nsEnv, name, ts string, l layout.Resolved) map[string]string {
 	t.Helper()
 	s, err := LayoutScript(LayoutParams{Layout: l, Timestamp: ts})
 	require.NoError(t, err)
@@ -166,11 +167,11 @@ func TestLayoutSettingsHookZshAndLeaveOthersFilesAlone(t *testing.T) {
 	const gitconfig = "[user]\n\tname = someone else's\n"
 	_, code := e.sh("mkdir -p /etc/zsh && printf %s " + shell.Quote(zshrc) + " >/etc/zsh/zshrc && printf %s " + shell.Quote(gitconfig) + " >/etc/gitconfig")
 	require.Equal(t, 0, code)
-	bashHistory := SettingFile{Path: "/etc/profile.d/azlin-history.sh",
+	bashHistory := layout.SettingFile{Path: "/etc/profile.d/azlin-history.sh",
 		Content: "# azlin: history per VM\nif [ -n \"${BASH_VERSION:-}\" ]; then export HISTFILE=\"$HOME/.bash_history.$HOSTNAME\"; fi\n"}
-	zshHistory := SettingFile{Path: "/etc/azlin/zsh-history.zsh", Hooks: []string{"/etc/zsh/zshrc"}, Content: "# azlin: zsh history per VM\nsetopt HIST_FCNTL_LOCK\n"}
-	git := SettingFile{Path: "/etc/gitconfig", Content: "# azlin: git\n[core]\n\tfsmonitor = false\n"}
-	withSettings := Layout{Name: "dev", Local: []string{".cache"}, Files: []SettingFile{bashHistory, zshHistory, git}}
+	zshHistory := layout.SettingFile{Path: "/etc/azlin/zsh-history.zsh", Hooks: []string{"/etc/zsh/zshrc"}, Content: "# azlin: zsh history per VM\nsetopt HIST_FCNTL_LOCK\n"}
+	git := layout.SettingFile{Path: "/etc/gitconfig", Content: "# azlin: git\n[core]\n\tfsmonitor = false\n"}
+	withSettings := layout.Resolved{Name: "dev", Local: []string{".cache"}, Files: []layout.SettingFile{bashHistory, zshHistory, git}}
 	hook := "if [ -r /etc/azlin/zsh-history.zsh ]; then . /etc/azlin/zsh-history.zsh; fi # azlin: layout setting (azlin removes this line with it)\n"
 
 	info := attachWithLayout(t, e, "attach.sh", "T1", withSettings)

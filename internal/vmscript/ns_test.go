@@ -34,6 +34,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/remote"
 	"github.com/stretchr/testify/require"
 )
@@ -391,7 +392,7 @@ func readLines(t *testing.T, path string) []string {
 func azlinLines(fstab string) []string {
 	var out []string
 	for _, l := range strings.Split(fstab, "\n") {
-		if strings.Contains(l, FstabMarker) {
+		if strings.Contains(l, nfs.FstabMarker) {
 			out = append(out, l)
 		}
 	}

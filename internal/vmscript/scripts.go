@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/remote"
 	"github.com/azlin-dev/azlin/internal/shell"
 )
@@ -27,13 +29,13 @@ const aptWait = 120
 
 // AttachParams describes one attach. Zero values take the defaults shown.
 type AttachParams struct {
-	Target         Target
-	User           string   // "azureuser"
-	UID, GID       int      // 1000, 1000
-	Home           string   // "/home/" + User
-	AuthorizedKeys []string // this VM's public keys, merged into the share's authorized_keys
-	Layout         Layout   // applied on the share and the VM; zero: the VM's layout is left as it is
-	Timestamp      string   // names a backup when /home/azureuser.backup exists; now (UTC) if empty
+	Target         nfs.Target
+	User           string          // "azureuser"
+	UID, GID       int             // 1000, 1000
+	Home           string          // "/home/" + User
+	AuthorizedKeys []string        // this VM's public keys, merged into the share's authorized_keys
+	Layout         layout.Resolved // applied on the share and the VM; zero: the VM's layout is left as it is
+	Timestamp      string          // names a backup when /home/azureuser.backup exists; now (UTC) if empty
 }
 
 func (p AttachParams) withDefaults() AttachParams {
@@ -67,7 +69,7 @@ func (p AttachParams) validate() error {
 			return err
 		}
 	}
-	if err := p.Layout.validate(); err != nil {
+	if err := p.Layout.Validate(); err != nil {
 		return err
 	}
 	return validateTimestamp(p.Timestamp)
@@ -92,11 +94,11 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("HOME_DIR", p.Home)
 	h.set("NFS_SOURCE", p.Target.Source())
 	h.set("NFS_TYPE", p.Target.FSType())
-	h.set("MOUNT_OPTS", strings.Join(MountOptions(p.Target.Tier), ","))
-	h.set("NFS_IDMAP", boolFlag(NumericIDs(p.Target.Tier)))
-	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(MountTimeout.Seconds())))
-	h.set("FSTAB_LINE", FstabLine(p.Target, p.Home))
-	h.set("FSTAB_MARKER", FstabMarker)
+	h.set("MOUNT_OPTS", strings.Join(nfs.MountOptions(p.Target.Tier), ","))
+	h.set("NFS_IDMAP", boolFlag(nfs.NumericIDs(p.Target.Tier)))
+	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
+	h.set("FSTAB_LINE", nfs.FstabLine(p.Target, p.Home))
+	h.set("FSTAB_MARKER", nfs.FstabMarker)
 	h.set("STAGING", stagingDir(p.Target))
 	h.set("TS", p.Timestamp)
 	h.set("APT_WAIT", strconv.Itoa(aptWait))
@@ -107,17 +109,17 @@ func AttachScript(p AttachParams) (string, error) {
 
 // stagingDir is where attach mounts the share before it touches the home:
 // under /run, a tmpfs, so a leftover directory vanishes at the next boot.
-func stagingDir(t Target) string {
+func stagingDir(t nfs.Target) string {
 	return "/run/azlin/staging-" + t.Account + "-" + t.Share
 }
 
 // DetachParams describes one detach.
 type DetachParams struct {
-	Target    Target // may be zero: the script finds azlin's mount from fstab or the mount table
-	User      string // "azureuser"
-	Home      string // "/home/" + User
-	Force     bool   // stop processes that keep the home busy (TERM, then KILL)
-	Timestamp string // names copies when /home/azureuser.local exists; now (UTC) if empty
+	Target    nfs.Target // may be zero: the script finds azlin's mount from fstab or the mount table
+	User      string     // "azureuser"
+	Home      string     // "/home/" + User
+	Force     bool       // stop processes that keep the home busy (TERM, then KILL)
+	Timestamp string     // names copies when /home/azureuser.local exists; now (UTC) if empty
 }
 
 // DetachScript returns the bash script that copies the shared home back to
@@ -139,7 +141,7 @@ func DetachScript(p DetachParams) (string, error) {
 		p.Timestamp = defaultTimestamp()
 	}
 	source := ""
-	if p.Target != (Target{}) {
+	if p.Target != (nfs.Target{}) {
 		if err := p.Target.Validate(); err != nil {
 			return "", fmt.Errorf("detach script: %w", err)
 		}
@@ -158,8 +160,8 @@ func DetachScript(p DetachParams) (string, error) {
 	h.set("USER_NAME", p.User)
 	h.set("HOME_DIR", p.Home)
 	h.set("NFS_SOURCE", source)
-	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(MountTimeout.Seconds())))
-	h.set("FSTAB_MARKER", FstabMarker)
+	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
+	h.set("FSTAB_MARKER", nfs.FstabMarker)
 	h.set("FORCE", boolFlag(p.Force))
 	h.set("LOCAL_ROOT", LocalRoot(p.User))
 	h.set("TS", p.Timestamp)

@@ -6,13 +6,16 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
-	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,33 +25,33 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func TestSourceAndMountOptionsPerTier(t *testing.T) {
-	p := Target{Account: "devshared01", Share: "home", Tier: Premium}
-	s := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	p := nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
+	s := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", p.Source())
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
 	assert.Equal(t, "nfs", p.FSType())
 	assert.Equal(t, "nfs", s.FSType())
 	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0",
-		strings.Join(MountOptions(Premium), ","))
-	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(MountOptions(Standard), ","))
-	assert.NotContains(t, MountOptions(Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
+		strings.Join(nfs.MountOptions(nfs.Premium), ","))
+	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(nfs.MountOptions(nfs.Standard), ","))
+	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
 }
 
 func TestFstabLineIsOneMarkedLine(t *testing.T) {
-	line := FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser")
+	line := nfs.FstabLine(nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}, "/home/azureuser")
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home /home/azureuser nfs "+
 		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0,"+
 		"_netdev,nofail,x-azlin.managed 0 0", line)
 	assert.NotContains(t, line, "\n")
 	fields := strings.Fields(line)
 	require.Len(t, fields, 6)
-	assert.Contains(t, strings.Split(fields[3], ","), FstabMarker)
+	assert.Contains(t, strings.Split(fields[3], ","), nfs.FstabMarker)
 	// MountOptions must not be changed by FstabLine's append.
-	assert.NotContains(t, MountOptions(Premium), "_netdev")
+	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "_netdev")
 }
 
 func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
-	good := AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, Timestamp: "T1"}
+	good := AttachParams{Target: nfs.Target{Account: "acct123", Share: "home", Tier: nfs.Premium}, Timestamp: "T1"}
 	cases := map[string]func(*AttachParams){
 		"account with uppercase":       func(p *AttachParams) { p.Target.Account = "Acct123" },
 		"account too short":            func(p *AttachParams) { p.Target.Account = "ab" },
@@ -77,28 +80,28 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 		"key that is a comment":        func(p *AttachParams) { p.AuthorizedKeys = []string{"# not a key"} },
 		"key with carriage return":     func(p *AttachParams) { p.AuthorizedKeys = []string{"ssh-ed25519 AAAA\r"} },
 		"share name of a blob too big": func(p *AttachParams) { p.Target.Share = strings.Repeat("a", 64) },
-		"layout path leaving the home": func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"a/../../etc"}} },
-		"layout path absolute":         func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{"/etc"}} },
-		"layout path .ssh":             func(p *AttachParams) { p.Layout = Layout{Name: "x", Local: []string{".ssh"}} },
-		"layout name with quote":       func(p *AttachParams) { p.Layout = Layout{Name: "x'y"} },
-		"layout paths without name":    func(p *AttachParams) { p.Layout = Layout{Local: []string{".cache"}} },
+		"layout path leaving the home": func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{"a/../../etc"}} },
+		"layout path absolute":         func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{"/etc"}} },
+		"layout path .ssh":             func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x", Local: []string{".ssh"}} },
+		"layout name with quote":       func(p *AttachParams) { p.Layout = layout.Resolved{Name: "x'y"} },
+		"layout paths without name":    func(p *AttachParams) { p.Layout = layout.Resolved{Local: []string{".cache"}} },
 		"setting file outside drop-ins": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/passwd", Content: "# azlin x"}}}
 		},
 		"setting file in a sub-folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/../sudoers.d/x", Content: "# azlin x"}}}
 		},
 		"setting file not marked azlin's": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/x.sh", Content: "export A=1\n"}}}
 		},
 		"hook into another file": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/profile"}}}}
 		},
 		"hook from a drop-in folder": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/profile.d/x.sh", Content: "# azlin x", Hooks: []string{"/etc/zsh/zshrc"}}}}
 		},
 		"hook into bash's own file": func(p *AttachParams) {
-			p.Layout = Layout{Name: "x", Files: []SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
+			p.Layout = layout.Resolved{Name: "x", Files: []layout.SettingFile{{Path: "/etc/azlin/x.sh", Content: "# azlin x", Hooks: []string{"/etc/bash.bashrc"}}}}
 		},
 	}
 	for name, mutate := range cases {
@@ -115,7 +118,7 @@ func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 	_, err := AttachScript(good)
 	assert.NoError(t, err, "the base case must be valid, or the cases above prove nothing")
 
-	_, err = DetachScript(DetachParams{Target: Target{Account: "ACCT", Share: "home", Tier: Premium}})
+	_, err = DetachScript(DetachParams{Target: nfs.Target{Account: "ACCT", Share: "home", Tier: nfs.Premium}})
 	assert.Error(t, err)
 	_, err = DetachScript(DetachParams{Home: "/home/x y"})
 	assert.Error(t, err)
@@ -137,7 +140,7 @@ func TestHostileValuesAreQuotedHarmlessly(t *testing.T) {
 		"ssh-ed25519 AAAA tab\there and ünïcödé",
 		`'`, `''`, `"'"'"`,
 	}
-	script, err := AttachScript(AttachParams{Target: Target{Account: "acct123", Share: "home", Tier: Premium}, AuthorizedKeys: keys, Timestamp: "T1"})
+	script, err := AttachScript(AttachParams{Target: nfs.Target{Account: "acct123", Share: "home", Tier: nfs.Premium}, AuthorizedKeys: keys, Timestamp: "T1"})
 	require.NoError(t, err)
 	header := scriptHeader(t, script)
 	out, err := exec.Command("bash", "-c", header+"\nprintf '%s\\0' \"${KEYS[@]}\"").Output()
@@ -157,13 +160,13 @@ func scriptHeader(t *testing.T, script string) string {
 }
 
 // goldenLayout has a nested path and a setting file whose text needs quoting.
-var goldenLayout = Layout{Name: "dev", Local: []string{".cache", ".local/share/containers"},
-	Files: []SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
+var goldenLayout = layout.Resolved{Name: "dev", Local: []string{".cache", ".local/share/containers"},
+	Files: []layout.SettingFile{{Path: "/etc/profile.d/azlin-x.sh", Content: "# azlin: it's \"quoted\" $HOME `x`\nexport A=1\n"}}}
 
 func scriptMatrix(t *testing.T) map[string]string {
 	t.Helper()
-	premium := Target{Account: "devshared01", Share: "home", Tier: Premium}
-	standard := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	premium := nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
+	standard := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
 	keys := []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample azlin@laptop", `command="echo 'hi'" ssh-rsa AAAAB3 it's`}
 	must := func(s string, err error) string { require.NoError(t, err); return s }
 	part, err := CloudInitPart(AttachParams{Target: premium, AuthorizedKeys: keys[:1], Timestamp: "20250101T000000Z"})
@@ -211,7 +214,7 @@ func TestGeneratedScriptsAreValidBash(t *testing.T) {
 }
 
 func TestCloudConfigIsValidYAMLWithTheAttachScript(t *testing.T) {
-	p := AttachParams{Target: Target{Account: "devshared01", Share: "home", Tier: Premium},
+	p := AttachParams{Target: nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium},
 		AuthorizedKeys: []string{`command="x: y # z" ssh-ed25519 AAAA 'quoted'`}, Timestamp: "T1"}
 	part, err := CloudInitPart(p)
 	require.NoError(t, err)
@@ -281,7 +284,7 @@ func decodeContent(t *testing.T, content, encoding string) string {
 // shared home's cloud-config, with the biggest layout the layout package
 // allows and several keys, stays far below, leaving room for the VM's part.
 func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
-	big := Layout{Name: "big", Files: []SettingFile{
+	big := layout.Resolved{Name: "big", Files: []layout.SettingFile{
 		{Path: "/etc/ssh/ssh_config.d/50-azlin.conf", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)},
 		{Path: "/etc/azlin/shell-history.sh", Content: strings.Repeat("# azlin: a setting file of some size\n", 20), Hooks: []string{"/etc/zsh/zshrc"}},
 		{Path: "/etc/gitconfig", Content: strings.Repeat("# azlin: a setting file of some size\n", 20)}}}
@@ -292,7 +295,7 @@ func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		keys = append(keys, fmt.Sprintf("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ%s user%d@laptop", strings.Repeat("x", 540), i))
 	}
-	part, err := CloudInitPart(AttachParams{Target: Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: Premium},
+	part, err := CloudInitPart(AttachParams{Target: nfs.Target{Account: "abcdefghijklmnopqrstuvwx", Share: "a-share-name", Tier: nfs.Premium},
 		AuthorizedKeys: keys, Layout: big, Timestamp: "T1"})
 	require.NoError(t, err)
 	doc, err := part.Render()

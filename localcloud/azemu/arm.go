@@ -3,7 +3,6 @@ package azemu
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -182,5 +181,3 @@ func (c *cmdCtx) rgOr() string {
 	}
 	return ""
 }
-
-func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

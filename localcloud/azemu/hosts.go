@@ -50,7 +50,6 @@ func (c *cmdCtx) hostConfig(vm map[string]any) (vmhost.Config, error) {
 func hostBoot(ctx context.Context, cfg vmhost.Config) error    { return vmhost.Boot(ctx, cfg) }
 func hostRestart(ctx context.Context, cfg vmhost.Config) error { return vmhost.Restart(ctx, cfg) }
 func hostStop(disk string) error                               { return vmhost.Stop(disk) }
-func hostRunning(disk string) bool                             { return vmhost.Running(disk) }
 func hostsDownAll(stateDir string) error                       { return vmhost.DownAll(stateDir) }
 func hostRun(ctx context.Context, disk, script string) (string, string, int, error) {
 	return vmhost.Run(ctx, disk, script)

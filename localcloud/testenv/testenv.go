@@ -145,11 +145,6 @@ func (c *Cloud) Azlin(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "azlin"), "", args)
 }
 
-// AzlinInput runs azlin with the given standard input.
-func (c *Cloud) AzlinInput(stdin string, args ...string) Result {
-	return c.run(filepath.Join(Binaries(c.t), "azlin"), stdin, args)
-}
-
 // Az runs the emulator directly, e.g. to set up or inspect state.
 func (c *Cloud) Az(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "az"), "", args)

@@ -14,15 +14,15 @@ import (
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
-// Unit tests of Attach and Detach on recorded az output (testdata/README.md).
+// Unit tests of Attach on recorded az output (testdata/README.md).
 // The fake fails a test on any az call it does not list (so "nothing
 // changed" means: no call but the listed reads) and on a listed call never
-// made. Scripts are nfsmount's (golden-tested there); here they must reach
+// made. Scripts are vmscript's (golden-tested there); here they must reach
 // run-command exactly as generated for this storage and key.
 
 func attachReq() AttachRequest {
@@ -68,7 +68,7 @@ func TestAttachHappyPath(t *testing.T) {
 }
 
 func TestAttachAlreadyAttachedChangesNothingMore(t *testing.T) {
-	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
+	tags := map[string]any{tags.Managed: "true", tags.Storage: stName}
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
 		vmShow(t, "VM running", tags),
 		nicShow(t, subnetID),
@@ -96,7 +96,7 @@ func TestAttachRefusesAVMThatIsNotRunning(t *testing.T) {
 }
 
 func TestAttachRefusesAVMOnAnotherStorage(t *testing.T) {
-	tags := map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: "other-home"}
+	tags := map[string]any{tags.Managed: "true", tags.Storage: "other-home"}
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
 		vmShow(t, "VM running", tags))
 	m, f := newManager(t, calls...)
@@ -241,103 +241,6 @@ func TestAttachSeveralVMsReportsEachOne(t *testing.T) {
 	assert.Contains(t, results[0].Err.Error(), "there is no VM ghost in resource group rg")
 	assert.Equal(t, "vm", results[1].VM)
 	assert.NoError(t, results[1].Err)
-}
-
-// ---- detach ----
-
-var attachedTags = map[string]any{vmprov.TagManaged: "true", vmprov.TagStorage: stName}
-
-func TestDetachAttachedVM(t *testing.T) {
-	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10",
-		"backup", "/home/azureuser.backup")
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
-		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, target, false), out, ""),
-		untagCall,
-	)
-	m, f := newManager(t, calls...)
-	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.NoError(t, err)
-	assert.False(t, res.Already)
-	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
-	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f), "the tag goes after the home is local")
-}
-
-func TestDetachNotAttachedIsIdempotent(t *testing.T) {
-	calls := []aztest.Call{
-		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
-	}
-	m, f := newManager(t, calls...)
-	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.NoError(t, err)
-	assert.True(t, res.Already)
-	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "no tag change")
-}
-
-func TestDetachUntaggedButMountedIsADetach(t *testing.T) {
-	// The tag was lost (removed by hand), the mount is there: the script
-	// detaches, and the result must not say there was nothing to do.
-	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
-	calls := []aztest.Call{
-		vmShow(t, "VM running", nil),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
-	}
-	m, _ := newManager(t, calls...)
-	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.NoError(t, err)
-	assert.False(t, res.Already)
-}
-
-func TestDetachWhenTheStorageIsAlreadyDeleted(t *testing.T) {
-	// The tag names a storage the group no longer has: the script finds the
-	// mount from fstab (no source given), and the tag is removed.
-	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "/home/azureuser.backup")
-	calls := append(groupReads(t, nil, vmTags{"vm": attachedTags}),
-		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, vmscript.Target{}, false), out, ""),
-		untagCall,
-	)
-	m, _ := newManager(t, calls...)
-	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.NoError(t, err)
-	assert.False(t, res.Already)
-}
-
-func TestDetachBusyIsReportedNotForced(t *testing.T) {
-	reason := "/home/azureuser is in use by: 390(sleep); stop them (log out) or run the detach again with --force to stop them; nothing changed -- rolled back: nothing had changed"
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
-		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, target, false), info("fail", "busy", reason), ""),
-	)
-	m, f := newManager(t, calls...)
-	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `step "busy" failed: /home/azureuser is in use by: 390(sleep)`)
-	assert.Contains(t, err.Error(), "--force")
-	assert.Contains(t, err.Error(), "Nothing on the share was deleted")
-	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "the tag stays")
-}
-
-func TestDetachForceReachesTheScript(t *testing.T) {
-	out := info("ok", "fstab", "", "stopped", "390(sleep)", "attached", "0", "was_attached_to", nfsSource, "backup", "none")
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
-		vmShow(t, "VM running", attachedTags),
-		runCommand(t, detachScript(t, target, true), out, ""),
-		untagCall,
-	)
-	m, _ := newManager(t, calls...)
-	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm", Force: true})
-	require.NoError(t, err)
-	assert.Equal(t, "390(sleep)", res.Info["stopped"])
-}
-
-func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
-	m, f := newManager(t, vmShow(t, "VM stopped", attachedTags))
-	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
-	require.Error(t, err)
-	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
-	assert.Empty(t, mutations(f))
 }
 
 // Attaching many VMs asks where the private endpoint is once, not per VM.

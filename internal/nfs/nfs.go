@@ -1,0 +1,160 @@
+// Package nfs holds the facts about the NFS exports a shared home lives on,
+// one place each: the tiers, the export's source as mount(8) takes it, the
+// mount options and azlin's fstab line. The storage package creates the
+// exports, the script generator (vmscript) mounts them; both take these facts
+// from here.
+package nfs
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/azlin-dev/azlin/internal/clierr"
+)
+
+// Tier is the storage tier of a shared home.
+type Tier string
+
+const (
+	// Premium is Azure Files on SSD (account kind FileStorage), NFS 4.1.
+	Premium Tier = "Premium"
+	// Standard is Azure Blob storage with NFS 3.0 (StorageV2, hierarchical
+	// namespace): Azure Files has no NFS on HDD shares.
+	Standard Tier = "Standard"
+)
+
+// ParseTier reads --tier, case-insensitively.
+func ParseTier(s string) (Tier, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "premium":
+		return Premium, nil
+	case "standard":
+		return Standard, nil
+	}
+	return "", clierr.Usagef("invalid --tier %q: use Premium (Azure Files NFS 4.1, the default) or Standard (Blob NFS 3.0)", s)
+}
+
+// Protocol says how a tier is reached; every view shows it.
+func (t Tier) Protocol() string {
+	if t == Standard {
+		return "NFS 3.0 (Azure Blob)"
+	}
+	return "NFS 4.1 (Azure Files)"
+}
+
+// ShareWord names what holds the home on the tier, for messages.
+func (t Tier) ShareWord() string {
+	if t == Standard {
+		return "Blob container"
+	}
+	return "NFS share"
+}
+
+// Target names one NFS export: a Premium file share or a Standard blob container.
+type Target struct {
+	Account string // storage account name
+	Share   string // file share name (Premium) or blob container name (Standard)
+	Tier    Tier
+}
+
+// Source is the NFS export as mount(8) takes it. Azure's form is
+// <account>.<endpoint>:/<account>/<share>, the endpoint being "file" for
+// Azure Files and "blob" for Blob NFS.
+func (t Target) Source() string {
+	endpoint := "file"
+	if t.Tier == Standard {
+		endpoint = "blob"
+	}
+	return fmt.Sprintf("%s.%s.core.windows.net:/%s/%s", t.Account, endpoint, t.Account, t.Share)
+}
+
+// FSType is the mount type for both tiers. `mount -t nfs` runs mount.nfs,
+// which picks the protocol version from the vers= option (nfs(5)), so one type
+// and one helper serve NFS 4.1 and NFS 3.0 alike; Microsoft's own mount
+// commands for Azure Files NFS and Blob NFS both use `-t nfs`.
+func (t Target) FSType() string { return "nfs" }
+
+// MountOptions is THE one place for NFS mount options; the attach script's
+// mount and the fstab line both use it.
+//
+// Premium (Azure Files, NFS 4.1): vers=4,minorversion=1,sec=sys is what Azure
+// Files speaks (NFS v3 there fails with "Protocol not supported");
+// nconnect=4, rsize/wsize=1048576, noresvport and actimeo=30 are Microsoft's
+// recommendations (how-to-mount-nfs-shares.md, nfs-performance.md); hard
+// keeps a share that blips from turning into I/O errors in people's editors.
+//
+// Standard (Blob NFS 3.0): sec=sys,vers=3,nolock,proto=tcp exactly as the Blob
+// NFS mount article gives it; nolock because Blob NFS has no NLM locking.
+//
+// Bounding a mount attempt to 30 s: nfs(5) says of retry=n "the number of
+// minutes that the mount(8) command retries an NFS mount operation ... the
+// default value for foreground mounts is 2 minutes ... If a value of zero is
+// specified, the mount(8) command exits immediately after the first failure",
+// and adds that this "doesn't affect the delay caused by each retry"; over TCP
+// one attempt may last minutes (timeo=600 deciseconds, retrans=2). Shrinking
+// timeo would also shorten every later RPC timeout of the hard mount, which
+// we do not want on a cloud share. So retry=0 removes mount.nfs's 2-minute
+// retry loop, and the scripts run each mount under `timeout` (MountTimeout),
+// which bounds the one attempt whatever the network does.
+func MountOptions(t Tier) []string {
+	if t == Standard {
+		return []string{"sec=sys", "vers=3", "nolock", "proto=tcp", "hard", "retry=0"}
+	}
+	return []string{
+		"vers=4", "minorversion=1", "sec=sys", "nconnect=4", "hard", "noresvport",
+		"rsize=1048576", "wsize=1048576", "actimeo=30", "retry=0",
+	}
+}
+
+// NumericIDs tells whether a tier's mounts need NFSv4 idmapping turned off
+// (the nfs module's nfs4_disable_idmapping=Y) before mounting: Azure Files
+// NFS 4.1 uses AUTH_SYS with numeric uids/gids only, and with idmapping on
+// the client maps owners through user@domain names the share does not know
+// (files then belong to "nobody"). NFS 3.0 (Blob) has no idmapping.
+func NumericIDs(t Tier) bool { return t == Premium }
+
+// MountTimeout bounds one mount attempt in the scripts (see MountOptions).
+const MountTimeout = 30 * time.Second
+
+// FstabMarker marks azlin's fstab line. fstab comments must be whole lines, so
+// the marker is a mount option instead of a trailing comment: util-linux
+// mount(8) treats options starting with "x-" as comments for applications and
+// passes them neither to mount helpers nor to mount(2) (checked: mount.nfs
+// receives the options without it). The line thus stays one self-describing
+// line, and the scripts find it by this option in the 4th field.
+const FstabMarker = "x-azlin.managed"
+
+// FstabLine is azlin's one fstab line for a shared home: the mount options
+// plus _netdev (wait for the network at boot) and nofail (boot even when the
+// share is unreachable), and the FstabMarker.
+func FstabLine(t Target, mountPoint string) string {
+	opts := append(MountOptions(t.Tier), "_netdev", "nofail", FstabMarker)
+	return fmt.Sprintf("%s %s %s %s 0 0", t.Source(), mountPoint, t.FSType(), strings.Join(opts, ","))
+}
+
+var (
+	accountRe = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+	shareRe   = regexp.MustCompile(`^[a-z0-9-]{3,63}$`)
+)
+
+// Validate checks the names against Azure's naming rules for storage
+// accounts, file shares and blob containers. Names are validated before any
+// script is generated; quoting is the second line of defence, not the first.
+func (t Target) Validate() error {
+	if t.Tier != Premium && t.Tier != Standard {
+		return fmt.Errorf("storage tier %q is not Premium or Standard", t.Tier)
+	}
+	if !accountRe.MatchString(t.Account) {
+		return fmt.Errorf("storage account name %q is not 3-24 lowercase letters and digits", t.Account)
+	}
+	what := "file share"
+	if t.Tier == Standard {
+		what = "blob container"
+	}
+	if !shareRe.MatchString(t.Share) || strings.HasPrefix(t.Share, "-") || strings.HasSuffix(t.Share, "-") || strings.Contains(t.Share, "--") {
+		return fmt.Errorf("%s name %q is not 3-63 lowercase letters, digits and single inner hyphens", what, t.Share)
+	}
+	return nil
+}

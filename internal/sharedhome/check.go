@@ -1,0 +1,115 @@
+package sharedhome
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/vmscript"
+)
+
+// CheckRequest names the VM whose shared home is self-tested.
+type CheckRequest struct {
+	ResourceGroup string
+	Storage       string
+	VM            string
+	// Token names the file of the write-then-read probe; "" means a random one.
+	Token    string
+	Progress func(step string)
+}
+
+// CheckResult is the share self-test on one VM.
+type CheckResult struct {
+	Storage *storage.Storage
+	VM      string
+	Peer    string // the second VM that read the file VM wrote; "" when none was attached and running
+	Probes  []vmscript.Probe
+}
+
+// Check runs the share self-test (vmscript.CheckScript) on a VM whose home
+// is the storage, and, when another running VM has the same home, the
+// write-then-read probe across the two: VM writes a file, the other reads
+// and removes it.
+func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, error) {
+	step := req.Progress
+	if step == nil {
+		step = func(string) {}
+	}
+	rg := req.ResourceGroup
+	st, err := m.Storage.Find(ctx, rg, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := m.VMs.Show(ctx, rg, req.VM, true)
+	if err != nil {
+		return nil, err
+	}
+	if vm.SharedHome() != st.Name {
+		return nil, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",
+			vm.Name, st.Name, vm.SharedHome(), st.Name, vm.Name, rg)
+	}
+	if !vm.Running() {
+		return nil, fmt.Errorf("VM %s is %s; the self-test runs on it, so start it first: az vm start -g %s -n %s", vm.Name, vm.State(), rg, vm.Name)
+	}
+	res := &CheckResult{Storage: st, VM: vm.Name}
+	for _, other := range st.ConnectedVMs {
+		if other == vm.Name {
+			continue
+		}
+		if o, err := m.VMs.Show(ctx, rg, other, true); err == nil && o.Running() {
+			res.Peer = other
+			break
+		}
+	}
+	params := vmscript.CheckParams{}
+	if res.Peer != "" {
+		params.Peer, params.Token = vmscript.PeerWrite, req.Token
+		if params.Token == "" {
+			params.Token = randomToken()
+		}
+	}
+	script, err := vmscript.CheckScript(params)
+	if err != nil {
+		return nil, err
+	}
+	step("running the probes on VM " + vm.Name)
+	out, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script)
+	if err != nil {
+		return nil, fmt.Errorf("the self-test on VM %s did not finish: %w", vm.Name, err)
+	}
+	info := out.Info
+	if res.Peer != "" && info["peer_written"] != "" {
+		params.Peer = vmscript.PeerRead
+		if script, err = vmscript.CheckScript(params); err != nil {
+			return nil, err
+		}
+		step("reading on VM " + res.Peer + " the file VM " + vm.Name + " wrote")
+		peerOut, _, _, err := m.VMs.RunScript(ctx, rg, res.Peer, script)
+		if err != nil {
+			info["probe_peer"] = "fail: the read on VM " + res.Peer + " failed: " + strings.ReplaceAll(err.Error(), "\n", " ")
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// The reader removes the file; it failed, so the writer does (a
+			// read of its own file), leaving nothing of the check in the home.
+			step("removing the probe's file on VM " + vm.Name)
+			if _, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script); err != nil {
+				info["probe_peer"] += fmt.Sprintf(" (and removing the probe's file failed too: remove %s on VM %s by hand)", info["peer_written"], vm.Name)
+			}
+		} else {
+			info["probe_peer"] = peerOut.Info["probe_peer"]
+		}
+	}
+	res.Probes = vmscript.Probes(info)
+	return res, nil
+}
+
+// randomToken names the write-then-read probe's file.
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

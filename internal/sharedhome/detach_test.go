@@ -1,0 +1,111 @@
+package sharedhome
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/nfs"
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
+)
+
+// Unit tests of Detach on recorded az output, as attach_test.go has for Attach.
+
+var attachedTags = map[string]any{tags.Managed: "true", tags.Storage: stName}
+
+func TestDetachAttachedVM(t *testing.T) {
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10",
+		"backup", "/home/azureuser.backup")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	m, f := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
+	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f), "the tag goes after the home is local")
+}
+
+func TestDetachNotAttachedIsIdempotent(t *testing.T) {
+	calls := []aztest.Call{
+		vmShow(t, "VM running", nil),
+		runCommand(t, detachScript(t, nfs.Target{}, false), info("ok", "check-attached", "", "attached", "0", "backup", "none"), ""),
+	}
+	m, f := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.True(t, res.Already)
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "no tag change")
+}
+
+func TestDetachUntaggedButMountedIsADetach(t *testing.T) {
+	// The tag was lost (removed by hand), the mount is there: the script
+	// detaches, and the result must not say there was nothing to do.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	calls := []aztest.Call{
+		vmShow(t, "VM running", nil),
+		runCommand(t, detachScript(t, nfs.Target{}, false), out, ""),
+	}
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+}
+
+func TestDetachWhenTheStorageIsAlreadyDeleted(t *testing.T) {
+	// The tag names a storage the group no longer has: the script finds the
+	// mount from fstab (no source given), and the tag is removed.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "/home/azureuser.backup")
+	calls := append(groupReads(t, nil, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, nfs.Target{}, false), out, ""),
+		untagCall,
+	)
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.False(t, res.Already)
+}
+
+func TestDetachBusyIsReportedNotForced(t *testing.T) {
+	reason := "/home/azureuser is in use by: 390(sleep); stop them (log out) or run the detach again with --force to stop them; nothing changed -- rolled back: nothing had changed"
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), info("fail", "busy", reason), ""),
+	)
+	m, f := newManager(t, calls...)
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `step "busy" failed: /home/azureuser is in use by: 390(sleep)`)
+	assert.Contains(t, err.Error(), "--force")
+	assert.Contains(t, err.Error(), "Nothing on the share was deleted")
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "the tag stays")
+}
+
+func TestDetachForceReachesTheScript(t *testing.T) {
+	out := info("ok", "fstab", "", "stopped", "390(sleep)", "attached", "0", "was_attached_to", nfsSource, "backup", "none")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, true), out, ""),
+		untagCall,
+	)
+	m, _ := newManager(t, calls...)
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm", Force: true})
+	require.NoError(t, err)
+	assert.Equal(t, "390(sleep)", res.Info["stopped"])
+}
+
+func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
+	m, f := newManager(t, vmShow(t, "VM stopped", attachedTags))
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.Error(t, err)
+	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
+	assert.Empty(t, mutations(f))
+}
