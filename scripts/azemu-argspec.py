@@ -9,8 +9,8 @@ For each command it records every option (names in az's order, nargs,
 choices, required) and, when az reports a missing resource name through its
 "--ids" validator rather than argparse, that message. Debian's az 2.45 lacks
 the network 2022-01-01 and compute 2022-11-01 SDKs; like the az-shapes
-capture, this maps them to the nearest installed versions, which only
-affects which models load, not the argument surface.
+capture (docs/az-shapes.md), this maps them to the nearest installed
+versions, which only affects which models load, not the argument surface.
 """
 import concurrent.futures
 import json
