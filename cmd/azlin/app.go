@@ -19,7 +19,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/output"
 )
 
-// globalFlags are the flags every command accepts (architecture.md, Conventions).
+// globalFlags are the flags every command accepts (docs/architecture.md#conventions).
 type globalFlags struct {
 	resourceGroup string
 	subscription  string

@@ -21,7 +21,7 @@ import (
 	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
-// End-to-end tests of the shared home (issue 6): the built azlin against the
+// End-to-end tests of the shared home: the built azlin against the
 // local cloud, whose VMs are real hosts (root, Linux) and whose NFS mounts
 // are bind mounts of the share's folder that the emulator allows only as
 // Azure would. testenv tears every host down when a test ends. What they do

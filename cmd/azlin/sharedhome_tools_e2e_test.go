@@ -15,7 +15,7 @@ import (
 	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
-// End-to-end tests of issue 8 (a shared home that developer tools survive)
+// End-to-end tests of a shared home that developer tools survive (docs/architecture.md#shared-home-layouts)
 // in the local cloud: break-glass login, layouts, the share self-test. The
 // helpers (sharedCloud, ssh, asRoot, ...) are in sharedhome_e2e_test.go.
 

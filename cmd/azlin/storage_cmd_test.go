@@ -20,7 +20,7 @@ import (
 )
 
 // Command-level tests: flags, output and exit codes, with az answered from
-// recorded shapes (testdata/storage, copies of /work/shared/az-shapes; see
+// recorded shapes (testdata/storage, copies of localcloud/azemu/testdata/az-shapes; see
 // testdata/storage/README.md). The manager's az sequences are tested in
 // internal/storage.
 

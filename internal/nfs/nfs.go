@@ -82,7 +82,7 @@ func (t Target) FSType() string { return "nfs" }
 // Premium (Azure Files, NFS 4.1): vers=4,minorversion=1,sec=sys is what Azure
 // Files speaks (NFS v3 there fails with "Protocol not supported");
 // nconnect=4, rsize/wsize=1048576, noresvport and actimeo=30 are Microsoft's
-// recommendations (how-to-mount-nfs-shares.md, nfs-performance.md); hard
+// recommendations (docs/azure-facts.md#mount-options-and-fstab); hard
 // keeps a share that blips from turning into I/O errors in people's editors.
 //
 // Standard (Blob NFS 3.0): sec=sys,vers=3,nolock,proto=tcp exactly as the Blob

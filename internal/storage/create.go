@@ -387,7 +387,7 @@ func (m *Manager) createAccountArgs(p plan) []string {
 			"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true")
 	}
 	// NFS has no user authentication: only the network keeps others out.
-	// Plain NFS needs secure transfer off (azure-facts.md).
+	// Plain NFS needs secure transfer off (docs/azure-facts.md#secure-transfer-and-encryption-in-transit).
 	args = append(args, "--https-only", "false", "--allow-blob-public-access", "false",
 		"--min-tls-version", "TLS1_2", "--default-action", "Deny")
 	if p.network == PrivateEndpoint {

@@ -33,7 +33,7 @@ var testAcct = AccountName(testSub, testRG, testName)
 var testNames = network.Names{VNet: "azlin-vnet", VNetPrefix: "10.0.0.0/16", Subnet: "azlin-subnet", SubnetPrefix: "10.0.0.0/24"}
 
 // shape reads a recorded az output body from testdata/az (copies of
-// /work/shared/az-shapes, see testdata/README.md) as generic JSON.
+// localcloud/azemu/testdata/az-shapes, see testdata/README.md) as generic JSON.
 func shape(t *testing.T, file string) any {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "az", file))

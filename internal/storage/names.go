@@ -121,7 +121,7 @@ var sizeRE = regexp.MustCompile(`(?i)^\s*([0-9]+(?:\.[0-9]+)?)\s*(gb|gib|tb|tib)
 
 // ParseSize reads --size: a number and a unit GB, GiB, TB or TiB, in any
 // case. GB is read as GiB and TB as TiB (1 TB = 1024 GiB), as Azure's quotas
-// are in GiB (DECISIONS.md 5). The result must be a whole number of GiB.
+// are in GiB (docs/azure-facts.md#sizes). The result must be a whole number of GiB.
 func ParseSize(s string) (int, error) {
 	m := sizeRE.FindStringSubmatch(s)
 	if m == nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // runCommandLimit is how much of a script's output run-command keeps: the
-// last 4096 bytes (azure-facts.md; run-command.md).
+// last 4096 bytes (docs/azure-facts.md#run-command).
 const runCommandLimit = 4096
 
 func TestSplitRunCommandMessageOnRecordedShape(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package vmhost boots the local cloud's VM hosts (see
-// /work/shared/design/local-cloud.md): process trees in their own mount, UTS,
+// docs/local-cloud.md#vm-hosts): process trees in their own mount, UTS,
 // IPC and PID namespaces that look like a small Linux VM to whoever uses them:
 // own hostname, own root file system, azureuser with sudo, sshd on a loopback
 // address, cloud-init at first boot, stand-ins for the package tools, and an
