@@ -119,7 +119,7 @@ func newStorageStatusCmd(a *app) *cobra.Command {
 }
 
 // statusText is the requirements' status layout, with the corrections of
-// docs/decisions.md (names, the NFS endpoint) and docs/azure-facts.md (network access).
+// docs/design-choices.md (names, the NFS endpoint) and docs/azure-facts.md (network access).
 func statusText(s *storage.Storage) string {
 	w := &lineWriter{}
 	w.kv("Storage", s.Name)

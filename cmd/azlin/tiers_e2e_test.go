@@ -11,7 +11,7 @@ import (
 )
 
 // The Standard tier is Blob NFS 3.0 on another endpoint with other mount
-// options (docs/decisions.md#standard-tier). An earlier tool mounted it like Azure Files and
+// options (docs/design-choices.md#standard-tier). An earlier tool mounted it like Azure Files and
 // it never worked (docs/architecture.md#lessons-from-an-earlier-tool), so both tiers are mounted for real here, in
 // both network modes.
 func TestE2EStandardTierIsMountedAndShared(t *testing.T) {
