@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ---- detach: give HOME_DIR back to the VM's own disk ----
 # Order: find azlin's mount -> refuse (or, with FORCE, stop) processes using
 # the home -> copy the shared home to LOCAL and check the copy -> unmount ->
@@ -11,7 +12,9 @@ UNMOUNTED=0
 FSTAB_CHANGED=0
 COPIED_ENTRIES=0
 
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_rollback() {
+  local -n azlin_rollback_out=$1
   local notes=()
   if [ -n "$LOCAL" ] && [ "$LOCAL_PLACED" = 0 ] && [ -d "$LOCAL" ]; then
     # A copy of the shared home, kept (never deleted) under a name that says
@@ -28,7 +31,7 @@ azlin_rollback() {
   if [ "$FSTAB_CHANGED" = 1 ]; then
     if azlin_fstab_restore; then notes+=("restored $FSTAB"); fi
   fi
-  ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
+  azlin_rollback_out="rolled back: ${notes[*]:-nothing had changed}"
 }
 
 azlin_report_backups() {
@@ -38,6 +41,8 @@ azlin_report_backups() {
   done
   azlin_info backup "${list[*]:-none}"
 }
+
+azlin_start
 
 azlin_step lock
 azlin_lock
@@ -73,7 +78,7 @@ if [ "$mounted" = no ]; then
   else
     azlin_step fstab
     azlin_layout_remove
-    azlin_fstab_write ""
+    azlin_fstab_write "" FSTAB_CHANGED
     azlin_breakglass_remove
     azlin_info attached 0
     azlin_info note "the share was not mounted; removed azlin's $FSTAB line and kept $HOME_DIR as it is"
@@ -122,7 +127,7 @@ fi
 azlin_step copy
 LOCAL=$(azlin_free_name "$HOME_DIR.local")
 mkdir -m 0700 "$LOCAL"
-azlin_copy_tree "$HOME_DIR" "$LOCAL"
+azlin_copy_tree "$HOME_DIR" "$LOCAL" COPIED_ENTRIES
 chown --reference="$HOME_DIR" "$LOCAL"
 chmod --reference="$HOME_DIR" "$LOCAL"
 
@@ -152,7 +157,7 @@ azlin_step layout
 azlin_layout_remove
 
 azlin_step fstab
-azlin_fstab_write ""
+azlin_fstab_write "" FSTAB_CHANGED
 if [ "$(azlin_fstab_count)" != 0 ]; then die "$FSTAB still holds an azlin line"; fi
 
 azlin_step breakglass
