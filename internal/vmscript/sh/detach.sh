@@ -34,6 +34,19 @@ azlin_rollback() {
   azlin_rollback_out="rolled back: ${notes[*]:-nothing had changed}"
 }
 
+# azlin_holder_pids ARRAY HOLDERS: ARRAY = the process ids in HOLDERS,
+# azlin_holders' "PID(COMM) ..." list (a blank-separated word that starts
+# with digits and "(").
+azlin_holder_pids() {
+  local -n azlin_pids_out=$1
+  local words word
+  azlin_pids_out=()
+  read -ra words <<<"$2"
+  for word in "${words[@]}"; do
+    if [[ $word =~ ^([0-9]+)\( ]]; then azlin_pids_out+=("${BASH_REMATCH[1]}"); fi
+  done
+}
+
 azlin_report_backups() {
   local b list=()
   for b in "$HOME_DIR".backup "$HOME_DIR".backup-*; do
@@ -108,18 +121,17 @@ if [ -n "$holders" ]; then
   fi
   echo "stopping processes that use $HOME_DIR: $holders"
   azlin_info stopped "${holders% }"
-  pids=$(printf '%s' "$holders" | tr ' ' '\n' | sed -n 's/^\([0-9][0-9]*\)(.*/\1/p' | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
+  pids=()
+  azlin_holder_pids pids "$holders"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   for _ in $(seq 1 20); do
     if [ -z "$(azlin_holders "$HOME_DIR")" ]; then break; fi
     sleep 0.5
   done
   left=$(azlin_holders "$HOME_DIR")
   if [ -n "$left" ]; then
-    pids=$(printf '%s' "$left" | tr ' ' '\n' | sed -n 's/^\([0-9][0-9]*\)(.*/\1/p' | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    kill -KILL $pids 2>/dev/null || true
+    azlin_holder_pids pids "$left"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
     sleep 1
   fi
 fi
