@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# ---- azlin nfsmount library: shared by the attach and detach scripts ----
+# ---- azlin script library: shared by every script run on a VM ----
 # Data rules kept by every function below: user files are moved, never
 # deleted; nothing is removed under a path that is or may be a mount; the only
 # deletions are `rmdir` of empty directories and `rm -f` of single files this
@@ -18,7 +18,7 @@
 # and the check of the home's path.
 azlin_start() {
   FSTAB=/etc/fstab
-  LOCK_FILE=/run/lock/azlin-nfsmount.lock
+  LOCK_FILE=/run/lock/azlin-nfsmount.lock # the name older azlin scripts lock too
   SHARE_LOCK_WAIT=600 # seconds to wait for another VM's attach on the same share
   SHARE_LOCK_STALE=10 # minutes without a heartbeat after which a share lock is stale
   DYING=0
@@ -227,7 +227,7 @@ azlin_nfs_idmap() {
 }
 
 # azlin_mount DIR: mounts the share at DIR, one attempt bounded by
-# MOUNT_TIMEOUT seconds (see nfsmount.MountOptions).
+# MOUNT_TIMEOUT seconds (see vmscript.MountOptions).
 azlin_mount() {
   local out
   if ! out=$(timeout -k 5 "$MOUNT_TIMEOUT" mount -t "$NFS_TYPE" -o "$MOUNT_OPTS" "$NFS_SOURCE" "$1" 2>&1); then

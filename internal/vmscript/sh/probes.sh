@@ -3,7 +3,7 @@
 # The probes run as the user in a private folder on the share, in two
 # processes (a shell for the file-system probes, the system's python3 for
 # POSIX locks and sockets), and report probe_<name>=ok, =fail: WHY or
-# =skip: WHY (nfsmount.Probes reads them and tells what a failure means).
+# =skip: WHY (vmscript.Probes reads them and tells what a failure means).
 # The folder and the files in it are the probes' own, removed afterwards.
 
 # azlin_probes DIR: runs every probe in a private folder under DIR.
