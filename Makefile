@@ -31,7 +31,13 @@ test: deps build local-cloud
 	AZLIN_CONFORMANCE_LOG=$(CURDIR)/build/conformance.log AZEMU_TEST_LOG=$(CURDIR)/build/conformance.log \
 		$(GO) test -tags localcloud -count=1 -timeout 20m ./...
 
-lint:
+# Every shell script azlin ships: the on-VM script parts (a generated header
+# of values, then lib.sh, layout.sh and a body; each part says shell=bash),
+# the developer scripts and the CI entry point.
+SHELL_SCRIPTS := $(wildcard internal/vmscript/sh/*.sh scripts/*.sh) .ci/run
+
+lint: deps
+	shellcheck $(SHELL_SCRIPTS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./internal/cost -run TestNoPriceLiteralsOutsideCost

@@ -18,6 +18,8 @@ command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
 # The layout tests check the git-fsmonitor-off setting with git config --system.
 command -v git >/dev/null 2>&1 || need+=(git)
+# make lint checks every shell script azlin ships.
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 [ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/vmscript)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

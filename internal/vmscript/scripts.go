@@ -199,6 +199,11 @@ func (h *header) setArray(name string, values []string) {
 	h.lines = append(h.lines, name+"=(\n"+strings.Join(q, "\n")+"\n)")
 }
 
+// assemble makes every script the same way: the shebang and a comment
+// saying what it does, remote.Prelude, the header of values, the library
+// (sh/lib.sh and sh/layout.sh, which only define functions), then the body,
+// which calls azlin_start first. The golden files in testdata show each
+// script as its header and the names of these parts.
 func assemble(what string, h header, body string) string {
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\n")

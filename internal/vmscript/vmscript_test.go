@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,6 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/remote"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -153,10 +158,137 @@ func TestHostileValuesAreQuotedHarmlessly(t *testing.T) {
 // scriptHeader is the variable block of a generated script.
 func scriptHeader(t *testing.T, script string) string {
 	t.Helper()
-	start := strings.Index(script, "# ---- values")
-	end := strings.Index(script, "# ---- azlin nfsmount library")
-	require.True(t, start > 0 && end > start, "script layout changed")
-	return script[start:end]
+	a, err := parseAssembly(script)
+	require.NoError(t, err)
+	return a.header
+}
+
+// shParts are the fixed texts a generated script is made of, by the name
+// its golden file gives them.
+var shParts = []struct{ name, text string }{
+	{"sh/lib.sh", libSh},
+	{"sh/layout.sh", layoutSh},
+	{"sh/probes.sh", probesSh},
+	{"sh/attach.sh", attachSh},
+	{"sh/detach.sh", detachSh},
+	{"sh/layout-apply.sh", layoutApplySh},
+	{"sh/check.sh", checkSh},
+}
+
+// assembly is a generated script taken apart: its comment line, its header
+// of values, and the names of the parts that follow, in order.
+type assembly struct {
+	comment string   // "# azlin: ..."
+	header  string   // the values block, from its title line to its last assignment
+	parts   []string // shParts names
+}
+
+const (
+	scriptStart = "#!/bin/bash\n"
+	valuesTitle = "# ---- values (each quoted by internal/shell) ----\n"
+	preludeName = "internal/remote.Prelude"
+	partMark    = "#### " // a golden line naming a part instead of holding it
+)
+
+// parseAssembly takes a script apart as assemble builds it: the shebang, a
+// comment line, remote.Prelude, the values, a blank line, then parts joined
+// by newlines. It fails unless the script is exactly that.
+func parseAssembly(script string) (assembly, error) {
+	var a assembly
+	rest, ok := strings.CutPrefix(script, scriptStart)
+	if !ok {
+		return a, errors.New("no #!/bin/bash line")
+	}
+	a.comment, rest, ok = strings.Cut(rest, "\n")
+	if !ok || !strings.HasPrefix(a.comment, "# azlin: ") {
+		return a, errors.New("no # azlin: comment line")
+	}
+	if rest, ok = strings.CutPrefix(rest, remote.Prelude+"\n"); !ok {
+		return a, errors.New("remote.Prelude does not follow the comment line")
+	}
+	if !strings.HasPrefix(rest, valuesTitle) {
+		return a, errors.New("the values do not follow remote.Prelude")
+	}
+	end := strings.Index(rest, "\n\n")
+	if end < 0 {
+		return a, errors.New("no blank line after the values")
+	}
+	a.header, rest = rest[:end+1], rest[end+2:]
+	for rest != "" {
+		found := false
+		for _, p := range shParts {
+			if after, ok := strings.CutPrefix(rest, p.text); ok && (after == "" || after[0] == '\n') {
+				a.parts = append(a.parts, p.name)
+				rest = strings.TrimPrefix(after, "\n")
+				found = true
+				break
+			}
+		}
+		if !found {
+			return a, fmt.Errorf("after %v: text that is no part of sh/: %.80q", a.parts, rest)
+		}
+	}
+	return a, nil
+}
+
+// outline is what a golden file holds of a script: the script with each
+// fixed part replaced by a line naming it.
+func (a assembly) outline() string {
+	var b strings.Builder
+	b.WriteString(scriptStart + a.comment + "\n" + partMark + preludeName + "\n" + a.header)
+	for _, p := range a.parts {
+		b.WriteString(partMark + p + "\n")
+	}
+	return b.String()
+}
+
+// expandOutline is the script an outline stands for (the inverse of
+// parseAssembly followed by outline).
+func expandOutline(t *testing.T, outline string) string {
+	t.Helper()
+	text := map[string]string{preludeName: remote.Prelude}
+	for _, p := range shParts {
+		text[p.name] = p.text
+	}
+	var b strings.Builder
+	var parts []string
+	for _, line := range strings.SplitAfter(outline, "\n") {
+		name, isPart := strings.CutPrefix(strings.TrimSuffix(line, "\n"), partMark)
+		switch {
+		case line == "": // after the last newline
+		case isPart && name == preludeName:
+			b.WriteString(remote.Prelude + "\n")
+		case isPart:
+			require.Contains(t, text, name, "the outline names an unknown part")
+			parts = append(parts, text[name])
+		default:
+			require.Empty(t, parts, "the outline has text after its parts: %q", line)
+			b.WriteString(line)
+		}
+	}
+	return b.String() + "\n" + strings.Join(parts, "\n")
+}
+
+// cloudConfigView is what the cloud-config golden holds: the document with
+// the packed attach script replaced by the outline of the script it unpacks
+// to (after unpackedTitle). It returns the unpacked script too.
+var packedRe = regexp.MustCompile(`(?m)^(\s+content: )(H4sI[A-Za-z0-9+/=]+)$`)
+
+const unpackedTitle = "# ---- the attach script, unpacked ----\n"
+
+func cloudConfigView(t *testing.T, doc string) (view, script string) {
+	t.Helper()
+	m := packedRe.FindStringSubmatch(doc)
+	require.NotNil(t, m, "the cloud-config holds no gz+b64 content")
+	raw, err := base64.StdEncoding.DecodeString(m[2])
+	require.NoError(t, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.True(t, zr.Header.ModTime.IsZero() && zr.Header.Name == "", "the packed script must not depend on when or where it was packed")
+	script = decodeContent(t, m[2], "gz+b64")
+	a, err := parseAssembly(script)
+	require.NoError(t, err)
+	return strings.Replace(doc, m[0], m[1]+"<gz+b64 of the attach script below>", 1) + unpackedTitle + a.outline(), script
 }
 
 // goldenLayout has a nested path and a setting file whose text needs quoting.
@@ -181,12 +313,25 @@ func scriptMatrix(t *testing.T) map[string]string {
 			Home: "/srv/home/dev", Timestamp: "20250101T000000Z"})),
 		"detach.sh":             must(DetachScript(DetachParams{Timestamp: "20250101T000000Z"})),
 		"detach-force-known.sh": must(DetachScript(DetachParams{Target: premium, Force: true, Timestamp: "20250101T000000Z"})),
+		"check-peer-write.sh":   must(CheckScript(CheckParams{Peer: PeerWrite, Token: "0123abcd"})),
 		"cloud-config.yaml":     cc,
 	}
 }
 
+// The golden files hold what varies between scripts: the header of values
+// and which parts of sh/ make up each script (not copies of the parts; the
+// cloud-config's packed script unpacked likewise). What a golden file
+// describes is exactly the script: expanded, it gives the script back.
 func TestGoldenScripts(t *testing.T) {
-	for name, got := range scriptMatrix(t) {
+	for name, script := range scriptMatrix(t) {
+		var got string
+		if strings.HasSuffix(name, ".sh") {
+			a, err := parseAssembly(script)
+			require.NoError(t, err, name)
+			got = a.outline()
+		} else {
+			got, script = cloudConfigView(t, script)
+		}
 		path := filepath.Join("testdata", name+".golden")
 		if *update {
 			require.NoError(t, os.MkdirAll("testdata", 0o755))
@@ -196,6 +341,38 @@ func TestGoldenScripts(t *testing.T) {
 		want, err := os.ReadFile(path)
 		require.NoError(t, err, "run `go test ./internal/vmscript -run TestGolden -update` to create it")
 		assert.Equal(t, string(want), got, "%s differs from %s (review, then -update)", name, path)
+		_, outline, _ := strings.Cut(string(want), unpackedTitle) // the cloud-config's script
+		if strings.HasSuffix(name, ".sh") {
+			outline = string(want)
+		}
+		assert.Equal(t, script, expandOutline(t, outline), "%s is not exactly what %s describes", name, path)
+	}
+}
+
+// Every script is the header, then the library (lib.sh, layout.sh), then
+// its body, nothing else; and the body starts the library first.
+func TestScriptsAreHeaderThenLibraryThenBody(t *testing.T) {
+	bodies := map[string]bool{"sh/attach.sh": true, "sh/detach.sh": true, "sh/layout-apply.sh": true, "sh/check.sh": true}
+	for name, script := range scriptMatrix(t) {
+		if !strings.HasSuffix(name, ".sh") {
+			continue
+		}
+		a, err := parseAssembly(script)
+		require.NoError(t, err, name)
+		require.GreaterOrEqual(t, len(a.parts), 3, name)
+		assert.Equal(t, []string{"sh/lib.sh", "sh/layout.sh"}, a.parts[:2], "%s: the library comes first", name)
+		for _, p := range a.parts[2 : len(a.parts)-1] {
+			assert.Equal(t, "sh/probes.sh", p, "%s: only the self-test's functions come between the library and the body", name)
+		}
+		assert.True(t, bodies[a.parts[len(a.parts)-1]], "%s ends with %s, not a body", name, a.parts[len(a.parts)-1])
+		// Run alone, the header prints nothing and defines no function.
+		out, err := exec.Command("bash", "-euc", a.header+"\ndeclare -F").CombinedOutput()
+		assert.NoError(t, err, name)
+		assert.Empty(t, string(out), "%s: the header holds only values", name)
+	}
+	for _, body := range []string{attachSh, detachSh, layoutApplySh, checkSh} {
+		code := regexp.MustCompile(`(?m)^azlin_[a-z_]+$`).FindString(body[strings.Index(body, "\nazlin_"):])
+		assert.Equal(t, "azlin_start", code, "the first command a body runs is azlin_start")
 	}
 }
 
@@ -302,4 +479,30 @@ func TestCloudConfigStaysWellUnderAzureCustomDataLimit(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("cloud-config: %d bytes", len(doc))
 	assert.Less(t, len(doc), 32*1024, "the shared home's part must leave room in Azure's 64 KiB custom data")
+}
+
+// Loading the library (and the self-test's functions) defines functions and
+// does nothing else: no variable, trap, working folder or umask changes until
+// a body calls azlin_start. So a function can be run alone.
+func TestLoadingTheLibraryOnlyDefinesFunctions(t *testing.T) {
+	lib := libSh + "\n" + layoutSh + "\n" + probesSh
+	// The shell's own variables (PIPESTATUS, BASH_*) and the test's aside.
+	const state = `{ compgen -v | grep -vx 'BASH_.*\|PIPESTATUS\|_\|before\|after' | sort; trap -p; pwd; umask; }`
+	out, err := exec.Command("bash", "-euc", `before=$(`+state+`)
+`+lib+`
+after=$(`+state+`)
+diff <(printf '%s\n' "$before") <(printf '%s\n' "$after")`).CombinedOutput()
+	assert.NoError(t, err, "loading the library changed the shell's state:\n%s", out)
+}
+
+// A library function runs alone, given only the values it reads: here the
+// fstab filter, on a file of the test's, with no start, lock or trap.
+func TestLibraryFunctionRunsAlone(t *testing.T) {
+	fstab := filepath.Join(t.TempDir(), "fstab")
+	require.NoError(t, os.WriteFile(fstab, []byte("UUID=1 / ext4 defaults 0 1\nold:/x /home/a nfs rw,x-azlin.managed 0 0\n"), 0o644))
+	out, err := exec.Command("bash", "-euc", libSh+"\n"+`FSTAB=$1 FSTAB_MARKER=x-azlin.managed
+azlin_fstab_filter 'new:/y /home/a nfs rw,x-azlin.managed 0 0'
+azlin_fstab_count`, "bash", fstab).CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, "UUID=1 / ext4 defaults 0 1\nnew:/y /home/a nfs rw,x-azlin.managed 0 0\n1\n", string(out))
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ---- attach: put HOME_DIR on the NFS share ----
 # Order, chosen so that the user's files always exist somewhere whole:
 #   mount the share at STAGING -> (share lock) seed the share from the live home
@@ -14,9 +15,13 @@ FSTAB_CHANGED=0
 BACKUP=
 SEEDED=no
 KEYS_ADDED=0
-COPIED_ENTRIES=0
+ALREADY=0     # 1: the home was the share's mount already
+ALL_KEYS=()   # azlin_collect_keys
+HOME_HAD_FILES=no
 
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_rollback() {
+  local -n azlin_rollback_out=$1
   local notes=()
   if [ "$BG_CHANGED" = 1 ]; then
     azlin_breakglass_restore
@@ -33,7 +38,7 @@ azlin_rollback() {
   if [ "$FSTAB_CHANGED" = 1 ]; then
     if azlin_fstab_restore; then notes+=("restored $FSTAB"); else notes+=("could not restore $FSTAB; the previous one is $FSTAB.azlin-prev"); fi
   fi
-  if [ "$LAYOUT_CHANGED_SHARE" = 1 ]; then
+  if azlin_layout_share_changed; then
     notes+=("the layout's paths on the share were made per-VM (this VM's files for them are under $LOCAL_ROOT)")
   fi
   if [ -n "$SEED_DIR" ]; then
@@ -57,14 +62,17 @@ azlin_rollback() {
   elif [ "$HOME_CREATED" = 1 ]; then
     if ! azlin_mounted "$HOME_DIR" && azlin_is_empty_dir "$HOME_DIR"; then rmdir "$HOME_DIR" || true; fi
   fi
-  ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
+  azlin_rollback_out="rolled back: ${notes[*]:-nothing had changed}"
 }
 
-# azlin_merge_keys ROOT: adds the keys in ALL_KEYS (azlin_collect_keys) that
-# ROOT/.ssh/authorized_keys lacks. Existing lines are kept byte for byte; the
-# file is replaced through a rename; never overwritten.
+# azlin_merge_keys ROOT ADDED KEY...: adds the KEYs that
+# ROOT/.ssh/authorized_keys lacks; ADDED = how many. Existing lines are kept
+# byte for byte; the file is replaced through a rename; never overwritten.
 azlin_merge_keys() {
+  local -n azlin_merged_out=$2
   local dir="$1/.ssh" file="$1/.ssh/authorized_keys" tmp key
+  shift 2
+  azlin_merged_out=0
   if [ -L "$dir" ] || [ -L "$file" ]; then
     die "$dir or its authorized_keys on the share is a symlink; azlin will not write through it"
   fi
@@ -75,13 +83,13 @@ azlin_merge_keys() {
   tmp="$dir/.authorized_keys.azlin-$HOSTNAME-$$" # process ids repeat across VMs
   if [ -f "$file" ]; then cp -p "$file" "$tmp"; else : >"$tmp"; fi
   if [ -s "$tmp" ] && [ -n "$(tail -c 1 "$tmp")" ]; then echo >>"$tmp"; fi
-  for key in "${ALL_KEYS[@]}"; do
+  for key in "$@"; do
     if ! grep -qxF -- "$key" "$tmp"; then
       printf '%s\n' "$key" >>"$tmp"
-      KEYS_ADDED=$((KEYS_ADDED + 1))
+      azlin_merged_out=$((azlin_merged_out + 1))
     fi
   done
-  if [ "$KEYS_ADDED" -gt 0 ] || [ ! -f "$file" ]; then
+  if [ "$azlin_merged_out" -gt 0 ] || [ ! -f "$file" ]; then
     chown "$USER_UID:$USER_GID" "$tmp"
     chmod 0600 "$tmp"
     mv -f "$tmp" "$file"
@@ -106,22 +114,23 @@ azlin_share_entries() {
   done
 }
 
-# azlin_keys_merged ROOT: does ROOT/.ssh/authorized_keys hold every key in
-# ALL_KEYS, with the modes and owner sshd needs? (Reads only.)
+# azlin_keys_merged ROOT KEY...: does ROOT/.ssh/authorized_keys hold every
+# KEY, with the modes and owner sshd needs? (Reads only.)
 azlin_keys_merged() {
   local dir="$1/.ssh" file="$1/.ssh/authorized_keys" key line
+  shift
   local -A have=()
   if [ -L "$dir" ] || [ -L "$file" ] || [ ! -f "$file" ]; then return 1; fi
   if [ "$(stat -c %a:%u:%g "$dir" "$file")" != "700:$USER_UID:$USER_GID"$'\n'"600:$USER_UID:$USER_GID" ]; then return 1; fi
   while IFS= read -r line || [ -n "$line" ]; do have[x$line]=1; done <"$file"
-  for key in "${ALL_KEYS[@]}"; do
+  for key in "$@"; do
     [ -n "${have[x$key]:-}" ] || return 1
   done
 }
 
-# azlin_share_current ROOT HOME_HAS_FILES SHARE_ENTRIES: is the share
-# already as this VM's attach would leave it (owner, seeded, keys merged, the
-# layout's symlinks)? Then the VM needs no share lock: VMs after the first
+# azlin_share_current ROOT HOME_HAS_FILES SHARE_ENTRIES KEY...: is the share
+# already as this VM's attach would leave it (owner, seeded, the KEYs merged,
+# the layout's symlinks)? Then the VM needs no share lock: VMs after the first
 # attach side by side.
 # (Reads only; a share that is current stays current, since no step undoes
 # another VM's work, and anything else takes the lock and checks again.)
@@ -129,7 +138,8 @@ azlin_share_current() {
   local root=$1 p olds
   if [ "$(stat -c %u:%g "$root")" != "$USER_UID:$USER_GID" ]; then return 1; fi
   if [ "$2" = yes ] && [ "$3" -eq 0 ]; then return 1; fi
-  azlin_keys_merged "$root" || return 1
+  shift 3
+  azlin_keys_merged "$root" "$@" || return 1
   if [ "$LAYOUT_APPLY" = 1 ]; then
     azlin_layout_state local olds
     for p in "${olds[@]}"; do
@@ -160,6 +170,46 @@ azlin_done_staging() {
   STAGING_MOUNTED=0
   rmdir "$STAGING" 2>/dev/null || true
 }
+
+# azlin_finish: the last steps of every attach, once the share is mounted at
+# HOME_DIR (by this run, or already): the one fstab line, the checks, the
+# layout's settings, break-glass, the self-test and the report.
+azlin_finish() {
+  azlin_step fstab
+  azlin_fstab_write "$FSTAB_LINE" FSTAB_CHANGED
+  if [ "$(azlin_fstab_count)" != 1 ]; then die "$FSTAB does not hold exactly one azlin line after writing it"; fi
+
+  azlin_step verify
+  if ! azlin_mounted "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
+  azlin_verify_rw "$HOME_DIR"
+
+  if [ "$LAYOUT_APPLY" = 1 ]; then
+    azlin_step layout-settings
+    azlin_layout_finish
+  fi
+
+  azlin_step breakglass
+  azlin_breakglass "${ALL_KEYS[@]}"
+
+  azlin_step probes
+  azlin_probes "$HOME_DIR"
+
+  azlin_info already "$ALREADY"
+  azlin_info source "$NFS_SOURCE"
+  if [ "$ALREADY" = 0 ]; then
+    # What only a run that moved the home did.
+    azlin_info backup "${BACKUP:-none}"
+    azlin_info seeded "$SEEDED"
+    if [ "$SEEDED" = no ] && [ "$HOME_HAD_FILES" = yes ]; then
+      azlin_info local_files_kept_in "$BACKUP"
+    fi
+  fi
+  azlin_info keys_added "$KEYS_ADDED"
+  if [ "$ALREADY" = 1 ]; then azlin_info fstab_changed "$FSTAB_CHANGED"; fi
+  azlin_ok
+}
+
+azlin_start
 
 azlin_step lock
 azlin_lock
@@ -214,6 +264,7 @@ if azlin_mounted "$HOME_DIR"; then
   azlin_mount_staging
   azlin_step check-mounted
   probe=".azlin-probe-$HOSTNAME-$$"
+  # shellcheck disable=SC2016 # $1 is the inner shell's argument
   azlin_as_user sh -c ': >"$1"' sh "$STAGING/$probe" || die "$USER_NAME cannot write to the share"
   same=no
   if [ -e "$HOME_DIR/$probe" ]; then same=yes; fi
@@ -221,41 +272,25 @@ if azlin_mounted "$HOME_DIR"; then
   if [ "$same" != yes ]; then
     die "$HOME_DIR is already a mount point (source $src, type $fstype) of something other than $NFS_SOURCE; run azlin storage detach first"
   fi
+  ALREADY=1
   azlin_step keys
-  azlin_collect_keys
-  if ! azlin_share_current "$STAGING" no 1; then
+  azlin_collect_keys ALL_KEYS
+  if ! azlin_share_current "$STAGING" no 1 "${ALL_KEYS[@]}"; then
     azlin_share_lock "$STAGING"
-    azlin_merge_keys "$STAGING"
+    azlin_merge_keys "$STAGING" KEYS_ADDED "${ALL_KEYS[@]}"
     if [ "$LAYOUT_APPLY" = 1 ]; then
       azlin_step layout
       azlin_layout_share "$STAGING"
     fi
   fi
   azlin_done_staging
-  azlin_step fstab
-  azlin_fstab_write "$FSTAB_LINE"
-  azlin_step verify
-  azlin_verify_rw "$HOME_DIR"
-  if [ "$LAYOUT_APPLY" = 1 ]; then
-    azlin_step layout-settings
-    azlin_layout_finish
-  fi
-  azlin_step breakglass
-  azlin_breakglass
-  azlin_step probes
-  azlin_probes "$HOME_DIR"
-  azlin_info already 1
-  azlin_info source "$NFS_SOURCE"
-  azlin_info keys_added "$KEYS_ADDED"
-  azlin_info fstab_changed "$FSTAB_CHANGED"
-  azlin_ok
+  azlin_finish
 fi
 
 azlin_mount_staging
 
-home_has_files=no
-if [ -d "$HOME_DIR" ] && ! azlin_is_empty_dir "$HOME_DIR"; then home_has_files=yes; fi
-azlin_collect_keys
+if [ -d "$HOME_DIR" ] && ! azlin_is_empty_dir "$HOME_DIR"; then HOME_HAD_FILES=yes; fi
+azlin_collect_keys ALL_KEYS
 
 azlin_step root-probe
 # The share's root becomes the home directory itself, so the user must own it,
@@ -269,8 +304,9 @@ if ! { : >"$rootprobe" && chown "$USER_UID:$USER_GID" "$rootprobe"; } 2>/dev/nul
 fi
 rm -f "$rootprobe"
 
+share_files=0
 azlin_share_entries share_files
-if azlin_share_current "$STAGING" "$home_has_files" "$share_files"; then
+if azlin_share_current "$STAGING" "$HOME_HAD_FILES" "$share_files" "${ALL_KEYS[@]}"; then
   azlin_info share_lock skipped
 else
   azlin_step share-lock
@@ -285,12 +321,13 @@ else
   azlin_step seed
   # Counted again under the lock: another VM may have seeded it meanwhile.
   azlin_share_entries share_files
-  if [ "$share_files" -eq 0 ] && [ "$home_has_files" = yes ]; then
+  if [ "$share_files" -eq 0 ] && [ "$HOME_HAD_FILES" = yes ]; then
     # Copy into a private folder on the share first, check it, then move its
     # entries into place: a half-done copy is never mistaken for the home.
     SEED_DIR="$STAGING/.azlin-seed-partial-$HOSTNAME-$TS"
     mkdir -m 0700 "$SEED_DIR"
-    azlin_copy_tree "$HOME_DIR" "$SEED_DIR"
+    seeded_count=0
+    azlin_copy_tree "$HOME_DIR" "$SEED_DIR" seeded_count
     mapfile -d '' seeded_entries < <(find "$SEED_DIR" -mindepth 1 -maxdepth 1 -print0)
     for entry in "${seeded_entries[@]}"; do
       name=${entry##*/}
@@ -303,11 +340,11 @@ else
     SEED_DIR=
     chmod --reference="$HOME_DIR" "$STAGING"
     SEEDED=yes
-    azlin_info seeded_entries "$COPIED_ENTRIES"
+    azlin_info seeded_entries "$seeded_count"
   fi
 
   azlin_step keys
-  azlin_merge_keys "$STAGING"
+  azlin_merge_keys "$STAGING" KEYS_ADDED "${ALL_KEYS[@]}"
   if [ "$LAYOUT_APPLY" = 1 ]; then
     azlin_step layout
     azlin_layout_share "$STAGING"
@@ -319,7 +356,7 @@ fi
 azlin_done_staging
 
 azlin_step backup
-if [ "$home_has_files" = yes ]; then
+if [ "$HOME_HAD_FILES" = yes ]; then
   # A rename: atomic, no second copy on disk, and it leaves no moment in which
   # the files exist nowhere.
   BACKUP=$(azlin_free_name "$HOME_DIR.backup")
@@ -339,31 +376,4 @@ azlin_step mount-home
 HOME_MOUNTED=1
 azlin_mount "$HOME_DIR"
 
-azlin_step fstab
-azlin_fstab_write "$FSTAB_LINE"
-if [ "$(azlin_fstab_count)" != 1 ]; then die "$FSTAB does not hold exactly one azlin line after writing it"; fi
-
-azlin_step verify
-if ! azlin_mounted "$HOME_DIR"; then die "$HOME_DIR is not a mount point after mounting"; fi
-azlin_verify_rw "$HOME_DIR"
-
-if [ "$LAYOUT_APPLY" = 1 ]; then
-  azlin_step layout-settings
-  azlin_layout_finish
-fi
-
-azlin_step breakglass
-azlin_breakglass
-
-azlin_step probes
-azlin_probes "$HOME_DIR"
-
-azlin_info already 0
-azlin_info source "$NFS_SOURCE"
-azlin_info backup "${BACKUP:-none}"
-azlin_info seeded "$SEEDED"
-if [ "$SEEDED" = no ] && [ "$home_has_files" = yes ]; then
-  azlin_info local_files_kept_in "$BACKUP"
-fi
-azlin_info keys_added "$KEYS_ADDED"
-azlin_ok
+azlin_finish

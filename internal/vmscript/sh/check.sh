@@ -1,6 +1,9 @@
+# shellcheck shell=bash
 # ---- check: the share self-test on a VM whose home is the share ----
 # PEER_MODE write: the probes, then a token file for a second VM to read;
 # PEER_MODE read (on that second VM): read the token file and remove it.
+
+azlin_start
 
 azlin_step check-attached
 if ! azlin_mounted "$HOME_DIR"; then
@@ -24,6 +27,7 @@ azlin_step probes
 azlin_probes "$HOME_DIR"
 if [ "$PEER_MODE" = write ]; then
   azlin_step peer-write
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   if azlin_as_user sh -c 'printf %s "$2" >"$1"' sh "$peer_file" "$PEER_TOKEN" 2>/dev/null; then
     azlin_info peer_written "$peer_file"
   else

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ---- detach: give HOME_DIR back to the VM's own disk ----
 # Order: find azlin's mount -> refuse (or, with FORCE, stop) processes using
 # the home -> copy the shared home to LOCAL and check the copy -> unmount ->
@@ -11,7 +12,9 @@ UNMOUNTED=0
 FSTAB_CHANGED=0
 COPIED_ENTRIES=0
 
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_rollback() {
+  local -n azlin_rollback_out=$1
   local notes=()
   if [ -n "$LOCAL" ] && [ "$LOCAL_PLACED" = 0 ] && [ -d "$LOCAL" ]; then
     # A copy of the shared home, kept (never deleted) under a name that says
@@ -28,7 +31,20 @@ azlin_rollback() {
   if [ "$FSTAB_CHANGED" = 1 ]; then
     if azlin_fstab_restore; then notes+=("restored $FSTAB"); fi
   fi
-  ROLLBACK_NOTE="rolled back: ${notes[*]:-nothing had changed}"
+  azlin_rollback_out="rolled back: ${notes[*]:-nothing had changed}"
+}
+
+# azlin_holder_pids ARRAY HOLDERS: ARRAY = the process ids in HOLDERS,
+# azlin_holders' "PID(COMM) ..." list (a blank-separated word that starts
+# with digits and "(").
+azlin_holder_pids() {
+  local -n azlin_pids_out=$1
+  local words word
+  azlin_pids_out=()
+  read -ra words <<<"$2"
+  for word in "${words[@]}"; do
+    if [[ $word =~ ^([0-9]+)\( ]]; then azlin_pids_out+=("${BASH_REMATCH[1]}"); fi
+  done
 }
 
 azlin_report_backups() {
@@ -38,6 +54,8 @@ azlin_report_backups() {
   done
   azlin_info backup "${list[*]:-none}"
 }
+
+azlin_start
 
 azlin_step lock
 azlin_lock
@@ -73,7 +91,7 @@ if [ "$mounted" = no ]; then
   else
     azlin_step fstab
     azlin_layout_remove
-    azlin_fstab_write ""
+    azlin_fstab_write "" FSTAB_CHANGED
     azlin_breakglass_remove
     azlin_info attached 0
     azlin_info note "the share was not mounted; removed azlin's $FSTAB line and kept $HOME_DIR as it is"
@@ -103,18 +121,17 @@ if [ -n "$holders" ]; then
   fi
   echo "stopping processes that use $HOME_DIR: $holders"
   azlin_info stopped "${holders% }"
-  pids=$(printf '%s' "$holders" | tr ' ' '\n' | sed -n 's/^\([0-9][0-9]*\)(.*/\1/p' | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
+  pids=()
+  azlin_holder_pids pids "$holders"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   for _ in $(seq 1 20); do
     if [ -z "$(azlin_holders "$HOME_DIR")" ]; then break; fi
     sleep 0.5
   done
   left=$(azlin_holders "$HOME_DIR")
   if [ -n "$left" ]; then
-    pids=$(printf '%s' "$left" | tr ' ' '\n' | sed -n 's/^\([0-9][0-9]*\)(.*/\1/p' | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    kill -KILL $pids 2>/dev/null || true
+    azlin_holder_pids pids "$left"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
     sleep 1
   fi
 fi
@@ -122,7 +139,7 @@ fi
 azlin_step copy
 LOCAL=$(azlin_free_name "$HOME_DIR.local")
 mkdir -m 0700 "$LOCAL"
-azlin_copy_tree "$HOME_DIR" "$LOCAL"
+azlin_copy_tree "$HOME_DIR" "$LOCAL" COPIED_ENTRIES
 chown --reference="$HOME_DIR" "$LOCAL"
 chmod --reference="$HOME_DIR" "$LOCAL"
 
@@ -152,7 +169,7 @@ azlin_step layout
 azlin_layout_remove
 
 azlin_step fstab
-azlin_fstab_write ""
+azlin_fstab_write "" FSTAB_CHANGED
 if [ "$(azlin_fstab_count)" != 0 ]; then die "$FSTAB still holds an azlin line"; fi
 
 azlin_step breakglass

@@ -1,4 +1,7 @@
+# shellcheck shell=bash
 # ---- layout: apply a layout on a VM whose home is the share ----
+
+azlin_start
 
 azlin_step lock
 azlin_lock

@@ -1,3 +1,6 @@
+# shellcheck shell=bash
+# Messages name paths in the home as ~/P, for the user to read: never expanded.
+# shellcheck disable=SC2088
 # ---- layouts: per-VM local paths in a shared home, and VM-wide settings ----
 # A local path P of the layout is, in the shared home, a symlink
 # P -> LOCAL_ROOT/P: the same absolute path on every VM, each VM's own disk
@@ -8,11 +11,20 @@
 # file system, else a checked copy and then the removal of the source (what
 # mv does); anything in the way is renamed aside and reported as a conflict.
 
-LAYOUT_STATE=/var/lib/azlin/layout
-LAYOUT_MOVED=()
-LAYOUT_CONFLICTS=()
-LAYOUT_KEPT=()
-LAYOUT_CHANGED_SHARE=0
+# azlin_layout_init (azlin_start calls it): where the state is kept, and
+# what the functions below found and did, for azlin_layout_report and for a
+# rollback (LAYOUT_CHANGED_SHARE: the share's side was changed).
+azlin_layout_init() {
+  LAYOUT_STATE=/var/lib/azlin/layout
+  LAYOUT_KEPT_DIR=/var/lib/azlin/layout-files
+  LAYOUT_MOVED=()
+  LAYOUT_CONFLICTS=()
+  LAYOUT_KEPT=()
+  LAYOUT_CHANGED_SHARE=0
+  LAYOUT_WRITTEN=()
+  LAYOUT_HOOKED=()
+  LAYOUT_PREVIOUS=
+}
 
 # azlin_layout_state KEY ARRAY: ARRAY = the values of the KEY=VALUE lines of
 # the state file (builtins only: processes are these scripts' main cost).
@@ -42,12 +54,17 @@ azlin_join() {
   printf '%s' "$out"
 }
 
+# azlin_layout_share_changed: did this run change the share's side of the
+# layout? (A rollback does not undo it: it says so.)
+azlin_layout_share_changed() { [ "$LAYOUT_CHANGED_SHARE" = 1 ]; }
+
 # azlin_move_tree SRC DST: moves the directory SRC to DST (which must not
 # exist). On one file system a rename; across file systems (share <-> local
 # disk) a copy checked by tree listing, then SRC is removed, never crossing
 # into another mount (--one-file-system) and never when a mount lies inside.
 azlin_move_tree() {
-  local src=$1 dst=$2 tmp
+  # shellcheck disable=SC2034 # copied: the count is not reported for a move
+  local src=$1 dst=$2 tmp copied
   if [ "$(stat -c %d "$src")" = "$(stat -c %d "$(dirname "$dst")")" ]; then
     mv -T -- "$src" "$dst"
     return 0
@@ -57,7 +74,7 @@ azlin_move_tree() {
   fi
   tmp="$dst.azlin-moving-$$"
   mkdir "$tmp"
-  azlin_copy_tree "$src" "$tmp"
+  azlin_copy_tree "$src" "$tmp" copied
   chown --reference="$src" "$tmp"
   chmod --reference="$src" "$tmp"
   mv -T -- "$tmp" "$dst"
@@ -161,7 +178,6 @@ azlin_local_revert() {
 # named after the path). A setting file is azlin's only while it holds
 # exactly that: one changed by anyone else (an admin's `git config --system`)
 # is never replaced nor removed.
-LAYOUT_KEPT_DIR=/var/lib/azlin/layout-files
 
 # azlin_owned FILE: is FILE still as azlin wrote it?
 azlin_owned() {
@@ -182,15 +198,18 @@ azlin_disown() {
   rm -f -- "$LAYOUT_KEPT_DIR/${1//\//%}"
 }
 
-# azlin_hook FILE HOOK add|remove: HOOK (a shell's start-up file of the
-# system) gets, or loses, the one line that reads FILE. Every other line is
-# kept as it is; HOOK is replaced through a rename. HOOKED says whether HOOK
-# holds the line after: no HOOK (the shell is not installed), or not a plain
-# file, is left alone (no).
-HOOKED=no
+# azlin_hook FILE HOOK add HOOKED, azlin_hook FILE HOOK remove: HOOK (a
+# shell's start-up file of the system) gets, or loses, the one line that
+# reads FILE. Every other line is kept as it is; HOOK is replaced through a
+# rename. HOOKED = whether HOOK holds the line after: no HOOK (the shell is
+# not installed), or not a plain file, is left alone (no).
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_hook() {
-  local file=$1 hook=$2 line want have=no out=
-  HOOKED=no
+  local file=$1 hook=$2 line want have=no out=''
+  if [ "$3" = add ]; then
+    local -n azlin_hooked_out=$4
+    azlin_hooked_out=no
+  fi
   want="if [ -r $file ]; then . $file; fi # azlin: layout setting (azlin removes this line with it)"
   if [ ! -f "$hook" ] || [ -L "$hook" ]; then return 0; fi
   while IFS= read -r line || [ -n "$line" ]; do
@@ -198,7 +217,7 @@ azlin_hook() {
   done <"$hook"
   case $3 in
     add)
-      HOOKED=yes
+      azlin_hooked_out=yes
       if [ "$have" = yes ]; then return 0; fi
       out+=$want$'\n'
       ;;
@@ -213,10 +232,8 @@ azlin_hook() {
 # azlin_layout_settings: writes this layout's setting files (and their hook
 # lines) and removes the ones a previous layout wrote that this one lacks. A
 # file at a setting's path that is not azlin's is left alone, reported.
-LAYOUT_WRITTEN=()
-LAYOUT_HOOKED=()
 azlin_layout_settings() {
-  local i f text cur hk entry old olds oldhooks
+  local i f text cur hk hooked entry old olds oldhooks
   for i in "${!LAYOUT_FILES[@]}"; do
     f=${LAYOUT_FILES[$i]}
     text=${LAYOUT_TEXTS[$i]}
@@ -234,9 +251,10 @@ azlin_layout_settings() {
     [ -d "$LAYOUT_KEPT_DIR" ] || mkdir -p "$LAYOUT_KEPT_DIR"
     printf '%s' "$text" >"$LAYOUT_KEPT_DIR/${f//\//%}"
     LAYOUT_WRITTEN+=("$f")
+    # shellcheck disable=SC2153 # LAYOUT_HOOKS is the header's, LAYOUT_HOOKED this file's
     for hk in ${LAYOUT_HOOKS[$i]}; do # blank-separated paths without blanks
-      azlin_hook "$f" "$hk" add
-      if [ "$HOOKED" = yes ]; then LAYOUT_HOOKED+=("$hk $f"); fi
+      azlin_hook "$f" "$hk" add hooked
+      if [ "$hooked" = yes ]; then LAYOUT_HOOKED+=("$hk $f"); fi
     done
   done
   azlin_layout_state hook oldhooks
@@ -272,7 +290,6 @@ azlin_layout_report() {
 #   azlin_layout_prepare       this VM's local folders (before the lock)
 #   azlin_layout_share ROOT    the share's side, the share at ROOT (under the lock)
 #   azlin_layout_finish        setting files, the state, the report (after it)
-LAYOUT_PREVIOUS=
 
 azlin_layout_prepare() {
   local names

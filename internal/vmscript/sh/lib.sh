@@ -1,4 +1,5 @@
-# ---- azlin nfsmount library: shared by the attach and detach scripts ----
+# shellcheck shell=bash
+# ---- azlin script library: shared by every script run on a VM ----
 # Data rules kept by every function below: user files are moved, never
 # deleted; nothing is removed under a path that is or may be a mount; the only
 # deletions are `rmdir` of empty directories and `rm -f` of single files this
@@ -6,20 +7,42 @@
 # or azlin owns (break-glass files; layout symlinks and setting files in
 # sh/layout.sh, whose azlin_move_tree also removes a tree after its checked
 # copy on the other file system: a move, as mv does).
+#
+# Loading the library only defines functions; a script's body calls
+# azlin_start first. A function that gives back a value prints it or, when
+# it may fail (die) or changes the script's state, sets the variable its
+# caller names (VAR in its comment).
 
-FSTAB=/etc/fstab
-LOCK_FILE=/run/lock/azlin-nfsmount.lock
-SHARE_LOCK_WAIT=600   # seconds to wait for another VM's attach on the same share
-SHARE_LOCK_STALE=10   # minutes without a heartbeat after which a share lock is stale
-ROLLBACK_NOTE=
-DYING=0
-HEARTBEAT_PID=
-SHARE_LOCK_DIR=
+# azlin_start: what every script does before its first step: the library's
+# settings and state, the failure traps, a known working folder and umask,
+# and the check of the home's path.
+azlin_start() {
+  FSTAB=/etc/fstab
+  LOCK_FILE=/run/lock/azlin-nfsmount.lock # the name older azlin scripts lock too
+  SHARE_LOCK_WAIT=600 # seconds to wait for another VM's attach on the same share
+  SHARE_LOCK_STALE=10 # minutes without a heartbeat after which a share lock is stale
+  DYING=0
+  HEARTBEAT_PID=
+  SHARE_LOCK_DIR=
+  azlin_breakglass_init
+  azlin_layout_init
+  cd /
+  umask 022
+  trap 'die "command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+  trap 'die "interrupted by a signal"' INT TERM HUP
+  # The home's folder must be a real path, as the kernel names mount points
+  # (azlin_mounted compares names): no symlink above the home. Only the parent
+  # is resolved, never the home itself, which may be a share that hangs.
+  # Nothing has changed yet, so there is nothing to roll back.
+  local parent
+  parent=$(realpath -e -- "${HOME_DIR%/*}" 2>/dev/null || true)
+  if [ "$parent" != "${HOME_DIR%/*}" ]; then
+    azlin_fail "${HOME_DIR%/*} is ${parent:-missing}, not a real folder; azlin needs a home whose path has no symlinks"
+  fi
+}
 
-cd /
-umask 022
-
-# azlin_rollback is replaced by each script: it undoes what that script did.
+# azlin_rollback NOTE: replaced by each script: it undoes what that script
+# did and sets NOTE to what it undid, for the failure message.
 azlin_rollback() { :; }
 
 # die rolls back, then prints the one failure marker. In a subshell (command
@@ -27,26 +50,16 @@ azlin_rollback() { :; }
 # rolls back with the real state.
 die() {
   if [ "$BASHPID" != "$$" ]; then exit 1; fi
-  local reason
+  local reason note=
   reason=$(printf '%s' "$*" | tr '\n\r\t' '   ')
   trap - ERR INT TERM HUP
   set +e
-  if [ "$DYING" = 0 ]; then
+  if [ "${DYING:-0}" = 0 ]; then
     DYING=1
-    azlin_rollback
+    azlin_rollback note
   fi
-  azlin_fail "$reason${ROLLBACK_NOTE:+ -- $ROLLBACK_NOTE}"
+  azlin_fail "$reason${note:+ -- $note}"
 }
-trap 'die "command failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
-trap 'die "interrupted by a signal"' INT TERM HUP
-
-# The home's folder must be a real path, as the kernel names mount points
-# (azlin_mounted compares names): no symlink above the home. Only the parent
-# is resolved, never the home itself, which may be a share that hangs.
-HOME_PARENT=$(realpath -e -- "${HOME_DIR%/*}" 2>/dev/null || true)
-if [ "$HOME_PARENT" != "${HOME_DIR%/*}" ]; then
-  die "${HOME_DIR%/*} is ${HOME_PARENT:-missing}, not a real folder; azlin needs a home whose path has no symlinks"
-fi
 
 # azlin_slurp VAR FILE: VAR = FILE's content without its trailing newlines,
 # as $(cat FILE) gives, but read by the shell itself: starting processes is
@@ -72,7 +85,7 @@ azlin_lock() {
 # it needs neither psmisc nor lsof. Only processes in this mount namespace
 # count: in another one (a container) the same path names another file.
 azlin_holders() {
-  local me=$$ sub=$BASHPID mine
+  local me=$$ sub=$BASHPID mine holder comm
   mine=$(readlink /proc/self/ns/mnt 2>/dev/null || true)
   {
     find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd \
@@ -86,16 +99,13 @@ azlin_holders() {
         if (t[i] == "") continue
         if ($2 == t[i] || index($2, t[i] "/") == 1) { seen[pid] = 1; print pid; break }
       }
-    }' | while read -r pid; do
-      local comm=?
-      [ "$(readlink /proc/"$pid"/ns/mnt 2>/dev/null || true)" = "$mine" ] || continue
-      read -r comm 2>/dev/null </proc/"$pid"/comm || true
-      [ "$pid" = "$PPID" ] || printf '%s(%s) ' "$pid" "$comm"
+    }' | while read -r holder; do
+      comm='?'
+      [ "$(readlink /proc/"$holder"/ns/mnt 2>/dev/null || true)" = "$mine" ] || continue
+      read -r comm 2>/dev/null </proc/"$holder"/comm || true
+      [ "$holder" = "$PPID" ] || printf '%s(%s) ' "$holder" "$comm"
     done
 }
-
-# The apt/dpkg lock files unattended-upgrades holds after boot.
-APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
 
 azlin_nfs_client_installed() {
   local status
@@ -111,6 +121,8 @@ azlin_ensure_nfs_client() {
     return 0
   fi
   local deadline=$((SECONDS + APT_WAIT)) holders out updated=0 said=0 lock_wait=0
+  # The apt/dpkg lock files unattended-upgrades holds after boot.
+  local apt_locks=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
   while :; do
     # The first try fails at once on a held lock (to say who holds it); the
     # next ones let apt wait for the lock itself, up to 10 s per try.
@@ -120,7 +132,7 @@ azlin_ensure_nfs_client() {
     case $out in
       *"Could not get lock"* | *"Unable to acquire"* | *"Unable to lock"*)
         # Who holds it (unattended-upgrades, usually), for the message.
-        holders=$(azlin_holders "${APT_LOCKS[@]}")
+        holders=$(azlin_holders "${apt_locks[@]}")
         holders=${holders:-apt/dpkg lock}
         lock_wait=10
         ;;
@@ -129,7 +141,7 @@ azlin_ensure_nfs_client() {
         if [ "$updated" = 0 ]; then
           # Package lists may be missing or stale on a fresh VM: update them
           # once, when nobody else (apt-daily, cloud-init) is updating them.
-          holders=$(azlin_holders "${APT_LOCKS[@]}")
+          holders=$(azlin_holders "${apt_locks[@]}")
           if [ -z "$holders" ]; then
             if ! out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=10 update -q 2>&1); then
               case $out in
@@ -187,37 +199,35 @@ azlin_check_user() {
 # loaded) and in modprobe.d (for when it loads: at this mount, or at boot).
 # A missing parameter file means the module is not loaded yet (modprobe.d
 # then applies); a read-only one (a container's /sys) is reported, not fatal.
-IDMAP_PARAM=/sys/module/nfs/parameters/nfs4_disable_idmapping
-IDMAP_MODPROBE=/etc/modprobe.d/azlin-nfs.conf
-
 azlin_nfs_idmap() {
+  local param=/sys/module/nfs/parameters/nfs4_disable_idmapping modprobe=/etc/modprobe.d/azlin-nfs.conf
   local want='options nfs nfs4_disable_idmapping=1' cur now line have=
-  if [ -r "$IDMAP_MODPROBE" ]; then
+  if [ -r "$modprobe" ]; then
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in '#'* | '') ;; *) have+=${have:+$'\n'}$line ;; esac
-    done <"$IDMAP_MODPROBE"
+    done <"$modprobe"
   fi
   if [ "$have" != "$want" ]; then
-    [ -d "${IDMAP_MODPROBE%/*}" ] || mkdir -p "${IDMAP_MODPROBE%/*}"
-    printf '%s\n' '# azlin: Azure Files NFS 4.1 needs numeric uids/gids (no NFSv4 idmapping)' "$want" >"$IDMAP_MODPROBE.azlin-new"
-    mv -f "$IDMAP_MODPROBE.azlin-new" "$IDMAP_MODPROBE"
+    [ -d "${modprobe%/*}" ] || mkdir -p "${modprobe%/*}"
+    printf '%s\n' '# azlin: Azure Files NFS 4.1 needs numeric uids/gids (no NFSv4 idmapping)' "$want" >"$modprobe.azlin-new"
+    mv -f "$modprobe.azlin-new" "$modprobe"
   fi
-  if [ ! -e "$IDMAP_PARAM" ]; then
-    azlin_info idmapping "nfs module not loaded; $IDMAP_MODPROBE disables idmapping when it loads"
+  if [ ! -e "$param" ]; then
+    azlin_info idmapping "nfs module not loaded; $modprobe disables idmapping when it loads"
     return 0
   fi
-  azlin_slurp cur "$IDMAP_PARAM"
+  azlin_slurp cur "$param"
   if [ "$cur" = Y ]; then
     azlin_info idmapping "disabled"
-  elif { printf 'Y\n' >"$IDMAP_PARAM"; } 2>/dev/null && azlin_slurp now "$IDMAP_PARAM" && [ "$now" = Y ]; then
+  elif { printf 'Y\n' >"$param"; } 2>/dev/null && azlin_slurp now "$param" && [ "$now" = Y ]; then
     azlin_info idmapping "disabled (was ${cur:-unknown})"
   else
-    azlin_info idmapping "could not write $IDMAP_PARAM (read-only, now ${cur:-unreadable}); $IDMAP_MODPROBE applies when the nfs module next loads"
+    azlin_info idmapping "could not write $param (read-only, now ${cur:-unreadable}); $modprobe applies when the nfs module next loads"
   fi
 }
 
 # azlin_mount DIR: mounts the share at DIR, one attempt bounded by
-# MOUNT_TIMEOUT seconds (see nfsmount.MountOptions).
+# MOUNT_TIMEOUT seconds (see vmscript.MountOptions).
 azlin_mount() {
   local out
   if ! out=$(timeout -k 5 "$MOUNT_TIMEOUT" mount -t "$NFS_TYPE" -o "$MOUNT_OPTS" "$NFS_SOURCE" "$1" 2>&1); then
@@ -288,11 +298,14 @@ azlin_tree_listing() {
     awk -F'\t' -v OFS='\t' '$2 == "d" { $6 = "-" } { print }' | LC_ALL=C sort
 }
 
-# azlin_copy_tree SRC DST: copies every entry of SRC (dotfiles included) into
-# the existing directory DST with cp -a (modes, ownership, timestamps,
-# symlinks, hard links, xattrs where the target keeps them), then checks that
-# both trees list the same.
+# azlin_copy_tree SRC DST COUNT: copies every entry of SRC (dotfiles
+# included) into the existing directory DST with cp -a (modes, ownership,
+# timestamps, symlinks, hard links, xattrs where the target keeps them), then
+# checks that both trees list the same. COUNT = how many entries it copied,
+# at every depth.
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_copy_tree() {
+  local -n azlin_copied_out=$3
   local src=$1 dst=$2 entries=() a b
   mapfile -d '' entries < <(find "$src" -mindepth 1 -maxdepth 1 ! -name .snapshot ! -name .azlin-lock -print0)
   if [ "${#entries[@]}" -gt 0 ]; then
@@ -306,7 +319,7 @@ azlin_copy_tree() {
   if [ "$a" != "$b" ]; then
     die "the copy of $src in $dst differs from the original (files changed during the copy?): $(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -n 4)"
   fi
-  COPIED_ENTRIES=$(printf '%s' "$a" | grep -c '' || true)
+  azlin_copied_out=$(printf '%s' "$a" | grep -c '' || true)
 }
 
 # ---- fstab: exactly one line carrying FSTAB_MARKER in its options ----
@@ -346,10 +359,13 @@ azlin_fstab_foreign() {
     $2 == ENVIRON["DIR"] { n = split($4, o, ","); m = 0; for (i = 1; i <= n; i++) if (o[i] == ENVIRON["MARK"]) m = 1; if (!m) printf "%d ", NR }' "$FSTAB"
 }
 
-# azlin_fstab_write LINE: writes the filtered fstab through a temp file and a
-# rename (never a half-written fstab), keeping the previous one at
-# $FSTAB.azlin-prev for rollback. No change, no write.
+# azlin_fstab_write LINE CHANGED: writes the filtered fstab through a temp
+# file and a rename (never a half-written fstab), keeping the previous one at
+# $FSTAB.azlin-prev for rollback; CHANGED = 1 from the moment fstab is being
+# replaced (so that a rollback restores it). No change, no write.
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_fstab_write() {
+  local -n azlin_fstab_changed_out=$2
   local tmp="$FSTAB.azlin-new"
   azlin_fstab_filter "$1" >"$tmp"
   if cmp -s "$tmp" "$FSTAB"; then
@@ -359,7 +375,7 @@ azlin_fstab_write() {
   chmod --reference="$FSTAB" "$tmp"
   chown --reference="$FSTAB" "$tmp"
   cp -p "$FSTAB" "$FSTAB.azlin-prev"
-  FSTAB_CHANGED=1
+  azlin_fstab_changed_out=1
   sync "$tmp" 2>/dev/null || true
   mv -f "$tmp" "$FSTAB"
 }
@@ -448,6 +464,7 @@ azlin_as_user() {
 azlin_verify_rw() {
   local probe="$1/.azlin-probe-$HOSTNAME-$$" token="azlin-$TS-$$" got
   # One shell as the user writes, reads back and removes the file.
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   if ! got=$(azlin_as_user sh -c 'printf %s "$1" >"$2" || exit 3; cat "$2"; rm -f "$2"' sh "$token" "$probe" 2>/dev/null); then
     if [ -e "$probe" ]; then rm -f "$probe"; fi
     die "$USER_NAME cannot write in $1"
@@ -460,53 +477,58 @@ azlin_verify_rw() {
 # ---- break-glass login: the VM's keys also on local disk ----
 # With the home on NFS, sshd reads ~/.ssh/authorized_keys from the share: if
 # the share hangs or is gone, nobody can log in to fix it. So the keys azlin
-# knows (ALL_KEYS) are also kept in BG_KEYS_DIR/<user> (root's, 0644: sshd's
+# knows (azlin_collect_keys) are also kept in BG_KEYS_DIR/<user> (root's, 0644: sshd's
 # StrictModes accepts it), and a drop-in makes sshd look there first. The
 # drop-in is checked with `sshd -t` (and `sshd -T` for the value sshd will
 # really use) before sshd is reloaded; if either check fails, the previous
 # configuration is put back and the attach goes on without break-glass,
 # saying why.
 
-BG_KEYS_DIR=/etc/ssh/azlin_authorized_keys
-BG_DROPIN=/etc/ssh/sshd_config.d/50-azlin.conf
-SSHD_CONFIG=/etc/ssh/sshd_config
-BG_AKF="$BG_KEYS_DIR/%u .ssh/authorized_keys"
-BG_DROPIN_TEXT="# azlin: break-glass login. sshd reads the keys on local disk first, so that a
+# azlin_breakglass_init: the break-glass files, and the state a rollback
+# reads (BG_CHANGED: the sshd configuration was changed and not yet kept).
+azlin_breakglass_init() {
+  BG_KEYS_DIR=/etc/ssh/azlin_authorized_keys
+  BG_DROPIN=/etc/ssh/sshd_config.d/50-azlin.conf
+  SSHD_CONFIG=/etc/ssh/sshd_config
+  BG_AKF="$BG_KEYS_DIR/%u .ssh/authorized_keys"
+  BG_DROPIN_TEXT="# azlin: break-glass login. sshd reads the keys on local disk first, so that a
 # login works while the shared home (NFS) is slow or unreachable.
 AuthorizedKeysFile $BG_AKF"
-BG_CHANGED=0
-BG_HAD_DROPIN=0
-BG_KEYS_ADDED=0
-ALL_KEYS=()
+  BG_CHANGED=0
+  BG_HAD_DROPIN=0
+}
 
-# azlin_collect_keys: ALL_KEYS = the keys given to the script, then those in
-# the local home's authorized_keys (while the home is not the share's mount).
+# azlin_collect_keys ARRAY: ARRAY = the keys given to the script, then those
+# in the local home's authorized_keys (while the home is not the share's mount).
 azlin_collect_keys() {
+  local -n azlin_keys_out=$1
   local line
-  ALL_KEYS=("${KEYS[@]}")
+  azlin_keys_out=("${KEYS[@]}")
   if [ -f "$HOME_DIR/.ssh/authorized_keys" ] && [ ! -L "$HOME_DIR/.ssh/authorized_keys" ] && ! azlin_mounted "$HOME_DIR"; then
     while IFS= read -r line || [ -n "$line" ]; do
       line=${line%$'\r'}
       case $line in '' | '#'*) continue ;; esac
-      ALL_KEYS+=("$line")
+      azlin_keys_out+=("$line")
     done <"$HOME_DIR/.ssh/authorized_keys"
   fi
 }
 
-# azlin_sshd_bin: SSHD = the sshd binary, or nothing.
-SSHD=
+# azlin_sshd_bin: prints the sshd binary's path, or nothing.
 azlin_sshd_bin() {
-  SSHD=$(type -P sshd || true)
-  if [ -z "$SSHD" ] && [ -x /usr/sbin/sshd ]; then SSHD=/usr/sbin/sshd; fi
+  local sshd
+  sshd=$(type -P sshd || true)
+  if [ -z "$sshd" ] && [ -x /usr/sbin/sshd ]; then sshd=/usr/sbin/sshd; fi
+  printf '%s' "$sshd"
 }
 
-# azlin_sshd_akf VAR: VAR = the AuthorizedKeysFile sshd (SSHD) would use for
-# the user; empty when sshd cannot tell.
+# azlin_sshd_akf SSHD VAR: VAR = the AuthorizedKeysFile the sshd binary SSHD
+# would use for the user; empty when sshd cannot tell.
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_sshd_akf() {
-  local -n azlin_akf_out=$1
-  local conf line
+  local -n azlin_akf_out=$2
+  local sshd=$1 conf line
   azlin_akf_out=
-  conf=$("$SSHD" -T -C "user=$USER_NAME,host=localhost,addr=127.0.0.1" 2>/dev/null) || return 0
+  conf=$("$sshd" -T -C "user=$USER_NAME,host=localhost,addr=127.0.0.1" 2>/dev/null) || return 0
   while IFS= read -r line; do
     if [[ $line == "authorizedkeysfile "* ]]; then
       azlin_akf_out=${line#authorizedkeysfile }
@@ -521,18 +543,19 @@ azlin_sock_inodes() {
   find /proc/"$1"/fd -maxdepth 1 -lname 'socket:*' -printf '%f=%l ' 2>/dev/null || true
 }
 
-# azlin_sshd_reload: makes a running sshd read its configuration again and
-# sets SSHD_RELOAD to how: systemd's reload where systemd runs sshd, else
+# azlin_sshd_reload HOW: makes a running sshd read its configuration again
+# and sets HOW to how it did: systemd's reload where systemd runs sshd, else
 # SIGHUP to the daemon in /run/sshd.pid (sshd re-executes itself; the wait
 # below lasts until it holds new sockets, so a login right after the script
 # finds it listening). An sshd that is not running reads the configuration
 # when it starts.
-SSHD_RELOAD=
+# shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_sshd_reload() {
-  local pid comm= before after n
+  local -n azlin_reload_out=$1
+  local pid comm='' before after n
   # /run/systemd/system exists only when systemd is the init (sd_booted(3)).
   if [ -d /run/systemd/system ] && { systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1; }; then
-    SSHD_RELOAD='systemctl reload'
+    azlin_reload_out='systemctl reload'
     return 0
   fi
   azlin_slurp pid /run/sshd.pid
@@ -548,21 +571,24 @@ azlin_sshd_reload() {
         if [ -n "$after" ] && [ "$after" != "$before" ]; then break; fi
       done
       sleep 0.1
-      SSHD_RELOAD="SIGHUP to sshd (pid $pid)"
+      azlin_reload_out="SIGHUP to sshd (pid $pid)"
       return 0
     fi
   fi
-  SSHD_RELOAD='none: sshd is not running (it reads the configuration when it starts)'
+  azlin_reload_out='none: sshd is not running (it reads the configuration when it starts)'
 }
 
-# azlin_breakglass_keys: merges ALL_KEYS into the local keys file (never
-# overwrites: keys already there stay).
+# azlin_breakglass_keys ADDED KEY...: merges KEYs into the local keys file
+# (never overwrites: keys already there stay); ADDED = how many were new.
 azlin_breakglass_keys() {
+  local -n azlin_bg_added_out=$1
+  shift
   local file="$BG_KEYS_DIR/$USER_NAME" tmp key
+  azlin_bg_added_out=0
   if [ -L "$BG_KEYS_DIR" ] || [ -L "$file" ]; then
     die "$BG_KEYS_DIR or $file is a symlink; azlin will not write through it"
   fi
-  local old= new line
+  local old='' new line
   local -A have=()
   # root's, 0755 (sshd's StrictModes), whatever it was before.
   install -d -m 0755 -o root -g root "$BG_KEYS_DIR"
@@ -571,14 +597,14 @@ azlin_breakglass_keys() {
     while IFS= read -r line || [ -n "$line" ]; do have[x$line]=1; done <"$file"
   fi
   new=${old:+$old$'\n'}
-  for key in "${ALL_KEYS[@]}"; do
+  for key in "$@"; do
     if [ -z "${have[x$key]:-}" ]; then
       new+=$key$'\n'
       have[x$key]=1
-      BG_KEYS_ADDED=$((BG_KEYS_ADDED + 1))
+      azlin_bg_added_out=$((azlin_bg_added_out + 1))
     fi
   done
-  if [ "$BG_KEYS_ADDED" = 0 ] && [ -f "$file" ] && [ "$(stat -c %a:%u:%g "$file")" = 644:0:0 ]; then return 0; fi
+  if [ "$azlin_bg_added_out" = 0 ] && [ -f "$file" ] && [ "$(stat -c %a:%u:%g "$file")" = 644:0:0 ]; then return 0; fi
   # Existing lines kept as they were; the file replaced through a rename.
   tmp="$file.azlin-new"
   printf '%s' "$new" >"$tmp" # root's, 0644: the scripts' umask
@@ -593,15 +619,15 @@ azlin_breakglass_restore() {
   BG_CHANGED=0
 }
 
-# azlin_breakglass: the local keys file and the drop-in (see above). Reports
-# breakglass=on|off: REASON, bg_keys_added and sshd_reload.
+# azlin_breakglass KEY...: the local keys file with KEYs and the drop-in (see
+# above). Reports breakglass=on|off: REASON, bg_keys_added and sshd_reload.
 azlin_breakglass() {
-  local out have= cur line include=no
+  local out akf='' cur line include=no sshd added how
   local include_re='^[[:space:]]*Include[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf'
-  azlin_breakglass_keys
-  azlin_info bg_keys_added "$BG_KEYS_ADDED"
-  azlin_sshd_bin
-  if [ -z "$SSHD" ]; then
+  azlin_breakglass_keys added "$@"
+  azlin_info bg_keys_added "$added"
+  sshd=$(azlin_sshd_bin)
+  if [ -z "$sshd" ]; then
     azlin_info breakglass "off: no sshd on this VM (the keys are in $BG_KEYS_DIR/$USER_NAME)"
     return 0
   fi
@@ -609,7 +635,7 @@ azlin_breakglass() {
   # folder, which systemd makes only while sshd runs (RuntimeDirectory).
   [ -d /run/sshd ] || mkdir -p /run/sshd
   azlin_slurp cur "$BG_DROPIN"
-  if [ "$cur" = "$BG_DROPIN_TEXT" ] && azlin_sshd_akf have && [ "$have" = "$BG_AKF" ]; then
+  if [ "$cur" = "$BG_DROPIN_TEXT" ] && azlin_sshd_akf "$sshd" akf && [ "$akf" = "$BG_AKF" ]; then
     azlin_info breakglass on
     return 0
   fi
@@ -634,22 +660,22 @@ azlin_breakglass() {
     chown --reference="$SSHD_CONFIG" "$SSHD_CONFIG.azlin-new"
     mv -f "$SSHD_CONFIG.azlin-new" "$SSHD_CONFIG"
   fi
-  if ! out=$("$SSHD" -t 2>&1); then
+  if ! out=$("$sshd" -t 2>&1); then
     azlin_breakglass_restore
     azlin_info breakglass "off: sshd -t rejected the configuration with the drop-in ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200)); the previous configuration is restored"
     return 0
   fi
-  azlin_sshd_akf have
-  if [ "$have" != "$BG_AKF" ]; then
+  azlin_sshd_akf "$sshd" akf
+  if [ "$akf" != "$BG_AKF" ]; then
     azlin_breakglass_restore
-    azlin_info breakglass "off: sshd would still use AuthorizedKeysFile ${have:-unknown} (set before the drop-in is read); the previous configuration is restored"
+    azlin_info breakglass "off: sshd would still use AuthorizedKeysFile ${akf:-unknown} (set before the drop-in is read); the previous configuration is restored"
     return 0
   fi
   rm -f "$BG_DROPIN.azlin-prev" "$SSHD_CONFIG.azlin-prev"
   BG_CHANGED=0
   azlin_info breakglass on
-  azlin_sshd_reload
-  azlin_info sshd_reload "$SSHD_RELOAD"
+  azlin_sshd_reload how
+  azlin_info sshd_reload "$how"
 }
 
 # azlin_breakglass_remove: at detach the home's authorized_keys is on local
@@ -659,17 +685,17 @@ azlin_breakglass() {
 # attach) are removed. An Include line azlin added to sshd_config stays: it
 # is what Ubuntu's default has and reads nothing else of azlin's.
 azlin_breakglass_remove() {
-  local file="$BG_KEYS_DIR/$USER_NAME" out
+  local file="$BG_KEYS_DIR/$USER_NAME" out sshd how
   if [ ! -e "$BG_DROPIN" ] && [ ! -e "$file" ]; then return 0; fi
   rm -f "$BG_DROPIN" "$file"
   rmdir "$BG_KEYS_DIR" 2>/dev/null || true
   azlin_info breakglass removed
-  azlin_sshd_bin
-  if [ -n "$SSHD" ]; then
+  sshd=$(azlin_sshd_bin)
+  if [ -n "$sshd" ]; then
     [ -d /run/sshd ] || mkdir -p /run/sshd
-    if out=$("$SSHD" -t 2>&1); then
-      azlin_sshd_reload
-      azlin_info sshd_reload "$SSHD_RELOAD"
+    if out=$("$sshd" -t 2>&1); then
+      azlin_sshd_reload how
+      azlin_info sshd_reload "$how"
     else
       azlin_info sshd_reload "none: sshd -t fails without azlin's drop-in too ($(printf '%s' "$out" | tr '\n\r' '  ' | cut -c1-200))"
     fi

@@ -1,17 +1,23 @@
+# shellcheck shell=bash
 # ---- share self-test: what the shared home can do, probed for real ----
 # The probes run as the user in a private folder on the share, in two
 # processes (a shell for the file-system probes, the system's python3 for
 # POSIX locks and sockets), and report probe_<name>=ok, =fail: WHY or
-# =skip: WHY (nfsmount.Probes reads them and tells what a failure means).
+# =skip: WHY (vmscript.Probes reads them and tells what a failure means).
 # The folder and the files in it are the probes' own, removed afterwards.
 
-PROBE_NAMES=(owner flock fcntl mkfifo unix_socket hard_link rename)
+# azlin_probes DIR: runs every probe in a private folder under DIR.
+azlin_probes() {
+  local dir="$1/.azlin-check-$HOSTNAME-$$" n line results=''
+  local -A got=()
+  local probe_names=(owner flock fcntl mkfifo unix_socket hard_link rename)
 
-# The shell probes, in bash: $1 is the private folder, $2:$3 the uid:gid
-# files made there must show; prints NAME=RESULT lines. A probe that fails
-# returns 1, with why set or its tool's message in the folder's err file
-# (no subshells: starting processes is the probes' main cost).
-PROBES_SH='d=$1 want=$2:$3 why=
+  # The shell probes, in bash: $1 is the private folder, $2:$3 the uid:gid
+  # files made there must show; prints NAME=RESULT lines. A probe that fails
+  # returns 1, with why set or its tool's message in the folder's err file
+  # (no subshells: starting processes is the probes' main cost).
+  # shellcheck disable=SC2016 # the inner bash expands it, not this one
+  local probes_sh='d=$1 want=$2:$3 why=
 probe() {
   why=
   if "$2" 2>"$d/err" </dev/null; then echo "$1=ok"; return 0; fi
@@ -60,9 +66,9 @@ probe mkfifo fifo
 probe hard_link link
 probe rename rename'
 
-# The python probes: POSIX (fcntl) locks across two processes, and a Unix
-# socket bound and connected; sys.argv[1] is the private folder.
-PROBES_PY='import fcntl, os, socket, sys
+  # The python probes: POSIX (fcntl) locks across two processes, and a Unix
+  # socket bound and connected; sys.argv[1] is the private folder.
+  local probes_py='import fcntl, os, socket, sys
 d = sys.argv[1]
 def report(name, f):
     try:
@@ -98,28 +104,23 @@ def unix_socket():
         raise Exception("no data came through the socket")
 report("fcntl", posix_lock)
 report("unix_socket", unix_socket)'
-
-# azlin_probes DIR: runs every probe in a private folder under DIR.
-azlin_probes() {
-  local dir="$1/.azlin-check-$HOSTNAME-$$" n line results=
-  local -A got=()
   if ! azlin_as_user mkdir "$dir" 2>/dev/null; then
-    for n in "${PROBE_NAMES[@]}"; do azlin_info "probe_$n" "fail: $USER_NAME cannot make a folder in $1"; done
+    for n in "${probe_names[@]}"; do azlin_info "probe_$n" "fail: $USER_NAME cannot make a folder in $1"; done
     return 0
   fi
-  results=$(azlin_as_user bash -c "$PROBES_SH" bash "$dir" "$USER_UID" "$USER_GID" 2>/dev/null || true)
+  results=$(azlin_as_user bash -c "$probes_sh" bash "$dir" "$USER_UID" "$USER_GID" 2>/dev/null || true)
   # The system's python3 (cloud-init's own on Ubuntu), not one on root's PATH
   # that the user may not run; isolated and without site packages (-I -S):
   # the probes need only the standard library, and it starts faster.
   if [ -x /usr/bin/python3 ]; then
-    results+=$'\n'$(azlin_as_user /usr/bin/python3 -I -S -c "$PROBES_PY" "$dir" 2>/dev/null || true)
+    results+=$'\n'$(azlin_as_user /usr/bin/python3 -I -S -c "$probes_py" "$dir" 2>/dev/null || true)
   else
     results+=$'\n'"fcntl=skip: /usr/bin/python3 is not installed"$'\n'"unix_socket=skip: /usr/bin/python3 is not installed"
   fi
   while IFS= read -r line; do
     if [ -n "$line" ]; then got[${line%%=*}]=${line#*=}; fi
   done <<<"$results"
-  for n in "${PROBE_NAMES[@]}"; do
+  for n in "${probe_names[@]}"; do
     azlin_info "probe_$n" "${got[$n]:-fail: the probe reported nothing}"
   done
   rm -f -- "$dir/owner" "$dir/flock" "$dir/fcntl" "$dir/fifo" "$dir/sock" "$dir/a" "$dir/b" "$dir/r" "$dir/r.new" "$dir/err" 2>/dev/null || true
