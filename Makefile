@@ -40,6 +40,7 @@ lint: deps
 	shellcheck $(SHELL_SCRIPTS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags localcloud ./...
 	$(GO) test -count=1 ./internal/cost -run TestNoPriceLiteralsOutsideCost
 
 install: build

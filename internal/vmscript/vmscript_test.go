@@ -15,15 +15,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/azlin-dev/azlin/internal/cloudinit"
-	"github.com/azlin-dev/azlin/internal/layout"
-	"github.com/azlin-dev/azlin/internal/nfs"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
 	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/remote"
 )
 
