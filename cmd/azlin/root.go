@@ -46,9 +46,16 @@ func newRootCmd(a *app) *cobra.Command {
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newStorageCmd(a))
-	root.AddCommand(newVMCmds(a)...)
-	root.AddCommand(newCostCmd(a))
+	root.AddCommand(
+		newVersionCmd(a),
+		newConfigCmd(a),
+		newStorageCmd(a),
+		newNewCmd(a, nil),
+		newListCmd(a),
+		newSSHCmd(a),
+		newDeleteCmd(a),
+		newCostCmd(a),
+	)
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {
 		if c.Args == nil {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 // What attach (and new --shared-home) says on stderr beyond its table: the
@@ -36,8 +36,8 @@ func reportScriptInfo(p *output.Printer, vm string, info map[string]string) {
 		p.Infof("%s: layout %s applied.", vm, l)
 	}
 	reportLayoutInfo(p, []layoutResultView{{VM: vm, Moved: info["layout_moved"], KeptLocal: info["layout_kept_local"], Conflicts: info["layout_conflicts"]}})
-	probes := vmscript.Probes(info)
-	if failed := failedProbes(probes); failed == 0 {
+	probes := sharedhome.ProbesOf(info)
+	if failed := probes.Failed(); failed == 0 {
 		p.Infof("%s: share self-test: all %d probes passed.", vm, len(probes))
 	} else {
 		p.Warnf("%s: share self-test: %d of %d probes failed; details: azlin storage check STORAGE --vm %s", vm, failed, len(probes), vm)
@@ -55,7 +55,7 @@ func printVSCodeSettings(p *output.Printer, vms []string) {
 	}
 	paths := map[string]string{}
 	for _, vm := range vms {
-		paths[vm] = vmscript.LocalRoot("azureuser")
+		paths[vm] = layout.LocalRoot("azureuser")
 	}
 	b, _ := json.MarshalIndent(map[string]any{
 		"remote.SSH.lockfilesInTmp":    true,

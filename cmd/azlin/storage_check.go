@@ -9,7 +9,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
 	"github.com/azlin-dev/azlin/internal/vmprov"
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 func init() {
@@ -63,7 +62,7 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 				prog.Fail("")
 				return err
 			}
-			failed := failedProbes(res.Probes)
+			failed := res.Probes.Failed()
 			if failed == 0 {
 				prog.Done(fmt.Sprintf("All %d probes passed on VM %s", len(res.Probes), vm))
 			} else {
@@ -90,18 +89,8 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func failedProbes(ps []vmscript.Probe) int {
-	n := 0
-	for _, p := range ps {
-		if !p.OK() {
-			n++
-		}
-	}
-	return n
-}
-
 // warnProbes says on stderr what each failed probe means.
-func warnProbes(p *output.Printer, vm string, ps []vmscript.Probe) {
+func warnProbes(p *output.Printer, vm string, ps sharedhome.Probes) {
 	for _, pr := range ps {
 		if !pr.OK() {
 			p.Warnf("%s: probe %s %s (%s): %s", vm, pr.Name, pr.Status, orDash(pr.Detail), pr.Meaning)

@@ -11,7 +11,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/layout"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
-	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
 func init() {
@@ -72,7 +71,7 @@ func printLayout(p *output.Printer, v layoutView) error {
 	}
 	w.kv("Layout", v.Name+" ("+kind+")")
 	w.kv("About", v.Description)
-	w.line("Per-VM local paths (each a symlink to " + vmscript.LocalRoot("azureuser") + "/PATH on every VM):")
+	w.line("Per-VM local paths (each a symlink to " + layout.LocalRoot("azureuser") + "/PATH on every VM):")
 	if len(v.Local) == 0 {
 		w.line("  (none: the whole home is shared)")
 	}
@@ -101,7 +100,7 @@ func newStorageLayoutCmd(a *app) *cobra.Command {
 			"container storage does not work on NFS, and shell histories clobber each other.",
 			"",
 			"A layout names the paths under the home that stay per VM: in the shared home each",
-			"is a symlink to the same path on every VM's own disk, "+vmscript.LocalRoot("azureuser")+"/PATH,",
+			"is a symlink to the same path on every VM's own disk, "+layout.LocalRoot("azureuser")+"/PATH,",
 			"which works for every tool, also over non-interactive ssh. It also names VM-wide",
 			"settings azlin writes: ssh-control-path (ssh's ControlPath on /run), shell-history-per-vm",
 			"(bash and zsh; zsh also locks it), git-fsmonitor-off (in /etc/gitconfig where there is",
@@ -217,7 +216,7 @@ func newLayoutSetCmd(a *app) *cobra.Command {
 			"one script per VM through az vm run-command:",
 			"  - paths of the old layout that the new one shares again: the first VM gives the",
 			"    share its local files; on the other VMs their local files stay where they are",
-			"    (reported, under "+vmscript.LocalRoot("azureuser")+");",
+			"    (reported, under "+layout.LocalRoot("azureuser")+");",
 			"  - paths the new layout makes local: files on the share move to the disk of the",
 			"    first VM that applies it; if that VM has files there already, the share's are",
 			"    kept aside (PATH.azlin-conflict) and reported;",

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/provision"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -104,7 +104,7 @@ func newSSHCmd(a *app) *cobra.Command {
 			}
 			return runSSH(a, name, vmprov.SSHTarget{
 				KeyPath:    key.Private,
-				KnownHosts: filepath.Join(dir, knownHostsFile),
+				KnownHosts: provision.KnownHostsPath(dir),
 				Host:       vm.PublicIP,
 				Command:    command,
 			})

@@ -35,6 +35,10 @@ import (
 // Default is the layout of a storage that names none.
 const Default = "developer"
 
+// LocalRoot is where a user's per-VM local paths live on each VM's own disk:
+// each local path P of a layout is a symlink from the home to LocalRoot/P.
+func LocalRoot(user string) string { return "/var/lib/azlin-local/" + user }
+
 // Layout is one layout.
 type Layout struct {
 	Name        string   `json:"name"`

@@ -180,3 +180,18 @@ func ParseSubnetID(id string) (rg, vnet, subnet string, ok bool) {
 	}
 	return rg, vnet, subnet, rg != "" && vnet != "" && subnet != ""
 }
+
+// GroupLocation is the resource group's region, where azlin puts new
+// resources unless told otherwise (one `az group show`).
+func GroupLocation(ctx context.Context, c *azcli.Client, rg string) (string, error) {
+	var g struct {
+		Location string `json:"location"`
+	}
+	if err := c.Read(ctx, &g, "group", "show", "-n", rg); err != nil {
+		if errors.Is(err, azcli.ErrNotFound) {
+			return "", fmt.Errorf("resource group %s does not exist (create it: az group create -n %s -l REGION): %w", rg, rg, err)
+		}
+		return "", err
+	}
+	return g.Location, nil
+}

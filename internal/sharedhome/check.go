@@ -26,7 +26,7 @@ type CheckResult struct {
 	Storage *storage.Storage
 	VM      string
 	Peer    string // the second VM that read the file VM wrote; "" when none was attached and running
-	Probes  []vmscript.Probe
+	Probes  Probes
 }
 
 // Check runs the share self-test (vmscript.CheckScript) on a VM whose home
@@ -103,7 +103,7 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 			info["probe_peer"] = peerOut.Info["probe_peer"]
 		}
 	}
-	res.Probes = vmscript.Probes(info)
+	res.Probes = ProbesOf(info)
 	return res, nil
 }
 
@@ -112,4 +112,23 @@ func randomToken() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Probes is a share self-test's result, one entry per probe, as the VM's
+// script reported it.
+type Probes []vmscript.Probe
+
+// ProbesOf reads the self-test's probes from what a script reported (attach
+// runs the self-test too, and reports it the same way).
+func ProbesOf(info map[string]string) Probes { return vmscript.Probes(info) }
+
+// Failed is how many probes failed.
+func (ps Probes) Failed() int {
+	n := 0
+	for _, p := range ps {
+		if !p.OK() {
+			n++
+		}
+	}
+	return n
 }

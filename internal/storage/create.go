@@ -299,14 +299,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	}
 
 	region, err := config.RegionFrom(o.Region, o.DefaultRegion, func() (string, error) {
-		var g struct {
-			Location string `json:"location"`
-		}
-		err := m.c.Read(ctx, &g, "group", "show", "-n", p.rg)
-		if errors.Is(err, azcli.ErrNotFound) {
-			return "", fmt.Errorf("resource group %s does not exist: create it with az group create -n %s -l REGION: %w", p.rg, p.rg, err)
-		}
-		return g.Location, err
+		return network.GroupLocation(ctx, m.c, p.rg)
 	})
 	p.region = region
 	return err

@@ -15,14 +15,12 @@ var layoutSh string
 //go:embed sh/layout-apply.sh
 var layoutApplySh string
 
-// LocalRoot is where a user's per-VM local paths live on each VM's disk.
-func LocalRoot(user string) string { return "/var/lib/azlin-local/" + user }
 
 // setLayout adds the layout's variables to a script header.
 func (h *header) setLayout(l layout.Resolved, user string) {
 	h.set("LAYOUT_APPLY", boolFlag(l.Name != ""))
 	h.set("LAYOUT_NAME", l.Name)
-	h.set("LOCAL_ROOT", LocalRoot(user))
+	h.set("LOCAL_ROOT", layout.LocalRoot(user))
 	h.setArray("LAYOUT_LOCAL", l.Local)
 	var paths, texts, hooks []string
 	for _, f := range l.Files {

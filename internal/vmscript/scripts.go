@@ -163,7 +163,7 @@ func DetachScript(p DetachParams) (string, error) {
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
 	h.set("FSTAB_MARKER", nfs.FstabMarker)
 	h.set("FORCE", boolFlag(p.Force))
-	h.set("LOCAL_ROOT", LocalRoot(p.User))
+	h.set("LOCAL_ROOT", layout.LocalRoot(p.User))
 	h.set("TS", p.Timestamp)
 	what := "detach " + p.Home
 	if source != "" {

@@ -1,0 +1,260 @@
+// Package provision is the use case behind `azlin new`: a VM in azlin's
+// network with azlin's SSH key, and, with a shared home, a cloud-init part
+// that mounts the storage's share as its home at first boot. It joins the
+// VM (package vmprov), the network, the storage, and the script that runs on
+// the VM (package vmscript). It reports progress through UI and never prints
+// the VM itself: the command renders the Result.
+package provision
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/cloudinit"
+	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/output"
+	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/storage"
+	"github.com/azlin-dev/azlin/internal/tags"
+	"github.com/azlin-dev/azlin/internal/vmprov"
+	"github.com/azlin-dev/azlin/internal/vmscript"
+)
+
+// UI is where the use case reports what it does (an *output.Printer).
+type UI interface {
+	Infof(format string, args ...any)
+	Warnf(format string, args ...any)
+	StartProgress(msg string) output.Progress
+}
+
+// Request is a validated `azlin new`.
+type Request struct {
+	ResourceGroup, Name, Region, Size, Image string
+	NoWait                                   bool
+	Timeout                                  time.Duration
+	SSHKeyPath                               string        // azlin's private key; created when missing
+	Network                                  network.Names // the VNet and subnet the VM joins
+	ConfigDir                                string        // azlin's config folder (known_hosts, cloud-init copies)
+	SharedHome                               string        // storage name; "" = a local home
+
+	// ResolveLayout gives what the scripts apply for a storage's layout
+	// name (built in, or a user's layout file on this machine).
+	ResolveLayout func(name string) (layout.Resolved, error)
+	// AuthorizedKeys are the keys that must keep working once the home
+	// (and so ~/.ssh) is on the share.
+	AuthorizedKeys func() ([]string, error)
+	// Probe checks that a VM answers on SSH (tests replace it: recorded az
+	// output has no loopback addresses).
+	Probe func(ctx context.Context, ip string) error
+	// PollInterval spaces the run-command calls that ask a new VM whether
+	// its shared home is mounted (each is an az call of its own).
+	PollInterval time.Duration
+}
+
+// Result is what `new` made.
+type Result struct {
+	// Accepted is true when Azure took the request but azlin did not wait
+	// (--no-wait): VM holds only what was asked for.
+	Accepted bool
+	DryRun   bool
+	VM       vmprov.VM
+	// HomeInfo is what the shared home's attach script reported on the VM
+	// (layout, conflicts, self-test, break-glass); nil for a local home.
+	HomeInfo map[string]string
+}
+
+// Provisioner creates VMs.
+type Provisioner struct {
+	AZ     *azcli.Client
+	Prices *cost.Table
+	UI     UI
+}
+
+// New creates the VM req asks for and waits, up to req.Timeout, until it
+// answers on SSH and (with a shared home) its home is on the share.
+func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
+	c, p := pv.AZ, pv.UI
+	m := vmprov.NewManager(c)
+	// Before anything is created: the name is free and the storage exists
+	// (no VM without its home). Two independent reads, run at once.
+	var home *storage.Storage
+	var g errgroup.Group
+	g.Go(func() error { return m.CheckNameFree(ctx, req.ResourceGroup, req.Name) })
+	if req.SharedHome != "" {
+		g.Go(func() (err error) {
+			if home, err = storage.NewManager(c, pv.Prices).Find(ctx, req.ResourceGroup, req.SharedHome); err != nil {
+				return fmt.Errorf("%w\nNo VM was created", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var homeLayout layout.Resolved
+	if home != nil {
+		var err error
+		if homeLayout, err = req.ResolveLayout(home.Layout); err != nil {
+			return nil, fmt.Errorf("%w\nNo VM was created", err)
+		}
+	}
+
+	if est := pv.Prices.VM(req.Region, req.Size); est.Priced {
+		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", req.Size, req.Region, est.Hourly, est.Monthly, est.Basis)
+	} else {
+		p.Infof("Cost of %s in %s: unknown (%s).", req.Size, req.Region, est.Reason)
+	}
+
+	key := vmprov.KeyPairAt(req.SSHKeyPath)
+	if c.DryRun() && !key.Exists() {
+		p.Infof("Would create azlin's SSH key at %s.", key.Private)
+	} else {
+		k, created, err := vmprov.EnsureKeyPair(ctx, req.SSHKeyPath)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			p.Infof("Created azlin's SSH key %s (used for every azlin VM).", k.Private)
+		}
+	}
+
+	subnet, err := network.NewManager(c).EnsureSubnet(ctx, req.ResourceGroup, req.Region, req.Network)
+	if err != nil {
+		return nil, err
+	}
+
+	spec := vmprov.CreateSpec{
+		ResourceGroup:  req.ResourceGroup,
+		Name:           req.Name,
+		Region:         req.Region,
+		Size:           req.Size,
+		Image:          req.Image,
+		PublicKeyPath:  key.Public,
+		CustomDataPath: CloudInitPath(req.ConfigDir, req.Name),
+		VNet:           subnet.VNet,
+		Subnet:         subnet.Name,
+		NoWait:         req.NoWait,
+	}
+	cloud := vmprov.PlainCloudConfig(req.Name)
+	if home != nil {
+		// The shared home's part runs first, so that the plain part's
+		// "cloud-init done" marker stays the last thing cloud-init does.
+		keys, err := req.AuthorizedKeys()
+		if err != nil {
+			return nil, err
+		}
+		part, err := vmscript.CloudInitPart(vmscript.AttachParams{Target: sharedhome.Target(home), AuthorizedKeys: keys, Layout: homeLayout})
+		if err != nil {
+			return nil, err
+		}
+		cloud = cloudinit.Merge(part, cloud)
+	}
+	prog := p.StartProgress(fmt.Sprintf("Creating VM %s (%s) in %s", req.Name, req.Size, req.Region))
+	prog.Step("Azure is creating the VM, its disk, network interface and public IP")
+	if err := m.Create(ctx, spec, cloud); err != nil {
+		prog.Fail("")
+		if ctx.Err() != nil {
+			return nil, interrupted(req)
+		}
+		return nil, err
+	}
+	if c.DryRun() {
+		prog.Done("Dry run: nothing was created")
+		return &Result{DryRun: true}, nil
+	}
+	if req.NoWait {
+		prog.Done(fmt.Sprintf("Azure accepted VM %s; it is still being provisioned", req.Name))
+		return &Result{Accepted: true, VM: vmprov.VM{Name: req.Name, Size: req.Size, Region: req.Region, ResourceGroup: req.ResourceGroup}}, nil
+	}
+
+	vm, err := m.WaitReady(ctx, req.ResourceGroup, req.Name, vmprov.WaitOptions{Timeout: req.Timeout, Probe: req.Probe, Progress: prog.Step})
+	if err != nil {
+		prog.Fail("")
+		if ctx.Err() != nil {
+			return nil, interrupted(req)
+		}
+		return nil, fmt.Errorf("%w\nThe VM exists and may still come up: azlin list -g %s shows its state; azlin delete %s -g %s removes it",
+			err, req.ResourceGroup, req.Name, req.ResourceGroup)
+	}
+	// Azure reuses public IPs: forget a host key a deleted VM left for this IP.
+	if err := vmprov.ForgetHost(ctx, KnownHostsPath(req.ConfigDir), vm.PublicIP); err != nil {
+		p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", vm.PublicIP, err)
+	}
+	res := &Result{VM: vm}
+	if home != nil {
+		if res.HomeInfo, err = waitSharedHome(ctx, m, req, home, prog); err != nil {
+			prog.Fail("")
+			return nil, err
+		}
+		if vm.Tags == nil {
+			res.VM.Tags = map[string]string{}
+		}
+		res.VM.Tags[tags.Storage] = home.Name
+	}
+	prog.Done(fmt.Sprintf("VM %s is ready at %s", req.Name, vm.PublicIP))
+	return res, nil
+}
+
+// waitSharedHome waits (bounded by the request's timeout) for cloud-init's
+// attach of the shared home to report its result, then records it on the VM
+// with the storage tag, and returns what the attach script reported (as
+// attach's). A failed attach leaves the VM with its local home, and the
+// error names the command that finishes the job.
+func waitSharedHome(ctx context.Context, m *vmprov.Manager, req Request, home *storage.Storage, prog output.Progress) (map[string]string, error) {
+	finish := fmt.Sprintf("The VM works with its local home; to move it onto the share: azlin storage attach %s --vm %s -g %s",
+		home.Name, req.Name, req.ResourceGroup)
+	prog.Step("cloud-init is mounting the shared home " + home.Name)
+	deadline := time.Now().Add(req.Timeout)
+	for {
+		stdout, _, err := m.RunRaw(ctx, req.ResourceGroup, req.Name, vmscript.CloudInitStatusScript())
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, interrupted(req)
+			}
+			return nil, fmt.Errorf("%w\n%s", err, finish)
+		}
+		done, res, err := vmscript.ParseCloudInitStatus(stdout)
+		switch {
+		case done && err != nil:
+			return nil, fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
+				req.Name, vmscript.CloudInitLogFile, finish)
+		case done && !res.OK:
+			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", req.Name, res.Err(), finish)
+		case done:
+			prog.Step("recording the shared home on the VM")
+			return res.Info, m.SetTag(ctx, req.ResourceGroup, req.Name, tags.Storage, home.Name)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
+				req.Name, req.Timeout, vmscript.CloudInitLogFile, finish)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, interrupted(req)
+		case <-time.After(req.PollInterval):
+		}
+	}
+}
+
+// interrupted says what an interrupted `new` may have left running.
+// It does not wrap context.Canceled, so that the message is printed.
+func interrupted(req Request) error {
+	return fmt.Errorf("stopped waiting for VM %s, but Azure may still be creating it (and billing for it once it runs). "+
+		"See it: azlin list -g %s; delete it: azlin delete %s -g %s", req.Name, req.ResourceGroup, req.Name, req.ResourceGroup)
+}
+
+// CloudInitPath is where `new` keeps the cloud-init document it sent for a
+// VM (so the user can see exactly what the VM was given); `delete` removes it.
+func CloudInitPath(configDir, vm string) string {
+	return filepath.Join(configDir, "cloud-init", vm+".yaml")
+}
+
+// KnownHostsPath is azlin's own known_hosts file, beside its config.
+func KnownHostsPath(configDir string) string { return filepath.Join(configDir, "known_hosts") }
