@@ -15,7 +15,6 @@ var layoutSh string
 //go:embed sh/layout-apply.sh
 var layoutApplySh string
 
-
 // setLayout adds the layout's variables to a script header.
 func (h *header) setLayout(l layout.Resolved, user string) {
 	h.set("LAYOUT_APPLY", boolFlag(l.Name != ""))
