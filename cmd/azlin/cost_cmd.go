@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/azlin-dev/azlin/internal/billing"
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/config"
 	"github.com/azlin-dev/azlin/internal/cost"
+	"github.com/azlin-dev/azlin/internal/costreport"
 	"github.com/azlin-dev/azlin/internal/output"
-	"github.com/azlin-dev/azlin/internal/storage"
-	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
 // costOptions are `azlin cost`'s own flags.
@@ -116,117 +112,19 @@ func ageText(age cost.Age) string {
 	return s
 }
 
-// costReport reads Azure (the independent reads at once: VMs, storage, and
-// the billed usage) and prices what it found.
+// costReport checks the az login, loads the price table (saying when it is
+// stale or broken) and builds the report.
 func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time.Time) (*cost.Report, error) {
 	c, err := a.Azure(ctx)
 	if err != nil {
 		return nil, err
 	}
-	account, err := c.EnsureLoggedIn(ctx) // remembered: no second az call
-	if err != nil {
-		return nil, err
-	}
 	table, age, _ := a.priceTable()
-	p := a.Printer()
 	if age.Warning != "" {
-		p.Warnf("%s", age.Warning)
+		a.Printer().Warnf("%s", age.Warning)
 	}
-
-	var (
-		vms      []cost.VMInput
-		storages []cost.StorageInput
-		billed   *cost.Billed
-		mu       sync.Mutex
-		notes    []string
-	)
-	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
-	g, gctx := errgroup.WithContext(ctx)
-	// The VM list (`az vm list -d`) also tells which storage is each VM's
-	// home: when both are reported, the storage views take it from there.
-	var vmsOf storage.VMReader
-	if o.vms() {
-		listed := make(chan []vmprov.VM, 1) // closed unsent when the read fails, after listErr is set
-		var listErr error
-		vmsOf = func(ctx context.Context) ([]storage.GroupVM, error) {
-			select {
-			case list, ok := <-listed:
-				if !ok {
-					return nil, listErr
-				}
-				out := make([]storage.GroupVM, len(list))
-				for i, v := range list {
-					out[i] = storage.GroupVM{Name: v.Name, Tags: v.Tags}
-				}
-				return out, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		g.Go(func() error {
-			list, err := vmprov.NewManager(c).List(gctx, rg)
-			if err != nil {
-				listErr = err
-				close(listed)
-				return err
-			}
-			listed <- list
-			names := make([]string, len(list))
-			for i, v := range list {
-				names[i] = v.Name
-			}
-			// Only the instance view says when a VM's power last changed.
-			changes, err := billing.LastChanges(gctx, c, account.ID, rg, names)
-			if err != nil {
-				if gctx.Err() != nil {
-					return err
-				}
-				note("Hours this month are unknown: " + err.Error())
-			}
-			for _, v := range list {
-				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name]})
-			}
-			return nil
-		})
-	}
-	if o.storages() {
-		g.Go(func() error {
-			list, err := storage.NewManager(c, table).ListWith(gctx, rg, vmsOf)
-			if err != nil {
-				return err
-			}
-			for _, s := range list {
-				storages = append(storages, storageInput(s))
-			}
-			return nil
-		})
-	}
-	if o.actual {
-		g.Go(func() error {
-			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-			b, err := billing.Billed(gctx, c, rg, from, now.UTC())
-			billed = b
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	r := cost.NewReport(table, age, rg, vms, storages, now)
-	r.Notes = append(r.Notes, notes...)
-	r.Actual = billed
-	return r, nil
-}
-
-// storageInput is what the report needs of a storage view.
-func storageInput(s *storage.Storage) cost.StorageInput {
-	in := cost.StorageInput{Name: s.Name, Region: s.Region, Tier: string(s.Tier), Redundancy: s.Redundancy,
-		ProvisionedGiB: s.SizeGiB, UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
-	for _, pe := range s.Network.PrivateEndpoints {
-		name, _, _ := strings.Cut(pe, " (") // "acct-pe (Approved)"
-		in.PrivateEndpoints = append(in.PrivateEndpoints, name)
-	}
-	return in
+	return costreport.Build(ctx, c, costreport.Request{ResourceGroup: rg, VMs: o.vms(), Storage: o.storages(), Actual: o.actual,
+		Prices: table, PricesAge: age, Now: now})
 }
 
 func printCostReport(p *output.Printer, r *cost.Report) error {

@@ -17,10 +17,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
-func init() {
-	storageSubcommands = append(storageSubcommands, newStorageAttachCmd, newStorageDetachCmd)
-}
-
 // sharedHomeManager builds the shared-home manager on an az client.
 func (a *app) sharedHomeManager(c *azcli.Client) *sharedhome.Manager {
 	return &sharedhome.Manager{

@@ -11,10 +11,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
-func init() {
-	storageSubcommands = append(storageSubcommands, newStorageCheckCmd)
-}
-
 func newStorageCheckCmd(a *app) *cobra.Command {
 	var vm string
 	cmd := &cobra.Command{

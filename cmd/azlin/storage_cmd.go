@@ -7,15 +7,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/storage"
 )
 
-// storageSubcommands builds `azlin storage`'s subcommands. Later commands
-// (attach, detach) are added to this list.
-var storageSubcommands = []func(a *app) *cobra.Command{
-	newStorageCreateCmd,
-	newStorageListCmd,
-	newStorageStatusCmd,
-	newStorageDeleteCmd,
-}
-
 func newStorageCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "storage",
@@ -41,9 +32,16 @@ func newStorageCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	for _, sub := range storageSubcommands {
-		cmd.AddCommand(sub(a))
-	}
+	cmd.AddCommand(
+		newStorageCreateCmd(a),
+		newStorageListCmd(a),
+		newStorageStatusCmd(a),
+		newStorageDeleteCmd(a),
+		newStorageAttachCmd(a),
+		newStorageDetachCmd(a),
+		newStorageLayoutCmd(a),
+		newStorageCheckCmd(a),
+	)
 	return cmd
 }
 

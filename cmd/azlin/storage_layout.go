@@ -13,10 +13,6 @@ import (
 	"github.com/azlin-dev/azlin/internal/sharedhome"
 )
 
-func init() {
-	storageSubcommands = append(storageSubcommands, newStorageLayoutCmd)
-}
-
 // layoutsDir is where user layouts live: ~/.azlin/layouts.
 func layoutsDir() (string, error) {
 	dir, err := azlinDir()
