@@ -42,6 +42,7 @@ lint: deps
 	$(GO) vet ./...
 	$(GO) vet -tags localcloud ./...
 	$(GO) test -count=1 ./internal/cost -run TestNoPriceLiteralsOutsideCost
+	bash scripts/check-imports.sh
 
 install: build
 	install -m 0755 bin/azlin $(DESTDIR)$(PREFIX)/bin/azlin
