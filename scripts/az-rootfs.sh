@@ -47,6 +47,8 @@ if ! command -v mmdebstrap >/dev/null; then
 fi
 
 mkdir -p "$cache"
+# A build killed outright (no trap runs) leaves its temporary folder behind.
+find "$cache" -mindepth 1 -maxdepth 1 -name '.building-az-*' -mmin +1440 -exec rm -rf {} +
 tmp=$(mktemp -d "$cache/.building-az-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 echo "building $root ($recipe), a few minutes ..." >&2
