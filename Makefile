@@ -54,7 +54,10 @@ bench: deps build local-cloud
 	$(GO) test -tags localcloud -run '^$$' -bench . -benchtime 1x ./...
 
 # Checks every az command line of the last `make test` (or, without one, of
-# the emulator's own tests) against the real Azure CLI's argument parser.
+# the emulator's own tests) against the real Azure CLI's argument parser:
+# Debian 13's az 2.74 in a cached root filesystem (scripts/az-rootfs.sh, a
+# few minutes to build the first time; AZLIN_ROOTFS_CACHE moves the cache),
+# and Debian 12's az 2.45 for what 2.74 cannot load.
 conformance:
 	@if [ -s build/conformance.log ]; then bash scripts/conformance.sh build/conformance.log; else bash scripts/conformance.sh; fi
 
