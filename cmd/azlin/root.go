@@ -52,8 +52,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newStorageCmd(a),
 		newNewCmd(a, nil),
 		newListCmd(a),
-		newSSHCmd(a),
-		newDeleteCmd(a),
+		newSSHCmd(a, nil),
+		newDeleteCmd(a, nil),
 		newCostCmd(a),
 	)
 	// Every subcommand validates its positional args as usage errors.
