@@ -54,7 +54,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newListCmd(a),
 		newSSHCmd(a, nil),
 		newDeleteCmd(a, nil),
-		newCostCmd(a),
+		newCostCmd(a, nil),
 	)
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {
