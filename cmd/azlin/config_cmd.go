@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,7 +32,7 @@ func newConfigCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newConfigShowCmd(a), newConfigGetCmd(a), newConfigSetCmd(a), newConfigInitCmd(a))
+	cmd.AddCommand(newConfigShowCmd(a), newConfigGetCmd(a, nil), newConfigSetCmd(a, nil), newConfigInitCmd(a, nil))
 	return cmd
 }
 
@@ -70,28 +71,53 @@ func newConfigShowCmd(a *app) *cobra.Command {
 	}
 }
 
-func newConfigGetCmd(a *app) *cobra.Command {
+// configGetOptions are `azlin config get`'s argument.
+type configGetOptions struct {
+	Key string
+}
+
+// newConfigGetCmd is `azlin config get`; runF, when not nil, replaces the
+// run (tests of flag parsing).
+func newConfigGetCmd(a *app, runF func(*configGetOptions) error) *cobra.Command {
+	var o configGetOptions
 	return &cobra.Command{
 		Use:     "get KEY",
 		Short:   "Print one setting",
 		Example: "  azlin config get default_resource_group",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.Config()
-			if err != nil {
-				return err
+			o.Key = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			v, err := cfg.Get(args[0])
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(a.Printer().Out, v)
-			return err
+			return runConfigGet(cmd.Context(), a, &o)
 		},
 	}
 }
 
-func newConfigSetCmd(a *app) *cobra.Command {
+// runConfigGet prints one setting.
+func runConfigGet(ctx context.Context, a *app, o *configGetOptions) error {
+	cfg, err := a.Config()
+	if err != nil {
+		return err
+	}
+	v, err := cfg.Get(o.Key)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.Printer().Out, v)
+	return err
+}
+
+// configSetOptions are `azlin config set`'s arguments.
+type configSetOptions struct {
+	Key, Value string
+}
+
+// newConfigSetCmd is `azlin config set`; runF, when not nil, replaces the
+// run (tests of flag parsing).
+func newConfigSetCmd(a *app, runF func(*configSetOptions) error) *cobra.Command {
+	var o configSetOptions
 	return &cobra.Command{
 		Use:     "set KEY VALUE",
 		Short:   "Change one setting",
@@ -99,28 +125,44 @@ func newConfigSetCmd(a *app) *cobra.Command {
 		Example: "  azlin config set default_resource_group my-rg\n  azlin config set default_region westus2",
 		Args:    usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.Config()
-			if err != nil {
-				return err
+			o.Key, o.Value = args[0], args[1]
+			if runF != nil {
+				return runF(&o)
 			}
-			if err := cfg.Set(args[0], args[1]); err != nil {
-				return err
-			}
-			path, err := a.ConfigPath()
-			if err != nil {
-				return err
-			}
-			if err := config.Save(path, cfg); err != nil {
-				return err
-			}
-			a.Printer().Successf("%s = %s (saved to %s)", args[0], args[1], path)
-			return nil
+			return runConfigSet(cmd.Context(), a, &o)
 		},
 	}
 }
 
-func newConfigInitCmd(a *app) *cobra.Command {
-	var region string
+// runConfigSet changes one setting and saves the file.
+func runConfigSet(ctx context.Context, a *app, o *configSetOptions) error {
+	cfg, err := a.Config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.Set(o.Key, o.Value); err != nil {
+		return err
+	}
+	path, err := a.ConfigPath()
+	if err != nil {
+		return err
+	}
+	if err := config.Save(path, cfg); err != nil {
+		return err
+	}
+	a.Printer().Successf("%s = %s (saved to %s)", o.Key, o.Value, path)
+	return nil
+}
+
+// configInitOptions are `azlin config init`'s own flag (-g is global).
+type configInitOptions struct {
+	Region string
+}
+
+// newConfigInitCmd is `azlin config init`; runF, when not nil, replaces the
+// run (tests of flag parsing).
+func newConfigInitCmd(a *app, runF func(*configInitOptions) error) *cobra.Command {
+	var o configInitOptions
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create the config file, with your resource group and region",
@@ -132,34 +174,43 @@ func newConfigInitCmd(a *app) *cobra.Command {
 		Example: "  azlin config init -g my-rg --region westus2",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.Config()
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(&o)
 			}
-			if a.flags.resourceGroup != "" {
-				if err := cfg.Set("default_resource_group", a.flags.resourceGroup); err != nil {
-					return err
-				}
-			}
-			if region != "" {
-				if err := cfg.Set("default_region", region); err != nil {
-					return err
-				}
-			}
-			path, err := a.ConfigPath()
-			if err != nil {
-				return err
-			}
-			if err := config.Save(path, cfg); err != nil {
-				return err
-			}
-			a.Printer().Successf("Config written to %s", path)
-			if cfg.DefaultResourceGroup == "" {
-				a.Printer().Infof("Next: azlin config set default_resource_group NAME (or pass -g NAME to each command)")
-			}
-			return nil
+			return runConfigInit(cmd.Context(), a, &o)
 		},
 	}
-	cmd.Flags().StringVar(&region, "region", "", "default Azure region, e.g. westus2")
+	cmd.Flags().StringVar(&o.Region, "region", "", "default Azure region, e.g. westus2")
 	return cmd
+}
+
+// runConfigInit writes the config file with the values given.
+func runConfigInit(ctx context.Context, a *app, o *configInitOptions) error {
+	region := o.Region
+	cfg, err := a.Config()
+	if err != nil {
+		return err
+	}
+	if a.flags.resourceGroup != "" {
+		if err := cfg.Set("default_resource_group", a.flags.resourceGroup); err != nil {
+			return err
+		}
+	}
+	if region != "" {
+		if err := cfg.Set("default_region", region); err != nil {
+			return err
+		}
+	}
+	path, err := a.ConfigPath()
+	if err != nil {
+		return err
+	}
+	if err := config.Save(path, cfg); err != nil {
+		return err
+	}
+	a.Printer().Successf("Config written to %s", path)
+	if cfg.DefaultResourceGroup == "" {
+		a.Printer().Infof("Next: azlin config set default_resource_group NAME (or pass -g NAME to each command)")
+	}
+	return nil
 }

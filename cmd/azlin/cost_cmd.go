@@ -18,14 +18,16 @@ import (
 
 // costOptions are `azlin cost`'s own flags.
 type costOptions struct {
-	by     string // vm, storage or all
-	actual bool
+	By     string // vm, storage or all
+	Actual bool
 }
 
-func (o costOptions) vms() bool      { return o.by != "storage" }
-func (o costOptions) storages() bool { return o.by != "vm" }
+func (o costOptions) vms() bool      { return o.By != "storage" }
+func (o costOptions) storages() bool { return o.By != "vm" }
 
-func newCostCmd(a *app) *cobra.Command {
+// newCostCmd is `azlin cost`; runF, when not nil, replaces the run (tests of
+// flag parsing).
+func newCostCmd(a *app, runF func(*costOptions) error) *cobra.Command {
 	var o costOptions
 	cmd := &cobra.Command{
 		Use:   "cost",
@@ -61,26 +63,34 @@ func newCostCmd(a *app) *cobra.Command {
 		),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch o.by {
-			case "vm", "storage", "all":
-			default:
-				return clierr.Usagef("invalid --by %q: use vm, storage or all", o.by)
+			if runF != nil {
+				return runF(&o)
 			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
-			}
-			r, err := a.costReport(cmd.Context(), rg, o, time.Now())
-			if err != nil {
-				return err
-			}
-			return printCostReport(a.Printer(), r)
+			return runCost(cmd.Context(), a, &o)
 		},
 	}
-	cmd.Flags().StringVar(&o.by, "by", "all", "what to show: vm, storage or all")
-	cmd.Flags().BoolVar(&o.actual, "actual", false, "also read what Azure billed the resource group this month")
-	cmd.AddCommand(newCostPricesCmd(a))
+	cmd.Flags().StringVar(&o.By, "by", "all", "what to show: vm, storage or all")
+	cmd.Flags().BoolVar(&o.Actual, "actual", false, "also read what Azure billed the resource group this month")
+	cmd.AddCommand(newCostPricesCmd(a, nil))
 	return cmd
+}
+
+// runCost checks --by, then builds the cost report and prints it.
+func runCost(ctx context.Context, a *app, o *costOptions) error {
+	switch o.By {
+	case "vm", "storage", "all":
+	default:
+		return clierr.Usagef("invalid --by %q: use vm, storage or all", o.By)
+	}
+	rg, err := a.ResourceGroup()
+	if err != nil {
+		return err
+	}
+	r, err := a.costReport(ctx, rg, *o, time.Now())
+	if err != nil {
+		return err
+	}
+	return printCostReport(a.Printer(), r)
 }
 
 // priceTable is the table in use (the refreshed cache, else the built-in
@@ -123,7 +133,7 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
-	return costreport.Build(ctx, c, costreport.Request{ResourceGroup: rg, VMs: o.vms(), Storage: o.storages(), Actual: o.actual,
+	return costreport.Build(ctx, c, costreport.Request{ResourceGroup: rg, VMs: o.vms(), Storage: o.storages(), Actual: o.Actual,
 		Prices: table, PricesAge: age, Now: now})
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -14,9 +15,16 @@ import (
 	"github.com/azlin-dev/azlin/internal/output"
 )
 
-func newCostPricesCmd(a *app) *cobra.Command {
-	var refresh bool
-	var regions []string
+// costPricesOptions are `azlin cost prices`'s flags.
+type costPricesOptions struct {
+	Refresh bool
+	Regions []string // --region, as given
+}
+
+// newCostPricesCmd is `azlin cost prices`; runF, when not nil, replaces the
+// run (tests of flag parsing).
+func newCostPricesCmd(a *app, runF func(*costPricesOptions) error) *cobra.Command {
+	var o costPricesOptions
 	cmd := &cobra.Command{
 		Use:   "prices",
 		Short: "Show the price table azlin estimates with, or refresh it from Azure",
@@ -43,48 +51,57 @@ func newCostPricesCmd(a *app) *cobra.Command {
 		),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !refresh && len(regions) > 0 {
-				return clierr.Usagef("--region goes with --refresh")
+			if runF != nil {
+				return runF(&o)
 			}
-			wanted, err := refreshRegions(regions)
-			if err != nil {
-				return err
-			}
-			table, age, path := a.priceTable()
-			p := a.Printer()
-			if age.Warning != "" {
-				p.Warnf("%s", age.Warning)
-			}
-			if refresh {
-				if path == "" {
-					return fmt.Errorf("no folder to keep the price cache in (set AZLIN_CONFIG_DIR); still using the %s", ageText(age))
-				}
-				if len(regions) == 0 {
-					if cfg, err := a.Config(); err == nil && cfg.DefaultRegion != "" {
-						wanted = appendRegion(wanted, cfg.DefaultRegion)
-					}
-				}
-				if a.flags.dryRun {
-					p.Infof("Would fetch prices for %s from %s into %s; nothing was changed.", strings.Join(wanted, ", "), cost.BaseURL(), path)
-					return nil
-				}
-				stop := p.StartProgress("Fetching prices from " + cost.BaseURL())
-				fresh, err := cost.Refresh(cmd.Context(), nil, "", wanted, path)
-				if err != nil {
-					stop.Fail("")
-					return fmt.Errorf("refreshing prices failed: %w\nThe cache was not changed; azlin still uses the %s. Try again later: azlin cost prices --refresh",
-						err, ageText(age))
-				}
-				stop.Done("")
-				p.Successf("Prices for %d regions saved to %s.", len(fresh.Regions), path)
-				table, age, _ = a.priceTable()
-			}
-			return printPrices(p, table, age, path)
+			return runCostPrices(cmd.Context(), a, &o)
 		},
 	}
-	cmd.Flags().BoolVar(&refresh, "refresh", false, "fetch current prices from the Azure Retail Prices API into the cache")
-	cmd.Flags().StringSliceVar(&regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: the built-in regions and default_region)")
+	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "fetch current prices from the Azure Retail Prices API into the cache")
+	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: the built-in regions and default_region)")
 	return cmd
+}
+
+// runCostPrices shows the price table in use, after refreshing it if asked.
+func runCostPrices(ctx context.Context, a *app, o *costPricesOptions) error {
+	refresh, regions := o.Refresh, o.Regions
+	if !refresh && len(regions) > 0 {
+		return clierr.Usagef("--region goes with --refresh")
+	}
+	wanted, err := refreshRegions(regions)
+	if err != nil {
+		return err
+	}
+	table, age, path := a.priceTable()
+	p := a.Printer()
+	if age.Warning != "" {
+		p.Warnf("%s", age.Warning)
+	}
+	if refresh {
+		if path == "" {
+			return fmt.Errorf("no folder to keep the price cache in (set AZLIN_CONFIG_DIR); still using the %s", ageText(age))
+		}
+		if len(regions) == 0 {
+			if cfg, err := a.Config(); err == nil && cfg.DefaultRegion != "" {
+				wanted = appendRegion(wanted, cfg.DefaultRegion)
+			}
+		}
+		if a.flags.dryRun {
+			p.Infof("Would fetch prices for %s from %s into %s; nothing was changed.", strings.Join(wanted, ", "), cost.BaseURL(), path)
+			return nil
+		}
+		stop := p.StartProgress("Fetching prices from " + cost.BaseURL())
+		fresh, err := cost.Refresh(ctx, nil, "", wanted, path)
+		if err != nil {
+			stop.Fail("")
+			return fmt.Errorf("refreshing prices failed: %w\nThe cache was not changed; azlin still uses the %s. Try again later: azlin cost prices --refresh",
+				err, ageText(age))
+		}
+		stop.Done("")
+		p.Successf("Prices for %d regions saved to %s.", len(fresh.Regions), path)
+		table, age, _ = a.priceTable()
+	}
+	return printPrices(p, table, age, path)
 }
 
 // refreshRegions normalizes --region values ("West US 2" -> "westus2") and

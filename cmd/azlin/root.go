@@ -52,9 +52,9 @@ func newRootCmd(a *app) *cobra.Command {
 		newStorageCmd(a),
 		newNewCmd(a, nil),
 		newListCmd(a),
-		newSSHCmd(a),
-		newDeleteCmd(a),
-		newCostCmd(a),
+		newSSHCmd(a, nil),
+		newDeleteCmd(a, nil),
+		newCostCmd(a, nil),
 	)
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {

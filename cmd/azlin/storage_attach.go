@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -54,8 +55,16 @@ type attachView struct {
 	Message string `json:"error,omitempty"`
 }
 
-func newStorageAttachCmd(a *app) *cobra.Command {
-	var vms []string
+// storageAttachOptions are `azlin storage attach`'s argument and flags.
+type storageAttachOptions struct {
+	Name string
+	VMs  []string // --vm, in the order given, repeats included
+}
+
+// newStorageAttachCmd is `azlin storage attach`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newStorageAttachCmd(a *app, runF func(*storageAttachOptions) error) *cobra.Command {
+	var o storageAttachOptions
 	cmd := &cobra.Command{
 		Use:   "attach NAME --vm VM [--vm VM...]",
 		Short: "Move existing VMs' home directories onto shared storage",
@@ -79,50 +88,59 @@ func newStorageAttachCmd(a *app) *cobra.Command {
 		),
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			rg, err := a.storageTarget(name)
-			if err != nil {
-				return err
+			o.Name = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			if len(vms) == 0 {
-				return clierr.Usagef("name at least one VM with --vm")
-			}
-			var unique []string
-			for _, vm := range vms {
-				if err := vmprov.ValidateName(vm); err != nil {
-					return err
-				}
-				if !slices.Contains(unique, vm) {
-					unique = append(unique, vm)
-				}
-			}
-			keys, err := a.azlinPublicKey()
-			if err != nil {
-				return err
-			}
-			c, err := a.Azure(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			prog := p.StartProgress(fmt.Sprintf("Attaching %s to storage %s", strings.Join(unique, ", "), name))
-			st, results, err := a.sharedHomeManager(c).Attach(cmd.Context(), sharedhome.AttachRequest{
-				ResourceGroup: rg, Storage: name, VMs: unique, Keys: keys, LayoutFor: scriptLayout,
-				Progress: func(vm, step string) { prog.Step(vm + ": " + step) },
-			})
-			if err != nil {
-				prog.Fail("")
-				return err
-			}
-			if c.DryRun() {
-				prog.Done("Dry run: nothing was changed")
-				return nil
-			}
-			return reportAttach(p, prog, st, results)
+			return runStorageAttach(cmd.Context(), a, &o)
 		},
 	}
-	cmd.Flags().StringArrayVar(&vms, "vm", nil, "VM to attach (repeat for several)")
+	cmd.Flags().StringArrayVar(&o.VMs, "vm", nil, "VM to attach (repeat for several)")
 	return cmd
+}
+
+// runStorageAttach checks the names, then attaches the VMs and reports each.
+func runStorageAttach(ctx context.Context, a *app, o *storageAttachOptions) error {
+	name := o.Name
+	rg, err := a.storageTarget(name)
+	if err != nil {
+		return err
+	}
+	if len(o.VMs) == 0 {
+		return clierr.Usagef("name at least one VM with --vm")
+	}
+	var unique []string
+	for _, vm := range o.VMs {
+		if err := vmprov.ValidateName(vm); err != nil {
+			return err
+		}
+		if !slices.Contains(unique, vm) {
+			unique = append(unique, vm)
+		}
+	}
+	keys, err := a.azlinPublicKey()
+	if err != nil {
+		return err
+	}
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	prog := p.StartProgress(fmt.Sprintf("Attaching %s to storage %s", strings.Join(unique, ", "), name))
+	st, results, err := a.sharedHomeManager(c).Attach(ctx, sharedhome.AttachRequest{
+		ResourceGroup: rg, Storage: name, VMs: unique, Keys: keys, LayoutFor: scriptLayout,
+		Progress: func(vm, step string) { prog.Step(vm + ": " + step) },
+	})
+	if err != nil {
+		prog.Fail("")
+		return err
+	}
+	if c.DryRun() {
+		prog.Done("Dry run: nothing was changed")
+		return nil
+	}
+	return reportAttach(p, prog, st, results)
 }
 
 func reportAttach(p *output.Printer, prog output.Progress, st *storage.Storage, results []sharedhome.Result) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -11,8 +12,15 @@ import (
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
-func newStorageCheckCmd(a *app) *cobra.Command {
-	var vm string
+// storageCheckOptions are `azlin storage check`'s argument and flag.
+type storageCheckOptions struct {
+	Name, VM string
+}
+
+// newStorageCheckCmd is `azlin storage check`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newStorageCheckCmd(a *app, runF func(*storageCheckOptions) error) *cobra.Command {
+	var o storageCheckOptions
 	cmd := &cobra.Command{
 		Use:   "check NAME --vm VM",
 		Short: "Self-test a shared home: locks, sockets, links, owners, a second VM",
@@ -35,54 +43,64 @@ func newStorageCheckCmd(a *app) *cobra.Command {
 		Example: "  azlin storage check shared-dev --vm worker-1\n  azlin storage check shared-dev --vm worker-1 -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			rg, err := a.storageTarget(name)
-			if err != nil {
-				return err
+			o.Name = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			if vm == "" {
-				return clierr.Usagef("name the VM with --vm")
-			}
-			if err := vmprov.ValidateName(vm); err != nil {
-				return err
-			}
-			c, err := a.Azure(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			prog := p.StartProgress(fmt.Sprintf("Self-test of storage %s on VM %s", name, vm))
-			res, err := a.sharedHomeManager(c).Check(cmd.Context(), sharedhome.CheckRequest{
-				ResourceGroup: rg, Storage: name, VM: vm, Progress: prog.Step})
-			if err != nil {
-				prog.Fail("")
-				return err
-			}
-			failed := res.Probes.Failed()
-			if failed == 0 {
-				prog.Done(fmt.Sprintf("All %d probes passed on VM %s", len(res.Probes), vm))
-			} else {
-				prog.Fail(fmt.Sprintf("%d of %d probes failed on VM %s", failed, len(res.Probes), vm))
-			}
-			if res.Peer == "" {
-				p.Infof("No other running VM has this home: the write-then-read probe needs one (azlin storage attach %s --vm OTHER).", name)
-			}
-			t := output.Table{Headers: []string{"PROBE", "RESULT", "DETAIL"}}
-			for _, pr := range res.Probes {
-				t.Rows = append(t.Rows, []string{pr.Name, pr.Status, orDash(pr.Detail)})
-			}
-			if err := p.Render(t, map[string]any{"storage": name, "vm": vm, "peer": res.Peer, "probes": res.Probes}); err != nil {
-				return err
-			}
-			warnProbes(p, vm, res.Probes)
-			if failed > 0 {
-				return fmt.Errorf("%d of %d probes failed on VM %s (what each means is above)", failed, len(res.Probes), vm)
-			}
-			return nil
+			return runStorageCheck(cmd.Context(), a, &o)
 		},
 	}
-	cmd.Flags().StringVar(&vm, "vm", "", "VM whose shared home is tested")
+	cmd.Flags().StringVar(&o.VM, "vm", "", "VM whose shared home is tested")
 	return cmd
+}
+
+// runStorageCheck runs the shared-home probes on a VM and prints them.
+func runStorageCheck(ctx context.Context, a *app, o *storageCheckOptions) error {
+	vm := o.VM
+	name := o.Name
+	rg, err := a.storageTarget(name)
+	if err != nil {
+		return err
+	}
+	if vm == "" {
+		return clierr.Usagef("name the VM with --vm")
+	}
+	if err := vmprov.ValidateName(vm); err != nil {
+		return err
+	}
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	prog := p.StartProgress(fmt.Sprintf("Self-test of storage %s on VM %s", name, vm))
+	res, err := a.sharedHomeManager(c).Check(ctx, sharedhome.CheckRequest{
+		ResourceGroup: rg, Storage: name, VM: vm, Progress: prog.Step})
+	if err != nil {
+		prog.Fail("")
+		return err
+	}
+	failed := res.Probes.Failed()
+	if failed == 0 {
+		prog.Done(fmt.Sprintf("All %d probes passed on VM %s", len(res.Probes), vm))
+	} else {
+		prog.Fail(fmt.Sprintf("%d of %d probes failed on VM %s", failed, len(res.Probes), vm))
+	}
+	if res.Peer == "" {
+		p.Infof("No other running VM has this home: the write-then-read probe needs one (azlin storage attach %s --vm OTHER).", name)
+	}
+	t := output.Table{Headers: []string{"PROBE", "RESULT", "DETAIL"}}
+	for _, pr := range res.Probes {
+		t.Rows = append(t.Rows, []string{pr.Name, pr.Status, orDash(pr.Detail)})
+	}
+	if err := p.Render(t, map[string]any{"storage": name, "vm": vm, "peer": res.Peer, "probes": res.Probes}); err != nil {
+		return err
+	}
+	warnProbes(p, vm, res.Probes)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d probes failed on VM %s (what each means is above)", failed, len(res.Probes), vm)
+	}
+	return nil
 }
 
 // warnProbes says on stderr what each failed probe means.

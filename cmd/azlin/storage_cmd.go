@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/azlin-dev/azlin/internal/cost"
@@ -33,14 +35,14 @@ func newStorageCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(
-		newStorageCreateCmd(a),
+		newStorageCreateCmd(a, nil),
 		newStorageListCmd(a),
-		newStorageStatusCmd(a),
-		newStorageDeleteCmd(a),
-		newStorageAttachCmd(a),
-		newStorageDetachCmd(a),
+		newStorageStatusCmd(a, nil),
+		newStorageDeleteCmd(a, nil),
+		newStorageAttachCmd(a, nil),
+		newStorageDetachCmd(a, nil),
 		newStorageLayoutCmd(a),
-		newStorageCheckCmd(a),
+		newStorageCheckCmd(a, nil),
 	)
 	return cmd
 }
@@ -56,8 +58,8 @@ func (a *app) storageTarget(name string) (rg string, err error) {
 
 // storageManager is the storage manager for a command that has validated its
 // input: it checks the az login and loads the price table.
-func (a *app) storageManager(cmd *cobra.Command) (*storage.Manager, error) {
-	c, err := a.Azure(cmd.Context())
+func (a *app) storageManager(ctx context.Context) (*storage.Manager, error) {
+	c, err := a.Azure(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -14,14 +15,21 @@ import (
 	"github.com/azlin-dev/azlin/internal/storage"
 )
 
-type storageCreateFlags struct {
-	tier, size, region, redundancy, rootSquash, network string
-	vnet, vnetPrefix, subnet, subnetPrefix              string
-	layout                                              string
+// storageCreateOptions are `azlin storage create`'s argument and flags.
+type storageCreateOptions struct {
+	Name                                                string
+	Tier, Size, Region, Redundancy, RootSquash, Network string
+	VNet, VNetPrefix, Subnet, SubnetPrefix              string
+	Layout                                              string
+	// The *Set fields tell that the flag was given: an existing storage
+	// keeps its own settings for the flags that were not.
+	TierSet, SizeSet, RedundancySet, RootSquashSet, NetworkSet, LayoutSet bool
 }
 
-func newStorageCreateCmd(a *app) *cobra.Command {
-	var f storageCreateFlags
+// newStorageCreateCmd is `azlin storage create`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.Command {
+	var o storageCreateOptions
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create shared NFS storage, reachable only from the azlin VNet",
@@ -74,71 +82,83 @@ func newStorageCreateCmd(a *app) *cobra.Command {
 		),
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := storageCreateOptions(a, cmd, args[0], f)
-			if err != nil {
-				return err
+			o.Name = args[0]
+			fs := cmd.Flags()
+			o.TierSet, o.SizeSet, o.RedundancySet = flagChanged(fs, "tier"), flagChanged(fs, "size"), flagChanged(fs, "redundancy")
+			o.RootSquashSet, o.NetworkSet, o.LayoutSet = flagChanged(fs, "root-squash"), flagChanged(fs, "network"), flagChanged(fs, "layout")
+			if runF != nil {
+				return runF(&o)
 			}
-			return runStorageCreate(a, cmd, o)
+			return runStorageCreate(cmd.Context(), a, &o)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.tier, "tier", "Premium", "Premium (Azure Files NFS 4.1) or Standard (Blob NFS 3.0)")
-	fl.StringVar(&f.size, "size", "100GB", "size, e.g. 100GB, 1TB (GB = GiB, TB = TiB); Premium 100GB-100TB")
-	fl.StringVar(&f.region, "region", "", "Azure region (default: config default_region, else the resource group's)")
-	fl.StringVar(&f.redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium only)")
-	fl.StringVar(&f.rootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
-	fl.StringVar(&f.network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
-	fl.StringVar(&f.vnet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")
-	fl.StringVar(&f.vnetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
-	fl.StringVar(&f.subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
-	fl.StringVar(&f.subnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
-	fl.StringVar(&f.layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
+	fl.StringVar(&o.Tier, "tier", "Premium", "Premium (Azure Files NFS 4.1) or Standard (Blob NFS 3.0)")
+	fl.StringVar(&o.Size, "size", "100GB", "size, e.g. 100GB, 1TB (GB = GiB, TB = TiB); Premium 100GB-100TB")
+	fl.StringVar(&o.Region, "region", "", "Azure region (default: config default_region, else the resource group's)")
+	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium only)")
+	fl.StringVar(&o.RootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
+	fl.StringVar(&o.Network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
+	fl.StringVar(&o.VNet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")
+	fl.StringVar(&o.VNetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
+	fl.StringVar(&o.Subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
+	fl.StringVar(&o.SubnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
+	fl.StringVar(&o.Layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
 	return cmd
 }
 
-// storageCreateOptions turns flags into options, checking every value before
-// any az call. Flags the user did not set stay zero: an existing storage
-// keeps its own settings; a new one takes the defaults.
-func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCreateFlags) (storage.CreateOptions, error) {
-	o := storage.CreateOptions{Name: name}
-	if err := storage.ValidateName(name); err != nil {
+// runStorageCreate checks every value before any az call, then creates the
+// storage and prints it.
+func runStorageCreate(ctx context.Context, a *app, f *storageCreateOptions) error {
+	o, err := storageCreateRequest(a, f)
+	if err != nil {
+		return err
+	}
+	return createStorage(ctx, a, o)
+}
+
+// storageCreateRequest turns flags into the use case's options, checking
+// every value before any az call. Flags the user did not set stay zero: an
+// existing storage keeps its own settings; a new one takes the defaults.
+func storageCreateRequest(a *app, f *storageCreateOptions) (storage.CreateOptions, error) {
+	o := storage.CreateOptions{Name: f.Name}
+	if err := storage.ValidateName(f.Name); err != nil {
 		return o, err
 	}
-	fs := cmd.Flags()
 	var err error
-	if flagChanged(fs, "tier") {
-		if o.Tier, err = nfs.ParseTier(f.tier); err != nil {
+	if f.TierSet {
+		if o.Tier, err = nfs.ParseTier(f.Tier); err != nil {
 			return o, err
 		}
 	}
-	if flagChanged(fs, "size") {
-		if o.SizeGiB, err = storage.ParseSize(f.size); err != nil {
+	if f.SizeSet {
+		if o.SizeGiB, err = storage.ParseSize(f.Size); err != nil {
 			return o, err
 		}
 	}
-	if flagChanged(fs, "redundancy") {
-		if o.Redundancy, err = storage.ParseRedundancy(f.redundancy); err != nil {
+	if f.RedundancySet {
+		if o.Redundancy, err = storage.ParseRedundancy(f.Redundancy); err != nil {
 			return o, err
 		}
 	}
-	if flagChanged(fs, "root-squash") {
-		if o.RootSquash, err = storage.ParseRootSquash(f.rootSquash); err != nil {
+	if f.RootSquashSet {
+		if o.RootSquash, err = storage.ParseRootSquash(f.RootSquash); err != nil {
 			return o, err
 		}
 	}
-	if flagChanged(fs, "network") {
-		if o.Network, err = storage.ParseNetworkMode(f.network); err != nil {
+	if f.NetworkSet {
+		if o.Network, err = storage.ParseNetworkMode(f.Network); err != nil {
 			return o, err
 		}
 	}
-	if flagChanged(fs, "layout") {
-		l, err := loadLayout(f.layout)
+	if f.LayoutSet {
+		l, err := loadLayout(f.Layout)
 		if err != nil {
 			return o, clierr.Usagef("--layout: %v", err)
 		}
 		o.Layout = l.Name
 	}
-	o.Region = f.region
+	o.Region = f.Region
 	if err := o.Validate(); err != nil {
 		return o, err
 	}
@@ -148,7 +168,7 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 	}
 	// The flags override the config's network names; config.Set checks them.
 	net := *cfg
-	for key, v := range map[string]string{"vnet_name": f.vnet, "vnet_prefix": f.vnetPrefix, "subnet_name": f.subnet, "subnet_prefix": f.subnetPrefix} {
+	for key, v := range map[string]string{"vnet_name": f.VNet, "vnet_prefix": f.VNetPrefix, "subnet_name": f.Subnet, "subnet_prefix": f.SubnetPrefix} {
 		if v == "" {
 			continue
 		}
@@ -164,20 +184,20 @@ func storageCreateOptions(a *app, cmd *cobra.Command, name string, f storageCrea
 	return o, nil
 }
 
-func runStorageCreate(a *app, cmd *cobra.Command, o storage.CreateOptions) error {
+func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 	p := a.Printer()
 	if o.Tier == nfs.Standard {
 		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
 			"(two VMs writing one file can corrupt it) and much slower with many small files. " +
 			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
 	}
-	m, err := a.storageManager(cmd)
+	m, err := a.storageManager(ctx)
 	if err != nil {
 		return err
 	}
 	prog := p.StartProgress(fmt.Sprintf("Storage %s in resource group %s", o.Name, o.ResourceGroup))
 	o.Progress = prog.Step
-	s, err := m.Create(cmd.Context(), o)
+	s, err := m.Create(ctx, o)
 	if err != nil {
 		prog.Fail("")
 		return err

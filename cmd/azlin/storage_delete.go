@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -8,7 +9,15 @@ import (
 	"github.com/azlin-dev/azlin/internal/storage"
 )
 
-func newStorageDeleteCmd(a *app) *cobra.Command {
+// storageDeleteOptions are `azlin storage delete`'s argument.
+type storageDeleteOptions struct {
+	Name string
+}
+
+// newStorageDeleteCmd is `azlin storage delete`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newStorageDeleteCmd(a *app, runF func(*storageDeleteOptions) error) *cobra.Command {
+	var o storageDeleteOptions
 	return &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a storage and all the data on it",
@@ -23,44 +32,53 @@ func newStorageDeleteCmd(a *app) *cobra.Command {
 		Example: "  azlin storage delete shared-dev\n  azlin storage delete shared-dev --yes",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			rg, err := a.storageTarget(name)
-			if err != nil {
-				return err
+			o.Name = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			m, err := a.storageManager(cmd)
-			if err != nil {
-				return err
-			}
-			plan, err := m.PlanDelete(cmd.Context(), rg, name)
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			s := plan.Storage
-			p.Infof("This deletes storage %s in resource group %s:", s.Name, rg)
-			p.Infof("  storage account %s with its %s (%s, %s used)", s.Account, s.Tier.ShareWord(), storage.FormatGiB(s.SizeGiB), used(s))
-			for _, pe := range plan.PrivateEndpoints {
-				p.Infof("  private endpoint %s and its DNS zone group", pe)
-			}
-			p.Infof("The VNet, subnet and private DNS zone stay.")
-			p.Warnf("All data on %s is lost. This cannot be undone.", s.Name)
-			if !a.flags.dryRun {
-				if err := a.Confirm(fmt.Sprintf("Delete storage %s and all its data?", s.Name)); err != nil {
-					return err
-				}
-			}
-			prog := p.StartProgress("Deleting storage " + s.Name)
-			if err := m.Delete(cmd.Context(), plan, prog.Step); err != nil {
-				prog.Fail("")
-				return err
-			}
-			if a.flags.dryRun {
-				prog.Done("Dry run: the az commands above are the plan; nothing was deleted")
-			} else {
-				prog.Done("Deleted storage " + s.Name)
-			}
-			return nil
+			return runStorageDelete(cmd.Context(), a, &o)
 		},
 	}
+}
+
+// runStorageDelete shows what goes, asks, and deletes the storage.
+func runStorageDelete(ctx context.Context, a *app, o *storageDeleteOptions) error {
+	name := o.Name
+	rg, err := a.storageTarget(name)
+	if err != nil {
+		return err
+	}
+	m, err := a.storageManager(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := m.PlanDelete(ctx, rg, name)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	s := plan.Storage
+	p.Infof("This deletes storage %s in resource group %s:", s.Name, rg)
+	p.Infof("  storage account %s with its %s (%s, %s used)", s.Account, s.Tier.ShareWord(), storage.FormatGiB(s.SizeGiB), used(s))
+	for _, pe := range plan.PrivateEndpoints {
+		p.Infof("  private endpoint %s and its DNS zone group", pe)
+	}
+	p.Infof("The VNet, subnet and private DNS zone stay.")
+	p.Warnf("All data on %s is lost. This cannot be undone.", s.Name)
+	if !a.flags.dryRun {
+		if err := a.Confirm(fmt.Sprintf("Delete storage %s and all its data?", s.Name)); err != nil {
+			return err
+		}
+	}
+	prog := p.StartProgress("Deleting storage " + s.Name)
+	if err := m.Delete(ctx, plan, prog.Step); err != nil {
+		prog.Fail("")
+		return err
+	}
+	if a.flags.dryRun {
+		prog.Done("Dry run: the az commands above are the plan; nothing was deleted")
+	} else {
+		prog.Done("Deleted storage " + s.Name)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -122,7 +123,7 @@ func newStorageLayoutCmd(a *app) *cobra.Command {
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newLayoutListCmd(a), newLayoutShowCmd(a), newLayoutSetCmd(a))
+	cmd.AddCommand(newLayoutListCmd(a), newLayoutShowCmd(a, nil), newLayoutSetCmd(a, nil))
 	return cmd
 }
 
@@ -165,7 +166,15 @@ func orDash(s string) string {
 	return s
 }
 
-func newLayoutShowCmd(a *app) *cobra.Command {
+// layoutShowOptions are `azlin storage layout show`'s argument.
+type layoutShowOptions struct {
+	Storage string
+}
+
+// newLayoutShowCmd is `azlin storage layout show`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newLayoutShowCmd(a *app, runF func(*layoutShowOptions) error) *cobra.Command {
+	var o layoutShowOptions
 	return &cobra.Command{
 		Use:   "show STORAGE",
 		Short: "Show a storage's layout: its per-VM local paths and settings",
@@ -176,34 +185,51 @@ func newLayoutShowCmd(a *app) *cobra.Command {
 		Example: "  azlin storage layout show shared-dev\n  azlin storage layout show shared-dev -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			rg, err := a.storageTarget(name)
-			if err != nil {
-				return err
+			o.Storage = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			m, err := a.storageManager(cmd)
-			if err != nil {
-				return err
-			}
-			st, err := m.Find(cmd.Context(), rg, name)
-			if err != nil {
-				return err
-			}
-			l, err := loadLayout(st.Layout)
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			v := viewOfLayout(st.Name, l)
-			if p.Format == output.FormatTable {
-				return printLayout(p, v)
-			}
-			return p.JSON(v)
+			return runLayoutShow(cmd.Context(), a, &o)
 		},
 	}
 }
 
-func newLayoutSetCmd(a *app) *cobra.Command {
+// runLayoutShow prints the layout recorded on a storage.
+func runLayoutShow(ctx context.Context, a *app, o *layoutShowOptions) error {
+	name := o.Storage
+	rg, err := a.storageTarget(name)
+	if err != nil {
+		return err
+	}
+	m, err := a.storageManager(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := m.Find(ctx, rg, name)
+	if err != nil {
+		return err
+	}
+	l, err := loadLayout(st.Layout)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	v := viewOfLayout(st.Name, l)
+	if p.Format == output.FormatTable {
+		return printLayout(p, v)
+	}
+	return p.JSON(v)
+}
+
+// layoutSetOptions are `azlin storage layout set`'s arguments.
+type layoutSetOptions struct {
+	Storage, Layout string
+}
+
+// newLayoutSetCmd is `azlin storage layout set`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newLayoutSetCmd(a *app, runF func(*layoutSetOptions) error) *cobra.Command {
+	var o layoutSetOptions
 	return &cobra.Command{
 		Use:   "set STORAGE LAYOUT",
 		Short: "Change a storage's layout and apply it on every attached VM",
@@ -222,41 +248,50 @@ func newLayoutSetCmd(a *app) *cobra.Command {
 		Example: "  azlin storage layout set shared-dev minimal\n  azlin storage layout set shared-dev mytools   # ~/.azlin/layouts/mytools.toml",
 		Args:    usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			rg, err := a.storageTarget(name)
-			if err != nil {
-				return err
+			o.Storage, o.Layout = args[0], args[1]
+			if runF != nil {
+				return runF(&o)
 			}
-			l, err := loadLayout(args[1])
-			if err != nil {
-				return clierr.Usagef("%v", err)
-			}
-			c, err := a.Azure(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			prog := p.StartProgress(fmt.Sprintf("Setting the layout of storage %s to %s", name, l.Name))
-			st, results, err := a.sharedHomeManager(c).ApplyLayout(cmd.Context(), sharedhome.LayoutRequest{
-				ResourceGroup: rg, Storage: name, Layout: l.Resolve(),
-				Progress: func(vm, step string) {
-					if vm != "" {
-						step = vm + ": " + step
-					}
-					prog.Step(step)
-				},
-			})
-			if err != nil {
-				prog.Fail("")
-				return err
-			}
-			if c.DryRun() {
-				prog.Done("Dry run: nothing was changed")
-				return nil
-			}
-			return reportLayout(p, prog, st.Name, l.Name, results)
+			return runLayoutSet(cmd.Context(), a, &o)
 		},
 	}
+}
+
+// runLayoutSet records a layout on a storage and applies it on its VMs.
+func runLayoutSet(ctx context.Context, a *app, o *layoutSetOptions) error {
+	name := o.Storage
+	rg, err := a.storageTarget(name)
+	if err != nil {
+		return err
+	}
+	l, err := loadLayout(o.Layout)
+	if err != nil {
+		return clierr.Usagef("%v", err)
+	}
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	prog := p.StartProgress(fmt.Sprintf("Setting the layout of storage %s to %s", name, l.Name))
+	st, results, err := a.sharedHomeManager(c).ApplyLayout(ctx, sharedhome.LayoutRequest{
+		ResourceGroup: rg, Storage: name, Layout: l.Resolve(),
+		Progress: func(vm, step string) {
+			if vm != "" {
+				step = vm + ": " + step
+			}
+			prog.Step(step)
+		},
+	})
+	if err != nil {
+		prog.Fail("")
+		return err
+	}
+	if c.DryRun() {
+		prog.Done("Dry run: nothing was changed")
+		return nil
+	}
+	return reportLayout(p, prog, st.Name, l.Name, results)
 }
 
 // layoutResultView is one VM's result of `storage layout set`.

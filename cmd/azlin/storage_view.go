@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func newStorageListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := a.storageManager(cmd)
+			m, err := a.storageManager(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,15 @@ func used(s *storage.Storage) string {
 	return storage.FormatBytes(*s.UsedBytes)
 }
 
-func newStorageStatusCmd(a *app) *cobra.Command {
+// storageStatusOptions are `azlin storage status`'s argument.
+type storageStatusOptions struct {
+	Name string
+}
+
+// newStorageStatusCmd is `azlin storage status`; runF, when not nil,
+// replaces the run (tests of flag parsing).
+func newStorageStatusCmd(a *app, runF func(*storageStatusOptions) error) *cobra.Command {
+	var o storageStatusOptions
 	return &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show one storage: size and usage, cost, connected VMs, NFS endpoint, network",
@@ -93,29 +102,38 @@ func newStorageStatusCmd(a *app) *cobra.Command {
 		Example: "  azlin storage status shared-dev\n  azlin storage status shared-dev -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := storage.ValidateName(args[0]); err != nil {
-				return err
+			o.Name = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
-			}
-			m, err := a.storageManager(cmd)
-			if err != nil {
-				return err
-			}
-			s, err := m.Status(cmd.Context(), rg, args[0])
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			if p.Format == output.FormatJSON {
-				return p.JSON(s)
-			}
-			_, err = fmt.Fprint(p.Out, statusText(s))
-			return err
+			return runStorageStatus(cmd.Context(), a, &o)
 		},
 	}
+}
+
+// runStorageStatus prints everything about one storage.
+func runStorageStatus(ctx context.Context, a *app, o *storageStatusOptions) error {
+	if err := storage.ValidateName(o.Name); err != nil {
+		return err
+	}
+	rg, err := a.ResourceGroup()
+	if err != nil {
+		return err
+	}
+	m, err := a.storageManager(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := m.Status(ctx, rg, o.Name)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	if p.Format == output.FormatJSON {
+		return p.JSON(s)
+	}
+	_, err = fmt.Fprint(p.Out, statusText(s))
+	return err
 }
 
 // statusText is the requirements' status layout, with the corrections of

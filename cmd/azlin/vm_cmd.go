@@ -248,7 +248,15 @@ func newListCmd(a *app) *cobra.Command {
 	}
 }
 
-func newDeleteCmd(a *app) *cobra.Command {
+// deleteOptions are `azlin delete`'s argument.
+type deleteOptions struct {
+	VM string
+}
+
+// newDeleteCmd is `azlin delete`; runF, when not nil, replaces the run
+// (tests of flag parsing).
+func newDeleteCmd(a *app, runF func(*deleteOptions) error) *cobra.Command {
+	var o deleteOptions
 	return &cobra.Command{
 		Use:   "delete VM",
 		Short: "Delete a VM with its disk, network interface and public IP",
@@ -265,53 +273,61 @@ func newDeleteCmd(a *app) *cobra.Command {
 		Example: "  azlin delete dev-1\n  azlin delete dev-1 --yes",
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			name := args[0]
-			if err := vmprov.ValidateName(name); err != nil {
-				return err
+			o.VM = args[0]
+			if runF != nil {
+				return runF(&o)
 			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
-			}
-			c, err := a.Azure(ctx)
-			if err != nil {
-				return err
-			}
-			m := vmprov.NewManager(c)
-			plan, err := m.PlanDelete(ctx, rg, name)
-			if err != nil {
-				return err
-			}
-			p := a.Printer()
-			parts := fmt.Sprintf("OS disk %s, network interface %s and public IP %s",
-				plan.OSDisk, joinNames(plan.NICs), plan.PublicIP)
-			prompt := fmt.Sprintf("Delete VM %s in resource group %s, with its %s?", name, rg, parts)
-			if plan.VM == nil {
-				p.Infof("There is no VM %s in resource group %s; azlin will remove what may be left of it: %s.", name, rg, parts)
-				prompt = fmt.Sprintf("Remove the leftovers of VM %s in resource group %s?", name, rg)
-			} else if s := plan.VM.SharedHome(); s != "" {
-				p.Infof("Its home directory is on shared storage %s: the files there stay.", s)
-			}
-			if err := a.Confirm(prompt); err != nil {
-				return err
-			}
-			prog := p.StartProgress("Deleting VM " + name)
-			if err := m.Delete(ctx, plan, prog.Step); err != nil {
-				prog.Fail("")
-				return err
-			}
-			if c.DryRun() {
-				prog.Done("Dry run: nothing was deleted")
-				return nil
-			}
-			if dir, err := azlinDir(); err == nil {
-				_ = os.Remove(provision.CloudInitPath(dir, name))
-			}
-			prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
-			return nil
+			return runDelete(cmd.Context(), a, &o)
 		},
 	}
+}
+
+// runDelete shows what goes, asks, and deletes the VM with its parts.
+func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
+	name := o.VM
+	if err := vmprov.ValidateName(name); err != nil {
+		return err
+	}
+	rg, err := a.ResourceGroup()
+	if err != nil {
+		return err
+	}
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return err
+	}
+	m := vmprov.NewManager(c)
+	plan, err := m.PlanDelete(ctx, rg, name)
+	if err != nil {
+		return err
+	}
+	p := a.Printer()
+	parts := fmt.Sprintf("OS disk %s, network interface %s and public IP %s",
+		plan.OSDisk, joinNames(plan.NICs), plan.PublicIP)
+	prompt := fmt.Sprintf("Delete VM %s in resource group %s, with its %s?", name, rg, parts)
+	if plan.VM == nil {
+		p.Infof("There is no VM %s in resource group %s; azlin will remove what may be left of it: %s.", name, rg, parts)
+		prompt = fmt.Sprintf("Remove the leftovers of VM %s in resource group %s?", name, rg)
+	} else if s := plan.VM.SharedHome(); s != "" {
+		p.Infof("Its home directory is on shared storage %s: the files there stay.", s)
+	}
+	if err := a.Confirm(prompt); err != nil {
+		return err
+	}
+	prog := p.StartProgress("Deleting VM " + name)
+	if err := m.Delete(ctx, plan, prog.Step); err != nil {
+		prog.Fail("")
+		return err
+	}
+	if c.DryRun() {
+		prog.Done("Dry run: nothing was deleted")
+		return nil
+	}
+	if dir, err := azlinDir(); err == nil {
+		_ = os.Remove(provision.CloudInitPath(dir, name))
+	}
+	prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
+	return nil
 }
 
 func joinNames(xs []string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -29,7 +30,16 @@ func (e *remoteExitError) Error() string {
 // ExitCode is the exit status azlin should exit with.
 func (e *remoteExitError) ExitCode() int { return e.code }
 
-func newSSHCmd(a *app) *cobra.Command {
+// sshOptions are `azlin ssh`'s arguments.
+type sshOptions struct {
+	VM      string
+	Command []string // the words after --; none opens a login session
+}
+
+// newSSHCmd is `azlin ssh`; runF, when not nil, replaces the run (tests of
+// flag parsing).
+func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
+	var o sshOptions
 	return &cobra.Command{
 		Use:   "ssh VM [-- COMMAND [ARG...]]",
 		Short: "Log in to a VM, or run a command on it, over SSH",
@@ -62,60 +72,68 @@ func newSSHCmd(a *app) *cobra.Command {
 			return nil
 		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			name, command := args[0], args[1:]
-			if err := vmprov.ValidateName(name); err != nil {
-				return err
+			o.VM, o.Command = args[0], args[1:]
+			if runF != nil {
+				return runF(&o)
 			}
-			cfg, err := a.Config()
-			if err != nil {
-				return err
-			}
-			rg, err := a.ResourceGroup()
-			if err != nil {
-				return err
-			}
-			dir, err := azlinDir()
-			if err != nil {
-				return err
-			}
-			key := vmprov.KeyPairAt(cfg.SSHKeyPath)
-			if _, err := os.Stat(key.Private); err != nil {
-				return fmt.Errorf("azlin's SSH key %s is missing (%v); azlin's VMs accept only the key they were created with. "+
-					"Restore it, or point azlin at it: azlin config set ssh_key_path PATH", key.Private, err)
-			}
-			c, err := a.Azure(ctx)
-			if err != nil {
-				return err
-			}
-			vm, err := vmprov.NewManager(c).Show(ctx, rg, name, true)
-			if err != nil {
-				return err
-			}
-			if !vm.Running() {
-				return fmt.Errorf("VM %s is %s, not running; start it: az vm start -g %s -n %s", name, vm.State(), rg, name)
-			}
-			if vm.PublicIP == "" {
-				return fmt.Errorf("VM %s has no public IP address, so azlin cannot reach it over SSH; "+
-					"run commands on it without SSH: az vm run-command invoke -g %s -n %s --command-id RunShellScript --scripts '...'", name, rg, name)
-			}
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return err
-			}
-			return runSSH(a, name, vmprov.SSHTarget{
-				KeyPath:    key.Private,
-				KnownHosts: provision.KnownHostsPath(dir),
-				Host:       vm.PublicIP,
-				Command:    command,
-			})
+			return runSSH(cmd.Context(), a, &o)
 		},
 	}
 }
 
-// runSSH runs ssh attached to azlin's terminal and maps its exit status.
+// runSSH finds the VM's address and runs ssh to it.
+func runSSH(ctx context.Context, a *app, o *sshOptions) error {
+	name, command := o.VM, o.Command
+	if err := vmprov.ValidateName(name); err != nil {
+		return err
+	}
+	cfg, err := a.Config()
+	if err != nil {
+		return err
+	}
+	rg, err := a.ResourceGroup()
+	if err != nil {
+		return err
+	}
+	dir, err := azlinDir()
+	if err != nil {
+		return err
+	}
+	key := vmprov.KeyPairAt(cfg.SSHKeyPath)
+	if _, err := os.Stat(key.Private); err != nil {
+		return fmt.Errorf("azlin's SSH key %s is missing (%v); azlin's VMs accept only the key they were created with. "+
+			"Restore it, or point azlin at it: azlin config set ssh_key_path PATH", key.Private, err)
+	}
+	c, err := a.Azure(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := vmprov.NewManager(c).Show(ctx, rg, name, true)
+	if err != nil {
+		return err
+	}
+	if !vm.Running() {
+		return fmt.Errorf("VM %s is %s, not running; start it: az vm start -g %s -n %s", name, vm.State(), rg, name)
+	}
+	if vm.PublicIP == "" {
+		return fmt.Errorf("VM %s has no public IP address, so azlin cannot reach it over SSH; "+
+			"run commands on it without SSH: az vm run-command invoke -g %s -n %s --command-id RunShellScript --scripts '...'", name, rg, name)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return execSSH(a, name, vmprov.SSHTarget{
+		KeyPath:    key.Private,
+		KnownHosts: provision.KnownHostsPath(dir),
+		Host:       vm.PublicIP,
+		Command:    command,
+	})
+}
+
+// execSSH runs ssh attached to azlin's terminal and maps its exit status.
 // It is not tied to the command's context: Ctrl+C reaches ssh from the
 // terminal itself, and ssh must be free to end the session its own way.
-func runSSH(a *app, vm string, t vmprov.SSHTarget) error {
+func execSSH(a *app, vm string, t vmprov.SSHTarget) error {
 	bin := os.Getenv(envSSHPath)
 	if bin == "" {
 		bin = "ssh"
