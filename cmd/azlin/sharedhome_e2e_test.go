@@ -355,7 +355,8 @@ func TestE2EBusyDetachIsReportedNotForced(t *testing.T) {
 	azlinRun(t, c, "new", "--shared-home", "sh1", "--name", "v1")
 	// setsid: the process outlives the SSH session, in the home (the session's cwd).
 	ssh(t, c, "v1", "setsid sleep 300 </dev/null >/dev/null 2>&1 &")
-	pid := strings.TrimSpace(asRoot(t, c, "v1", "pgrep -x sleep"))
+	// The background sleep may not have started when ssh returns: wait for it (up to 5 s).
+	pid := strings.TrimSpace(asRoot(t, c, "v1", "for i in $(seq 50); do pgrep -x sleep && exit 0; sleep 0.1; done; exit 1"))
 	require.Regexp(t, `^\d+$`, pid)
 	before := systemState(t, c, "v1")
 
