@@ -1,6 +1,7 @@
 // Package sharedhome moves VMs' home directories onto shared storage and
-// back: `azlin storage attach`, `azlin storage detach` and the shared-home
-// part of `azlin new`. It joins the storage facts (package storage), the
+// back (`azlin storage attach`, `azlin storage detach`), applies layouts and
+// runs the share's self-test; `azlin new` (package provision) takes the
+// share's mount target and the self-test's probes from here. It joins the storage facts (package storage), the
 // network (package network), the VM (package vmprov) and the scripts that
 // run on the VM (package vmscript). The tag azlin-storage on a VM is the
 // record of which storage holds its home (package tags).
