@@ -27,32 +27,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
-func TestSourceAndMountOptionsPerTier(t *testing.T) {
-	p := nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}
-	s := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
-	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", p.Source())
-	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
-	assert.Equal(t, "nfs", p.FSType())
-	assert.Equal(t, "nfs", s.FSType())
-	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0",
-		strings.Join(nfs.MountOptions(nfs.Premium), ","))
-	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(nfs.MountOptions(nfs.Standard), ","))
-	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
-}
-
-func TestFstabLineIsOneMarkedLine(t *testing.T) {
-	line := nfs.FstabLine(nfs.Target{Account: "devshared01", Share: "home", Tier: nfs.Premium}, "/home/azureuser")
-	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home /home/azureuser nfs "+
-		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0,"+
-		"_netdev,nofail,x-azlin.managed 0 0", line)
-	assert.NotContains(t, line, "\n")
-	fields := strings.Fields(line)
-	require.Len(t, fields, 6)
-	assert.Contains(t, strings.Split(fields[3], ","), nfs.FstabMarker)
-	// MountOptions must not be changed by FstabLine's append.
-	assert.NotContains(t, nfs.MountOptions(nfs.Premium), "_netdev")
-}
-
 func TestInvalidInputsAreRejectedBeforeAnyScript(t *testing.T) {
 	good := AttachParams{Target: nfs.Target{Account: "acct123", Share: "home", Tier: nfs.Premium}, Timestamp: "T1"}
 	cases := map[string]func(*AttachParams){
