@@ -34,7 +34,7 @@ func TestArgumentErrorsAreAzs(t *testing.T) {
 		{[]string{"storage", "acount", "show"}, 2,
 			"ERROR: 'acount' is misspelled or not recognized by the system.\n" + argTail},
 		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--sku", "Foo"}, 2,
-			"ERROR: az storage account create: 'Foo' is not a valid value for '--sku'. Allowed values: Standard_LRS, Standard_GRS, Standard_RAGRS, Standard_ZRS, Premium_LRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS.\n" + argTail},
+			"ERROR: az storage account create: 'Foo' is not a valid value for '--sku'. Allowed values: Standard_LRS, Standard_GRS, Standard_RAGRS, Standard_ZRS, Premium_LRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS, StandardV2_LRS, StandardV2_GRS, StandardV2_ZRS, StandardV2_GZRS, PremiumV2_LRS, PremiumV2_ZRS.\n" + argTail},
 		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--https-only", "maybe"}, 2,
 			"ERROR: az storage account create: 'maybe' is not a valid value for '--https-only'. Allowed values: true, false.\n" + argTail},
 		{[]string{"network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--disable-private-endpoint-network-policies", "maybe"}, 2,
