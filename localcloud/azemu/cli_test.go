@@ -53,6 +53,31 @@ func TestArgumentErrorsAreAzs(t *testing.T) {
 	}
 }
 
+// The argument surface is az 2.74's: options and choices added since 2.45
+// parse (logged out, so exit 1 once they have), and a value outside their
+// choices fails as 2.74 fails it, exit 2.
+func TestOptionsOfAz274Parse(t *testing.T) {
+	c := newCloud(t)
+	c.env["AZEMU_LOGGED_OUT"] = "1"
+	link := []string{"network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net",
+		"-n", "link", "-v", "vnet", "-e", "false", "--resolution-policy"}
+	sku := []string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--sku"}
+	share := []string{"storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "home", "--provisioned-iops", "3000"}
+
+	for _, args := range [][]string{append(link, "NxDomainRedirect"), append(sku, "PremiumV2_LRS"), share} {
+		r := c.run(args...)
+		assert.Equal(t, 1, r.code, "az %s", strings.Join(args, " "))
+		assert.Equal(t, "ERROR: Please run 'az login' to setup account.\n", r.stderr, "az %s", strings.Join(args, " "))
+	}
+
+	r := c.run(append(link, "Bogus")...)
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, "ERROR: az network private-dns link vnet create: 'Bogus' is not a valid value for '--resolution-policy'. Allowed values: Default, NxDomainRedirect.\n"+argTail, r.stderr)
+	r = c.run(append(sku, "PremiumV3_LRS")...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "'PremiumV3_LRS' is not a valid value for '--sku'. Allowed values: ")
+}
+
 func TestAbbreviatedAndEqualsOptionsParseAsInArgparse(t *testing.T) {
 	c := newCloud(t)
 	c.ok("group", "create", "--name=rg", "--location", "eastus", "-o", "none")
