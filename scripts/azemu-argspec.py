@@ -2,15 +2,24 @@
 """Regenerates localcloud/azemu/azargs.json: the argument surface of every az
 command the emulator answers, read from the real Azure CLI's own parser.
 
-Run with Debian's azure-cli installed (apt-get install azure-cli):
-    /usr/bin/python3 scripts/azemu-argspec.py > localcloud/azemu/azargs.json
+Run as root (it chroots), with Debian 12's azure-cli installed
+(apt-get install azure-cli):
+    scripts/azemu-argspec.py > localcloud/azemu/azargs.json
+
+Each command's surface comes from Debian 13's az 2.74, run chrooted into the
+root filesystem scripts/az-rootfs.sh builds and caches. Only a command 2.74
+cannot load falls back to Debian 12's az 2.45 (/usr/bin/az): 2.74's Debian
+package fails to load the monitor module ("ord() expected string of length
+1"), so `monitor metrics list` comes from 2.45. Each entry's "az" field names
+the az version it was read from, and the run lists the fallbacks on stderr.
 
 For each command it records every option (names in az's order, nargs,
 choices, required) and, when az reports a missing resource name through its
-"--ids" validator rather than argparse, that message. Debian's az 2.45 lacks
-the network 2022-01-01 and compute 2022-11-01 SDKs; like the az-shapes
-capture (docs/az-shapes.md), this maps them to the nearest installed
-versions, which only affects which models load, not the argument surface.
+"--ids" validator rather than argparse, that message. 2.74 runs as packaged.
+Debian's az 2.45 lacks the network 2022-01-01 and compute 2022-11-01 SDKs;
+like the az-shapes capture (docs/az-shapes.md), its runs map them to the
+nearest installed versions, which only affects which models load, not the
+argument surface.
 """
 import concurrent.futures
 import json
@@ -65,6 +74,8 @@ network private-dns zone show
 network private-dns link vnet create
 network private-dns link vnet show
 network private-endpoint dns-zone-group create
+network nic show
+network nic delete
 network public-ip show
 network public-ip delete
 vm create
@@ -82,8 +93,9 @@ disk show
 disk delete
 """.split("\n")
 
-# Shared with scripts/conformance.sh: maps the SDK versions Debian lacks.
-PATCH = """
+# Debian 12's az 2.45 only; shared with scripts/conformance.sh: maps the SDK
+# versions Debian lacks.
+OLD_SDK_PATCH = """
 from azure.cli.core.profiles import ResourceType, _shared
 latest = _shared.AZURE_API_PROFILES['latest']
 latest[ResourceType.MGMT_NETWORK] = '2022-07-01'
@@ -93,9 +105,10 @@ ops['virtual_machine_scale_sets'] = '2022-08-01'
 latest[ResourceType.MGMT_COMPUTE] = _shared.SDKProfile('2022-08-01', ops)
 """
 
-DUMP = PATCH + """
+# Prints {"az": version, "args": [...]} for the command named by argv.
+DUMP = """
 import json, os, runpy, sys
-from azure.cli.core import parser as azparser
+from azure.cli.core import __version__, parser as azparser
 words = sys.argv[1:]
 orig = azparser.AzCliCommandParser.load_command_table
 def patched(self, loader):
@@ -110,7 +123,7 @@ def patched(self, loader):
                     "nargs": a.nargs,
                     "required": bool(a.required),
                     "choices": [str(c) for c in a.choices] if a.choices is not None else None})
-    sys.stdout.write(json.dumps(out))
+    sys.stdout.write(json.dumps({"az": __version__, "args": out}))
     sys.stdout.flush()
     os._exit(0)
 azparser.AzCliCommandParser.load_command_table = patched
@@ -119,7 +132,7 @@ sys.argv[0] = 'az'
 runpy.run_module('azure.cli', run_name='__main__')
 """
 
-RUN = PATCH + """
+RUN = """
 import os, runpy, sys
 os.environ['AZ_INSTALLER'] = 'DEB'
 sys.argv[0] = 'az'
@@ -127,42 +140,89 @@ runpy.run_module('azure.cli', run_name='__main__')
 """
 
 
-def one(cmd, cfg):
+def new_az(rootfs):
+    """How to run Python code as Debian 13's az 2.74: chrooted into its root
+    filesystem, in a mount namespace whose /tmp is a fresh tmpfs (the config
+    dir), so the cached root filesystem stays untouched."""
+    chroot = ('root=$0; code=$1; shift; mount -t tmpfs tmpfs "$root/tmp" && '
+              'exec chroot "$root" /usr/bin/python3 -c "$code" "$@"')
+
+    def run(code, args):
+        env = dict(os.environ, AZURE_CONFIG_DIR='/tmp/azure', HOME='/tmp',
+                   AZURE_CORE_COLLECT_TELEMETRY='no', PYTHONWARNINGS='ignore')
+        return subprocess.run(['unshare', '--mount', '--', 'sh', '-c', chroot, rootfs, code] + args,
+                              env=env, capture_output=True, text=True)
+    return run
+
+
+def old_az(cfg):
+    """How to run Python code as Debian 12's az 2.45."""
+    def run(code, args):
+        env = dict(os.environ, AZURE_CONFIG_DIR=cfg, AZURE_CORE_COLLECT_TELEMETRY='no')
+        return subprocess.run(['/usr/bin/python3', '-c', OLD_SDK_PATCH + code] + args,
+                              env=env, capture_output=True, text=True)
+    return run
+
+
+def read_surface(run, cmd):
+    """One command's surface as one az parses it, or (None, why not)."""
     words = cmd.split()
-    env = dict(os.environ, AZURE_CONFIG_DIR=cfg, AZURE_CORE_COLLECT_TELEMETRY='no')
-    dump = subprocess.run(['/usr/bin/python3', '-c', DUMP] + words, env=env,
-                          capture_output=True, text=True)
+    dump = run(DUMP, words)
     if dump.returncode != 0 or not dump.stdout:
-        return cmd, None, dump.stderr.strip().splitlines()[-1:]
+        errors = [line for line in dump.stderr.splitlines() if line.startswith('ERROR: ')]
+        return None, (errors or dump.stderr.strip().splitlines() or ['no output'])[0]
+    spec = json.loads(dump.stdout)
     # Probe with the argparse-required options filled in (dummy values), so
     # that what fails is the --ids validator, if the command has one.
-    args = json.loads(dump.stdout)
+    # 2.74's delete commands ask for confirmation before that validator runs,
+    # so --yes goes in too where the command has it.
     filler = []
-    for a in args:
+    for a in spec['args']:
         if a['required']:
             filler += [a['opts'][0], a['choices'][0] if a['choices'] else 'x']
-    probe = subprocess.run(['/usr/bin/python3', '-c', RUN] + words + filler, env=env,
-                           capture_output=True, text=True)
-    ids_msg = None
+        elif '--yes' in a['opts']:
+            filler.append('--yes')
+    probe = run(RUN, words + filler)
+    spec['idsRequired'] = None
     for line in probe.stderr.splitlines():
         if (line.startswith('ERROR: (') and line.endswith('are required')) or \
                 line.startswith('ERROR: InvalidArgumentValue: Missing required field: '):
-            ids_msg = line[len('ERROR: '):]
-    return cmd, {"args": args, "idsRequired": ids_msg}, None
+            spec['idsRequired'] = line[len('ERROR: '):]
+    return spec, None
+
+
+def one(cmd, runners):
+    """The surface from the first az in runners that can load cmd."""
+    errors = []
+    for run in runners:
+        spec, err = read_surface(run, cmd)
+        if spec is not None:
+            return cmd, spec, errors
+        errors.append(err)
+    return cmd, None, errors
 
 
 def main():
-    cfg = tempfile.mkdtemp()
+    rootfs = subprocess.run(['scripts/az-rootfs.sh'], check=True, capture_output=True, text=True,
+                            cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')).stdout.strip()
+    runners = [new_az(rootfs), old_az(tempfile.mkdtemp())]
     cmds = [c.strip() for c in COMMANDS if c.strip()]
     out = {}
+    failed = False
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        for cmd, spec, err in pool.map(lambda c: one(c, cfg), cmds):
+        for cmd, spec, errors in pool.map(lambda c: one(c, runners), cmds):
             if spec is None:
-                print('cannot read %s: %s' % (cmd, err), file=sys.stderr)
+                print('cannot read %s: %s' % (cmd, errors), file=sys.stderr)
+                failed = True
                 continue
+            if errors:
+                print('%s: from az %s (the newer az cannot load it: %s)' % (cmd, spec['az'], errors[0]),
+                      file=sys.stderr)
             out[cmd] = spec
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write('\n')
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == '__main__':

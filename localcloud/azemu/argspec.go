@@ -10,8 +10,10 @@ import (
 
 // azargs.json is the argument surface of every emulated command, read from
 // the real Azure CLI's own parser by scripts/azemu-argspec.py: option names in
-// az's order, nargs, choices and which are required. The emulator accepts
-// exactly these options, so a flag az would reject is rejected here too.
+// az's order, nargs, choices and which are required. Each command's "az" field
+// names the az version it came from: Debian 13's 2.74, or Debian 12's 2.45 for
+// a command 2.74 cannot load (monitor). The emulator accepts exactly these
+// options, so a flag az would reject is rejected here too.
 //
 //go:embed azargs.json
 var azargsJSON []byte
@@ -69,40 +71,7 @@ func mustLoadSpecs() map[string]*cmdSpec {
 	if err := json.Unmarshal(azargsJSON, &m); err != nil {
 		panic(fmt.Sprintf("azemu: bad azargs.json: %v", err))
 	}
-	for name, extra := range handSpecs {
-		m[name] = extra
-	}
 	return m
-}
-
-// handSpecs are commands Debian's az 2.45 cannot load at all (its SDK lacks
-// the network operations they import), written from the az reference.
-var handSpecs = map[string]*cmdSpec{
-	"network nic show": {Args: withGlobals(
-		optSpec{Opts: []string{"--resource-group", "-g"}},
-		optSpec{Opts: []string{"--name", "-n"}},
-		optSpec{Opts: []string{"--expand"}},
-		optSpec{Opts: []string{"--ids"}, Nargs: "+"},
-	), IdsRequired: "(--resource-group --name | --ids) are required"},
-	"network nic delete": {Args: withGlobals(
-		optSpec{Opts: []string{"--resource-group", "-g"}},
-		optSpec{Opts: []string{"--name", "-n"}},
-		optSpec{Opts: []string{"--no-wait"}, Nargs: float64(0)},
-		optSpec{Opts: []string{"--ids"}, Nargs: "+"},
-	), IdsRequired: "(--resource-group --name | --ids) are required"},
-}
-
-// withGlobals prepends the options every az command has.
-func withGlobals(args ...optSpec) []optSpec {
-	g := []optSpec{
-		{Opts: []string{"--verbose"}, Nargs: float64(0)},
-		{Opts: []string{"--debug"}, Nargs: float64(0)},
-		{Opts: []string{"--only-show-errors"}, Nargs: float64(0)},
-		{Opts: []string{"--output", "-o"}, Choices: []string{"json", "jsonc", "yaml", "yamlc", "table", "tsv", "none"}},
-		{Opts: []string{"--query"}},
-		{Opts: []string{"--subscription"}},
-	}
-	return append(g, args...)
 }
 
 // groups lists every command group prefix ("storage", "storage account", ...),

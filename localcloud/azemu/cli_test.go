@@ -34,7 +34,7 @@ func TestArgumentErrorsAreAzs(t *testing.T) {
 		{[]string{"storage", "acount", "show"}, 2,
 			"ERROR: 'acount' is misspelled or not recognized by the system.\n" + argTail},
 		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--sku", "Foo"}, 2,
-			"ERROR: az storage account create: 'Foo' is not a valid value for '--sku'. Allowed values: Standard_LRS, Standard_GRS, Standard_RAGRS, Standard_ZRS, Premium_LRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS.\n" + argTail},
+			"ERROR: az storage account create: 'Foo' is not a valid value for '--sku'. Allowed values: Standard_LRS, Standard_GRS, Standard_RAGRS, Standard_ZRS, Premium_LRS, Premium_ZRS, Standard_GZRS, Standard_RAGZRS, StandardV2_LRS, StandardV2_GRS, StandardV2_ZRS, StandardV2_GZRS, PremiumV2_LRS, PremiumV2_ZRS.\n" + argTail},
 		{[]string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--https-only", "maybe"}, 2,
 			"ERROR: az storage account create: 'maybe' is not a valid value for '--https-only'. Allowed values: true, false.\n" + argTail},
 		{[]string{"network", "vnet", "subnet", "update", "-g", "rg", "--vnet-name", "v", "-n", "s", "--disable-private-endpoint-network-policies", "maybe"}, 2,
@@ -51,6 +51,31 @@ func TestArgumentErrorsAreAzs(t *testing.T) {
 		assert.Equal(t, tc.stderr, r.stderr, "az %s", strings.Join(tc.args, " "))
 		assert.Empty(t, r.stdout)
 	}
+}
+
+// The argument surface is az 2.74's: options and choices added since 2.45
+// parse (logged out, so exit 1 once they have), and a value outside their
+// choices fails as 2.74 fails it, exit 2.
+func TestOptionsOfAz274Parse(t *testing.T) {
+	c := newCloud(t)
+	c.env["AZEMU_LOGGED_OUT"] = "1"
+	link := []string{"network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net",
+		"-n", "link", "-v", "vnet", "-e", "false", "--resolution-policy"}
+	sku := []string{"storage", "account", "create", "-g", "rg", "-n", "acct", "--sku"}
+	share := []string{"storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "home", "--provisioned-iops", "3000"}
+
+	for _, args := range [][]string{append(link, "NxDomainRedirect"), append(sku, "PremiumV2_LRS"), share} {
+		r := c.run(args...)
+		assert.Equal(t, 1, r.code, "az %s", strings.Join(args, " "))
+		assert.Equal(t, "ERROR: Please run 'az login' to setup account.\n", r.stderr, "az %s", strings.Join(args, " "))
+	}
+
+	r := c.run(append(link, "Bogus")...)
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, "ERROR: az network private-dns link vnet create: 'Bogus' is not a valid value for '--resolution-policy'. Allowed values: Default, NxDomainRedirect.\n"+argTail, r.stderr)
+	r = c.run(append(sku, "PremiumV3_LRS")...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "'PremiumV3_LRS' is not a valid value for '--sku'. Allowed values: ")
 }
 
 func TestAbbreviatedAndEqualsOptionsParseAsInArgparse(t *testing.T) {

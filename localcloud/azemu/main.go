@@ -275,6 +275,10 @@ func idParts(msg string) []string {
 var aazIDParts = map[string][]string{
 	"--resource-group": {"--resource-group", "--vnet-name", "--name"},
 	"-n":               {"--name", "--resource-group"},
+	"-z":               {"--zone-name", "--resource-group", "--name"},
+	// share-rm show/delete: az looks the account's group up itself and
+	// asks only for the account by name here.
+	"--account-name": {"--account-name"},
 }
 
 // confirm asks before a destructive command unless --yes was given, and
