@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/config"
 )
 
 func TestExitCodeMapping(t *testing.T) {
@@ -131,4 +134,13 @@ func TestRemoteExitStatusPassesThrough(t *testing.T) {
 	assert.Equal(t, 7, exitCode(context.Background(), err))
 	// Other errors that carry an exit code (a failing helper program) are plain failures.
 	assert.Equal(t, 1, exitCode(context.Background(), fmt.Errorf("ssh-keygen: %w", &exec.ExitError{})))
+}
+
+// `config set --help` teaches every key: its name and what it means.
+func TestConfigSetHelpListsEveryKeyWithItsMeaning(t *testing.T) {
+	out, _, code := runWith(t, context.Background(), aztest.New(t), "config", "set", "--help")
+	require.Equal(t, 0, code)
+	for _, k := range config.Keys() {
+		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(k)+` +`+regexp.QuoteMeta(config.Describe(k))+`$`, out, k)
+	}
 }

@@ -121,7 +121,7 @@ func newConfigSetCmd(a *app, runF func(*configSetOptions) error) *cobra.Command 
 	return &cobra.Command{
 		Use:     "set KEY VALUE",
 		Short:   "Change one setting",
-		Long:    "Change one setting and save the file. Keys: " + strings.Join(config.Keys(), ", "),
+		Long:    "Change one setting and save the file.\n\nKeys:\n" + configKeysHelp(),
 		Example: "  azlin config set default_resource_group my-rg\n  azlin config set default_region westus2",
 		Args:    usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -213,4 +213,18 @@ func runConfigInit(ctx context.Context, a *app, o *configInitOptions) error {
 		a.Printer().Infof("Next: azlin config set default_resource_group NAME (or pass -g NAME to each command)")
 	}
 	return nil
+}
+
+// configKeysHelp lists every setting with what it means, one per line, for
+// `azlin config set --help`.
+func configKeysHelp() string {
+	width := 0
+	for _, k := range config.Keys() {
+		width = max(width, len(k))
+	}
+	var b strings.Builder
+	for _, k := range config.Keys() {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, k, config.Describe(k))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
