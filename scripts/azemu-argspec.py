@@ -78,6 +78,7 @@ network nic show
 network nic delete
 network public-ip show
 network public-ip delete
+tag update
 vm create
 vm show
 vm list
