@@ -183,7 +183,6 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,
 		Probe:          probeSSH,
-		PollInterval:   sharedHomePollInterval,
 	})
 	switch {
 	case err != nil:
@@ -201,10 +200,6 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 	p.Infof("Connect: azlin ssh %s", name)
 	return renderVMs(p, []vmView{viewOf(res.VM)})
 }
-
-// sharedHomePollInterval spaces the run-command calls that ask a new VM
-// whether its shared home is mounted (tests shorten it).
-var sharedHomePollInterval = 3 * time.Second
 
 func newListCmd(a *app) *cobra.Command {
 	return &cobra.Command{

@@ -50,13 +50,18 @@ type Request struct {
 	// AuthorizedKeys are the keys that must keep working once the home
 	// (and so ~/.ssh) is on the share.
 	AuthorizedKeys func() ([]string, error)
-	// Probe checks that a VM answers on SSH (tests replace it: recorded az
-	// output has no loopback addresses).
+	// Probe checks that a VM answers on SSH; nil is vmprov.ProbeSSH (tests
+	// replace it: recorded az output has no loopback addresses).
 	Probe func(ctx context.Context, ip string) error
 	// PollInterval spaces the run-command calls that ask a new VM whether
-	// its shared home is mounted (each is an az call of its own).
+	// its shared home is mounted (each is an az call of its own); 0 is
+	// DefaultPollInterval.
 	PollInterval time.Duration
 }
+
+// DefaultPollInterval is how often `new` asks a VM whether its shared home
+// is mounted.
+const DefaultPollInterval = 3 * time.Second
 
 // Result is what `new` made.
 type Result struct {
@@ -81,6 +86,12 @@ type Provisioner struct {
 // answers on SSH and (with a shared home) its home is on the share.
 func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	c, p := pv.AZ, pv.UI
+	if req.Probe == nil {
+		req.Probe = vmprov.ProbeSSH
+	}
+	if req.PollInterval <= 0 {
+		req.PollInterval = DefaultPollInterval
+	}
 	m := vmprov.NewManager(c)
 	// Before anything is created: the name is free and the storage exists
 	// (no VM without its home). Two independent reads, run at once.
