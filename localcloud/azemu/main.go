@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azlin-dev/azlin/localcloud/azrules"
 	"golang.org/x/term"
 )
 
@@ -67,6 +68,9 @@ func downMain(env Env, stdio IO) int {
 }
 
 func run(argv []string, env Env, stdio IO) int {
+	if err := azrules.Check(env); err != nil {
+		return fail(stdio, err)
+	}
 	if ms, err := strconv.Atoi(env("AZEMU_LATENCY_MS")); err == nil && ms > 0 {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
