@@ -49,7 +49,10 @@ func shNewCalls(t *testing.T, cfgDir string) []aztest.Call {
 	}
 }
 
-var shTag = aztest.Call{Argv: []string{"vm", "update", "-g", "rg", "-n", "vm", "--set", "tags.azlin-storage=shared-dev"}}
+// shTag records the shared home on the VM: a tags patch, not a VM write.
+var shTag = aztest.Call{Argv: []string{"tag", "update", "--resource-id",
+	"/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
+	"--operation", "Merge", "--tags", "azlin-storage=shared-dev"}}
 
 func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	cfgDir := vmEnv(t)

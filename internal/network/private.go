@@ -79,7 +79,10 @@ func (m *Manager) EnsurePrivateEndpoint(ctx context.Context, pe PrivateEndpoint,
 	}
 	if linkMissing {
 		if err := m.c.Mutate(ctx, nil, "network", "private-dns", "link", "vnet", "create", "-g", rg, "-z", zone,
-			"-n", link, "-v", pe.Subnet.VNet, "-e", "false"); err != nil {
+			// NxDomainRedirect: names of other storage accounts that the zone
+			// lacks still resolve through public DNS; with the default policy
+			// the link would answer NXDOMAIN for every one of them in this VNet.
+			"-n", link, "-v", pe.Subnet.VNet, "-e", "false", "--resolution-policy", "NxDomainRedirect"); err != nil {
 			return created, fmt.Errorf("linking private DNS zone %s to virtual network %s: %w", zone, pe.Subnet.VNet, err)
 		}
 		created = append(created, "DNS link "+link+" to "+pe.Subnet.VNet)

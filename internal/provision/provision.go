@@ -200,7 +200,7 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{VM: vm}
 	if home != nil {
-		if res.HomeInfo, err = waitSharedHome(ctx, m, req, home, prog); err != nil {
+		if res.HomeInfo, err = waitSharedHome(ctx, m, req, vm, home, prog); err != nil {
 			prog.Fail("")
 			return nil, err
 		}
@@ -218,7 +218,7 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 // with the storage tag, and returns what the attach script reported (as
 // attach's). A failed attach leaves the VM with its local home, and the
 // error names the command that finishes the job.
-func waitSharedHome(ctx context.Context, m *vmprov.Manager, req Request, home *storage.Storage, prog output.Progress) (map[string]string, error) {
+func waitSharedHome(ctx context.Context, m *vmprov.Manager, req Request, vm vmprov.VM, home *storage.Storage, prog output.Progress) (map[string]string, error) {
 	finish := fmt.Sprintf("The VM works with its local home; to move it onto the share: azlin storage attach %s --vm %s -g %s",
 		home.Name, req.Name, req.ResourceGroup)
 	prog.Step("cloud-init is mounting the shared home " + home.Name)
@@ -240,7 +240,7 @@ func waitSharedHome(ctx context.Context, m *vmprov.Manager, req Request, home *s
 			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", req.Name, res.Err(), finish)
 		case done:
 			prog.Step("recording the shared home on the VM")
-			return res.Info, m.SetTag(ctx, req.ResourceGroup, req.Name, tags.Storage, home.Name)
+			return res.Info, m.SetTag(ctx, vm, tags.Storage, home.Name)
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",

@@ -151,7 +151,7 @@ func (m *Manager) attachOne(ctx context.Context, st *storage.Storage, vm vmprov.
 	res.Already = out.Info["already"] == "1"
 	if vm.SharedHome() != st.Name {
 		step("recording the shared home on the VM (tag " + tags.Storage + ")")
-		if err := m.VMs.SetTag(ctx, rg, vm.Name, tags.Storage, st.Name); err != nil {
+		if err := m.VMs.SetTag(ctx, vm, tags.Storage, st.Name); err != nil {
 			res.Err = fmt.Errorf("%w\nThe home IS mounted from the share; only the record is missing. Re-run: azlin storage attach %s --vm %s -g %s",
 				err, st.Name, vm.Name, rg)
 		}

@@ -59,7 +59,7 @@ func TestAttachHappyPath(t *testing.T) {
 	assert.Equal(t, "yes", r.Info["seeded"])
 	assert.Equal(t, "/home/azureuser.backup", r.Info["backup"])
 	// The script runs before the VM is tagged: the tag records a mount that exists.
-	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f))
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id"}, mutations(f))
 	assert.Equal(t, []string{
 		"vm: checking that the VM's subnet reaches the storage",
 		"vm: moving the home onto the share (backup, copy, mount, fstab)",
@@ -183,7 +183,7 @@ func TestAttachServiceEndpointAddsEndpointAndRuleWhenMissing(t *testing.T) {
 	_, results, err := m.Attach(context.Background(), attachReq())
 	require.NoError(t, err)
 	require.NoError(t, results[0].Err)
-	assert.Equal(t, []string{"network vnet subnet", "storage account network-rule", "vm run-command invoke", "vm update -g"}, mutations(f),
+	assert.Equal(t, []string{"network vnet subnet", "storage account network-rule", "vm run-command invoke", "tag update --resource-id"}, mutations(f),
 		"network first, then the script, then the tag")
 }
 
@@ -199,7 +199,7 @@ func TestAttachServiceEndpointLeavesANetworkThatAlreadyReaches(t *testing.T) {
 	_, results, err := m.Attach(context.Background(), attachReq())
 	require.NoError(t, err)
 	require.NoError(t, results[0].Err)
-	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f))
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id"}, mutations(f))
 }
 
 func TestAttachRefusesAPrivateEndpointVMInAnotherVNet(t *testing.T) {

@@ -65,7 +65,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 	res.Already = out.Info["was_attached_to"] == "" && vm.SharedHome() == ""
 	if vm.SharedHome() != "" {
 		step("removing the shared-home record from the VM")
-		if err := m.VMs.RemoveTag(ctx, rg, vm.Name, tags.Storage); err != nil {
+		if err := m.VMs.RemoveTag(ctx, vm, tags.Storage); err != nil {
 			return res, fmt.Errorf("%w\nThe VM HAS its local home back; only the record is left. Re-run: azlin storage detach --vm %s -g %s",
 				err, vm.Name, rg)
 		}

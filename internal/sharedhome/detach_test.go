@@ -30,7 +30,7 @@ func TestDetachAttachedVM(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, res.Already)
 	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
-	assert.Equal(t, []string{"vm run-command invoke", "vm update -g"}, mutations(f), "the tag goes after the home is local")
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id"}, mutations(f), "the tag goes after the home is local")
 }
 
 func TestDetachNotAttachedIsIdempotent(t *testing.T) {

@@ -196,8 +196,9 @@ func detachScript(t *testing.T, tg nfs.Target, force bool) string {
 }
 
 var (
-	tagCall   = mutation("vm", "update", "-g", rg, "-n", "vm", "--set", "tags.azlin-storage="+stName)
-	untagCall = mutation("vm", "update", "-g", rg, "-n", "vm", "--remove", "tags.azlin-storage")
+	vmID      = "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
+	tagCall   = mutation("tag", "update", "--resource-id", vmID, "--operation", "Merge", "--tags", "azlin-storage="+stName)
+	untagCall = mutation("tag", "update", "--resource-id", vmID, "--operation", "Delete", "--tags", "azlin-storage="+stName)
 )
 
 // newManager is a Manager whose az calls the fake answers (retries off:
@@ -215,7 +216,7 @@ func mutations(f *aztest.Fake) []string {
 	for _, c := range f.Calls() {
 		joined := strings.Join(c, " ")
 		switch {
-		case strings.HasPrefix(joined, "vm run-command"), strings.HasPrefix(joined, "vm update"),
+		case strings.HasPrefix(joined, "vm run-command"), strings.HasPrefix(joined, "tag update"),
 			strings.Contains(joined, " update "), strings.Contains(joined, " add "), strings.Contains(joined, " create "):
 			out = append(out, strings.Join(c[:3], " "))
 		}

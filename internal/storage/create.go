@@ -381,7 +381,9 @@ func (m *Manager) createAccountArgs(p plan) []string {
 	}
 	// NFS has no user authentication: only the network keeps others out.
 	// Plain NFS needs secure transfer off (docs/azure-facts.md#secure-transfer-and-encryption-in-transit).
-	args = append(args, "--https-only", "false", "--allow-blob-public-access", "false",
+	// NFS uses no account keys either, so keys are switched off: nothing can
+	// use them, and company policies that forbid shared keys are met.
+	args = append(args, "--https-only", "false", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false",
 		"--min-tls-version", "TLS1_2", "--default-action", "Deny")
 	if p.network == PrivateEndpoint {
 		args = append(args, "--public-network-access", "Disabled")

@@ -29,7 +29,7 @@ var (
 	argvZoneGrpShow  = []string{"network", "private-endpoint", "dns-zone-group", "show", "-g", "rg", "--endpoint-name", testAcct + "-pe", "-n", "default"}
 	argvCreatePremPE = []string{"storage", "account", "create", "-g", "rg", "-n", testAcct, "-l", "eastus",
 		"--kind", "FileStorage", "--sku", "Premium_LRS",
-		"--https-only", "false", "--allow-blob-public-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
+		"--https-only", "false", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
 		"--public-network-access", "Disabled",
 		"--tags", "azlin-managed=true", "azlin-storage=shared-dev", "azlin-tier=Premium", "azlin-size-gib=100",
 		"azlin-network=private-endpoint", "azlin-created=" + testTime}
@@ -40,7 +40,7 @@ var (
 		"--private-connection-resource-id", "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + testAcct,
 		"--group-id", "file", "--connection-name", testAcct + "-pe-conn"}
 	argvZoneCreate    = []string{"network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net"}
-	argvLinkCreate    = []string{"network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net", "-n", "azlin-vnet-link", "-v", "azlin-vnet", "-e", "false"}
+	argvLinkCreate    = []string{"network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net", "-n", "azlin-vnet-link", "-v", "azlin-vnet", "-e", "false", "--resolution-policy", "NxDomainRedirect"}
 	argvZoneGrpCreate = []string{"network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", testAcct + "-pe", "-n", "default",
 		"--private-dns-zone", "privatelink.file.core.windows.net", "--zone-name", "file"}
 )
@@ -171,7 +171,7 @@ func TestCreateStandardServiceEndpointKeepsTheSubnetsOtherEndpoints(t *testing.T
 			"--service-endpoints", "Microsoft.KeyVault", "Microsoft.Storage"),
 		mutation("storage", "account", "create", "-g", "rg", "-n", acct, "-l", "eastus",
 			"--kind", "StorageV2", "--sku", "Standard_LRS", "--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true",
-			"--https-only", "false", "--allow-blob-public-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
+			"--https-only", "false", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
 			"--tags", "azlin-managed=true", "azlin-storage=shared-dev", "azlin-tier=Standard", "azlin-size-gib=2048",
 			"azlin-network=service-endpoint", "azlin-created="+testTime),
 		mutation("storage", "container-rm", "create", "-g", "rg", "--storage-account", acct, "-n", testName, "--root-squash", "RootSquash"),

@@ -17,6 +17,7 @@ import (
 
 // VM is what azlin knows about a VM, from `az vm show/list [-d]`.
 type VM struct {
+	ID                string // its ARM resource ID
 	Name              string
 	ResourceGroup     string
 	Region            string
@@ -53,6 +54,7 @@ func (v VM) Managed() bool { return v.Tags[tags.Managed] == "true" }
 
 // vmJSON is the part of az's VM output azlin reads (az-shapes/vm-show-d.json).
 type vmJSON struct {
+	ID                string            `json:"id"`
 	Name              string            `json:"name"`
 	ResourceGroup     string            `json:"resourceGroup"`
 	Location          string            `json:"location"`
@@ -78,6 +80,7 @@ type vmJSON struct {
 
 func (j vmJSON) vm() VM {
 	v := VM{
+		ID:                j.ID,
 		Name:              j.Name,
 		ResourceGroup:     j.ResourceGroup,
 		Region:            j.Location,

@@ -29,6 +29,7 @@ func TestShowDetails(t *testing.T) {
 	vm, err := m.Show(context.Background(), "rg", "vm", true)
 	require.NoError(t, err)
 	assert.Equal(t, VM{
+		ID:   "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
 		Name: "vm", ResourceGroup: "rg", Region: "eastus", Size: "Standard_DS1_v2",
 		PowerState: "VM running", ProvisioningState: "Succeeded",
 		PublicIP: "20.80.105.65", PrivateIP: "10.0.0.4", Tags: map[string]string{},

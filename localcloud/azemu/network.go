@@ -627,6 +627,9 @@ func dnsLinkCreate(c *cmdCtx) (any, error) {
 		"name": inv.str("--name"), "provisioningState": "Succeeded", "registrationEnabled": reg != nil && *reg,
 		"resourceGroup": rg, "tags": parseTags(inv.list("--tags")), "type": dnsLinkType,
 		"virtualNetwork": map[string]any{"id": vnetID}, "virtualNetworkLinkState": "Completed",
+		// Default: the link answers NXDOMAIN for names the zone lacks;
+		// NxDomainRedirect falls back to public DNS for them.
+		"resolutionPolicy": orDefault(inv.str("--resolution-policy"), "Default"),
 	}
 	if err := c.st.put(str(l, "id"), l); err != nil {
 		return nil, err

@@ -168,6 +168,10 @@ func TestPrivateEndpointAndDNS(t *testing.T) {
 	l := c.obj("network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net",
 		"-n", "link", "-v", "v", "-e", "false")
 	assert.Equal(t, false, l["registrationEnabled"])
+	assert.Equal(t, "Default", l["resolutionPolicy"], "ARM's default: NXDOMAIN for names the zone lacks")
+	l = c.obj("network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", "privatelink.file.core.windows.net",
+		"-n", "link2", "-v", "v", "-e", "false", "--resolution-policy", "NxDomainRedirect")
+	assert.Equal(t, "NxDomainRedirect", l["resolutionPolicy"])
 	assert.Equal(t, "link", c.obj("network", "private-dns", "link", "vnet", "show", "-g", "rg", "-z", "privatelink.file.core.windows.net", "-n", "link")["name"])
 	zg := c.obj("network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", "pe", "-n", "default",
 		"--private-dns-zone", "privatelink.file.core.windows.net", "--zone-name", "file")
@@ -176,6 +180,19 @@ func TestPrivateEndpointAndDNS(t *testing.T) {
 	a = c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
 	assert.Empty(t, a["privateEndpointConnections"])
 	assert.Equal(t, 3, c.run("network", "private-endpoint", "show", "-g", "rg", "-n", "pe").code)
+}
+
+// az storage account create|update --allow-shared-key-access sets
+// allowSharedKeyAccess (null until set: Azure then allows keys).
+func TestSharedKeyAccessIsKept(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "acct", "-o", "none")
+	assert.Nil(t, c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")["allowSharedKeyAccess"])
+	c.ok("storage", "account", "update", "-g", "rg", "-n", "acct", "--allow-shared-key-access", "false", "-o", "none")
+	assert.Equal(t, false, c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")["allowSharedKeyAccess"])
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "acct2", "--allow-shared-key-access", "false", "-o", "none")
+	assert.Equal(t, false, c.obj("storage", "account", "show", "-g", "rg", "-n", "acct2")["allowSharedKeyAccess"])
 }
 
 func TestGroupDeleteRemovesEverything(t *testing.T) {

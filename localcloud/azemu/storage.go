@@ -119,6 +119,9 @@ func accountCreate(c *cmdCtx) (any, error) {
 	if b := inv.boolOpt("--allow-blob-public-access"); b != nil {
 		a["allowBlobPublicAccess"] = *b
 	}
+	if b := inv.boolOpt("--allow-shared-key-access"); b != nil {
+		a["allowSharedKeyAccess"] = *b
+	}
 	if b := inv.boolOpt("--enable-large-file-share"); b != nil && *b {
 		a["largeFileSharesState"] = "Enabled"
 	}
@@ -331,6 +334,9 @@ func accountUpdate(c *cmdCtx) (any, error) {
 	}
 	if b := inv.boolOpt("--allow-blob-public-access"); b != nil {
 		a["allowBlobPublicAccess"] = *b
+	}
+	if b := inv.boolOpt("--allow-shared-key-access"); b != nil {
+		a["allowSharedKeyAccess"] = *b
 	}
 	if v := inv.str("--default-action"); v != "" {
 		a["networkRuleSet"].(map[string]any)["defaultAction"] = v
