@@ -47,6 +47,44 @@ type RetryPolicy struct {
 // DefaultRetry: up to 4 tries, waiting about 2s, 4s, 8s between them.
 var DefaultRetry = RetryPolicy{MaxAttempts: 4, BaseDelay: 2 * time.Second, MaxDelay: 30 * time.Second}
 
+// CallOptions change, for the az calls made with one context, the Client's
+// timeout per call and its retry policy; zero fields keep the Client's.
+// A run-command, for one, may run for 90 minutes and meets Conflicts that
+// last longer than other calls' retries.
+type CallOptions struct {
+	Timeout time.Duration
+	Retry   RetryPolicy // Sleep is always the Client's
+}
+
+type callOptionsKey struct{}
+
+// WithCallOptions returns ctx carrying o for the az calls made with it.
+func WithCallOptions(ctx context.Context, o CallOptions) context.Context {
+	return context.WithValue(ctx, callOptionsKey{}, o)
+}
+
+// forCall is the timeout and retry policy of a call made with ctx.
+func (c *Client) forCall(ctx context.Context) (time.Duration, RetryPolicy) {
+	timeout, p := c.opts.Timeout, c.opts.Retry
+	o, ok := ctx.Value(callOptionsKey{}).(CallOptions)
+	if !ok {
+		return timeout, p
+	}
+	if o.Timeout > 0 {
+		timeout = o.Timeout
+	}
+	if o.Retry.MaxAttempts > 0 {
+		p.MaxAttempts = o.Retry.MaxAttempts
+	}
+	if o.Retry.BaseDelay > 0 {
+		p.BaseDelay = o.Retry.BaseDelay
+	}
+	if o.Retry.MaxDelay > 0 {
+		p.MaxDelay = o.Retry.MaxDelay
+	}
+	return timeout, p
+}
+
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = DefaultRetry.MaxAttempts
@@ -212,9 +250,9 @@ func TrimOutputFlags(args []string) []string {
 
 // call runs argv, retrying transient failures, and decodes stdout into out.
 func (c *Client) call(ctx context.Context, out any, argv []string) error {
-	p := c.opts.Retry
+	timeout, p := c.forCall(ctx)
 	for attempt := 1; ; attempt++ {
-		res, err := c.runOnce(ctx, argv)
+		res, err := c.runOnce(ctx, timeout, argv)
 		if err != nil {
 			return err
 		}
@@ -234,15 +272,15 @@ func (c *Client) call(ctx context.Context, out any, argv []string) error {
 	}
 }
 
-func (c *Client) runOnce(ctx context.Context, argv []string) (Result, error) {
-	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+func (c *Client) runOnce(ctx context.Context, timeout time.Duration, argv []string) (Result, error) {
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := c.runner.Run(actx, argv)
 	line := "az " + shell.Join(RedactArgs(argv))
 	if err != nil {
 		c.debugf("%s  # not completed: %v", line, err)
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return res, fmt.Errorf("az %s gave no answer within %s: %w", commandString(argv), c.opts.Timeout, context.DeadlineExceeded)
+			return res, fmt.Errorf("az %s gave no answer within %s: %w", commandString(argv), timeout, context.DeadlineExceeded)
 		}
 		return res, err
 	}

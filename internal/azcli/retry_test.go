@@ -138,3 +138,44 @@ func TestDefaultRetryPolicyRetries(t *testing.T) {
 	assert.Len(t, fake.Calls(), azcli.DefaultRetry.MaxAttempts)
 	assert.Len(t, s.all(), azcli.DefaultRetry.MaxAttempts-1)
 }
+
+// A context can carry a longer retry and timeout for its calls (run-command's
+// Conflicts last longer than other calls' retries); the Client's own Sleep
+// still does the waiting, and calls with other contexts keep the defaults.
+func TestCallOptionsOverrideRetryAndTimeoutForOneContext(t *testing.T) {
+	throttled := sample(t, "throttled", 0)
+	fake := aztest.New(t, repeat(throttled, 12)...)
+	var s sleeps
+	client := azcli.New(fake, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Second, MaxDelay: time.Second, Sleep: s.sleep}})
+
+	long := azcli.WithCallOptions(context.Background(), azcli.CallOptions{Retry: azcli.RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Second, MaxDelay: 30 * time.Second}})
+	err := client.Read(long, nil, throttled.Argv...)
+	assert.ErrorIs(t, err, azcli.ErrThrottled)
+	assert.Len(t, fake.Calls(), 10)
+	got := s.all()
+	require.Len(t, got, 9)
+	assert.GreaterOrEqual(t, got[0], 2500*time.Millisecond, "the context's base delay")
+	assert.LessOrEqual(t, got[8], 30*time.Second, "the context's cap")
+
+	err = client.Read(context.Background(), nil, throttled.Argv...)
+	assert.ErrorIs(t, err, azcli.ErrThrottled)
+	assert.Len(t, fake.Calls(), 12, "another context keeps the Client's 2 tries")
+}
+
+// A context's timeout bounds each of its az calls.
+func TestCallOptionsTimeoutBoundsTheCall(t *testing.T) {
+	client := azcli.New(blockingRunner{}, azcli.Options{Timeout: time.Hour})
+	ctx := azcli.WithCallOptions(context.Background(), azcli.CallOptions{Timeout: 50 * time.Millisecond})
+	err := client.Read(ctx, nil, "vm", "list")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "gave no answer within 50ms")
+}
+
+// blockingRunner is an az that never answers before its context ends.
+type blockingRunner struct{}
+
+func (blockingRunner) Run(ctx context.Context, _ []string) (azcli.Result, error) {
+	<-ctx.Done()
+	return azcli.Result{}, ctx.Err()
+}

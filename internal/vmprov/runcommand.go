@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/remote"
 )
 
@@ -145,14 +148,41 @@ func startsWithPrelude(script string) bool {
 	return strings.HasPrefix(script, remote.Prelude)
 }
 
+// Azure runs one run-command at a time on a VM, for up to 90 minutes, and
+// answers another one meanwhile with a Conflict ("Run command extension
+// execution is in progress"), sometimes even right after the last one ended.
+// So az waits as long as Azure may run the script (az's own default for
+// other calls would kill the client while the script goes on), and a Conflict
+// is retried for more than 2 minutes (12 tries, waits of 5 s doubling to at
+// most 30 s, each at least half that: 137 s or more in all).
+var (
+	RunCommandTimeout = 95 * time.Minute
+	runCommandRetry   = azcli.RetryPolicy{MaxAttempts: 12, BaseDelay: 5 * time.Second, MaxDelay: 30 * time.Second}
+)
+
 // RunRaw runs script on the VM as root through `az vm run-command invoke` and
 // returns what it printed, without looking for a result marker: for probes
 // whose output is itself the answer (e.g. a result file another script left).
 // Under dry-run the call is printed and nothing is returned.
+//
+// The script goes to az as a file (`--scripts @FILE`, private to the user,
+// removed after the call), never as one argument: scripts of tens of KB
+// exceed what one argument may hold on Linux (128 KiB) and what Windows'
+// command line takes (8191 characters, no newlines).
 func (m *Manager) RunRaw(ctx context.Context, rg, vm, script string) (stdout, stderr string, err error) {
+	scriptArg := fmt.Sprintf("@<script of %d bytes>", len(script)) // what dry-run prints
+	if !m.az.DryRun() {
+		path, err := writeScriptFile(script)
+		if err != nil {
+			return "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
+		}
+		defer os.Remove(path)
+		scriptArg = "@" + path
+	}
+	ctx = azcli.WithCallOptions(ctx, azcli.CallOptions{Timeout: RunCommandTimeout, Retry: runCommandRetry})
 	var out runCommandOutput
 	if err := m.az.Mutate(ctx, &out, "vm", "run-command", "invoke", "-g", rg, "-n", vm,
-		"--command-id", "RunShellScript", "--scripts", script); err != nil {
+		"--command-id", "RunShellScript", "--scripts", scriptArg); err != nil {
 		return "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
 	}
 	if m.az.DryRun() {
@@ -163,4 +193,23 @@ func (m *Manager) RunRaw(ctx context.Context, rg, vm, script string) (stdout, st
 		return "", "", fmt.Errorf("running a script on VM %s: %w", vm, err)
 	}
 	return stdout, stderr, nil
+}
+
+// writeScriptFile writes script to a new file only the user can read (the
+// scripts carry the VM's configuration) and returns its path.
+func writeScriptFile(script string) (string, error) {
+	f, err := os.CreateTemp("", "azlin-run-command-*.sh") // mode 0600
+	if err != nil {
+		return "", fmt.Errorf("writing the script to a temporary file: %w", err)
+	}
+	if _, err := f.WriteString(script); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing the script to a temporary file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing the script to a temporary file: %w", err)
+	}
+	return f.Name(), nil
 }

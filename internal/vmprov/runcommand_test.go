@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/remote"
 	"github.com/azlin-dev/azlin/internal/testjson"
@@ -178,4 +182,66 @@ func TestRunScriptInsistsOnThePrelude(t *testing.T) {
 	assert.True(t, startsWithPrelude("#!/bin/bash\n# azlin: attach\n"+remote.Prelude+"azlin_ok\n"))
 	assert.False(t, startsWithPrelude("echo hi\n"+remote.Prelude))
 	assert.False(t, startsWithPrelude("#!/bin/bash\necho hi\n"))
+}
+
+// scriptFileRunner is an az that checks how run-command's script arrives:
+// as --scripts @FILE, a file only the user may read, holding the script.
+// It answers Conflict (another run-command on the VM) `conflicts` times first.
+type scriptFileRunner struct {
+	t         *testing.T
+	conflicts int
+	files     []string
+	deadline  time.Duration
+}
+
+func (r *scriptFileRunner) Run(ctx context.Context, args []string) (azcli.Result, error) {
+	i := slices.Index(args, "--scripts")
+	require.GreaterOrEqual(r.t, i, 0)
+	arg := args[i+1]
+	require.True(r.t, strings.HasPrefix(arg, "@"), "the script goes as @FILE, not as an argument: %.40q", arg)
+	info, err := os.Stat(arg[1:])
+	require.NoError(r.t, err)
+	assert.Equal(r.t, os.FileMode(0o600), info.Mode().Perm())
+	b, err := os.ReadFile(arg[1:])
+	require.NoError(r.t, err)
+	assert.Equal(r.t, "echo hi\n", string(b))
+	r.files = append(r.files, arg[1:])
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline = time.Until(d)
+	}
+	if r.conflicts > 0 {
+		r.conflicts--
+		msg := "Run command extension execution is in progress. Please wait for completion before invoking a run command."
+		return azcli.Result{ExitCode: 1, Stderr: []byte("ERROR: (Conflict) " + msg + "\nCode: Conflict\nMessage: " + msg + "\n")}, nil
+	}
+	return azcli.Result{Stdout: []byte(readTestdata(r.t, "vm-run-command-invoke.json"))}, nil
+}
+
+func TestRunCommandSendsTheScriptAsAPrivateFileAndOutlastsConflicts(t *testing.T) {
+	r := &scriptFileRunner{t: t, conflicts: 8}
+	var waited time.Duration
+	// The Client's own policy would give up after 2 tries.
+	c := azcli.New(r, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 2, Sleep: func(d time.Duration) { waited += d }}})
+	stdout, _, err := NewManager(c).RunRaw(context.Background(), "rg", "vm", "echo hi\n")
+	require.NoError(t, err)
+	assert.Equal(t, "hi\n", stdout)
+	assert.Len(t, r.files, 9, "8 Conflicts, then the run")
+	for _, f := range r.files {
+		assert.NoFileExists(t, f, "the script file is removed after the call")
+	}
+	assert.Greater(t, r.deadline, 90*time.Minute, "az may wait as long as Azure lets a run-command run")
+	assert.GreaterOrEqual(t, waited, 2*time.Minute-time.Second*30, "8 Conflicts are outlasted by waiting, not given up on")
+}
+
+func TestRunCommandGivesUpOnConflictsAfterMoreThanTwoMinutes(t *testing.T) {
+	r := &scriptFileRunner{t: t, conflicts: 100}
+	var waited time.Duration
+	c := azcli.New(r, azcli.Options{Retry: azcli.RetryPolicy{Sleep: func(d time.Duration) { waited += d }}})
+	_, _, err := NewManager(c).RunRaw(context.Background(), "rg", "vm", "echo hi\n")
+	require.ErrorIs(t, err, azcli.ErrConflict)
+	assert.Contains(t, err.Error(), "Run command extension execution is in progress")
+	assert.Greater(t, waited, 2*time.Minute)
+	for _, f := range r.files {
+		assert.NoFileExists(t, f)
+	}
 }

@@ -24,8 +24,9 @@ var (
 	detachSh string
 )
 
-// aptWait bounds the wait for apt/dpkg locks held by unattended upgrades.
-const aptWait = 120
+// aptWait bounds the wait (seconds) for the apt/dpkg locks that unattended
+// upgrades hold after a VM's first boot, often for several minutes.
+const aptWait = 600
 
 // AttachParams describes one attach. Zero values take the defaults shown.
 type AttachParams struct {

@@ -114,8 +114,18 @@ func (c Call) check() error {
 
 // normalize is argv as fixtures hold it: without the output flags the Client
 // adds, and with secrets redacted (a fixture never holds a real key).
+// A run-command's `--scripts @FILE` is replaced by the file's content, as az
+// reads it, so fixtures hold the script itself (the file is gone after the call).
 func normalize(argv []string) []string {
-	return azcli.TrimOutputFlags(azcli.RedactArgs(argv))
+	out := azcli.TrimOutputFlags(azcli.RedactArgs(argv))
+	for i := 1; i < len(out); i++ {
+		if out[i-1] == "--scripts" && strings.HasPrefix(out[i], "@") {
+			if b, err := os.ReadFile(out[i][1:]); err == nil {
+				out[i] = string(b)
+			}
+		}
+	}
+	return out
 }
 
 // marshal is JSON without HTML escaping (fixtures hold shell text with & < >).
