@@ -88,24 +88,32 @@ func (t Target) FSType() string { return "nfs" }
 // Standard (Blob NFS 3.0): sec=sys,vers=3,nolock,proto=tcp exactly as the Blob
 // NFS mount article gives it; nolock because Blob NFS has no NLM locking.
 //
-// Bounding a mount attempt to 30 s: nfs(5) says of retry=n "the number of
-// minutes that the mount(8) command retries an NFS mount operation ... the
-// default value for foreground mounts is 2 minutes ... If a value of zero is
-// specified, the mount(8) command exits immediately after the first failure",
-// and adds that this "doesn't affect the delay caused by each retry"; over TCP
-// one attempt may last minutes (timeo=600 deciseconds, retrans=2). Shrinking
-// timeo would also shorten every later RPC timeout of the hard mount, which
-// we do not want on a cloud share. So retry=0 removes mount.nfs's 2-minute
-// retry loop, and the scripts run each mount under `timeout` (MountTimeout),
-// which bounds the one attempt whatever the network does.
+// The options carry no retry= of their own: a mount by a script and a mount
+// at boot need different ones (ScriptMountOptions, FstabLine).
 func MountOptions(t Tier) []string {
 	if t == Standard {
-		return []string{"sec=sys", "vers=3", "nolock", "proto=tcp", "hard", "retry=0"}
+		return []string{"sec=sys", "vers=3", "nolock", "proto=tcp", "hard"}
 	}
 	return []string{
 		"vers=4", "minorversion=1", "sec=sys", "nconnect=4", "hard", "noresvport",
-		"rsize=1048576", "wsize=1048576", "actimeo=30", "retry=0",
+		"rsize=1048576", "wsize=1048576", "actimeo=30",
 	}
+}
+
+// ScriptMountOptions are the options of a mount a script makes while a user
+// waits: one attempt, bounded. nfs(5) says of retry=n "the number of minutes
+// that the mount(8) command retries an NFS mount operation ... the default
+// value for foreground mounts is 2 minutes ... If a value of zero is
+// specified, the mount(8) command exits immediately after the first failure",
+// and adds that this "doesn't affect the delay caused by each retry"; over
+// TCP one attempt may last minutes (timeo=600 deciseconds, retrans=2).
+// Shrinking timeo would also shorten every later RPC timeout of the hard
+// mount, which we do not want on a cloud share. So retry=0 removes
+// mount.nfs's 2-minute retry loop, and the scripts run each mount under
+// `timeout` (MountTimeout), which bounds the one attempt whatever the network
+// does; the script then reports the failure and rolls back.
+func ScriptMountOptions(t Tier) []string {
+	return append(MountOptions(t), "retry=0")
 }
 
 // NumericIDs tells whether a tier's mounts need NFSv4 idmapping turned off
@@ -115,7 +123,11 @@ func MountOptions(t Tier) []string {
 // (files then belong to "nobody"). NFS 3.0 (Blob) has no idmapping.
 func NumericIDs(t Tier) bool { return t == Premium }
 
-// MountTimeout bounds one mount attempt in the scripts (see MountOptions).
+// FstabSystemdTimeout bounds a boot-time mount of the fstab line: longer than
+// mount.nfs's 2 minutes of retries (see FstabLine).
+const FstabSystemdTimeout = "x-systemd.mount-timeout=3min"
+
+// MountTimeout bounds one mount attempt in the scripts (see ScriptMountOptions).
 const MountTimeout = 30 * time.Second
 
 // FstabMarker marks azlin's fstab line. fstab comments must be whole lines, so
@@ -127,10 +139,15 @@ const MountTimeout = 30 * time.Second
 const FstabMarker = "x-azlin.managed"
 
 // FstabLine is azlin's one fstab line for a shared home: the mount options
-// plus _netdev (wait for the network at boot) and nofail (boot even when the
-// share is unreachable), and the FstabMarker.
+// plus _netdev (wait for the network at boot), nofail (boot even when the
+// share is unreachable), and the FstabMarker. At boot nobody is waiting and
+// one transient failure must not leave an empty local home until someone
+// mounts by hand, so the line keeps mount.nfs's own retries (2 minutes for
+// a foreground mount) and gives systemd's mount unit a timeout longer than
+// them (x-systemd.mount-timeout; systemd's default, 90 s, would kill
+// mount.nfs while it retries). With nofail, boot does not wait for it.
 func FstabLine(t Target, mountPoint string) string {
-	opts := append(MountOptions(t.Tier), "_netdev", "nofail", FstabMarker)
+	opts := append(MountOptions(t.Tier), "_netdev", "nofail", FstabSystemdTimeout, FstabMarker)
 	return fmt.Sprintf("%s %s %s %s 0 0", t.Source(), mountPoint, t.FSType(), strings.Join(opts, ","))
 }
 

@@ -15,21 +15,26 @@ func TestSourceAndMountOptionsPerTier(t *testing.T) {
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
 	assert.Equal(t, "nfs", p.FSType())
 	assert.Equal(t, "nfs", s.FSType())
-	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0",
+	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30",
 		strings.Join(MountOptions(Premium), ","))
-	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(MountOptions(Standard), ","))
+	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard", strings.Join(MountOptions(Standard), ","))
+	// A script's mount is one bounded attempt.
+	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard,retry=0", strings.Join(ScriptMountOptions(Standard), ","))
 	assert.NotContains(t, MountOptions(Premium), "vers=3", "NFS v3 against Azure Files fails: Protocol not supported")
 }
 
 func TestFstabLineIsOneMarkedLine(t *testing.T) {
 	line := FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser")
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home /home/azureuser nfs "+
-		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,retry=0,"+
-		"_netdev,nofail,x-azlin.managed 0 0", line)
+		"vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30,"+
+		"_netdev,nofail,x-systemd.mount-timeout=3min,x-azlin.managed 0 0", line)
+	// At boot mount.nfs keeps its own retries: no retry=0 there.
+	assert.NotContains(t, line, "retry=0")
 	assert.NotContains(t, line, "\n")
 	fields := strings.Fields(line)
 	require.Len(t, fields, 6)
 	assert.Contains(t, strings.Split(fields[3], ","), FstabMarker)
-	// MountOptions must not be changed by FstabLine's append.
+	// MountOptions must not be changed by the appends.
 	assert.NotContains(t, MountOptions(Premium), "_netdev")
+	assert.NotContains(t, MountOptions(Premium), "retry=0")
 }

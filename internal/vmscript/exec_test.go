@@ -82,7 +82,7 @@ func TestAttachSeedsEmptyShareThenDetachBringsEverythingBack(t *testing.T) {
 	assert.True(t, e.mounted("/home/azureuser"))
 	got, _ := e.sh("cat /home/azureuser/project/main.go")
 	assert.Equal(t, "package main\n", got)
-	assert.Contains(t, e.ctlFile("mount.log"), "devshared01.file.core.windows.net:/devshared01/home /home/azureuser rw,"+strings.Join(nfs.MountOptions(nfs.Premium), ","))
+	assert.Contains(t, e.ctlFile("mount.log"), "devshared01.file.core.windows.net:/devshared01/home /home/azureuser rw,"+strings.Join(nfs.ScriptMountOptions(nfs.Premium), ","))
 	fstab := e.fstab()
 	assert.Equal(t, origFstab+nfs.FstabLine(premium, "/home/azureuser")+"\n", fstab)
 	assert.False(t, e.mounted("/run/azlin/staging-devshared01-home"))

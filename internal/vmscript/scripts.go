@@ -95,7 +95,7 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("HOME_DIR", p.Home)
 	h.set("NFS_SOURCE", p.Target.Source())
 	h.set("NFS_TYPE", p.Target.FSType())
-	h.set("MOUNT_OPTS", strings.Join(nfs.MountOptions(p.Target.Tier), ","))
+	h.set("MOUNT_OPTS", strings.Join(nfs.ScriptMountOptions(p.Target.Tier), ","))
 	h.set("NFS_IDMAP", boolFlag(nfs.NumericIDs(p.Target.Tier)))
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
 	h.set("FSTAB_LINE", nfs.FstabLine(p.Target, p.Home))

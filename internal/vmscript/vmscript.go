@@ -4,7 +4,7 @@
 // attach script at first boot. It is pure Go: it only produces text.
 //
 // The one place that decides protocol, endpoint and mount options per tier is
-// package nfs (Target.Source, Target.FSType, MountOptions, FstabLine).
+// package nfs (Target.Source, Target.FSType, ScriptMountOptions, FstabLine).
 //
 // Data safety, as the scripts (sh/*.sh) keep it:
 //   - The home is seeded onto an empty share from the live home, through a
