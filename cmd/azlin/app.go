@@ -112,7 +112,12 @@ func reportError(ctx context.Context, err error, stderr io.Writer, cmd *cobra.Co
 	case clierr.ExitOK:
 	case clierr.ExitInterrupted:
 		fmt.Fprintln(stderr, "Interrupted.")
-		if err != nil && !errors.Is(err, context.Canceled) {
+		var partial interface{ WhatExistsNow() string }
+		switch {
+		case errors.As(err, &partial):
+			// Ctrl+C midway: say what the job left behind and how to finish it.
+			fmt.Fprintln(stderr, partial.WhatExistsNow())
+		case err != nil && !errors.Is(err, context.Canceled):
 			fmt.Fprintf(stderr, "Error: %v\n", err)
 		}
 	case clierr.ExitCancelled:

@@ -198,6 +198,32 @@ func TestE2EStorageInterruptedCreateIsFinishedByARerun(t *testing.T) {
 	assert.Contains(t, r.Stdout, "Size: 100GiB (0B used, 0% utilization)")
 }
 
+// Ctrl+C while the share is being created (after the account exists) says
+// what exists now and how to finish; the re-run does.
+func TestE2EStorageCreateInterruptedSaysWhatExists(t *testing.T) {
+	dir := t.TempDir()
+	faults := filepath.Join(dir, "faults.json")
+	require.NoError(t, os.WriteFile(faults, []byte(`[{"args": ["storage", "share-rm", "create"], "times": 1, "delayMs": 60000, "exit": 1}]`), 0o600))
+	c := newStorageCloud(t, testenv.WithEnv("AZEMU_FAULTS="+faults))
+	accountCreated := func() bool {
+		for _, call := range c.Calls() {
+			if strings.HasPrefix(strings.Join(call.Argv, " "), "storage account create") {
+				return true
+			}
+		}
+		return false
+	}
+	r := c.AzlinInterrupted(accountCreated, "storage", "create", "half", "-g", "rg")
+	assert.Equal(t, 130, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stderr, "Interrupted.")
+	assert.Regexp(t, `What exists now: virtual network azlin-vnet with subnet azlin-subnet; storage account half\w+\. `, r.Stderr)
+	assert.Contains(t, r.Stderr, "run the same command again to finish")
+	require.NoError(t, os.WriteFile(faults, []byte(`[]`), 0o600)) // Azure answers again
+	azlinRun(t, c, "storage", "create", "half", "-g", "rg")
+	r = azlinRun(t, c, "storage", "status", "half", "-g", "rg")
+	assert.Contains(t, r.Stdout, "Size: 100GiB")
+}
+
 func TestE2EStorageNameTakenInAnotherGroup(t *testing.T) {
 	c := newStorageCloud(t)
 	require.Equal(t, 0, c.Az("group", "create", "-n", "other", "-l", "eastus").Exit)

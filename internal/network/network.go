@@ -61,24 +61,27 @@ func (n Names) check() error {
 // EnsureSubnet returns the azlin subnet, creating the VNet and/or subnet if
 // missing. One `az network vnet show` answers the common case (VNet and
 // subnet there): it carries the VNet's region and the subnet's service
-// endpoints. A VNet azlin creates now is created in region.
-func (m *Manager) EnsureSubnet(ctx context.Context, rg, region string, n Names) (Subnet, error) {
+// endpoints. A VNet azlin creates now is created in region. It also returns
+// what it created, for the report of a job that fails later.
+func (m *Manager) EnsureSubnet(ctx context.Context, rg, region string, n Names) (Subnet, []string, error) {
 	if err := n.check(); err != nil {
-		return Subnet{}, err
+		return Subnet{}, nil, err
 	}
 	var v vnet
 	err := m.c.Read(ctx, &v, "network", "vnet", "show", "-g", rg, "-n", n.VNet)
 	switch {
 	case errors.Is(err, azcli.ErrResourceGroupNotFound):
-		return Subnet{}, fmt.Errorf("resource group %s does not exist (create it with: az group create -n %s -l %s): %w", rg, rg, region, err)
+		return Subnet{}, nil, fmt.Errorf("resource group %s does not exist (create it with: az group create -n %s -l %s): %w", rg, rg, region, err)
 	case errors.Is(err, azcli.ErrNotFound):
 		if err := m.c.Mutate(ctx, nil, "network", "vnet", "create", "-g", rg, "-n", n.VNet, "-l", region,
 			"--address-prefixes", n.VNetPrefix, "--subnet-name", n.Subnet, "--subnet-prefixes", n.SubnetPrefix); err != nil {
-			return Subnet{}, fmt.Errorf("creating virtual network %s: %w", n.VNet, err)
+			return Subnet{}, nil, fmt.Errorf("creating virtual network %s: %w", n.VNet, err)
 		}
-		return m.subnet(ctx, rg, region, n, nil)
+		created := []string{"virtual network " + n.VNet + " with subnet " + n.Subnet}
+		s, err := m.subnet(ctx, rg, region, n, nil)
+		return s, created, err
 	case err != nil:
-		return Subnet{}, fmt.Errorf("reading virtual network %s: %w", n.VNet, err)
+		return Subnet{}, nil, fmt.Errorf("reading virtual network %s: %w", n.VNet, err)
 	}
 	for _, s := range v.Subnets {
 		if strings.EqualFold(s.Name, n.Subnet) {
@@ -86,14 +89,16 @@ func (m *Manager) EnsureSubnet(ctx context.Context, rg, region string, n Names) 
 			for _, e := range s.ServiceEndpoints {
 				sub.ServiceEndpoints = append(sub.ServiceEndpoints, e.Service)
 			}
-			return sub, nil
+			return sub, nil, nil
 		}
 	}
 	if err := m.c.Mutate(ctx, nil, "network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", n.VNet,
 		"-n", n.Subnet, "--address-prefixes", n.SubnetPrefix); err != nil {
-		return Subnet{}, fmt.Errorf("creating subnet %s in virtual network %s: %w", n.Subnet, n.VNet, err)
+		return Subnet{}, nil, fmt.Errorf("creating subnet %s in virtual network %s: %w", n.Subnet, n.VNet, err)
 	}
-	return m.subnet(ctx, rg, v.Location, n, nil)
+	created := []string{"subnet " + n.Subnet + " in virtual network " + n.VNet}
+	s, err := m.subnet(ctx, rg, v.Location, n, nil)
+	return s, created, err
 }
 
 // subnet describes a subnet azlin has just created (or, in a dry run, would

@@ -66,8 +66,9 @@ var vnetShowArgv = []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-
 
 func TestEnsureSubnetExisting(t *testing.T) {
 	f := aztest.New(t, aztest.Call{Argv: vnetShowArgv, Stdout: vnetShow(t, "azlin-subnet", "Microsoft.KeyVault")})
-	s, err := manager(f, nil).EnsureSubnet(context.Background(), "rg", "eastus", names)
+	s, created, err := manager(f, nil).EnsureSubnet(context.Background(), "rg", "eastus", names)
 	require.NoError(t, err)
+	assert.Empty(t, created)
 	assert.Equal(t, Subnet{ID: "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/azlin-vnet/subnets/azlin-subnet",
 		ResourceGroup: "rg", VNet: "azlin-vnet", Name: "azlin-subnet", Location: "westus2", ServiceEndpoints: []string{"Microsoft.KeyVault"}}, s)
 }
@@ -75,8 +76,9 @@ func TestEnsureSubnetExisting(t *testing.T) {
 func TestEnsureSubnetCreatesTheVNetInDryRun(t *testing.T) {
 	var out bytes.Buffer
 	f := aztest.New(t, notFound(t, vnetShowArgv...), aztest.Call{Argv: []string{"account", "show"}, Stdout: read(t, "account-show.json")})
-	s, err := manager(f, &out).EnsureSubnet(context.Background(), "rg", "eastus", names)
+	s, created, err := manager(f, &out).EnsureSubnet(context.Background(), "rg", "eastus", names)
 	require.NoError(t, err)
+	assert.Equal(t, []string{"virtual network azlin-vnet with subnet azlin-subnet"}, created)
 	assert.Equal(t, "az network vnet create -g rg -n azlin-vnet -l eastus --address-prefixes 10.0.0.0/16 --subnet-name azlin-subnet --subnet-prefixes 10.0.0.0/24 --output json --only-show-errors\n", out.String())
 	assert.Equal(t, "eastus", s.Location)
 	assert.True(t, strings.HasSuffix(s.ID, "/virtualNetworks/azlin-vnet/subnets/azlin-subnet"))
@@ -86,8 +88,9 @@ func TestEnsureSubnetAddsAMissingSubnet(t *testing.T) {
 	f := aztest.New(t, aztest.Call{Argv: vnetShowArgv, Stdout: vnetShow(t, "other")},
 		aztest.Call{Argv: []string{"network", "vnet", "subnet", "create", "-g", "rg", "--vnet-name", "azlin-vnet", "-n", "azlin-subnet", "--address-prefixes", "10.0.0.0/24"}},
 		aztest.Call{Argv: []string{"account", "show"}, Stdout: read(t, "account-show.json")})
-	s, err := manager(f, nil).EnsureSubnet(context.Background(), "rg", "eastus", names)
+	s, created, err := manager(f, nil).EnsureSubnet(context.Background(), "rg", "eastus", names)
 	require.NoError(t, err)
+	assert.Equal(t, []string{"subnet azlin-subnet in virtual network azlin-vnet"}, created)
 	assert.Equal(t, "westus2", s.Location, "the VNet's region, not the one asked for")
 }
 

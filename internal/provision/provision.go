@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -136,8 +137,11 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
-	subnet, err := network.NewManager(c).EnsureSubnet(ctx, req.ResourceGroup, req.Region, req.Network)
+	subnet, created, err := network.NewManager(c).EnsureSubnet(ctx, req.ResourceGroup, req.Region, req.Network)
 	if err != nil {
+		if len(created) > 0 {
+			err = fmt.Errorf("%w\nWhat exists now: %s (kept for the next VM); no VM was created", err, strings.Join(created, ", "))
+		}
 		return nil, err
 	}
 

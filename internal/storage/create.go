@@ -105,10 +105,14 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("%v\nWhat exists now: %s. Nothing is rolled back: run the same command again to finish.",
-		e.Err, strings.Join(e.Done, "; "))
+	return fmt.Sprintf("%v\n%s", e.Err, e.WhatExistsNow())
 }
 func (e *PartialError) Unwrap() error { return e.Err }
+
+// WhatExistsNow is the report that an interrupted command prints (Ctrl+C).
+func (e *PartialError) WhatExistsNow() string {
+	return fmt.Sprintf("What exists now: %s. Nothing is rolled back: run the same command again to finish.", strings.Join(e.Done, "; "))
+}
 
 // ConflictError is an existing storage that differs from what create asked for.
 type ConflictError struct {
@@ -132,7 +136,7 @@ type NameTakenError struct {
 
 func (e *NameTakenError) Error() string {
 	return fmt.Sprintf("the storage account name %s (derived from %q) is taken elsewhere in Azure (%s). "+
-		"Nothing was created. Choose another storage name, e.g. azlin storage create %s-2",
+		"No storage account was created. Choose another storage name, e.g. azlin storage create %s-2",
 		e.Account, e.Name, strings.TrimSuffix(e.Message, "."), e.Name)
 }
 
@@ -184,7 +188,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 	}
 
 	step(fmt.Sprintf("Virtual network %s, subnet %s", o.Names.VNet, o.Names.Subnet))
-	subnet, err := m.net.EnsureSubnet(ctx, p.rg, p.region, o.Names)
+	subnet, created, err := m.net.EnsureSubnet(ctx, p.rg, p.region, o.Names)
+	done = append(done, created...)
 	if err != nil {
 		return nil, partial(err)
 	}
@@ -198,9 +203,9 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 		step("Creating storage account " + p.account)
 		if err := m.c.Mutate(ctx, nil, m.createAccountArgs(p)...); err != nil {
 			if errors.Is(err, azcli.ErrAlreadyExists) {
-				return nil, &NameTakenError{Name: p.name, Account: p.account, Message: "Azure says: " + err.Error(), Err: err}
+				return nil, partial(&NameTakenError{Name: p.name, Account: p.account, Message: "Azure says: " + err.Error(), Err: err})
 			}
-			return nil, fmt.Errorf("creating storage account %s: %w", p.account, err)
+			return nil, partial(fmt.Errorf("creating storage account %s: %w", p.account, err))
 		}
 		done = append(done, "storage account "+p.account)
 	} else if fix := accountFixes(existing, p); len(fix) > 0 {

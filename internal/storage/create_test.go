@@ -220,6 +220,24 @@ func TestCreateMakesTheVNetOrSubnetWhenMissing(t *testing.T) {
 	})
 }
 
+// A create that made the VNet and then failed at the account says that the
+// VNet exists now, and that a re-run finishes the job.
+func TestCreateFailingAfterTheVNetSaysTheVNetExists(t *testing.T) {
+	calls := freshPremiumCalls(t)[:5]
+	calls[4] = notFound(t, argvVNetShow, "Microsoft.Network/virtualNetworks/azlin-vnet")
+	calls = append(calls,
+		mutation("network", "vnet", "create", "-g", "rg", "-n", "azlin-vnet", "-l", "eastus",
+			"--address-prefixes", "10.0.0.0/16", "--subnet-name", "azlin-subnet", "--subnet-prefixes", "10.0.0.0/24"),
+		azErr(argvCreatePremPE, 1, "InternalServerError", "az said no"))
+	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	var pe *PartialError
+	require.ErrorAs(t, err, &pe)
+	assert.ErrorIs(t, err, azcli.ErrServer)
+	assert.Contains(t, err.Error(), "What exists now: virtual network azlin-vnet with subnet azlin-subnet.")
+	assert.Contains(t, err.Error(), "run the same command again to finish")
+	assert.NotContains(t, err.Error(), "storage account "+testAcct+";")
+}
+
 func TestCreateRefusesDifferentSettingsForAnExistingName(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -253,7 +271,7 @@ func TestCreateNameTakenElsewhere(t *testing.T) {
 		var nt *NameTakenError
 		require.ErrorAs(t, err, &nt)
 		assert.Contains(t, err.Error(), "is already taken")
-		assert.Contains(t, err.Error(), "Nothing was created")
+		assert.Contains(t, err.Error(), "No storage account was created")
 		assert.Contains(t, err.Error(), "azlin storage create shared-dev-2")
 	})
 	t.Run("create answers 409", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/azlin-dev/azlin/localcloud/azrules"
 )
@@ -171,13 +172,43 @@ func (c *Cloud) AzJSON(out any, args ...string) {
 	}
 }
 
+// AzlinInterrupted runs azlin and presses Ctrl+C (SIGINT) once when, as seen
+// every 20 ms, the local cloud meets cond (e.g. a call is in the log).
+func (c *Cloud) AzlinInterrupted(cond func() bool, args ...string) Result {
+	c.t.Helper()
+	return c.runWith(filepath.Join(Binaries(c.t), "azlin"), "", args, func(p *os.Process, done <-chan struct{}) {
+		for !cond() {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		_ = p.Signal(os.Interrupt)
+	})
+}
+
 func (c *Cloud) run(bin, stdin string, args []string) Result {
+	return c.runWith(bin, stdin, args, nil)
+}
+
+// runWith runs bin; while it runs, meanwhile (if any) gets its process and
+// a channel closed when it has ended.
+func (c *Cloud) runWith(bin, stdin string, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		done := make(chan struct{})
+		if meanwhile != nil {
+			go meanwhile(cmd.Process, done)
+		}
+		err = cmd.Wait()
+		close(done)
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
