@@ -1,9 +1,11 @@
 package azcli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -30,6 +32,7 @@ var (
 	ErrConflict              error = &class{msg: "conflict"}
 	ErrInvalidArgument       error = &class{msg: "invalid az arguments"}
 	ErrServer                error = &class{msg: "Azure server error"}
+	ErrPolicyDenied          error = &class{msg: "denied by Azure Policy"}
 )
 
 // Error is a failed az call: az ran and exited non-zero. It carries az's own
@@ -44,8 +47,12 @@ type Error struct {
 }
 
 // Error reads like `az storage account show failed: (ResourceNotFound) The Resource ... was not found.`
+// A policy denial names its assignments instead of ARM's JSON list of them.
 func (e *Error) Error() string {
 	summary := firstLine(e.Message)
+	if as := e.PolicyAssignments(); len(as) > 0 {
+		summary = policySummary(summary, as)
+	}
 	if summary == "" {
 		summary = fmt.Sprintf("exit code %d", e.ExitCode)
 	}
@@ -55,6 +62,9 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("az %s failed%s: %s", commandString(e.Args), tries, summary)
 }
+
+// Command is the az command that failed, e.g. "storage account create".
+func (e *Error) Command() string { return commandString(e.Args) }
 
 // Unwrap returns the error's class sentinel, nil for an az error of no known class.
 func (e *Error) Unwrap() error { return e.class }
@@ -165,6 +175,8 @@ var codeClasses = map[string]error{
 
 	"QuotaExceeded": ErrQuotaExceeded,
 
+	"RequestDisallowedByPolicy": ErrPolicyDenied,
+
 	"TooManyRequests":               ErrThrottled,
 	"SubscriptionRequestsThrottled": ErrThrottled,
 	"TenantRequestsThrottled":       ErrThrottled,
@@ -224,4 +236,64 @@ func classify(exit int, code, msg string) error {
 func IsTransient(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.transient()
+}
+
+// PolicyAssignment is an Azure Policy assignment that denied a request.
+type PolicyAssignment struct {
+	Name string `json:"name"` // its display name, as ARM reports it
+	ID   string `json:"id"`
+}
+
+// policyIdentifiers is the list ARM puts in a RequestDisallowedByPolicy
+// message: "Resource 'x' was disallowed by policy. Policy identifiers:
+// '[{"policyAssignment":{"name":...,"id":...},"policyDefinition":{...}}]'."
+var policyIdentifiers = regexp.MustCompile(`Policy identifiers: '(\[.*?\])'`)
+
+// PolicyAssignments are the assignments that denied the request (from ARM's
+// message), nil for any other error.
+func (e *Error) PolicyAssignments() []PolicyAssignment {
+	if e.class != ErrPolicyDenied {
+		return nil
+	}
+	m := policyIdentifiers.FindStringSubmatch(e.Message)
+	if m == nil {
+		return nil
+	}
+	var ids []struct {
+		Assignment PolicyAssignment `json:"policyAssignment"`
+	}
+	if json.Unmarshal([]byte(m[1]), &ids) != nil {
+		return nil
+	}
+	var out []PolicyAssignment
+	for _, id := range ids {
+		if id.Assignment.ID != "" && !slices.Contains(out, id.Assignment) {
+			out = append(out, id.Assignment)
+		}
+	}
+	return out
+}
+
+// policySummary replaces ARM's JSON list in a denial's first line with the
+// assignments' names and ids.
+func policySummary(line string, as []PolicyAssignment) string {
+	names := make([]string, len(as))
+	for i, a := range as {
+		names[i] = fmt.Sprintf("%q (%s)", a.Name, a.ID)
+	}
+	word := "assignment"
+	if len(as) > 1 {
+		word = "assignments"
+	}
+	return policyIdentifiers.ReplaceAllLiteralString(line, "Azure Policy "+word+" "+strings.Join(names, ", "))
+}
+
+// DeniedByPolicy returns the policy assignments that denied err's request,
+// nil when err is not a policy denial.
+func DeniedByPolicy(err error) []PolicyAssignment {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.PolicyAssignments()
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ var allClasses = map[string]error{
 	"ErrConflict":              azcli.ErrConflict,
 	"ErrInvalidArgument":       azcli.ErrInvalidArgument,
 	"ErrServer":                azcli.ErrServer,
+	"ErrPolicyDenied":          azcli.ErrPolicyDenied,
 }
 
 // noRetry keeps one az call per fixture entry.
@@ -65,6 +66,7 @@ func TestErrorClassesFromAzSamples(t *testing.T) {
 		"conflict":                 "ErrConflict",
 		"invalid-argument":         "ErrInvalidArgument",
 		"server":                   "ErrServer",
+		"policy-denied":            "ErrPolicyDenied",
 		"generic":                  "",
 	}
 	found, err := filepath.Glob("testdata/errors/*.json")
@@ -89,6 +91,9 @@ func TestErrorClassesFromAzSamples(t *testing.T) {
 					assert.Nil(t, azErr.Unwrap())
 				}
 
+				if className == "ErrPolicyDenied" {
+					return // its message is rewritten (TestPolicyDenialNamesItsAssignments)
+				}
 				// The message is az's first error line, without WARNING lines or "ERROR: ".
 				first := strings.TrimPrefix(strings.SplitN(azcli.Redact(c.Stderr[strings.Index(c.Stderr, "ERROR: "):]), "\n", 2)[0], "ERROR: ")
 				assert.Contains(t, err.Error(), "failed: "+first)
@@ -155,4 +160,24 @@ func TestExitCodesClassifyWhenAzPrintsNoCode(t *testing.T) {
 	require.ErrorAs(t, err, &azErr)
 	assert.Nil(t, azErr.Unwrap())
 	assert.Equal(t, "az storage share-rm show failed: exit code 1", err.Error())
+}
+
+// A policy denial names the assignments that denied it (name and id), in
+// place of ARM's JSON list, and says what was denied.
+func TestPolicyDenialNamesItsAssignments(t *testing.T) {
+	calls := fixtureCalls(t, "testdata/errors/policy-denied.json")
+	err := runFixtureCall(t, calls[0])
+	require.ErrorIs(t, err, azcli.ErrPolicyDenied)
+	assert.Equal(t, "az storage account create failed: (RequestDisallowedByPolicy) Resource 'acct' was disallowed by policy. "+
+		`Azure Policy assignment "Secure transfer to storage accounts should be enabled" `+
+		"(/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/providers/Microsoft.Authorization/policyAssignments/secure-transfer).", err.Error())
+	assert.Equal(t, []azcli.PolicyAssignment{{Name: "Secure transfer to storage accounts should be enabled",
+		ID: "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/providers/Microsoft.Authorization/policyAssignments/secure-transfer"}},
+		azcli.DeniedByPolicy(err))
+
+	err = runFixtureCall(t, calls[1])
+	assert.Equal(t, "Deny-Private-DNS-Zones", azcli.DeniedByPolicy(err)[0].Name)
+	assert.Contains(t, err.Error(), "/managementGroups/contoso-corp/providers/Microsoft.Authorization/policyAssignments/Deny-Private-DNS-Zones")
+
+	assert.Nil(t, azcli.DeniedByPolicy(runFixtureCall(t, fixtureCalls(t, "testdata/errors/authorization.json")[0])))
 }

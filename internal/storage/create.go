@@ -146,10 +146,18 @@ func (e *NameTakenError) Unwrap() error { return e.Err }
 // exists and creates only what is missing, so a re-run after any failure
 // finishes the job, and a re-run after success changes nothing and returns
 // the same summary.
+//
+// A request Azure Policy denies comes back as a *PolicyError (inside a
+// *PartialError when something was created before it).
 func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	st, err := m.create(ctx, o)
+	return st, explainPolicyIn(err)
+}
+
+func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error) {
 	step := func(s string) {
 		if o.Progress != nil {
 			o.Progress(s)
