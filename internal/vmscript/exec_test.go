@@ -223,6 +223,71 @@ func TestAttachTakesTheShareLockOnlyToChangeTheShare(t *testing.T) {
 	assert.NoDirExists(t, lock, "the lock is released")
 }
 
+// A share lock left by a run that died is broken: at once when it is this
+// VM's own from before a restart (another boot id) or of a process that is
+// gone, and when another VM left it, once its heartbeat is 2 minutes old.
+// A fresh lock of another VM, also one with this VM's name but another
+// machine id, is waited for.
+func TestAttachBreaksAShareLockLeftByARunThatDied(t *testing.T) {
+	readFile := func(t *testing.T, path string) string {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return string(b)
+	}
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	machine := strings.TrimSpace(readFile(t, "/etc/machine-id"))
+	boot := strings.TrimSpace(readFile(t, "/proc/sys/kernel/random/boot_id"))
+	require.NotEmpty(t, machine)
+	for _, tc := range []struct {
+		name, owner string
+		age         time.Duration
+		broken      bool
+	}{
+		{"this VM before a restart", host + " machine " + machine + " pid 1 boot 0f0e0d0c-aaaa-bbbb-cccc-000000000000 since then", 0, true},
+		{"this VM with a process that is gone", host + " machine " + machine + " pid 999999 boot " + boot + " since then", 0, true},
+		{"another VM with no heartbeat for 3 minutes", "worker-0 machine 0123 pid 1 boot " + boot + " since then", 3 * time.Minute, true},
+		{"another VM with a heartbeat 1 minute ago", "worker-0 machine 0123 pid 1 boot " + boot + " since then", time.Minute, false},
+		{"this VM's name on another machine", host + " machine 0123 pid 999999 boot 0f0e0d0c since then", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newNSEnv(t, envOpts{installed: true})
+			populateHome(t, e.home(), 1000, localKey+"\n")
+			share := e.share(premium.Account, premium.Share)
+			lock := filepath.Join(share, ".azlin-lock")
+			e.writeFile(filepath.Join(lock, "owner"), tc.owner+"\n", 0o644)
+			then := time.Now().Add(-tc.age)
+			for _, p := range []string{filepath.Join(lock, "owner"), lock} {
+				require.NoError(t, os.Chtimes(p, then, then))
+			}
+			done := make(chan struct{})
+			var res remote.Result
+			var out string
+			go func() {
+				res, out = e.runScript("attach.sh", attachScript(t, premium, "T1", paramKey))
+				close(done)
+			}()
+			if !tc.broken {
+				select {
+				case <-done:
+					t.Fatalf("attach went on while a live lock was held:\n%s", out)
+				case <-time.After(2 * time.Second):
+				}
+				require.NoError(t, os.RemoveAll(lock))
+			}
+			<-done
+			require.True(t, res.OK, out)
+			if tc.broken {
+				assert.Equal(t, tc.owner, res.Info["share_lock_broken"])
+			} else {
+				assert.Empty(t, res.Info["share_lock_broken"])
+				assert.Contains(t, out, "waiting for another VM's attach to this share to finish")
+			}
+			assert.NoDirExists(t, lock, "the lock is released")
+		})
+	}
+}
+
 // A mount that fails leaves the home and fstab exactly as they were: first
 // when the share refuses the first mount, then when it refuses the second one
 // (after the home was already moved to its backup name).

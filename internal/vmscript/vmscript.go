@@ -19,8 +19,10 @@
 //     mv does; sh/layout.sh). Any failure rolls back in reverse order; the
 //     backup is moved back only onto an empty, unmounted directory the script made.
 //   - One VM at a time seeds a share and merges keys: a lock directory in the
-//     share root (mkdir is atomic on NFS 3 and 4.1), with a heartbeat so that
-//     a lock left by a killed run goes stale after 10 minutes.
+//     share root (mkdir is atomic on NFS 3 and 4.1), with a heartbeat. A lock
+//     left by a run that died is broken at once by the same VM (another boot
+//     id, or a pid that is gone) and by other VMs after 2 minutes without a
+//     heartbeat.
 //   - Assumption: the share does not squash root (NoRootSquash, the Azure
 //     default). The scripts chown the share's root to uid 1000 and copy as root
 //     so that every owner and mode survives; with RootSquash they fail before

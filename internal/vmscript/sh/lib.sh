@@ -20,7 +20,7 @@ azlin_start() {
   FSTAB=/etc/fstab
   LOCK_FILE=/run/lock/azlin-nfsmount.lock # the name older azlin scripts lock too
   SHARE_LOCK_WAIT=600 # seconds to wait for another VM's attach on the same share
-  SHARE_LOCK_STALE=10 # minutes without a heartbeat after which a share lock is stale
+  SHARE_LOCK_STALE=2 # minutes without a heartbeat after which another VM's share lock is stale
   DYING=0
   HEARTBEAT_PID=
   SHARE_LOCK_DIR=
@@ -389,9 +389,46 @@ azlin_fstab_restore() {
 
 # ---- the share lock: one VM at a time seeds the share and merges keys ----
 # mkdir is atomic on NFS 3 and 4 alike (Blob NFS has no byte-range locks), so
-# the lock is a directory in the share root. Its owner file is touched every
-# 20 s while held; a lock without a heartbeat for SHARE_LOCK_STALE minutes is
-# left over from a killed run and is broken.
+# the lock is a directory in the share root. Its owner file names the VM (host
+# name and machine id), the boot and the pid, and is touched every 20 s while
+# held. A lock is left over from a run that died, and is broken:
+# - at once, when this VM owns it but from another boot or a pid that is gone
+#   (this VM holds its own VM lock, so no run of its own can hold it now);
+# - after SHARE_LOCK_STALE minutes without a heartbeat, whoever owns it: six
+#   missed heartbeats, well above NFS attribute caching (actimeo=30).
+
+# azlin_vm_id: this VM in the owner file: host name and machine id.
+azlin_vm_id() {
+  printf '%s machine %s' "$HOSTNAME" "$(tr -d '\n' </etc/machine-id 2>/dev/null || true)"
+}
+
+# azlin_boot_id: this boot of the VM (a new one at every boot).
+azlin_boot_id() {
+  tr -d '\n' </proc/sys/kernel/random/boot_id 2>/dev/null || true
+}
+
+# azlin_share_lock_own_dead DIR: whether the lock in DIR is this VM's own,
+# left by a run of an earlier boot or by a process that is gone. Only a lock
+# written with a machine id counts: without one, another VM of the same name
+# cannot be told apart.
+azlin_share_lock_own_dead() {
+  local host machine pid boot
+  # owner: HOST machine MACHINE-ID pid PID boot BOOT-ID since TIME
+  read -r host _ machine _ pid _ boot _ <"$1/owner" 2>/dev/null || return 1
+  [ "$host machine $machine" = "$(azlin_vm_id)" ] && [ -n "$machine" ] || return 1
+  [ "$boot" != "$(azlin_boot_id)" ] || ! kill -0 "$pid" 2>/dev/null
+}
+
+# azlin_share_lock_break DIR: moves the lock aside (atomically, so that only
+# one VM breaks it) and removes it, saying whose it was.
+azlin_share_lock_break() {
+  local stale="$1.stale-$HOSTNAME-$$"
+  if mv -T "$1" "$stale" 2>/dev/null; then
+    azlin_info share_lock_broken "$(tr -d '\n' <"$stale/owner" 2>/dev/null || true)"
+    rm -f "$stale/owner"
+    rmdir "$stale" 2>/dev/null || true
+  fi
+}
 
 azlin_share_lock() {
   local dir="$1/.azlin-lock" deadline=$((SECONDS + SHARE_LOCK_WAIT)) said=0
@@ -400,17 +437,16 @@ azlin_share_lock() {
     # is gone must not count as stale: breaking it would steal the lock
     # another VM takes next.)
     [ -d "$dir" ] || continue
+    if azlin_share_lock_own_dead "$dir"; then
+      azlin_share_lock_break "$dir"
+      continue
+    fi
     # Stale: the lock exists and is old, and neither it nor its owner file
     # changed for SHARE_LOCK_STALE minutes. Both on positive evidence: a lock
     # released (and maybe taken by another VM) during this check is not stale.
     if [ -n "$(find "$dir" -maxdepth 0 -mmin +"$SHARE_LOCK_STALE" -print 2>/dev/null)" ] &&
       [ -z "$(find "$dir" -maxdepth 1 -mmin -"$SHARE_LOCK_STALE" -print -quit 2>/dev/null)" ]; then
-      local stale="$dir.stale-$HOSTNAME-$$"
-      if mv -T "$dir" "$stale" 2>/dev/null; then
-        azlin_info share_lock_broken "$(tr -d '\n' <"$stale/owner" 2>/dev/null || true)"
-        rm -f "$stale/owner"
-        rmdir "$stale" 2>/dev/null || true
-      fi
+      azlin_share_lock_break "$dir"
       continue
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -425,7 +461,7 @@ azlin_share_lock() {
     sleep "0.$((RANDOM % 8 + 2))"
   done
   SHARE_LOCK_DIR=$dir
-  printf '%s pid %s since %s\n' "$HOSTNAME" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/owner"
+  printf '%s pid %s boot %s since %s\n' "$(azlin_vm_id)" "$$" "$(azlin_boot_id)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/owner"
   # The heartbeat must not inherit the VM lock (fd 9) nor the script's output:
   # it would hold them after the script ended. It stops with the script.
   (
