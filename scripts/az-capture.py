@@ -75,6 +75,9 @@ CAPTURES = [
     ('network-private-endpoint-show', 'network private-endpoint show -g rg -n pe', ['network'], 0),
     ('network-nic-show', 'network nic show -g rg -n vmVMNic', ['compute'], 0),
     ('network-public-ip-show', 'network public-ip show -g rg -n vmPublicIP', ['compute'], 0),
+    ('monitor-metrics-list', 'monitor metrics list --resource /subscriptions/%s/resourceGroups/rg/providers/'
+     'Microsoft.Storage/storageAccounts/acct --metrics UsedCapacity --aggregation Average --interval 1h '
+     '--offset 1d' % SUB, ['monitor'], 0),
     ('vm-show', 'vm show -g rg -n vm', ['compute'], 0),
     ('vm-show-d', 'vm show -d -g rg -n vm', ['compute'], 0),
     ('vm-list', 'vm list -g rg', ['compute'], 0),
@@ -230,13 +233,18 @@ def stub_monitor_grammars():
     parsers of the metric-alert and autoscale condition grammars were generated
     for another antlr4 runtime than Debian's, and fail when their class is
     defined. `monitor metrics list` never parses those conditions, so empty
-    classes stand in for them."""
+    classes stand in for them (any attribute of one is the class again: the
+    grammar's listeners name the parser's nested context classes)."""
     import types
+
+    class Stub(type):
+        def __getattr__(cls, name):
+            return cls
     pkg = 'azure.cli.command_modules.monitor.grammar.'
     for grammar, prefix in (('metric_alert', 'MetricAlertCondition'), ('autoscale', 'AutoscaleCondition')):
         for part in ('Lexer', 'Parser'):
             m = types.ModuleType(pkg + grammar + '.' + prefix + part)
-            setattr(m, prefix + part, type(prefix + part, (), {}))
+            setattr(m, prefix + part, Stub(prefix + part, (), {}))
             sys.modules[m.__name__] = m
 
 
