@@ -152,8 +152,9 @@ func vmGetInstanceView(c *cmdCtx) (any, error) {
 }
 
 // instanceView is the VM with its instance view, in the shape of
-// az-shapes/2.74/vm-get-instance-view.json: the OS disk's status, and the VM
-// agent's while the VM runs (a deallocated VM has no agent reporting).
+// az-shapes/2.74/vm-get-instance-view.json: the OS disk's status, and while
+// the VM runs its agent's status and what the agent reports (computer and OS
+// name); a deallocated VM has no agent reporting, so those are null.
 func instanceView(vm map[string]any) map[string]any {
 	v := view(vm)
 	power := orDefault(str(emu(vm), "power"), "running")
@@ -162,17 +163,18 @@ func instanceView(vm map[string]any) map[string]any {
 		return map[string]any{"code": "ProvisioningState/succeeded", "displayStatus": display,
 			"level": "Info", "message": message, "time": time}
 	}
-	var agent any
+	var agent, computer, osName, osVersion any
 	if power == "running" {
 		agent = map[string]any{"extensionHandlers": []any{}, "vmAgentVersion": "2.9.0.4",
 			"statuses": []any{succeeded("Ready", "Guest Agent is running", changed)}}
+		computer, osName, osVersion = str(vm, "name"), "ubuntu", "22.04"
 	}
 	v["instanceView"] = map[string]any{
-		"assignedHost": nil, "bootDiagnostics": nil, "computerName": str(vm, "name"),
+		"assignedHost": nil, "bootDiagnostics": nil, "computerName": computer,
 		"disks": []any{map[string]any{"encryptionSettings": nil, "name": str(vm, "storageProfile", "osDisk", "name"),
 			"statuses": []any{succeeded("Provisioning succeeded", nil, str(vm, "timeCreated"))}}},
 		"extensions": nil, "hyperVGeneration": "V2", "isVmInStandbyPool": nil, "maintenanceRedeployStatus": nil,
-		"osName": "ubuntu", "osVersion": "22.04", "patchStatus": nil, "platformFaultDomain": nil,
+		"osName": osName, "osVersion": osVersion, "patchStatus": nil, "platformFaultDomain": nil,
 		"platformUpdateDomain": nil, "rdpThumbPrint": nil,
 		"statuses": []any{
 			succeeded("Provisioning succeeded", nil, changed),
