@@ -68,6 +68,7 @@ CAPTURES = [
     ('storage-share-rm-show', 'storage share-rm show -g rg --storage-account acct -n share', ['storage'], 0),
     ('storage-share-rm-show-expand-stats',
      'storage share-rm show -g rg --storage-account acct -n share --expand stats', ['storage'], 0),
+    ('storage-container-rm-show', 'storage container-rm show -g rg --storage-account acct -n data', ['storage'], 0),
     ('storage-share-rm-list', 'storage share-rm list -g rg --storage-account acct', ['storage'], 0),
     ('storage-share-rm-stats', 'storage share-rm stats -g rg --storage-account acct -n share', ['storage'], 0),
     ('network-vnet-show', 'network vnet show -g rg -n v', ['network'], 0),

@@ -33,6 +33,9 @@ func TestShapesMatchRealAz(t *testing.T) {
 	c.ok("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
 		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE azureuser@azlin", "--public-ip-address", "", "-o", "none")
 	c.ok("vm", "deallocate", "-g", "rg", "-n", "vm2", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--sku", "Standard_LRS", "--kind", "StorageV2",
+		"-o", "none")
+	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "data", "-o", "none")
 	vmIDs := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
 	acctID := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
 
@@ -50,6 +53,7 @@ func TestShapesMatchRealAz(t *testing.T) {
 		{"storage-account-list", true, []string{"storage", "account", "list", "-g", "rg"}},
 		{"storage-share-rm-show", true, []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
 		{"storage-share-rm-show-expand-stats", false, []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share", "--expand", "stats"}},
+		{"storage-container-rm-show", false, []string{"storage", "container-rm", "show", "-g", "rg", "--storage-account", "blobacct", "-n", "data"}},
 		{"storage-share-rm-list", true, []string{"storage", "share-rm", "list", "-g", "rg", "--storage-account", "acct"}},
 		{"storage-share-rm-stats", true, []string{"storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
 		{"storage-account-check-name", true, []string{"storage", "account", "check-name", "-n", "acct"}},
