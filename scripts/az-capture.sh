@@ -21,6 +21,7 @@ mkdir -p "$out"
 # A private mount namespace: a fresh tmpfs on the root filesystem's /tmp
 # holds the script and the REST bodies, and the output folder is bound
 # into it, so the cached root filesystem stays untouched.
+# shellcheck disable=SC2016 # the inner sh expands them
 unshare --mount --net -- sh -c '
   set -e
   root=$1 out=$2
