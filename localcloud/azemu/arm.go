@@ -12,6 +12,8 @@ const (
 	subscriptionID   = "9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203"
 	subscriptionName = "Contoso Dev"
 	tenantID         = "3c9f8e7d-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
+	tenantDomain     = "contoso.onmicrosoft.com"
+	tenantName       = "Contoso"
 	userName         = "dev@contoso.onmicrosoft.com"
 )
 

@@ -97,6 +97,7 @@ func metricsList(c *cmdCtx) (any, error) {
 			"errorCode":          "Success",
 			"id":                 id + "/providers/Microsoft.Insights/metrics/UsedCapacity",
 			"name":               map[string]any{"localizedValue": "Used capacity", "value": "UsedCapacity"},
+			"resourceGroup":      str(a, "resourceGroup"),
 			"timeseries": []any{map[string]any{
 				"data":           []any{map[string]any{"average": float64(bytes), "timeStamp": now.Format("2006-01-02T15:04:05+00:00")}},
 				"metadatavalues": []any{},
@@ -150,18 +151,37 @@ func vmGetInstanceView(c *cmdCtx) (any, error) {
 	return out, nil
 }
 
+// instanceView is the VM with its instance view, in the shape of
+// az-shapes/2.74/vm-get-instance-view.json: the OS disk's status, and while
+// the VM runs its agent's status and what the agent reports (computer and OS
+// name); a deallocated VM has no agent reporting, so those are null.
 func instanceView(vm map[string]any) map[string]any {
 	v := view(vm)
 	power := orDefault(str(emu(vm), "power"), "running")
 	changed := orDefault(str(emu(vm), "powerChanged"), str(vm, "timeCreated"))
+	succeeded := func(display, message, time any) map[string]any {
+		return map[string]any{"code": "ProvisioningState/succeeded", "displayStatus": display,
+			"level": "Info", "message": message, "time": time}
+	}
+	var agent, computer, osName, osVersion any
+	if power == "running" {
+		agent = map[string]any{"extensionHandlers": []any{}, "vmAgentVersion": "2.9.0.4",
+			"statuses": []any{succeeded("Ready", "Guest Agent is running", changed)}}
+		computer, osName, osVersion = str(vm, "name"), "ubuntu", "22.04"
+	}
 	v["instanceView"] = map[string]any{
-		"computerName": str(vm, "name"), "osName": "ubuntu", "osVersion": "22.04",
+		"assignedHost": nil, "bootDiagnostics": nil, "computerName": computer,
+		"disks": []any{map[string]any{"encryptionSettings": nil, "name": str(vm, "storageProfile", "osDisk", "name"),
+			"statuses": []any{succeeded("Provisioning succeeded", nil, str(vm, "timeCreated"))}}},
+		"extensions": nil, "hyperVGeneration": "V2", "isVmInStandbyPool": nil, "maintenanceRedeployStatus": nil,
+		"osName": osName, "osVersion": osVersion, "patchStatus": nil, "platformFaultDomain": nil,
+		"platformUpdateDomain": nil, "rdpThumbPrint": nil,
 		"statuses": []any{
-			map[string]any{"code": "ProvisioningState/succeeded", "displayStatus": "Provisioning succeeded",
-				"level": "Info", "message": nil, "time": changed},
+			succeeded("Provisioning succeeded", nil, changed),
 			map[string]any{"code": "PowerState/" + power, "displayStatus": "VM " + power,
 				"level": "Info", "message": nil, "time": nil},
 		},
+		"vmAgent": agent, "vmHealth": nil,
 	}
 	return v
 }

@@ -14,18 +14,21 @@ func init() {
 	register("group delete", groupDelete)
 }
 
-// accountShow prints the emulated login (az-shapes/account-show.json).
+// accountShow prints the emulated login (az-shapes/2.74/account-show.json:
+// az 2.74's login also keeps the tenant's default domain and display name).
 func accountShow(c *cmdCtx) (any, error) {
 	return map[string]any{
-		"environmentName":  "AzureCloud",
-		"homeTenantId":     tenantID,
-		"id":               subscriptionID,
-		"isDefault":        true,
-		"managedByTenants": []any{},
-		"name":             subscriptionName,
-		"state":            "Enabled",
-		"tenantId":         tenantID,
-		"user":             map[string]any{"name": userName, "type": "user"},
+		"environmentName":     "AzureCloud",
+		"homeTenantId":        tenantID,
+		"id":                  subscriptionID,
+		"isDefault":           true,
+		"managedByTenants":    []any{},
+		"name":                subscriptionName,
+		"state":               "Enabled",
+		"tenantDefaultDomain": tenantDomain,
+		"tenantDisplayName":   tenantName,
+		"tenantId":            tenantID,
+		"user":                map[string]any{"name": userName, "type": "user"},
 	}, nil
 }
 

@@ -1,6 +1,8 @@
 package azemu
 
 import (
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -717,7 +719,8 @@ func newNIC(rg, name, loc string, s map[string]any, ip, publicIPID, nsgID string
 		ipcfg["publicIPAddress"] = ref(publicIPID, rg)
 	}
 	nic := map[string]any{
-		"dnsSettings":                 map[string]any{"appliedDnsServers": []any{}, "dnsServers": []any{}},
+		"dnsSettings": map[string]any{"appliedDnsServers": []any{}, "dnsServers": []any{},
+			"internalDomainNameSuffix": internalDNSSuffix(str(s, "id"))},
 		"enableAcceleratedNetworking": false, "enableIPForwarding": false, "etag": networkEtag(),
 		"hostedWorkloads": []any{}, "id": id, "ipConfigurations": []any{ipcfg}, "location": loc,
 		"macAddress": macAddress(), "name": name, "nicType": "Standard", "primary": true,
@@ -728,6 +731,18 @@ func newNIC(rg, name, loc string, s map[string]any, ip, publicIPID, nsgID string
 		nic["networkSecurityGroup"] = ref(nsgID, rg)
 	}
 	return nic
+}
+
+// internalDNSSuffix is the suffix of the names Azure-provided DNS gives the
+// VMs of a VNet ("Name resolution for resources in Azure virtual networks":
+// <vm>.<suffix>), one per VNet; az shows it as the NIC's
+// dnsSettings.internalDomainNameSuffix. Its region label is eastus's (bx)
+// everywhere: azlin reads no part of it.
+func internalDNSSuffix(subnetID string) string {
+	vnetID, _, _ := strings.Cut(strings.ToLower(subnetID), "/subnets/")
+	sum := sha256.Sum256([]byte(vnetID))
+	label := strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:26]
+	return label + ".bx.internal.cloudapp.net"
 }
 
 func macAddress() string {

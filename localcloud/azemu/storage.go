@@ -76,9 +76,9 @@ func (c *cmdCtx) account(rg, name string) (map[string]any, error) {
 
 func accountCreate(c *cmdCtx) (any, error) {
 	inv := c.inv
-	if !inv.has("--allow-blob-public-access") {
-		c.warn("The public access to all blobs or containers in the storage account will be disallowed by default in the future, which means default value for --allow-blob-public-access is still null but will be equivalent to false.")
-	}
+	// No warning about blob public access: az 2.45 printed one when
+	// --allow-blob-public-access was not given, az 2.74 does not
+	// (az-shapes/2.74/storage-account-create-409.json).
 	unlock, err := c.lock()
 	if err != nil {
 		return nil, err
@@ -227,6 +227,7 @@ func newAccount(rg, name, loc, kind, sku string) map[string]any {
 	service := map[string]any{"enabled": true, "keyType": "Account", "lastEnabledTime": now}
 	return map[string]any{
 		"accessTier":                            accessTier,
+		"accountMigrationInProgress":            nil,
 		"allowBlobPublicAccess":                 false,
 		"allowCrossTenantReplication":           false,
 		"allowSharedKeyAccess":                  nil,
@@ -237,6 +238,7 @@ func newAccount(rg, name, loc, kind, sku string) map[string]any {
 		"customDomain":                          nil,
 		"defaultToOAuthAuthentication":          nil,
 		"dnsEndpointType":                       nil,
+		"enableExtendedGroups":                  nil,
 		"enableHttpsTrafficOnly":                true,
 		"enableNfsV3":                           nil,
 		"encryption": map[string]any{
@@ -252,6 +254,7 @@ func newAccount(rg, name, loc, kind, sku string) map[string]any {
 		"immutableStorageWithVersioning": nil,
 		"isHnsEnabled":                   nil,
 		"isLocalUserEnabled":             nil,
+		"isSkuConversionBlocked":         nil,
 		"isSftpEnabled":                  nil,
 		"keyCreationTime":                map[string]any{"key1": now, "key2": now},
 		"keyPolicy":                      nil,

@@ -385,15 +385,16 @@ func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, error) {
 	return s, nil
 }
 
-// newVMRecord builds a VM in the shape of az-shapes/vm-show.json.
+// newVMRecord builds a VM in the shape of az-shapes/2.74/vm-show.json (a
+// superset of the 2.45 capture).
 func newVMRecord(rg, name, loc, size, admin, key string, img imageRef, nicID, diskName, diskID, now string, tags map[string]any) map[string]any {
 	return map[string]any{
 		"additionalCapabilities": nil, "applicationProfile": nil, "availabilitySet": nil, "billingProfile": nil,
-		"capacityReservation": nil, "diagnosticsProfile": nil, "evictionPolicy": nil, "extendedLocation": nil,
-		"extensionsTimeBudget": nil,
-		"hardwareProfile":      map[string]any{"vmSize": size, "vmSizeProperties": nil},
-		"host":                 nil, "hostGroup": nil, "id": resID(rg, vmType, name), "identity": nil,
-		"instanceView": nil, "licenseType": nil, "location": loc, "name": name,
+		"capacityReservation": nil, "diagnosticsProfile": nil, "etag": nil, "evictionPolicy": nil,
+		"extendedLocation": nil, "extensionsTimeBudget": nil,
+		"hardwareProfile": map[string]any{"vmSize": size, "vmSizeProperties": nil},
+		"host":            nil, "hostGroup": nil, "id": resID(rg, vmType, name), "identity": nil,
+		"instanceView": nil, "licenseType": nil, "location": loc, "managedBy": nil, "name": name,
 		"networkProfile": map[string]any{
 			"networkApiVersion": nil, "networkInterfaceConfigurations": nil,
 			"networkInterfaces": []any{map[string]any{"deleteOption": nil, "id": nicID, "primary": nil, "resourceGroup": rg}},
@@ -410,11 +411,12 @@ func newVMRecord(rg, name, loc, size, admin, key string, img imageRef, nicID, di
 			},
 			"requireGuestProvisionSignal": true, "secrets": []any{}, "windowsConfiguration": nil,
 		},
-		"plan": nil, "platformFaultDomain": nil, "priority": nil, "provisioningState": "Succeeded",
-		"proximityPlacementGroup": nil, "resourceGroup": rg, "resources": nil, "scheduledEventsProfile": nil,
-		"securityProfile": nil,
+		"placement": nil, "plan": nil, "platformFaultDomain": nil, "priority": nil, "provisioningState": "Succeeded",
+		"proximityPlacementGroup": nil, "resourceGroup": rg, "resources": nil, "scheduledEventsPolicy": nil,
+		"scheduledEventsProfile": nil,
+		"securityProfile":        nil,
 		"storageProfile": map[string]any{
-			"dataDisks": []any{}, "diskControllerType": nil,
+			"alignRegionalDisksToVmZone": nil, "dataDisks": []any{}, "diskControllerType": nil,
 			"imageReference": map[string]any{
 				"communityGalleryImageId": nil, "exactVersion": "22.04.202305160", "id": nil, "offer": img.offer,
 				"publisher": img.publisher, "sharedGalleryImageId": nil, "sku": img.sku, "version": img.version,

@@ -3,6 +3,7 @@
 package azemu_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,29 +30,70 @@ func TestShapesMatchRealAz(t *testing.T) {
 	c.ok("vm", "create", "-g", "rg", "-n", "vm", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
 		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE azureuser@azlin", "-o", "none")
 
+	c.ok("vm", "create", "-g", "rg", "-n", "vm2", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE azureuser@azlin", "--public-ip-address", "", "-o", "none")
+	c.ok("vm", "deallocate", "-g", "rg", "-n", "vm2", "-o", "none")
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--sku", "Standard_LRS", "--kind", "StorageV2",
+		"-o", "none")
+	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "data", "-o", "none")
+	vmIDs := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
+	acctID := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+
+	// Each capture of az 2.74 (az-shapes/2.74/, docs/az-shapes.md), and of
+	// az 2.45 where one was made, against the emulator's answer to the same
+	// command line: every key real az printed is there, with its JSON type.
 	checks := []struct {
-		file string
-		args []string
+		name    string
+		with245 bool // also captured with az 2.45 (az-shapes/NAME.json)
+		args    []string
 	}{
-		{"account-show.json", []string{"account", "show"}},
-		{"group-show.json", []string{"group", "show", "-n", "rg"}},
-		{"storage-account-show.json", []string{"storage", "account", "show", "-g", "rg", "-n", "acct"}},
-		{"storage-account-list.json", []string{"storage", "account", "list", "-g", "rg"}},
-		{"storage-share-rm-show.json", []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
-		{"storage-share-rm-list.json", []string{"storage", "share-rm", "list", "-g", "rg", "--storage-account", "acct"}},
-		{"storage-share-rm-stats.json", []string{"storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
-		{"storage-account-check-name.json", []string{"storage", "account", "check-name", "-n", "acct"}},
-		{"storage-account-check-name-available.json", []string{"storage", "account", "check-name", "-n", "freename"}},
-		{"network-vnet-subnet-show.json", []string{"network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s"}},
-		{"network-private-endpoint-show.json", []string{"network", "private-endpoint", "show", "-g", "rg", "-n", "pe"}},
-		{"vm-show.json", []string{"vm", "show", "-g", "rg", "-n", "vm"}},
-		{"vm-show-d.json", []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}},
-		{"vm-list.json", []string{"vm", "list", "-g", "rg"}},
-		{"vm-list-d.json", []string{"vm", "list", "-d", "-g", "rg"}},
+		{"account-show", true, []string{"account", "show"}},
+		{"group-show", true, []string{"group", "show", "-n", "rg"}},
+		{"storage-account-show", true, []string{"storage", "account", "show", "-g", "rg", "-n", "acct"}},
+		{"storage-account-list", true, []string{"storage", "account", "list", "-g", "rg"}},
+		{"storage-share-rm-show", true, []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-share-rm-show-expand-stats", false, []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", "acct", "-n", "share", "--expand", "stats"}},
+		{"storage-container-rm-show", false, []string{"storage", "container-rm", "show", "-g", "rg", "--storage-account", "blobacct", "-n", "data"}},
+		{"storage-share-rm-list", true, []string{"storage", "share-rm", "list", "-g", "rg", "--storage-account", "acct"}},
+		{"storage-share-rm-stats", true, []string{"storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"}},
+		{"storage-account-check-name", true, []string{"storage", "account", "check-name", "-n", "acct"}},
+		{"storage-account-check-name-available", true, []string{"storage", "account", "check-name", "-n", "freename"}},
+		{"monitor-metrics-list", false, []string{"monitor", "metrics", "list", "--resource", acctID, "--metrics", "UsedCapacity",
+			"--aggregation", "Average", "--interval", "1h", "--offset", "1d"}},
+		{"network-vnet-show", false, []string{"network", "vnet", "show", "-g", "rg", "-n", "v"}},
+		{"network-vnet-subnet-show", true, []string{"network", "vnet", "subnet", "show", "-g", "rg", "--vnet-name", "v", "-n", "s"}},
+		{"network-private-endpoint-show", true, []string{"network", "private-endpoint", "show", "-g", "rg", "-n", "pe"}},
+		{"network-nic-show", false, []string{"network", "nic", "show", "-g", "rg", "-n", "vmVMNic"}},
+		{"network-public-ip-show", false, []string{"network", "public-ip", "show", "-g", "rg", "-n", "vmPublicIP"}},
+		{"vm-show", true, []string{"vm", "show", "-g", "rg", "-n", "vm"}},
+		{"vm-show-d", true, []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}},
+		{"vm-list", true, []string{"vm", "list", "-g", "rg"}},
+		{"vm-list-d", true, []string{"vm", "list", "-d", "-g", "rg"}},
+		{"vm-get-instance-view", false, []string{"vm", "get-instance-view", "-g", "rg", "-n", "vm"}},
+		{"vm-get-instance-view-ids", false, []string{"vm", "get-instance-view", "--ids", vmIDs + "vm", vmIDs + "vm2"}},
 	}
 	for _, ch := range checks {
-		t.Run(ch.file, func(t *testing.T) {
-			sameShape(t, shape(t, ch.file), c.json(ch.args...), ch.file)
+		t.Run(ch.name, func(t *testing.T) {
+			got := c.json(ch.args...)
+			if ch.name == "vm-get-instance-view-ids" {
+				// az answers --ids concurrently and prints the answers in the
+				// order they came (azure/cli/core/commands: as_completed):
+				// each VM is compared with the emulator's VM of its name.
+				byName := map[string]any{}
+				for i, vm := range testjson.List(t, got) {
+					byName[testjson.Str(t, vm, "name")] = testjson.Obj(t, got, i)
+				}
+				for i, vm := range testjson.List(t, shape(t, "2.74/"+ch.name+".json")) {
+					name := testjson.Str(t, vm, "name")
+					require.Contains(t, byName, name)
+					sameShape(t, vm, byName[name], fmt.Sprintf("2.74/%s[%d]", ch.name, i))
+				}
+				return
+			}
+			sameShape(t, shape(t, "2.74/"+ch.name+".json"), got, "2.74/"+ch.name)
+			if ch.with245 {
+				sameShape(t, shape(t, ch.name+".json"), got, ch.name)
+			}
 		})
 	}
 	// Storage and VM commands print every field, null when absent; network
@@ -86,6 +128,7 @@ func TestRunCommandFaultReturnsMessageWithoutHosts(t *testing.T) {
 	msg := testjson.Obj(t, out, "value", 0)["message"]
 	assert.Equal(t, "Enable succeeded: \n[stdout]\nAZLIN_RESULT fail\n\n[stderr]\nboom\n", msg)
 	sameShape(t, shape(t, "vm-run-command-invoke.json"), out, "run-command")
+	sameShape(t, shape(t, "2.74/vm-run-command-invoke.json"), out, "2.74 run-command")
 	r = c.run("vm", "run-command", "invoke", "-g", "rg", "-n", "vm1", "--command-id", "RunShellScript", "--scripts", "mount -a")
 	assert.Contains(t, r.stderr, "hosts are off", "the rule was used up")
 }
