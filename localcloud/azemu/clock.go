@@ -17,7 +17,7 @@ import (
 // (booting a host, running a script) and then waits out what is left of the
 // figure, outside the state lock, so concurrent calls overlap as they do on
 // Azure. A call that fails takes only a read's time: ARM rejects a request
-// at once, it does not fail it after a VM create's minute and a half.
+// at once, it does not fail it after a VM create's minute.
 
 // profile is how long calls take: every call pays start (the az process
 // starting, loading its command modules and token), then its command's
@@ -35,64 +35,74 @@ var profiles = map[string]profile{
 }
 
 // azureProfile: typical durations on Azure, one place for all of them;
-// docs/local-cloud.md ("Azure's clock") lists them with their sources. The
-// recordings are azure-cli's own test recordings (the date headers of the
-// first request and of the last poll of a command's long-running operation).
+// docs/local-cloud.md ("Azure's clock") lists them with their sources.
+// "Recording" means azure-cli's own test recordings: the date headers of a
+// command's first request and of the poll that saw its long-running
+// operation succeed. "Estimate" means no measurement is at hand: the figure
+// follows the nearest measured operation of the same provider.
 var azureProfile = profile{
-	// Every az process: Python start and command-module loading (~0.8 s
-	// measured by the azure-cli team when they worked on start-up), the
-	// token from the cache and the first TLS connection to ARM.
+	// Every az process: Python start and command-module loading (the
+	// azure-cli team measured ~0.8 s for loading alone while working on
+	// start-up; users report "seconds" per command), then the token from the
+	// cache and the first TLS connection to ARM.
 	start: 1500 * time.Millisecond,
-	// Reads and small synchronous updates: one ARM round trip (a GET or a
-	// PUT that answers 200/201 at once) in the recordings, under a second.
+	// Reads and small synchronous writes: one ARM round trip. Consecutive
+	// show/list/check-name calls in the recordings are 1-2 s apart.
 	other: 1 * time.Second,
 	ops: map[string]time.Duration{
-		// Storage: account create is a long-running operation polled until
-		// Succeeded (~20-30 s in the recordings); a share or a container is
-		// one synchronous PUT.
-		"storage account create":              25 * time.Second,
-		"storage account update":              3 * time.Second,
-		"storage account delete":              3 * time.Second,
-		"storage account network-rule add":    3 * time.Second,
-		"storage account network-rule remove": 3 * time.Second,
-		"storage share-rm create":             1 * time.Second,
-		"storage share-rm delete":             1 * time.Second,
-		"storage container-rm create":         1 * time.Second,
-		"storage container-rm delete":         1 * time.Second,
+		// Recording (storage, test_create_storage_account): PUT answered
+		// 202, the poll saw Succeeded 17 s later, the account was created
+		// 2 s before the PUT returned.
+		"storage account create": 20 * time.Second,
+		// Synchronous PATCH/DELETE on the storage provider: a round trip
+		// and a little more (estimate).
+		"storage account update":              2 * time.Second,
+		"storage account delete":              2 * time.Second,
+		"storage account network-rule add":    2 * time.Second,
+		"storage account network-rule remove": 2 * time.Second,
+		// share-rm and container-rm create/delete are one synchronous PUT or
+		// DELETE: a read's time (no row needed).
 
-		// Network: vnet and subnet PUTs poll an Azure-AsyncOperation for a
-		// few seconds; a private endpoint provisions a NIC in the subnet
-		// and takes about a minute; private DNS zones and links are
-		// global resources and take about half a minute each.
-		"network vnet create":                            5 * time.Second,
-		"network vnet subnet create":                     5 * time.Second,
-		"network vnet subnet update":                     5 * time.Second,
-		"network nsg create":                             5 * time.Second,
-		"network nsg rule create":                        3 * time.Second,
-		"network private-endpoint create":                60 * time.Second,
-		"network private-endpoint delete":                30 * time.Second,
-		"network private-endpoint dns-zone-group create": 10 * time.Second,
-		"network private-endpoint dns-zone-group delete": 10 * time.Second,
-		"network private-dns zone create":                30 * time.Second,
-		"network private-dns link vnet create":           30 * time.Second,
-		"network nic delete":                             10 * time.Second,
-		"network public-ip delete":                       10 * time.Second,
-		"group delete":                                   60 * time.Second,
-		"disk delete":                                    10 * time.Second,
+		// Recording (storage, test_storage_account_private_endpoint): vnet
+		// PUT 201 "Updating", Succeeded 11 s later (network polls every
+		// 10 s). Other network writes poll the same way (estimate).
+		"network vnet create":                            12 * time.Second,
+		"network vnet subnet create":                     12 * time.Second,
+		"network vnet subnet update":                     12 * time.Second,
+		"network nsg create":                             12 * time.Second,
+		"network nsg rule create":                        12 * time.Second,
+		"network private-endpoint dns-zone-group create": 12 * time.Second,
+		"network private-endpoint dns-zone-group delete": 12 * time.Second,
+		"network nic delete":                             12 * time.Second,
+		"network public-ip delete":                       12 * time.Second,
+		"disk delete":                                    12 * time.Second,
+		// Same recording: private endpoint PUT, Succeeded 30 s later, the
+		// endpoint read 2 s after that. Delete: estimate, as create.
+		"network private-endpoint create": 32 * time.Second,
+		"network private-endpoint delete": 32 * time.Second,
+		// Recordings (privatedns, test_PutZone_ZoneNotExists_ExpectZoneCreated
+		// and test_PutLink_LinkNotExistsWithoutRegistration_...): zone
+		// Succeeded 21 s after its PUT, the VNet link 65 s after its PUT
+		// (polled every 30 s).
+		"network private-dns zone create":      20 * time.Second,
+		"network private-dns link vnet create": 60 * time.Second,
 
-		// Compute: a VM create (NIC, public IP, NSG, then the VM until the
-		// agent reports ready) takes one to two minutes; power operations
-		// wait for the guest.
-		"vm create":     90 * time.Second,
-		"vm delete":     60 * time.Second,
+		// Recording (vm, test_vm_create_ubuntu): the deployment of VNet,
+		// NSG, public IP, NIC and VM took 36 s, az saw it at its 30-s poll,
+		// 61 s after the PUT, after a few seconds of image and network
+		// lookups.
+		"vm create": 65 * time.Second,
+		// Power operations and deletes wait for the guest or the fabric
+		// (estimates, below a VM create).
+		"vm delete":     45 * time.Second,
 		"vm start":      30 * time.Second,
 		"vm restart":    30 * time.Second,
 		"vm stop":       30 * time.Second,
-		"vm deallocate": 60 * time.Second,
+		"vm deallocate": 45 * time.Second,
 		"vm update":     10 * time.Second,
-		// run-command: "The minimum time to run a script is about 20
-		// seconds" (run-command doc, Restrictions); the run holds the VM
-		// for at least this long.
+		"group delete":  60 * time.Second,
+		// "The minimum time to run a script is about 20 seconds"
+		// (run-command doc, Restrictions): the run holds the VM this long.
 		"vm run-command invoke": 20 * time.Second,
 	},
 }
