@@ -60,15 +60,21 @@ type result struct {
 	code           int
 }
 
-// run calls az with args; stdin is empty (not a terminal).
-func (c *cloud) run(args ...string) result {
-	c.t.Helper()
+// command is an az call with the cloud's environment, not started yet.
+func (c *cloud) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(azBin, args...)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + c.dir}
 	for k, v := range c.env {
 		env = append(env, k+"="+v)
 	}
 	cmd.Env = env
+	return cmd
+}
+
+// run calls az with args; stdin is empty (not a terminal).
+func (c *cloud) run(args ...string) result {
+	c.t.Helper()
+	cmd := c.command(args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -71,6 +71,14 @@ func run(argv []string, env Env, stdio IO) int {
 	if err := azrules.Check(env); err != nil {
 		return fail(stdio, err)
 	}
+	clk, err := loadClock(env)
+	if err != nil {
+		return fail(stdio, err)
+	}
+	// The call lasts at least until done (Azure's clock, clock.go); the
+	// wait comes after the handler, which has released the state lock.
+	done := time.Now().Add(clk.scaled(clk.start))
+	defer func() { sleepUntil(done) }()
 	if ms, err := strconv.Atoi(env("AZEMU_LATENCY_MS")); err == nil && ms > 0 {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
@@ -93,7 +101,7 @@ func run(argv []string, env Env, stdio IO) int {
 	if err != nil {
 		return fail(stdio, err)
 	}
-	c := &cmdCtx{inv: inv, st: st, env: env, stdio: stdio}
+	c := &cmdCtx{inv: inv, st: st, env: env, stdio: stdio, clock: clk}
 	if err := c.checkIdsRequired(); err != nil {
 		return fail(stdio, err)
 	}
@@ -108,9 +116,11 @@ func run(argv []string, env Env, stdio IO) int {
 	}
 	result, err := h(c)
 	if err != nil {
+		done = done.Add(clk.scaled(clk.other))
 		c.flushWarnings()
 		return fail(stdio, err)
 	}
+	done = done.Add(clk.op(inv))
 	c.flushWarnings()
 	out, err := render(result, inv.str("--query"), inv.str("--output"))
 	if err != nil {
@@ -191,6 +201,7 @@ type cmdCtx struct {
 	st       *store
 	env      Env
 	stdio    IO
+	clock    clock
 	warnings []string
 }
 
