@@ -113,12 +113,13 @@ func TestAznfsTLSAndSecureTransfer(t *testing.T) {
 	assert.Contains(t, msg, "\x1b[2;31mMount failed!\x1b[0m", "aznfs prints its errors in red on stdout")
 	assert.Contains(t, msg, "rc=1")
 	msg = c.runScript("vm1", mountAznfs("/mnt/tls", "")+"echo through-tls > /mnt/tls/note\n"+
-		"findmnt -n -o SOURCE,FSTYPE,OPTIONS /mnt/tls\nfindmnt -n -o SOURCE -T /mnt/tls/note\nmount -t nfs4")
+		"findmnt -n -o SOURCE,FSTYPE,OPTIONS /mnt/tls\nfindmnt -n -o SOURCE -T /mnt/tls/note\nmount -t nfs4\ndf -Th /mnt/tls")
 	assert.Contains(t, msg, "rc=0")
 	assert.Contains(t, msg, "127.0.0.1:/acct/share nfs4   rw,relatime,vers=4.1,sec=sys,port=20049,addr=127.0.0.1\n",
 		"findmnt shows the mount going to aznfs's local TLS tunnel")
 	assert.Contains(t, msg, "\n127.0.0.1:/acct/share\n", "findmnt -T finds the mount of a path")
 	assert.Contains(t, msg, "127.0.0.1:/acct/share on /mnt/tls type nfs4 (rw,relatime,vers=4.1,sec=sys,port=20049,addr=127.0.0.1)")
+	assert.Regexp(t, `\n127\.0\.0\.1:/acct/share nfs4 +\S+ +\S+ +\S+ +\S+% /mnt/tls\n`, msg, "df -Th, as the Azure article verifies a TLS mount")
 	assert.Equal(t, "12\n", c.ok("storage", "share-rm", "stats", "-g", "rg", "--storage-account", "acct", "-n", "share"))
 
 	// One endpoint, one connection: no notls mount while a TLS one is there

@@ -30,6 +30,7 @@ var fakeTools = map[string]string{
 	// the emulated NFS mounts as a real VM's mount table does.
 	"/usr/local/bin/findmnt": "findmnt",
 	"/usr/local/bin/mount":   "mount",
+	"/usr/local/bin/df":      "df",
 }
 
 // packageFiles are the files a package brings along when it is recorded as
