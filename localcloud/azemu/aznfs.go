@@ -50,8 +50,8 @@ func aznfsMain(st *store, argv []string, env Env, stdio IO) int {
 		return 1
 	}
 	pos, opts := parseMountArgs(argv)
-	if len(pos) != 2 {
-		return fail("Usage: mount -t aznfs -o vers=<3|4.1>[,...] <share> <mountpoint>", "Mount failed!")
+	if len(pos) != 2 { // mount(8) always passes both
+		return fail("azemu: mount.aznfs needs SOURCE and DIR", "Mount failed!")
 	}
 	src, dir := pos[0], pos[1]
 	m := &nfsMount{st: st, env: env, src: src, opts: opts}
@@ -67,16 +67,23 @@ func aznfsMain(st *store, argv []string, env Env, stdio IO) int {
 	default:
 		return fail(fmt.Sprintf("NFS version is not supported by mount helper: %s!", vers))
 	}
+	// mountscript.sh get_host_from_share, get_dir_from_share.
 	host, path, _ := strings.Cut(src, ":")
 	acct, service, _ := strings.Cut(host, ".")
-	if service != prefix+".core.windows.net" || len(strings.Split(strings.Trim(path, "/"), "/")) != 2 {
-		return fail("Bad share name: "+src+"!",
+	if host == "" || path == "" || vers == "3" && !contains(strings.Split(service, "."), "blob") {
+		return fail("Bad share name: "+src+".",
+			fmt.Sprintf("Share to be mounted must be of the form '<endpoint fqdn>:/account/container', where most common endpoint fqdn is 'account.%s.core.windows.net', but can have one of the other supported forms", prefix),
+			"Mount failed!")
+	}
+	if parts := strings.Split(strings.TrimPrefix(path, "/"), "/"); len(parts) < 2 || parts[0] == "" || parts[1] == "" || vers == "3" && len(parts) > 2 {
+		return fail("Bad share name: "+src+".",
 			fmt.Sprintf("Share to be mounted must be of the form 'account.%s.core.windows.net:/account/container' for vers=%s", prefix, vers),
 			"Mount failed!")
 	}
+	// Only the account's own names resolve in the local cloud.
 	if ok, err := accountExists(st, env, acct); err != nil {
 		return fail(err.Error())
-	} else if !ok {
+	} else if !ok || service != prefix+".core.windows.net" {
 		return fail(fmt.Sprintf("Failed to resolve the IP address for %s!", host))
 	}
 	endpoint := strings.ToLower(host)

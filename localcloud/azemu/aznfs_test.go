@@ -103,6 +103,18 @@ func TestAznfsTLSAndSecureTransfer(t *testing.T) {
 	require.Contains(t, msg, "rc=0")
 	c.ok("storage", "account", "update", "-g", "rg", "-n", "acct", "--https-only", "true", "-o", "none")
 
+	// aznfs's own checks: a version it knows, a name that resolves.
+	msg = c.runScript("vm1", "mkdir -p /mnt/x\n"+
+		"mount -t aznfs acct.file.core.windows.net:/acct/share /mnt/x -o sec=sys; echo rc=$?\n"+
+		"mount -t aznfs acct.file.core.windows.net:/acct/share /mnt/x -o vers=4.2,sec=sys; echo rc=$?\n"+
+		"mount -t aznfs nope.file.core.windows.net:/nope/share /mnt/x -o vers=4.1; echo rc=$?\n"+
+		"mount -t aznfs acct.file.core.windows.net:/acct /mnt/x -o vers=4.1; echo rc=$?")
+	assert.Contains(t, msg, "Missing version in mount options. Example: 'vers=3'.")
+	assert.Contains(t, msg, "NFS version is not supported by mount helper: 4.2!")
+	assert.Contains(t, msg, "Failed to resolve the IP address for nope.file.core.windows.net!")
+	assert.Contains(t, msg, "Share to be mounted must be of the form 'account.file.core.windows.net:/account/container' for vers=4.1")
+	assert.Equal(t, 4, strings.Count(msg, "rc=1\n"), msg)
+
 	// Secure transfer required: a plain NFS mount and an aznfs notls mount
 	// are refused by the server, a TLS mount goes through.
 	msg = c.runScript("vm1", "mkdir -p /mnt/plain; mount -t nfs4 acct.file.core.windows.net:/acct/share /mnt/plain -o vers=4,minorversion=1,sec=sys; echo rc=$?")
