@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/testjson"
 )
 
 // AZNFS (encryption in transit for NFS Azure file shares). Sources:
@@ -27,23 +29,23 @@ echo 'deb [arch=amd64,arm64,armhf signed-by=/usr/share/keyrings/microsoft-prod.g
 const installAznfs = "AZNFS_NONINTERACTIVE_INSTALL=1 apt-get install -y aznfs; echo rc=$?\n"
 
 // aznfsCloud is a cloud with the base account, an NFS share, the subnet
-// allowed, and VM vm1 booted as a host.
-func aznfsCloud(t *testing.T) *cloud {
-	c := newCloud(t)
+// allowed, and VM vm1 booted as a host (its SSH key and address returned).
+func aznfsCloud(t *testing.T) (c *cloud, sshKey, ip string) {
+	c = newCloud(t)
 	c.env["AZEMU_HOSTS"] = "1"
 	t.Cleanup(func() { c.run("__azemu-down") })
 	c.base()
 	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "share",
 		"--quota", "100", "--enabled-protocols", "NFS", "-o", "none")
 	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "acct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
-	_, pub := sshKeyPair(t)
-	c.ok("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
-		"--admin-username", "azureuser", "--ssh-key-values", pub, "-o", "none")
-	return c
+	priv, pub := sshKeyPair(t)
+	out := c.obj("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--admin-username", "azureuser", "--ssh-key-values", pub)
+	return c, priv, testjson.Str(t, out, "publicIpAddress")
 }
 
 func TestAznfsInstallsOnlyFromTheMicrosoftRepository(t *testing.T) {
-	c := aznfsCloud(t)
+	c, _, _ := aznfsCloud(t)
 
 	// No Microsoft repository: apt does not know the package.
 	msg := c.runScript("vm1", "apt-get update >/dev/null\n"+installAznfs+"test -e /sbin/mount.aznfs && echo HELPER")
@@ -98,7 +100,7 @@ func mountAznfs(dir, extra string) string {
 }
 
 func TestAznfsTLSAndSecureTransfer(t *testing.T) {
-	c := aznfsCloud(t)
+	c, key, ip := aznfsCloud(t)
 	msg := c.runScript("vm1", microsoftRepo+"apt-get update >/dev/null\n"+installAznfs)
 	require.Contains(t, msg, "rc=0")
 	c.ok("storage", "account", "update", "-g", "rg", "-n", "acct", "--https-only", "true", "-o", "none")
@@ -171,4 +173,8 @@ func TestAznfsTLSAndSecureTransfer(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	assert.Contains(t, msg, "127.0.0.1:/acct/share nfs4\nthrough-tls\n")
+	// What the VM's user sees over SSH.
+	out, err := sshRun(t, key, ip, "findmnt -n -o SOURCE,FSTYPE /mnt/boot; mount | grep /mnt/boot")
+	require.NoError(t, err, out)
+	assert.Equal(t, "127.0.0.1:/acct/share nfs4\n127.0.0.1:/acct/share on /mnt/boot type nfs4 (rw,relatime,vers=4.1,sec=sys,port=20049,addr=127.0.0.1)\n", out)
 }
