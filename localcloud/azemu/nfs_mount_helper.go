@@ -22,8 +22,25 @@ func nfsMountMain(argv []string, env Env, stdio IO) int {
 	} else if f != nil {
 		return f.apply(stdio)
 	}
-	var pos []string
-	var opts []string
+	if env("AZEMU_NFS_FSTYPE") == "aznfs" {
+		return aznfsMain(st, argv, env, stdio)
+	}
+	pos, opts := parseMountArgs(argv)
+	if len(pos) != 2 {
+		fmt.Fprintf(stdio.Stderr, "usage: mount.nfs remotetarget dir [-rvVwfnsh] [-o nfsoptions]\n")
+		return nfsMountExit
+	}
+	m := &nfsMount{st: st, env: env, src: pos[0], opts: opts}
+	if err := m.mount(pos[1]); err != nil {
+		fmt.Fprintln(stdio.Stderr, err.Error())
+		return nfsMountExit
+	}
+	return 0
+}
+
+// parseMountArgs splits `SRC DIR [-o OPTS] [flags]` as mount(8) passes it to
+// a mount helper into positional arguments and options.
+func parseMountArgs(argv []string) (pos, opts []string) {
 	for i := 1; i < len(argv); i++ {
 		switch a := argv[i]; {
 		case a == "-o" && i+1 < len(argv):
@@ -40,22 +57,20 @@ func nfsMountMain(argv []string, env Env, stdio IO) int {
 			pos = append(pos, a)
 		}
 	}
-	if len(pos) != 2 {
-		fmt.Fprintf(stdio.Stderr, "usage: mount.nfs remotetarget dir [-rvVwfnsh] [-o nfsoptions]\n")
-		return nfsMountExit
-	}
-	src, dir := pos[0], pos[1]
-	m := &nfsMount{st: st, env: env, src: src, opts: opts}
+	return pos, opts
+}
+
+// mount checks Azure's rules, bind-mounts the share on dir and records what
+// findmnt shows for it on a real VM (aznfs.go).
+func (m *nfsMount) mount(dir string) error {
 	shareDir, err := m.check()
 	if err != nil {
-		fmt.Fprintln(stdio.Stderr, err.Error())
-		return nfsMountExit
+		return err
 	}
 	if err := hostMountShare(shareDir, dir, m.has("ro")); err != nil {
-		fmt.Fprintf(stdio.Stderr, "mount.nfs: %v\n", err)
-		return nfsMountExit
+		return mountError(fmt.Sprintf("mount.nfs: %v", err))
 	}
-	return 0
+	return recordNFSMount(m, dir)
 }
 
 type nfsMount struct {
@@ -63,6 +78,19 @@ type nfsMount struct {
 	env  Env
 	src  string
 	opts []string
+	// tls: the mount goes through aznfs's TLS tunnel, so mount.nfs sees
+	// 127.0.0.1 as the server (aznfs.go).
+	tls bool
+}
+
+// server is the source mount.nfs is given: the share, or for a TLS mount
+// the local end of aznfs's tunnel.
+func (m *nfsMount) server() string {
+	if m.tls {
+		_, path, _ := strings.Cut(m.src, ":")
+		return tlsTunnelAddr + ":" + path
+	}
+	return m.src
 }
 
 func (m *nfsMount) has(opt string) bool { return contains(m.opts, opt) }
@@ -108,7 +136,7 @@ func (m *nfsMount) check() (string, error) {
 	if vers == "" {
 		vers = m.opt("nfsvers")
 	}
-	noSuch := mountError(fmt.Sprintf("mount.nfs: mounting %s failed, reason given by server: No such file or directory", m.src))
+	noSuch := mountError(fmt.Sprintf("mount.nfs: mounting %s failed, reason given by server: No such file or directory", m.server()))
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	if len(parts) != 2 || !strings.EqualFold(parts[0], str(a, "name")) {
 		return "", noSuch
@@ -139,8 +167,12 @@ func (m *nfsMount) check() (string, error) {
 		}
 		dir = m.st.containerDir(str(a, "name"), str(ct, "name"))
 	}
-	denied := mountError(fmt.Sprintf("mount.nfs: access denied by server while mounting %s", m.src))
-	if get(a, "enableHttpsTrafficOnly") != false {
+	denied := mountError(fmt.Sprintf("mount.nfs: access denied by server while mounting %s", m.server()))
+	// Secure transfer required: Azure Files takes only TLS (aznfs) mounts;
+	// Blob NFS 3.0 needs it off (no TLS there). Sources:
+	// learn.microsoft.com/azure/storage/files/encryption-in-transit-for-nfs-shares,
+	// .../files/files-troubleshoot-linux-nfs, .../blobs/network-file-system-protocol-support.
+	if get(a, "enableHttpsTrafficOnly") != false && !(files && m.tls) {
 		return "", denied
 	}
 	subnetID, err := m.vmSubnet(c)

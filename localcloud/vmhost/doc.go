@@ -26,11 +26,16 @@
 //     the command is `SRC DIR -o rw,vers=4,minorversion=1,sec=sys` (mount adds
 //     "rw"; fstab options such as nofail and _netdev are passed through as
 //     well). Its environment: everything in the VM's env file (see below) plus
-//     AZEMU_NFS_FSTYPE=nfs or nfs4 (which helper mount(8) picked). Paths:
-//     the state dir is at /run/azemu/state. After checking Azure's rules it
-//     calls MountShare(shareDirInsideHost, DIR, readOnly) and exits 0; on
-//     refusal it prints mount.nfs's message (e.g. "mount.nfs: access denied by
-//     server while mounting SRC") to stderr and exits 32, as mount.nfs does.
+//     AZEMU_NFS_FSTYPE=nfs, nfs4 or aznfs (which helper mount(8) picked; the
+//     aznfs package brings /usr/sbin/mount.aznfs). Paths: the state dir is at
+//     /run/azemu/state. After checking Azure's rules it calls
+//     MountShare(shareDirInsideHost, DIR, readOnly) and exits 0; on refusal it
+//     prints mount.nfs's message (e.g. "mount.nfs: access denied by server
+//     while mounting SRC") to stderr and exits 32, as mount.nfs does (aznfs:
+//     its own messages on stdout, exit 1). Each mount it makes it may note in
+//     /run/azemu/nfs-mounts as "ID TARGET ENDPOINT tls|plain FSTYPE SOURCE
+//     OPTIONS", which the host's findmnt, mount and df stand-ins show instead
+//     of the bind mount's backing disk.
 //
 //  2. Pass Config.Env for the VM: the host's env file gets, in this order
 //     (later wins), AZEMU_STATE_DIR=/run/azemu/state, AZEMU_VM=<Name>,

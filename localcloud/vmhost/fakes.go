@@ -26,6 +26,11 @@ var fakeTools = map[string]string{
 	"/usr/bin/dpkg-query": "dpkg",
 	"/usr/bin/cloud-init": "cloud-init",
 	"/usr/bin/systemctl":  "systemctl",
+	// In front of the real ones (PATH has /usr/local/bin first): they show
+	// the emulated NFS mounts as a real VM's mount table does.
+	"/usr/local/bin/findmnt": "findmnt",
+	"/usr/local/bin/mount":   "mount",
+	"/usr/local/bin/df":      "df",
 }
 
 // packageFiles are the files a package brings along when it is recorded as
@@ -34,10 +39,26 @@ var fakeTools = map[string]string{
 // has mount.nfs only once nfs-common is installed, as on a real image.
 var packageFiles = map[string]map[string]string{
 	"nfs-common": {"/usr/sbin/mount.nfs": "mount.nfs", "/usr/sbin/mount.nfs4": "mount.nfs"},
+	// AZNFS's /sbin/mount.aznfs (/sbin is /usr/sbin on merged-/usr images).
+	"aznfs": {"/usr/sbin/mount.aznfs": "mount.nfs"},
 }
 
 // packageFilesList is where the apt-get stand-in reads packageFiles from.
 const packageFilesList = "/run/azemu/package-files"
+
+// packageSources are the packages that come from a repository outside the
+// distribution's archive: its host (apt finds the package only once a source
+// for it is configured, with its key, and updated) and the dependencies apt
+// pulls in with it. aznfs is on packages.microsoft.com and depends on
+// nfs-common (its mount runs mount.nfs). Sources:
+// learn.microsoft.com/azure/storage/files/encryption-in-transit-for-nfs-shares,
+// github.com/Azure/AZNFS-mount packaging/aznfs/DEBIAN/control.
+var packageSources = map[string][]string{
+	"aznfs": {"packages.microsoft.com", "nfs-common"},
+}
+
+// packageSourcesList is where the apt-get stand-in reads packageSources from.
+const packageSourcesList = "/run/azemu/package-sources"
 
 // installFakeTools runs inside the host at every boot.
 func installFakeTools() error {
@@ -68,7 +89,14 @@ func installFakeTools() error {
 			}
 		}
 	}
-	return os.WriteFile(packageFilesList, []byte(list.String()), 0o644)
+	if err := os.WriteFile(packageFilesList, []byte(list.String()), 0o644); err != nil {
+		return err
+	}
+	var sources strings.Builder
+	for pkg, hostAndDeps := range packageSources {
+		fmt.Fprintf(&sources, "%s %s\n", pkg, strings.Join(hostAndDeps, " "))
+	}
+	return os.WriteFile(packageSourcesList, []byte(sources.String()), 0o644)
 }
 
 func installPackageFiles(pkg string) error {

@@ -20,7 +20,7 @@ func (e fstabEntry) hasOption(o string) bool {
 	return contains(strings.Split(e.opt, ","), o)
 }
 
-// nfsFstabEntries are the nfs/nfs4 lines a boot mounts (not noauto ones).
+// nfsFstabEntries are the nfs/nfs4/aznfs lines a boot mounts (not noauto ones).
 // Other lines belong to the machine's base image and are left alone.
 func nfsFstabEntries(fstab string) []fstabEntry {
 	var out []fstabEntry
@@ -33,7 +33,7 @@ func nfsFstabEntries(fstab string) []fstabEntry {
 		if len(f) > 3 {
 			e.opt = f[3]
 		}
-		if (e.fstype == "nfs" || e.fstype == "nfs4") && !e.hasOption("noauto") {
+		if (e.fstype == "nfs" || e.fstype == "nfs4" || e.fstype == "aznfs") && !e.hasOption("noauto") {
 			out = append(out, e)
 		}
 	}
