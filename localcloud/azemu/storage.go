@@ -119,6 +119,9 @@ func accountCreate(c *cmdCtx) (any, error) {
 	if b := inv.boolOpt("--allow-blob-public-access"); b != nil {
 		a["allowBlobPublicAccess"] = *b
 	}
+	if b := inv.boolOpt("--allow-shared-key-access"); b != nil {
+		a["allowSharedKeyAccess"] = *b
+	}
 	if b := inv.boolOpt("--enable-large-file-share"); b != nil && *b {
 		a["largeFileSharesState"] = "Enabled"
 	}
@@ -151,6 +154,9 @@ func accountCreate(c *cmdCtx) (any, error) {
 		}
 	}
 	if err := checkNFSv3(a); err != nil {
+		return nil, err
+	}
+	if err := c.checkPolicy(a); err != nil {
 		return nil, err
 	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
@@ -332,6 +338,9 @@ func accountUpdate(c *cmdCtx) (any, error) {
 	if b := inv.boolOpt("--allow-blob-public-access"); b != nil {
 		a["allowBlobPublicAccess"] = *b
 	}
+	if b := inv.boolOpt("--allow-shared-key-access"); b != nil {
+		a["allowSharedKeyAccess"] = *b
+	}
 	if v := inv.str("--default-action"); v != "" {
 		a["networkRuleSet"].(map[string]any)["defaultAction"] = v
 	}
@@ -357,6 +366,9 @@ func accountUpdate(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	if err := checkNFSv3(a); err != nil {
+		return nil, err
+	}
+	if err := c.checkPolicy(a); err != nil {
 		return nil, err
 	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
@@ -484,6 +496,9 @@ func networkRuleAdd(c *cmdCtx) (any, error) {
 		}
 		rules["ipRules"] = append(kept, map[string]any{"action": orDefault(c.inv.str("--action"), "Allow"), "ipAddressOrRange": ip})
 	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err
 	}
@@ -529,6 +544,9 @@ func networkRuleRemove(c *cmdCtx) (any, error) {
 			}
 		}
 		rules["ipRules"] = kept
+	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
 	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err
