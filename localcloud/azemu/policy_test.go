@@ -334,6 +334,19 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 		"fw1", "no-allow-all", id("no-allow-all"))
 	rules := c.obj("storage", "account", "network-rule", "list", "-g", "rg", "--account-name", "fw1")["ipRules"].([]any)
 	assert.Len(t, rules, 1, "the denied rule is not stored")
+
+	// mode Indexed only evaluates types with tags and location, which a
+	// security rule has not (definition structure basics, "Mode").
+	c.ok("network", "nsg", "create", "-g", "rg", "-n", "nsg1", "-o", "none")
+	ruleType := map[string]any{"field": "type", "equals": "Microsoft.Network/networkSecurityGroups/securityRules"}
+	nsgRule := func(name string) result {
+		return c.run("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "nsg1", "-n", name, "--priority", "300", "-o", "none")
+	}
+	c.assign(map[string]any{"name": "rules-indexed", "mode": "Indexed",
+		"policyRule": map[string]any{"if": ruleType, "then": map[string]any{"effect": "Deny"}}})
+	assert.Equal(t, 0, nsgRule("r1").code)
+	inline("rules-all", ruleType, nil)
+	denied(t, nsgRule("r2"), "r2", "rules-all", id("rules-all"))
 }
 
 func TestPolicyBadFileIsAnEmulatorError(t *testing.T) {
