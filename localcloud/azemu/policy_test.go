@@ -21,11 +21,11 @@ import (
 // (RequestDisallowedByPolicy). The definitions assigned are real ones, kept in
 // testdata/policy (see its README).
 
-const sub = "9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203"
+const policySubscription = "9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203"
 
 // definition reads a published definition; Enterprise-Scale's files are ARM
 // template content, so "[[" becomes "[" as a template deployment does.
-func definition(t *testing.T, file string) any {
+func policyDefinitionFile(t *testing.T, file string) any {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "policy", file))
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func definition(t *testing.T, file string) any {
 }
 
 // assign writes the assignments to a policy file and points AZEMU_POLICY at it.
-func (c *cloud) assign(assignments ...map[string]any) {
+func (c *cloud) assignPolicies(assignments ...map[string]any) {
 	c.t.Helper()
 	data, err := json.Marshal(assignments)
 	require.NoError(c.t, err)
@@ -62,13 +62,13 @@ func (c *cloud) assign(assignments ...map[string]any) {
 	c.env["AZEMU_POLICY"] = path
 }
 
-func deny(effect string) map[string]any {
+func policyEffect(effect string) map[string]any {
 	return map[string]any{"effect": map[string]any{"value": effect}}
 }
 
 // denied asserts a RequestDisallowedByPolicy failure for resource name by the
 // assignment (display name, id).
-func denied(t *testing.T, r result, name, assignment, assignmentID string) {
+func assertDenied(t *testing.T, r result, name, assignment, assignmentID string) {
 	t.Helper()
 	assert.Equal(t, 1, r.code, "a denied write exits 1; stderr: %s", r.stderr)
 	assert.Contains(t, r.stderr, "(RequestDisallowedByPolicy) Resource '"+name+"' was disallowed by policy. Policy identifiers: '[{\"policyAssignment\":{\"name\":\""+assignment+"\",\"id\":\""+assignmentID+"\"}")
@@ -76,18 +76,18 @@ func denied(t *testing.T, r result, name, assignment, assignmentID string) {
 	assert.Contains(t, r.stderr, "\nTarget: "+name+"\nAdditional Information:Type: PolicyViolation\nInfo: {")
 }
 
-func assignmentID(name string) string {
-	return "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyAssignments/" + name
+func policyAssignmentID(name string) string {
+	return "/subscriptions/" + policySubscription + "/providers/Microsoft.Authorization/policyAssignments/" + name
 }
 
 func TestPolicyDeniesStorageAccountWithoutSecureTransfer(t *testing.T) {
 	c := newCloud(t)
 	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
-	c.assign(map[string]any{"name": "secure-transfer", "displayName": "Require secure transfer",
-		"parameters": deny("Deny"), "policyDefinition": definition(t, "Storage_AuditForHTTPSEnabled_Audit.json")})
+	c.assignPolicies(map[string]any{"name": "secure-transfer", "displayName": "Require secure transfer",
+		"parameters": policyEffect("Deny"), "policyDefinition": policyDefinitionFile(t, "Storage_AuditForHTTPSEnabled_Audit.json")})
 
 	r := c.run("storage", "account", "create", "-g", "rg", "-n", "insecure1", "--https-only", "false", "--only-show-errors")
-	ids := `[{"policyAssignment":{"name":"Require secure transfer","id":"` + assignmentID("secure-transfer") + `"},` +
+	ids := `[{"policyAssignment":{"name":"Require secure transfer","id":"` + policyAssignmentID("secure-transfer") + `"},` +
 		`"policyDefinition":{"name":"Secure transfer to storage accounts should be enabled","id":"/providers/Microsoft.Authorization/policyDefinitions/404c3081-a854-4457-ae30-26a93ef643f9","version":"2.0.0"}}]`
 	msg := "Resource 'insecure1' was disallowed by policy. Policy identifiers: '" + ids + "'."
 	assert.Equal(t, "ERROR: (RequestDisallowedByPolicy) "+msg+"\nCode: RequestDisallowedByPolicy\nMessage: "+msg+
@@ -97,10 +97,10 @@ func TestPolicyDeniesStorageAccountWithoutSecureTransfer(t *testing.T) {
 		`    "policyDefinitionDisplayName": "Secure transfer to storage accounts should be enabled",`+"\n"+
 		`    "policyDefinitionVersion": "2.0.0",`+"\n"+
 		`    "policyDefinitionEffect": "Deny",`+"\n"+
-		`    "policyAssignmentId": "`+assignmentID("secure-transfer")+`",`+"\n"+
+		`    "policyAssignmentId": "`+policyAssignmentID("secure-transfer")+`",`+"\n"+
 		`    "policyAssignmentName": "secure-transfer",`+"\n"+
 		`    "policyAssignmentDisplayName": "Require secure transfer",`+"\n"+
-		`    "policyAssignmentScope": "/subscriptions/`+sub+`",`+"\n"+
+		`    "policyAssignmentScope": "/subscriptions/`+policySubscription+`",`+"\n"+
 		`    "policyAssignmentParameters": {`+"\n"+
 		`        "effect": {`+"\n"+
 		`            "value": "Deny"`+"\n"+
@@ -117,36 +117,36 @@ func TestPolicyDeniesStorageAccountWithoutSecureTransfer(t *testing.T) {
 	a := c.obj("storage", "account", "create", "-g", "rg", "-n", "secure1", "--only-show-errors")
 	assert.Equal(t, true, a["enableHttpsTrafficOnly"])
 
-	denied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "secure1", "--https-only", "false"),
-		"secure1", "Require secure transfer", assignmentID("secure-transfer"))
-	denied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "secure1", "--set", "enableHttpsTrafficOnly=false"),
-		"secure1", "Require secure transfer", assignmentID("secure-transfer"))
+	assertDenied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "secure1", "--https-only", "false"),
+		"secure1", "Require secure transfer", policyAssignmentID("secure-transfer"))
+	assertDenied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "secure1", "--set", "enableHttpsTrafficOnly=false"),
+		"secure1", "Require secure transfer", policyAssignmentID("secure-transfer"))
 	assert.Equal(t, true, c.obj("storage", "account", "show", "-g", "rg", "-n", "secure1")["enableHttpsTrafficOnly"],
 		"a denied update changes nothing")
 	c.ok("storage", "account", "update", "-g", "rg", "-n", "secure1", "--min-tls-version", "TLS1_2", "-o", "none")
 
 	// The definition's default effect is Audit: a no-op in the emulator.
-	c.assign(map[string]any{"name": "secure-transfer-audit", "policyDefinition": definition(t, "Storage_AuditForHTTPSEnabled_Audit.json")})
+	c.assignPolicies(map[string]any{"name": "secure-transfer-audit", "policyDefinition": policyDefinitionFile(t, "Storage_AuditForHTTPSEnabled_Audit.json")})
 	c.ok("storage", "account", "create", "-g", "rg", "-n", "audited1", "--https-only", "false", "-o", "none", "--only-show-errors")
 }
 
 func TestPolicyDeniesStorageAccountSharedKeyAccess(t *testing.T) {
 	c := newCloud(t)
 	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
-	c.assign(map[string]any{"name": "no-shared-key", "parameters": deny("Deny"),
-		"policyDefinition": definition(t, "StorageAccountAllowSharedKeyAccess_Audit.json")})
-	id := assignmentID("no-shared-key")
+	c.assignPolicies(map[string]any{"name": "no-shared-key", "parameters": policyEffect("Deny"),
+		"policyDefinition": policyDefinitionFile(t, "StorageAccountAllowSharedKeyAccess_Audit.json")})
+	id := policyAssignmentID("no-shared-key")
 
 	// az sends no allowSharedKeyAccess without the flag: the property does not
 	// exist, which the definition denies ("exists": "false").
-	denied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "keys1", "--only-show-errors"), "keys1", "no-shared-key", id)
+	assertDenied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "keys1", "--only-show-errors"), "keys1", "no-shared-key", id)
 	assert.Equal(t, 3, c.run("storage", "account", "show", "-g", "rg", "-n", "keys1").code)
-	denied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "keys2", "--allow-shared-key-access", "true", "--only-show-errors"),
+	assertDenied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "keys2", "--allow-shared-key-access", "true", "--only-show-errors"),
 		"keys2", "no-shared-key", id)
 
 	a := c.obj("storage", "account", "create", "-g", "rg", "-n", "nokeys1", "--allow-shared-key-access", "false", "--only-show-errors")
 	assert.Equal(t, false, a["allowSharedKeyAccess"])
-	denied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "nokeys1", "--allow-shared-key-access", "true"),
+	assertDenied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "nokeys1", "--allow-shared-key-access", "true"),
 		"nokeys1", "no-shared-key", id)
 	assert.Equal(t, false, c.obj("storage", "account", "show", "-g", "rg", "-n", "nokeys1")["allowSharedKeyAccess"])
 }
@@ -154,18 +154,18 @@ func TestPolicyDeniesStorageAccountSharedKeyAccess(t *testing.T) {
 func TestPolicyDeniesStorageAccountPublicNetworkAccess(t *testing.T) {
 	c := newCloud(t)
 	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
-	c.assign(map[string]any{"name": "no-public-network", "parameters": deny("Deny"),
-		"policyDefinition": definition(t, "StoragePublicNetworkAccess_AuditDeny.json")})
-	id := assignmentID("no-public-network")
+	c.assignPolicies(map[string]any{"name": "no-public-network", "parameters": policyEffect("Deny"),
+		"policyDefinition": policyDefinitionFile(t, "StoragePublicNetworkAccess_AuditDeny.json")})
+	id := policyAssignmentID("no-public-network")
 
 	// notEquals holds for a property that is not there.
-	denied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "pub1", "--only-show-errors"), "pub1", "no-public-network", id)
-	denied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "pub2", "--public-network-access", "Enabled", "--only-show-errors"),
+	assertDenied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "pub1", "--only-show-errors"), "pub1", "no-public-network", id)
+	assertDenied(t, c.run("storage", "account", "create", "-g", "rg", "-n", "pub2", "--public-network-access", "Enabled", "--only-show-errors"),
 		"pub2", "no-public-network", id)
 	assert.Equal(t, 3, c.run("storage", "account", "show", "-g", "rg", "-n", "pub2").code)
 
 	c.ok("storage", "account", "create", "-g", "rg", "-n", "priv1", "--public-network-access", "Disabled", "-o", "none", "--only-show-errors")
-	denied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "priv1", "--public-network-access", "Enabled"), "priv1", "no-public-network", id)
+	assertDenied(t, c.run("storage", "account", "update", "-g", "rg", "-n", "priv1", "--public-network-access", "Enabled"), "priv1", "no-public-network", id)
 	assert.Equal(t, "Disabled", c.obj("storage", "account", "show", "-g", "rg", "-n", "priv1")["publicNetworkAccess"])
 }
 
@@ -175,23 +175,23 @@ func TestPolicyDeniesPrivateDNSZones(t *testing.T) {
 	c.ok("group", "create", "-n", "hub", "-l", "eastus", "-o", "none")
 	// Enterprise-Scale's Deny-Private-DNS-Zones (effect Deny by default),
 	// assigned to the landing zone group only: the hub may hold zones.
-	c.assign(map[string]any{"name": "Deny-Private-DNS-Zones", "scope": "/subscriptions/" + sub + "/resourceGroups/rg",
-		"policyDefinition": definition(t, "Deny-Private-DNS-Zones.json")})
+	c.assignPolicies(map[string]any{"name": "Deny-Private-DNS-Zones", "scope": "/subscriptions/" + policySubscription + "/resourceGroups/rg",
+		"policyDefinition": policyDefinitionFile(t, "Deny-Private-DNS-Zones.json")})
 	r := c.run("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.file.core.windows.net")
-	denied(t, r, "privatelink.file.core.windows.net", "Deny-Private-DNS-Zones",
-		"/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.Authorization/policyAssignments/Deny-Private-DNS-Zones")
-	assert.Contains(t, r.stderr, `"policyDefinition":{"name":"Deny the creation of private DNS","id":"/subscriptions/`+sub+
+	assertDenied(t, r, "privatelink.file.core.windows.net", "Deny-Private-DNS-Zones",
+		"/subscriptions/"+policySubscription+"/resourceGroups/rg/providers/Microsoft.Authorization/policyAssignments/Deny-Private-DNS-Zones")
+	assert.Contains(t, r.stderr, `"policyDefinition":{"name":"Deny the creation of private DNS","id":"/subscriptions/`+policySubscription+
 		`/providers/Microsoft.Authorization/policyDefinitions/Deny-Private-DNS-Zones"}`, "a custom definition lives in the subscription")
 	assert.Equal(t, 3, c.run("network", "private-dns", "zone", "show", "-g", "rg", "-n", "privatelink.file.core.windows.net").code)
 	c.ok("network", "private-dns", "zone", "create", "-g", "hub", "-n", "privatelink.file.core.windows.net", "-o", "none")
 
 	// enforcementMode DoNotEnforce evaluates but does not deny (assignment structure).
-	c.assign(map[string]any{"name": "dns-dry-run", "enforcementMode": "DoNotEnforce", "policyDefinition": definition(t, "Deny-Private-DNS-Zones.json")})
+	c.assignPolicies(map[string]any{"name": "dns-dry-run", "enforcementMode": "DoNotEnforce", "policyDefinition": policyDefinitionFile(t, "Deny-Private-DNS-Zones.json")})
 	c.ok("network", "private-dns", "zone", "create", "-g", "rg", "-n", "privatelink.blob.core.windows.net", "-o", "none")
 }
 
 // nsgRules reads the security rules stored in an NSG's record.
-func (c *cloud) nsgRules(rg, nsg string) []string {
+func (c *cloud) storedNSGRules(rg, nsg string) []string {
 	c.t.Helper()
 	data, err := os.ReadFile(filepath.Join(c.dir, "arm", "resourcegroups", rg, "providers", "microsoft.network", "networksecuritygroups", strings.ToLower(nsg)+".json"))
 	require.NoError(c.t, err)
@@ -212,21 +212,21 @@ func TestPolicyDeniesManagementPortsFromInternet(t *testing.T) {
 	// Enterprise-Scale's Deny-MgmtPorts-From-Internet as published: ports
 	// 22 and 3389 by default, count over an NSG's rules, and template
 	// functions for port ranges.
-	c.assign(map[string]any{"name": "Deny-MgmtPorts-From-Internet", "displayName": "Management ports from the Internet",
-		"policyDefinition": definition(t, "Deny-MgmtPorts-From-Internet.json")})
-	id := assignmentID("Deny-MgmtPorts-From-Internet")
+	c.assignPolicies(map[string]any{"name": "Deny-MgmtPorts-From-Internet", "displayName": "Management ports from the Internet",
+		"policyDefinition": policyDefinitionFile(t, "Deny-MgmtPorts-From-Internet.json")})
+	id := policyAssignmentID("Deny-MgmtPorts-From-Internet")
 
 	c.ok("network", "nsg", "create", "-g", "rg", "-n", "nsg1", "-o", "none")
 	rule := func(name string, args ...string) result {
 		return c.run(append([]string{"network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "nsg1", "-n", name}, args...)...)
 	}
-	denied(t, rule("ssh", "--priority", "100", "--destination-port-ranges", "22"), "ssh", "Management ports from the Internet", id)
-	denied(t, rule("rdp", "--priority", "101", "--destination-port-ranges", "3389", "--source-address-prefixes", "Internet"),
+	assertDenied(t, rule("ssh", "--priority", "100", "--destination-port-ranges", "22"), "ssh", "Management ports from the Internet", id)
+	assertDenied(t, rule("rdp", "--priority", "101", "--destination-port-ranges", "3389", "--source-address-prefixes", "Internet"),
 		"rdp", "Management ports from the Internet", id)
-	denied(t, rule("range", "--priority", "102", "--destination-port-ranges", "20-25"), "range", "Management ports from the Internet", id)
-	denied(t, rule("list", "--priority", "103", "--destination-port-ranges", "80", "3389"), "list", "Management ports from the Internet", id)
-	denied(t, rule("any", "--priority", "104", "--destination-port-ranges", "*"), "any", "Management ports from the Internet", id)
-	assert.Equal(t, []string{}, c.nsgRules("rg", "nsg1"), "no denied rule is stored")
+	assertDenied(t, rule("range", "--priority", "102", "--destination-port-ranges", "20-25"), "range", "Management ports from the Internet", id)
+	assertDenied(t, rule("list", "--priority", "103", "--destination-port-ranges", "80", "3389"), "list", "Management ports from the Internet", id)
+	assertDenied(t, rule("any", "--priority", "104", "--destination-port-ranges", "*"), "any", "Management ports from the Internet", id)
+	assert.Equal(t, []string{}, c.storedNSGRules("rg", "nsg1"), "no denied rule is stored")
 
 	for _, ok := range []struct {
 		name string
@@ -241,7 +241,7 @@ func TestPolicyDeniesManagementPortsFromInternet(t *testing.T) {
 		r := rule(ok.name, ok.args...)
 		assert.Equal(t, 0, r.code, "%s: %s", ok.name, r.stderr)
 	}
-	assert.Equal(t, []string{"https", "ssh-from-vnet", "ssh-deny", "ssh-out", "high-range"}, c.nsgRules("rg", "nsg1"))
+	assert.Equal(t, []string{"https", "ssh-from-vnet", "ssh-deny", "ssh-out", "high-range"}, c.storedNSGRules("rg", "nsg1"))
 
 	// vm create makes <vm>NSG with default-allow-ssh from anywhere: ARM's
 	// preflight refuses the whole deployment, so nothing of it exists.
@@ -262,7 +262,7 @@ func TestPolicyDeniesManagementPortsFromInternet(t *testing.T) {
 
 	r = vm("vm2", "--nsg-rule", "NONE")
 	assert.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, []string{}, c.nsgRules("rg", "vm2NSG"))
+	assert.Equal(t, []string{}, c.storedNSGRules("rg", "vm2NSG"))
 }
 
 // Inline rules exercise each operator and logical combination on their own.
@@ -284,17 +284,17 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 		if params != nil {
 			a["parameters"] = params
 		}
-		c.assign(a)
+		c.assignPolicies(a)
 	}
-	id := func(n string) string { return assignmentID(n) }
+	id := func(n string) string { return policyAssignmentID(n) }
 
 	// allOf + not + exists, on a tag: zones need an owner tag.
 	inline("owner-tag", map[string]any{"allOf": []any{
 		map[string]any{"field": "type", "equals": "microsoft.network/privateDNSZones"},
 		map[string]any{"not": map[string]any{"field": "tags['owner']", "exists": "true"}},
 	}}, nil)
-	denied(t, zone("a.example"), "a.example", "owner-tag", id("owner-tag"))
-	denied(t, zone("b.example", "team=x"), "b.example", "owner-tag", id("owner-tag"))
+	assertDenied(t, zone("a.example"), "a.example", "owner-tag", id("owner-tag"))
+	assertDenied(t, zone("b.example", "team=x"), "b.example", "owner-tag", id("owner-tag"))
 	assert.Equal(t, 0, zone("c.example", "Owner=me").code, "tag names compare without case")
 
 	// anyOf + like + equals on the name.
@@ -302,8 +302,8 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 		map[string]any{"field": "name", "like": "tmp*"},
 		map[string]any{"field": "name", "equals": "Scratch"},
 	}}, nil)
-	denied(t, account("tmpdata1"), "tmpdata1", "names", id("names"))
-	denied(t, account("scratch"), "scratch", "names", id("names"))
+	assertDenied(t, account("tmpdata1"), "tmpdata1", "names", id("names"))
+	assertDenied(t, account("scratch"), "scratch", "names", id("names"))
 	assert.Equal(t, 0, account("data1").code)
 
 	// notIn with an array parameter; location values are normalized.
@@ -311,7 +311,7 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 		map[string]any{"field": "type", "equals": "Microsoft.Storage/storageAccounts"},
 		map[string]any{"field": "location", "notIn": "[parameters('allowed')]"},
 	}}, map[string]any{"allowed": map[string]any{"value": []any{"West Europe", "East US 2"}}})
-	denied(t, account("east1"), "east1", "locations", id("locations"))
+	assertDenied(t, account("east1"), "east1", "locations", id("locations"))
 	assert.Equal(t, 0, account("east2", "-l", "eastus2").code)
 
 	// in, and equals on a boolean through its string form.
@@ -319,7 +319,7 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 		map[string]any{"field": "Microsoft.Storage/storageAccounts/sku.name", "in": []any{"standard_lrs", "Standard_GRS"}},
 		map[string]any{"field": "Microsoft.Storage/storageAccounts/supportsHttpsTrafficOnly", "equals": "True"},
 	}}, nil)
-	denied(t, account("lrs1", "--sku", "Standard_LRS"), "lrs1", "nfs", id("nfs"))
+	assertDenied(t, account("lrs1", "--sku", "Standard_LRS"), "lrs1", "nfs", id("nfs"))
 	assert.Equal(t, 0, account("lrs2", "--sku", "Standard_LRS", "--https-only", "false").code)
 	assert.Equal(t, 0, account("zrs1", "--sku", "Standard_ZRS").code)
 
@@ -330,7 +330,7 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 	}, "greater": 0}, nil)
 	c.ok("storage", "account", "create", "-g", "rg", "-n", "fw1", "-o", "none", "--only-show-errors")
 	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "fw1", "--ip-address", "1.2.3.4", "-o", "none")
-	denied(t, c.run("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "fw1", "--ip-address", "0.0.0.0/0"),
+	assertDenied(t, c.run("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "fw1", "--ip-address", "0.0.0.0/0"),
 		"fw1", "no-allow-all", id("no-allow-all"))
 	rules := c.obj("storage", "account", "network-rule", "list", "-g", "rg", "--account-name", "fw1")["ipRules"].([]any)
 	assert.Len(t, rules, 1, "the denied rule is not stored")
@@ -342,11 +342,11 @@ func TestPolicyLogicalOperatorsAndConditions(t *testing.T) {
 	nsgRule := func(name string) result {
 		return c.run("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "nsg1", "-n", name, "--priority", "300", "-o", "none")
 	}
-	c.assign(map[string]any{"name": "rules-indexed", "mode": "Indexed",
+	c.assignPolicies(map[string]any{"name": "rules-indexed", "mode": "Indexed",
 		"policyRule": map[string]any{"if": ruleType, "then": map[string]any{"effect": "Deny"}}})
 	assert.Equal(t, 0, nsgRule("r1").code)
 	inline("rules-all", ruleType, nil)
-	denied(t, nsgRule("r2"), "r2", "rules-all", id("rules-all"))
+	assertDenied(t, nsgRule("r2"), "r2", "rules-all", id("rules-all"))
 }
 
 func TestPolicyBadFileIsAnEmulatorError(t *testing.T) {
@@ -360,12 +360,12 @@ func TestPolicyBadFileIsAnEmulatorError(t *testing.T) {
 	}{
 		{"{not json", "want a list of assignments"},
 		{`[{"name": "p", "policyRule": {"if": {"field": "type", "equals": "x"}, "then": {"effect": "deny"}}, "extra": 1}]`, `unknown field "extra"`},
-		{mustJSON(t, []any{rule(map[string]any{"field": "Microsoft.Storage/storageAccounts/noSuchThing", "equals": "x"})}), `field "Microsoft.Storage/storageAccounts/noSuchThing" is not a field or alias the emulator knows`},
-		{mustJSON(t, []any{rule(map[string]any{"field": "type", "sameAs": "x"})}), "unsupported condition key(s) [sameAs]"},
-		{mustJSON(t, []any{rule(map[string]any{"value": "[utcNow()]", "equals": "x"})}), "function utcNow() is not supported by the emulator"},
-		{mustJSON(t, []any{rule(map[string]any{"field": "type", "in": "[parameters('missing')]"})}), `parameter "missing" is not defined`},
-		{mustJSON(t, []any{map[string]any{"name": "p", "policyDefinition": definition(t, "Deny-MgmtPorts-From-Internet.json"),
-			"parameters": deny("Block")}}), `parameter "effect": Block is not one of the allowed values`},
+		{policyJSON(t, []any{rule(map[string]any{"field": "Microsoft.Storage/storageAccounts/noSuchThing", "equals": "x"})}), `field "Microsoft.Storage/storageAccounts/noSuchThing" is not a field or alias the emulator knows`},
+		{policyJSON(t, []any{rule(map[string]any{"field": "type", "sameAs": "x"})}), "unsupported condition key(s) [sameAs]"},
+		{policyJSON(t, []any{rule(map[string]any{"value": "[utcNow()]", "equals": "x"})}), "function utcNow() is not supported by the emulator"},
+		{policyJSON(t, []any{rule(map[string]any{"field": "type", "in": "[parameters('missing')]"})}), `parameter "missing" is not defined`},
+		{policyJSON(t, []any{map[string]any{"name": "p", "policyDefinition": policyDefinitionFile(t, "Deny-MgmtPorts-From-Internet.json"),
+			"parameters": policyEffect("Block")}}), `parameter "effect": Block is not one of the allowed values`},
 	} {
 		path := filepath.Join(c.dir, "bad.json")
 		require.NoError(t, os.WriteFile(path, []byte(bad.file), 0o644))
@@ -379,7 +379,7 @@ func TestPolicyBadFileIsAnEmulatorError(t *testing.T) {
 	assert.Equal(t, 3, c.run("network", "private-dns", "zone", "show", "-g", "rg", "-n", "z.example").code, "no write happened")
 }
 
-func mustJSON(t *testing.T, v any) string {
+func policyJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
