@@ -1391,7 +1391,7 @@ func pick(v any, first bool) (any, error) {
 
 // --- the write paths -------------------------------------------------------------
 
-// policyAPIVersions: the API version az 2.74 sends for each type, which
+// policyAPIVersion is the API version az 2.74 sends for a type, which
 // requestContext().apiVersion returns (azure-mgmt-storage's default, the
 // AAZ network commands', azure-mgmt-privatedns's, the compute profile's).
 func policyAPIVersion(typ string) string {
