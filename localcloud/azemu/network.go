@@ -353,6 +353,9 @@ func nsgCreate(c *cmdCtx) (any, error) {
 	}
 	rg := str(g, "name")
 	n := newNSG(rg, c.inv.str("--name"), orDefault(normLocation(c.inv.str("--location")), str(g, "location")), parseTags(c.inv.list("--tags")))
+	if err := c.checkPolicy(n); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(n, "id"), n); err != nil {
 		return nil, err
 	}
@@ -429,6 +432,9 @@ func nsgRuleCreate(c *cmdCtx) (any, error) {
 		}
 	}
 	n["securityRules"] = append(kept, r)
+	if err := c.checkPolicy(r); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(n, "id"), n); err != nil {
 		return nil, err
 	}
@@ -591,6 +597,9 @@ func dnsZoneCreate(c *cmdCtx) (any, error) {
 		"numberOfVirtualNetworkLinks": 0, "numberOfVirtualNetworkLinksWithRegistration": 0,
 		"provisioningState": "Succeeded", "resourceGroup": rg, "tags": parseTags(c.inv.list("--tags")),
 		"type": dnsZoneType,
+	}
+	if err := c.checkPolicy(z); err != nil {
+		return nil, err
 	}
 	if err := c.st.put(id, z); err != nil {
 		return nil, err

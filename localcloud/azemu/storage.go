@@ -156,6 +156,9 @@ func accountCreate(c *cmdCtx) (any, error) {
 	if err := checkNFSv3(a); err != nil {
 		return nil, err
 	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err
 	}
@@ -368,6 +371,9 @@ func accountUpdate(c *cmdCtx) (any, error) {
 	if err := checkNFSv3(a); err != nil {
 		return nil, err
 	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err
 	}
@@ -493,6 +499,9 @@ func networkRuleAdd(c *cmdCtx) (any, error) {
 		}
 		rules["ipRules"] = append(kept, map[string]any{"action": orDefault(c.inv.str("--action"), "Allow"), "ipAddressOrRange": ip})
 	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
+	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err
 	}
@@ -538,6 +547,9 @@ func networkRuleRemove(c *cmdCtx) (any, error) {
 			}
 		}
 		rules["ipRules"] = kept
+	}
+	if err := c.checkPolicy(a); err != nil {
+		return nil, err
 	}
 	if err := c.st.put(str(a, "id"), a); err != nil {
 		return nil, err

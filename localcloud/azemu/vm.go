@@ -205,7 +205,7 @@ func (c *cmdCtx) createVMRecords(img imageRef, key, customData string) (map[stri
 		return nil, armError("Conflict", fmt.Sprintf("A virtual machine named '%s' already exists in resource group '%s'.", str(old, "name"), rg))
 	}
 	loc := orDefault(normLocation(inv.str("--location")), str(g, "location"))
-	s, err := c.vmSubnet(rg, name, loc)
+	s, newVnet, err := c.vmSubnet(rg, name, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +301,12 @@ func (c *cmdCtx) createVMRecords(img imageRef, key, customData string) (map[stri
 	e["customData"] = customData
 	disk := newDisk(rg, diskName, loc, img, id, now)
 	toPut = append(toPut, s, nic, disk, vm)
+	if newVnet != nil {
+		toPut = append([]map[string]any{newVnet}, toPut...)
+	}
+	if err := c.checkDeploymentPolicy(toPut...); err != nil {
+		return nil, err
+	}
 	for _, r := range toPut {
 		if err := c.st.put(str(r, "id"), r); err != nil {
 			return nil, err
@@ -324,17 +330,18 @@ func hostNameOK(name string) bool {
 
 // vmSubnet picks the VM's subnet as az does: --subnet ID, --vnet-name with an
 // existing --subnet (which must exist when the VNet does), an existing VNet
-// in the group, or a new <vm>VNET/<vm>Subnet.
-func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, error) {
+// in the group, or a new <vm>VNET/<vm>Subnet, whose VNet it returns too,
+// unstored, so that the deployment stores it with the rest.
+func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, map[string]any, error) {
 	inv := c.inv
 	vnet, subnet := inv.str("--vnet-name"), inv.str("--subnet")
 	if strings.Contains(vnet, "/") {
-		return nil, cliError("incorrect usage: --subnet ID | --subnet NAME --vnet-name NAME")
+		return nil, nil, cliError("incorrect usage: --subnet ID | --subnet NAME --vnet-name NAME")
 	}
 	if subnet != "" {
 		isID := strings.HasPrefix(subnet, "/subscriptions/")
 		if isID == (vnet != "") {
-			return nil, cliError("incorrect usage: --subnet ID | --subnet NAME --vnet-name NAME")
+			return nil, nil, cliError("incorrect usage: --subnet ID | --subnet NAME --vnet-name NAME")
 		}
 		id := subnet
 		if !isID {
@@ -342,23 +349,23 @@ func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, error) {
 		}
 		s, err := c.st.get(id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s != nil {
-			return s, nil
+			return s, nil, nil
 		}
 		if isID {
-			return nil, cliError("Subnet '%s' does not exist.", subnet)
+			return nil, nil, cliError("Subnet '%s' does not exist.", subnet)
 		}
 		if v, err := c.st.get(resID(rg, vnetType, vnet)); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if v != nil {
-			return nil, cliError("Subnet '%s' does not exist in virtual network '%s'.", subnet, vnet)
+			return nil, nil, cliError("Subnet '%s' does not exist in virtual network '%s'.", subnet, vnet)
 		}
 	} else if vnet == "" {
 		vnets, err := c.st.list(collectionID(rg, vnetType))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, v := range vnets {
 			if str(v, "location") != loc {
@@ -366,11 +373,11 @@ func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, error) {
 			}
 			subs, err := c.st.list(str(v, "id") + "/subnets")
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, s := range subs {
 				if !strings.EqualFold(str(s, "name"), "gatewaysubnet") {
-					return s, nil
+					return s, nil, nil
 				}
 			}
 		}
@@ -379,10 +386,7 @@ func (c *cmdCtx) vmSubnet(rg, name, loc string) (map[string]any, error) {
 	subnet = orDefault(subnet, name+"Subnet")
 	v := newVnet(rg, vnet, loc, []string{orDefault(inv.str("--vnet-address-prefix"), "10.0.0.0/16")}, map[string]any{})
 	s := newSubnet(str(v, "id"), rg, subnet, orDefault(inv.str("--subnet-address-prefix"), "10.0.0.0/24"))
-	if err := c.st.put(str(v, "id"), v); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s, v, nil
 }
 
 // newVMRecord builds a VM in the shape of az-shapes/2.74/vm-show.json (a
