@@ -85,9 +85,16 @@ func nsgVerdict(nsg map[string]any, f inboundFlow) (bool, string) {
 	return false, "" // unreachable with the default rules in place
 }
 
+// priority reads a rule's priority: a float64 from a stored record, an int
+// from one just built.
 func priority(r map[string]any) float64 {
-	p, _ := get(r, "priority").(float64)
-	return p
+	switch p := get(r, "priority").(type) {
+	case float64:
+		return p
+	case int:
+		return float64(p)
+	}
+	return 0
 }
 
 func ruleMatches(r map[string]any, f inboundFlow) bool {
