@@ -467,7 +467,8 @@ func nicUpdate(c *cmdCtx) (any, error) {
 
 // rulePriority parses --priority and keeps Azure's bounds: 100 to 4096
 // ("Network security groups", security rules: Priority), and one rule per
-// priority and direction in an NSG (ARM answers SecurityRuleConflict).
+// priority and direction in an NSG. The error texts are ARM's, naming the
+// existing rule first (as in public reports of these errors).
 func rulePriority(n map[string]any, name, value, direction string) (int, error) {
 	p, err := strconv.Atoi(value)
 	if err != nil || p < 100 || p > 4096 {
@@ -478,7 +479,7 @@ func rulePriority(n map[string]any, name, value, direction string) (int, error) 
 		rm := r.(map[string]any)
 		if !strings.EqualFold(str(rm, "name"), name) && int(priority(rm)) == p && strings.EqualFold(str(rm, "direction"), direction) {
 			return 0, armError("SecurityRuleConflict", fmt.Sprintf(
-				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction. To learn more, see aka.ms/nsgrules.",
+				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction.",
 				str(rm, "name"), name))
 		}
 	}
