@@ -102,7 +102,7 @@ func TestNSGRulesCRUDAndDefaults(t *testing.T) {
 	assert.Contains(t, bad.stderr, "(SecurityRuleInvalidPriority)")
 	dup := c.run("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "n", "-n", "dup", "--priority", "200")
 	assert.Equal(t, 1, dup.code)
-	assert.Contains(t, dup.stderr, "(SecurityRuleConflict)")
+	assert.Contains(t, dup.stderr, "(SecurityRuleConflict) Security rule ssh conflicts with rule dup. Rules cannot have the same Priority and Direction.")
 	c.ok("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "n", "-n", "out", "--priority", "200",
 		"--direction", "Outbound", "-o", "none")
 
