@@ -65,7 +65,11 @@ network vnet subnet show
 network vnet subnet list
 network vnet subnet update
 network nsg create
+network nsg show
 network nsg rule create
+network nsg rule list
+network nsg rule show
+network nsg rule delete
 network private-endpoint create
 network private-endpoint show
 network private-endpoint delete
@@ -75,6 +79,7 @@ network private-dns link vnet create
 network private-dns link vnet show
 network private-endpoint dns-zone-group create
 network nic show
+network nic update
 network nic delete
 network public-ip show
 network public-ip delete

@@ -20,6 +20,8 @@ command -v pgrep >/dev/null 2>&1 || need+=(procps)
 command -v git >/dev/null 2>&1 || need+=(git)
 # make lint checks every shell script azlin ships.
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+# The emulator drops SSH to VM hosts whose NSGs deny the caller with an nftables table.
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 [ -x /usr/bin/python3 ] || need+=(python3)   # the share self-test's fcntl and Unix socket probes (internal/vmscript)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

@@ -54,7 +54,8 @@ func Main(argv []string, env Env, stdio IO) int {
 	return code
 }
 
-// down stops every host under the state dir (`az __azemu-down`).
+// down stops every host under the state dir and deletes its NSG firewall
+// table (`az __azemu-down`).
 func downMain(env Env, stdio IO) int {
 	st, err := openStore(env("AZEMU_STATE_DIR"))
 	if err != nil {
@@ -63,6 +64,9 @@ func downMain(env Env, stdio IO) int {
 	if err := hostsDownAll(st.dir); err != nil {
 		fmt.Fprintf(stdio.Stderr, "ERROR: azemu down: %v\n", err)
 		return 1
+	}
+	if err := firewallClear(st.dir); err != nil {
+		return fail(stdio, err)
 	}
 	return 0
 }
@@ -291,6 +295,7 @@ var aazIDParts = map[string][]string{
 	"--resource-group": {"--resource-group", "--vnet-name", "--name"},
 	"-n":               {"--name", "--resource-group"},
 	"-z":               {"--zone-name", "--resource-group", "--name"},
+	"--nsg-name":       {"--nsg-name", "--resource-group", "--name"},
 	// share-rm show/delete: az looks the account's group up itself and
 	// asks only for the account by name here.
 	"--account-name": {"--account-name"},

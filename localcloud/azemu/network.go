@@ -193,6 +193,9 @@ func subnetCreate(c *cmdCtx) (any, error) {
 	if err := c.st.put(str(s, "id"), s); err != nil {
 		return nil, err
 	}
+	if err := c.refreshSSH(str(s, "id")); err != nil {
+		return nil, err
+	}
 	return view(s), nil
 }
 
@@ -221,7 +224,9 @@ func (c *cmdCtx) applySubnetOptions(s map[string]any, loc string) {
 	if b := inv.boolOpt("--disable-private-endpoint-network-policies"); b != nil {
 		s["privateEndpointNetworkPolicies"] = map[bool]string{true: "Disabled", false: "Enabled"}[*b]
 	}
-	if nsg := inv.str("--network-security-group"); nsg != "" {
+	if nsg := inv.str("--network-security-group"); nsg == "" && inv.has("--network-security-group") {
+		delete(s, "networkSecurityGroup") // az: "" detaches the subnet's NSG
+	} else if nsg != "" {
 		id := nsg
 		if !strings.HasPrefix(nsg, "/") {
 			id = resID(str(s, "resourceGroup"), nsgType, nsg)
@@ -285,6 +290,9 @@ func subnetUpdate(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	if err := c.st.put(str(s, "id"), s); err != nil {
+		return nil, err
+	}
+	if err := c.refreshSSH(str(s, "id")); err != nil {
 		return nil, err
 	}
 	return view(s), nil
@@ -359,14 +367,24 @@ func nsgCreate(c *cmdCtx) (any, error) {
 	if err := c.st.put(str(n, "id"), n); err != nil {
 		return nil, err
 	}
-	return map[string]any{"NewNSG": view(n)}, nil
+	// A PUT of an existing NSG replaces its rules: SSH may change.
+	if err := c.refreshSSH(str(n, "id")); err != nil {
+		return nil, err
+	}
+	out, err := c.nsgView(n)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"NewNSG": out}, nil
 }
 
 func newNSG(rg, name, loc string, tags map[string]any) map[string]any {
 	id := resID(rg, nsgType, name)
-	rule := func(n, access, dir, src, dst string, prio int) map[string]any {
+	// Names, priorities and descriptions as ARM returns them (azure-cli's
+	// recording test_network_nsg.yaml).
+	rule := func(n, access, dir, src, dst string, prio int, desc string) map[string]any {
 		return map[string]any{
-			"access": access, "description": "", "destinationAddressPrefix": dst, "destinationAddressPrefixes": []any{},
+			"access": access, "description": desc, "destinationAddressPrefix": dst, "destinationAddressPrefixes": []any{},
 			"destinationPortRange": "*", "destinationPortRanges": []any{}, "direction": dir, "etag": networkEtag(),
 			"id": id + "/defaultSecurityRules/" + n, "name": n, "priority": prio, "protocol": "*",
 			"provisioningState": "Succeeded", "resourceGroup": rg, "sourceAddressPrefix": src,
@@ -376,12 +394,12 @@ func newNSG(rg, name, loc string, tags map[string]any) map[string]any {
 	}
 	return map[string]any{
 		"defaultSecurityRules": []any{
-			rule("AllowVnetInBound", "Allow", "Inbound", "VirtualNetwork", "VirtualNetwork", 65000),
-			rule("AllowAzureLoadBalancerInBound", "Allow", "Inbound", "AzureLoadBalancer", "*", 65001),
-			rule("DenyAllInBound", "Deny", "Inbound", "*", "*", 65500),
-			rule("AllowVnetOutBound", "Allow", "Outbound", "VirtualNetwork", "VirtualNetwork", 65000),
-			rule("AllowInternetOutBound", "Allow", "Outbound", "*", "Internet", 65001),
-			rule("DenyAllOutBound", "Deny", "Outbound", "*", "*", 65500),
+			rule("AllowVnetInBound", "Allow", "Inbound", "VirtualNetwork", "VirtualNetwork", 65000, "Allow inbound traffic from all VMs in VNET"),
+			rule("AllowAzureLoadBalancerInBound", "Allow", "Inbound", "AzureLoadBalancer", "*", 65001, "Allow inbound traffic from azure load balancer"),
+			rule("DenyAllInBound", "Deny", "Inbound", "*", "*", 65500, "Deny all inbound traffic"),
+			rule("AllowVnetOutBound", "Allow", "Outbound", "VirtualNetwork", "VirtualNetwork", 65000, "Allow outbound traffic from all VMs to all VMs in VNET"),
+			rule("AllowInternetOutBound", "Allow", "Outbound", "*", "Internet", 65001, "Allow outbound traffic from all VMs to Internet"),
+			rule("DenyAllOutBound", "Deny", "Outbound", "*", "*", 65500, "Deny all outbound traffic"),
 		},
 		"etag": networkEtag(), "id": id, "location": loc, "name": name, "provisioningState": "Succeeded",
 		"resourceGroup": rg, "resourceGuid": newUUID(), "securityRules": []any{}, "tags": tags, "type": nsgType,
@@ -409,8 +427,10 @@ func nsgRuleCreate(c *cmdCtx) (any, error) {
 	srcPort, srcPorts := one("--source-port-ranges", "*")
 	dstAddr, dstAddrs := one("--destination-address-prefixes", "*")
 	srcAddr, srcAddrs := one("--source-address-prefixes", "*")
-	var prio float64
-	fmt.Sscan(inv.str("--priority"), &prio)
+	prio, err := rulePriority(n, inv.str("--name"), inv.str("--priority"), orDefault(inv.str("--direction"), "Inbound"))
+	if err != nil {
+		return nil, err
+	}
 	r := map[string]any{
 		"access": orDefault(inv.str("--access"), "Allow"), "destinationAddressPrefixes": dstAddrs,
 		"destinationPortRanges": dstPorts, "direction": orDefault(inv.str("--direction"), "Inbound"),
@@ -436,6 +456,9 @@ func nsgRuleCreate(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	if err := c.st.put(str(n, "id"), n); err != nil {
+		return nil, err
+	}
+	if err := c.refreshSSH(str(n, "id")); err != nil {
 		return nil, err
 	}
 	return r, nil

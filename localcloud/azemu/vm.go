@@ -242,6 +242,11 @@ func (c *cmdCtx) createVMRecords(img imageRef, key, customData string) (map[stri
 	}
 	ipcfgID := nicID + "/ipConfigurations/ipconfig" + name
 	var toPut []map[string]any
+	// The NIC's NSG as az decides it (azure-cli vm/_validators.py
+	// _validate_vm_create_nsg, and build_nsg_resource in _template_builder.py):
+	// without --nsg a new <vm>NSG; --nsg "" none; --nsg NAME of an existing
+	// NSG attaches it as it is; of a missing one creates it. A new NSG gets
+	// default-allow-ssh (priority 1000, TCP 22 from *) unless --nsg-rule NONE.
 	nsgID := ""
 	if nsg := inv.str("--nsg"); !inv.has("--nsg") || nsg != "" {
 		nsg = orDefault(nsg, name+"NSG")
@@ -312,7 +317,10 @@ func (c *cmdCtx) createVMRecords(img imageRef, key, customData string) (map[stri
 			return nil, err
 		}
 	}
-	return vm, nil
+	if err := c.refreshSSH(id); err != nil {
+		return nil, err
+	}
+	return c.st.get(id)
 }
 
 func hostNameOK(name string) bool {
@@ -576,6 +584,9 @@ func vmDelete(c *cmdCtx) (any, error) {
 		}
 	}
 	err = c.st.del(str(vm, "id"))
+	if err == nil {
+		err = c.syncFirewall() // its address leaves the drop set
+	}
 	unlock()
 	if err != nil {
 		return nil, err
@@ -626,7 +637,14 @@ func (c *cmdCtx) bootHost(vm map[string]any, restart bool) error {
 	if err != nil {
 		return armError("VMAgentStatusCommunicationError", fmt.Sprintf("VM '%s' did not start: %v", str(vm, "name"), err))
 	}
-	return nil
+	// The firewall may have been cleared (az __azemu-down) since the NSG
+	// decision; a booted VM gets it back.
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return c.syncFirewall()
 }
 
 func vmStart(c *cmdCtx) (any, error) {

@@ -54,7 +54,7 @@ func Boot(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	addr := net.JoinHostPort(cfg.IP, "22")
-	if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+	if c, err := probeDial(addr, 200*time.Millisecond); err == nil {
 		c.Close()
 		return fmt.Errorf("vmhost: cannot boot %s: %s is already in use by another process", cfg.Name, addr)
 	}
@@ -104,7 +104,7 @@ func Boot(ctx context.Context, cfg Config) error {
 			return ctx.Err()
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+		if c, err := probeDial(addr, 100*time.Millisecond); err == nil {
 			c.Close()
 			return nil
 		}
@@ -202,7 +202,7 @@ func waitPortClosed(disk string) {
 	}
 	addr := net.JoinHostPort(cfg.IP, "22")
 	for i := 0; i < 300; i++ {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		c, err := probeDial(addr, 100*time.Millisecond)
 		if err != nil {
 			return
 		}
