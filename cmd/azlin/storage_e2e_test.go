@@ -187,7 +187,7 @@ func TestE2EStorageInterruptedCreateIsFinishedByARerun(t *testing.T) {
 	c := newStorageCloud(t, testenv.WithEnv("AZEMU_FAULTS="+faults))
 	r := c.Azlin("storage", "create", "half", "-g", "rg")
 	require.Equal(t, 1, r.Exit, r.Stderr)
-	assert.Contains(t, r.Stderr, "What exists now: storage account ")
+	assert.Regexp(t, `What exists now: virtual network azlin-vnet with subnet azlin-subnet; storage account half\w+\. `, r.Stderr)
 	assert.Contains(t, r.Stderr, "run the same command again to finish")
 
 	c.ResetLog()

@@ -57,6 +57,10 @@ type Target struct {
 	Account string // storage account name
 	Share   string // file share name (Premium) or blob container name (Standard)
 	Tier    Tier
+	// TLS: encrypted in transit, mounted through Microsoft's AZNFS mount
+	// helper (package aznfs), which carries NFS inside TLS. Azure Files
+	// (Premium) only: Blob NFS has no encryption in transit.
+	TLS bool
 }
 
 // Source is the NFS export as mount(8) takes it. Azure's form is
@@ -70,11 +74,24 @@ func (t Target) Source() string {
 	return fmt.Sprintf("%s.%s.core.windows.net:/%s/%s", t.Account, endpoint, t.Account, t.Share)
 }
 
-// FSType is the mount type for both tiers. `mount -t nfs` runs mount.nfs,
-// which picks the protocol version from the vers= option (nfs(5)), so one type
-// and one helper serve NFS 4.1 and NFS 3.0 alike; Microsoft's own mount
-// commands for Azure Files NFS and Blob NFS both use `-t nfs`.
-func (t Target) FSType() string { return "nfs" }
+// FSType is the mount type. `mount -t nfs` runs mount.nfs, which picks the
+// protocol version from the vers= option (nfs(5)), so one type and one helper
+// serve NFS 4.1 and NFS 3.0 alike; Microsoft's own mount commands for Azure
+// Files NFS and Blob NFS both use `-t nfs`. A TLS mount is `-t aznfs`: AZNFS's
+// mount.aznfs starts a local TLS tunnel to the share and mounts NFS through it
+// (TLS is its default; the same options apply).
+func (t Target) FSType() string {
+	if t.TLS {
+		return "aznfs"
+	}
+	return "nfs"
+}
+
+// TLSSource is how a TLS mount appears in the mount table: AZNFS mounts the
+// export from its local tunnel, 127.0.0.1, under the same path.
+func (t Target) TLSSource() string {
+	return "127.0.0.1:/" + t.Account + "/" + t.Share
+}
 
 // MountOptions is THE one place for NFS mount options; the attach script's
 // mount and the fstab line both use it.
@@ -162,6 +179,9 @@ var (
 func (t Target) Validate() error {
 	if t.Tier != Premium && t.Tier != Standard {
 		return fmt.Errorf("storage tier %q is not Premium or Standard", t.Tier)
+	}
+	if t.TLS && t.Tier != Premium {
+		return fmt.Errorf("encryption in transit (TLS) exists for Premium (Azure Files) shares only, not for %s", t.Tier)
 	}
 	if !accountRe.MatchString(t.Account) {
 		return fmt.Errorf("storage account name %q is not 3-24 lowercase letters and digits", t.Account)

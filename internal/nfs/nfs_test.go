@@ -38,3 +38,18 @@ func TestFstabLineIsOneMarkedLine(t *testing.T) {
 	assert.NotContains(t, MountOptions(Premium), "_netdev")
 	assert.NotContains(t, MountOptions(Premium), "retry=0")
 }
+
+// A TLS target mounts through AZNFS (-t aznfs, in the script and in fstab),
+// with the same options, and shows up in the mount table from 127.0.0.1.
+func TestTLSTargetMountsThroughAznfs(t *testing.T) {
+	tg := Target{Account: "devshared01", Share: "home", Tier: Premium, TLS: true}
+	require.NoError(t, tg.Validate())
+	assert.Equal(t, "aznfs", tg.FSType())
+	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", tg.Source(), "the export mount.aznfs takes is the same")
+	assert.Equal(t, "127.0.0.1:/devshared01/home", tg.TLSSource())
+	line := FstabLine(tg, "/home/azureuser")
+	assert.Equal(t, "aznfs", strings.Fields(line)[2])
+	assert.Equal(t, strings.Fields(FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser"))[3],
+		strings.Fields(line)[3], "the same options as a plain mount")
+	assert.ErrorContains(t, Target{Account: "devshared02", Share: "homes", Tier: Standard, TLS: true}.Validate(), "Premium (Azure Files) shares only")
+}

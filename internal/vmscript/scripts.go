@@ -103,6 +103,11 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("STAGING", stagingDir(p.Target))
 	h.set("TS", p.Timestamp)
 	h.set("APT_WAIT", strconv.Itoa(aptWait))
+	msKey := "" // only a TLS mount needs Microsoft's repository (aznfs)
+	if p.Target.TLS {
+		msKey = microsoftKeyBinary()
+	}
+	h.set("MS_KEY", msKey)
 	h.setArray("KEYS", p.AuthorizedKeys)
 	h.setLayout(p.Layout, p.User)
 	return assemble("attach "+p.Target.Source()+" at "+p.Home, h, probesSh+"\n"+attachSh), nil
@@ -161,6 +166,7 @@ func DetachScript(p DetachParams) (string, error) {
 	h.set("USER_NAME", p.User)
 	h.set("HOME_DIR", p.Home)
 	h.set("NFS_SOURCE", source)
+	h.set("NFS_TYPE", p.Target.FSType())
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
 	h.set("FSTAB_MARKER", nfs.FstabMarker)
 	h.set("FORCE", boolFlag(p.Force))

@@ -254,7 +254,7 @@ if azlin_mounted "$HOME_DIR"; then
   fstype=$(findmnt -n -o FSTYPE --mountpoint "$HOME_DIR" | tail -n 1)
   case $fstype in
     nfs | nfs4)
-      if [ "$src" != "$NFS_SOURCE" ]; then
+      if ! azlin_is_share_source "$src"; then
         die "$HOME_DIR is already mounted from $src; run azlin storage detach first"
       fi
       ;;

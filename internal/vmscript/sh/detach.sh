@@ -107,7 +107,7 @@ if [ "$fstab_lines" = 0 ]; then
     nfs | nfs4) ;;
     *) die "$HOME_DIR is a mount of $src (type $fstype) that azlin did not make; not touching it" ;;
   esac
-  if [ -n "$NFS_SOURCE" ] && [ "$src" != "$NFS_SOURCE" ]; then
+  if [ -n "$NFS_SOURCE" ] && ! azlin_is_share_source "$src"; then
     die "$HOME_DIR is mounted from $src, not from $NFS_SOURCE"
   fi
   fstab_source=$src

@@ -107,17 +107,57 @@ azlin_holders() {
     done
 }
 
-azlin_nfs_client_installed() {
+# azlin_installed PKG: whether dpkg reports PKG installed.
+azlin_installed() {
   local status
-  status=$(dpkg -s nfs-common 2>/dev/null || true)
+  status=$(dpkg -s "$1" 2>/dev/null || true)
   case $status in *"Status: install ok installed"*) return 0 ;; esac
   return 1
 }
 
-# Installs nfs-common when missing, waiting (bounded by APT_WAIT) for the
-# apt/dpkg locks that unattended upgrades hold after a VM boots.
+# The NFS client the mount needs: nfs-common for plain NFS, Microsoft's aznfs
+# (which brings nfs-common) for a TLS mount. aznfs comes from Microsoft's
+# package repository, configured first; AZNFS_NONINTERACTIVE_INSTALL=1 keeps
+# its install from asking (whiptail) whether it may update itself, and says
+# yes, as Microsoft's unattended install does.
 azlin_ensure_nfs_client() {
-  if azlin_nfs_client_installed; then
+  if [ "$NFS_TYPE" = aznfs ]; then
+    azlin_installed aznfs && return 0
+    azlin_microsoft_repo
+    AZNFS_NONINTERACTIVE_INSTALL=1 azlin_ensure_package aznfs
+  else
+    azlin_ensure_package nfs-common
+  fi
+}
+
+# azlin_microsoft_repo: Microsoft's package repository for this distribution
+# and release, configured as its packages-microsoft-prod package does (the
+# same list file and key file), unless a source for it exists already. The
+# key is azlin's copy (MS_KEY, base64), so nothing is downloaded to trust it.
+azlin_microsoft_repo() {
+  local list=/etc/apt/sources.list.d/microsoft-prod.list key=/usr/share/keyrings/microsoft-prod.gpg url codename
+  # shellcheck source=/dev/null # the VM's own release file
+  url=$(. /etc/os-release && printf 'https://packages.microsoft.com/%s/%s/prod' "$ID" "$VERSION_ID")
+  # shellcheck source=/dev/null
+  codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || die "cannot tell this distribution's release codename from /etc/os-release, for Microsoft's package repository"
+  if grep -rqsF -- "$url" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return 0
+  fi
+  mkdir -p "${key%/*}"
+  printf '%s' "$MS_KEY" | base64 -d >"$key.azlin-new" || die "could not write Microsoft's package signing key"
+  chmod 0644 "$key.azlin-new"
+  mv -f "$key.azlin-new" "$key"
+  printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$(dpkg --print-architecture)" "$key" "$url" "$codename" >"$list.azlin-new"
+  mv -f "$list.azlin-new" "$list"
+}
+
+# azlin_ensure_package PKG: installs PKG when missing, waiting (bounded by
+# APT_WAIT) for the apt/dpkg locks that unattended upgrades hold after a VM
+# boots.
+azlin_ensure_package() {
+  local pkg=$1
+  if azlin_installed "$pkg"; then
     return 0
   fi
   local deadline=$((SECONDS + APT_WAIT)) holders out updated=0 said=0 lock_wait=0
@@ -126,7 +166,7 @@ azlin_ensure_nfs_client() {
   while :; do
     # The first try fails at once on a held lock (to say who holds it); the
     # next ones let apt wait for the lock itself, up to 10 s per try.
-    if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$lock_wait install -y -q nfs-common 2>&1); then
+    if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=$lock_wait install -y -q "$pkg" 2>&1); then
       break
     fi
     case $out in
@@ -155,12 +195,12 @@ azlin_ensure_nfs_client() {
           fi
         fi
         if [ -z "$holders" ]; then
-          die "apt-get install nfs-common failed: $(printf '%s\n' "$out" | tail -n 3)"
+          die "apt-get install $pkg failed: $(printf '%s\n' "$out" | tail -n 3)"
         fi
         ;;
     esac
     if [ "$SECONDS" -ge "$deadline" ]; then
-      die "apt/dpkg is still locked after ${APT_WAIT} s (held by ${holders:-unknown}); nfs-common is not installed; run the command again when package updates have finished"
+      die "apt/dpkg is still locked after ${APT_WAIT} s (held by ${holders:-unknown}); $pkg is not installed; run the command again when package updates have finished"
     fi
     if [ "$said" = 0 ]; then
       echo "waiting for the apt/dpkg lock (held by $holders) ..."
@@ -170,15 +210,24 @@ azlin_ensure_nfs_client() {
     # without knocking in step.
     sleep "0.$((RANDOM % 8 + 2))"
   done
-  if ! azlin_nfs_client_installed; then
-    die "apt-get installed nfs-common but dpkg does not report it installed"
+  if ! azlin_installed "$pkg"; then
+    die "apt-get installed $pkg but dpkg does not report it installed"
   fi
 }
 
 azlin_check_mount_helper() {
-  if [ ! -x /sbin/mount.nfs ] && [ ! -x /usr/sbin/mount.nfs ]; then
-    die "nfs-common is installed but mount.nfs is missing"
+  local helper=mount.$NFS_TYPE pkg=nfs-common
+  [ "$NFS_TYPE" = aznfs ] && pkg=aznfs
+  if [ ! -x "/sbin/$helper" ] && [ ! -x "/usr/sbin/$helper" ]; then
+    die "$pkg is installed but $helper is missing"
   fi
+}
+
+# azlin_is_share_source SRC: whether SRC, a mount's source in the mount
+# table, is this share: NFS_SOURCE, or for a TLS mount AZNFS's local tunnel
+# with the share's path (127.0.0.1:/account/share).
+azlin_is_share_source() {
+  [ "$1" = "$NFS_SOURCE" ] || { [ "$NFS_TYPE" = aznfs ] && [ "$1" = "127.0.0.1:/${NFS_SOURCE#*:/}" ]; }
 }
 
 # azlin_check_user: uid/gid must be the same on every VM that shares a home,
