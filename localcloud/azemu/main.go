@@ -39,6 +39,9 @@ type IO struct {
 // its exit code.
 func Main(argv []string, env Env, stdio IO) int {
 	start := time.Now()
+	if err := setClock(env); err != nil {
+		return fail(stdio, err)
+	}
 	if len(argv) > 0 {
 		switch argv[0] {
 		case NFSMountCommand:
