@@ -48,6 +48,8 @@ func Main(argv []string, env Env, stdio IO) int {
 			return nfsMountMain(argv, env, stdio)
 		case DownCommand:
 			return downMain(env, stdio)
+		case BlobFSCommand:
+			return blobFSMain(argv, stdio)
 		}
 	}
 	code := run(argv, env, stdio)

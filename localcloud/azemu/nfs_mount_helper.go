@@ -3,6 +3,8 @@ package azemu
 import (
 	"fmt"
 	"strings"
+
+	"github.com/azlin-dev/azlin/localcloud/azrules"
 )
 
 // nfsMountExit is mount.nfs's exit code for a failed mount.
@@ -51,7 +53,11 @@ func nfsMountMain(argv []string, env Env, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, err.Error())
 		return nfsMountExit
 	}
-	if err := hostMountShare(shareDir, dir, m.has("ro")); err != nil {
+	mount := func() error { return hostMountShare(shareDir, dir, m.has("ro")) }
+	if strings.Contains(src, ".blob.") && azrules.On(env, ruleBlobNFSNoLinks) {
+		mount = func() error { return hostMountBlob(src, shareDir, dir, m.has("ro"), m.has("nolock")) }
+	}
+	if err := mount(); err != nil {
 		fmt.Fprintf(stdio.Stderr, "mount.nfs: %v\n", err)
 		return nfsMountExit
 	}
