@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -121,6 +122,16 @@ func hostMountBlob(src, folder, dir string, ro, nolock bool) error {
 	}
 	if nolock {
 		args = append(args, "nolock")
+	}
+	// The server must not keep what the caller's shell had open (a
+	// script's lock file, run-command's output pipe): those would stay held
+	// for as long as the mount.
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, fd := range fds {
+			if n, err := strconv.Atoi(fd.Name()); err == nil && n > 2 {
+				syscall.CloseOnExec(n)
+			}
+		}
 	}
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.ExtraFiles = []*os.File{w}

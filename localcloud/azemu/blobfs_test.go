@@ -39,6 +39,9 @@ func TestBlobNFSMountHasNoHardLinksAndNoLockManager(t *testing.T) {
 		"--admin-username", "azureuser", "--ssh-key-values", pub), "publicIpAddress")
 
 	msg := c.runScript("vm1", `apt-get install -y nfs-common >/dev/null
+# A descriptor the mounting shell holds open (a lock file, as azlin's
+# scripts take) must not stay with the mount's server.
+exec 9>>/run/lock/test.lock; flock 9
 mkdir -p /mnt/blob /mnt/blob-locking /mnt/share
 # azlin's Standard options, then the same container without nolock.
 mount -t nfs -o sec=sys,vers=3,nolock,proto=tcp blobacct.blob.core.windows.net:/blobacct/homes /mnt/blob && echo MOUNTED
@@ -54,6 +57,8 @@ python3 -c 'import fcntl,sys; f=open(sys.argv[1],"a"); fcntl.lockf(f, fcntl.LOCK
 flock /mnt/blob-locking/g true 2>&1; echo "flock rc=$?"
 touch /mnt/share/a && ln /mnt/share/a /mnt/share/b && echo "files ln: ok"`)
 	assert.Equal(t, 3, strings.Count(msg, "MOUNTED"), msg)
+	held := c.runScript("vm1", "flock -n /run/lock/test.lock true && echo LOCK-FREE")
+	assert.Contains(t, held, "LOCK-FREE", "the mount's server holds nothing of the shell that mounted")
 	assert.Contains(t, msg, "owner=1000:1000 mode=640\ng\ndata\n", "owner, mode, rename and symlinks pass through")
 	assert.Contains(t, msg, "ln: failed to create hard link 'h' => 'g': Operation not supported\nln rc=1")
 	assert.Contains(t, msg, "flock with nolock: ok", "nolock keeps locks on the client")
