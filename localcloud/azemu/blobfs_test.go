@@ -55,6 +55,8 @@ flock g true && echo "flock with nolock: ok"
 python3 -c 'import fcntl,sys; f=open(sys.argv[1],"a"); fcntl.lockf(f, fcntl.LOCK_EX|fcntl.LOCK_NB); print("fcntl with nolock: ok")' g
 python3 -c 'import fcntl,sys; f=open(sys.argv[1],"a"); fcntl.lockf(f, fcntl.LOCK_EX|fcntl.LOCK_NB)' /mnt/blob-locking/g 2>&1 | tail -1
 flock /mnt/blob-locking/g true 2>&1; echo "flock rc=$?"
+mkdir /tmp/src && echo x > /tmp/src/a && ln /tmp/src/a /tmp/src/b
+cp -a /tmp/src /mnt/blob/copy 2>&1; echo "cp rc=$?"
 touch /mnt/share/a && ln /mnt/share/a /mnt/share/b && echo "files ln: ok"`)
 	assert.Equal(t, 3, strings.Count(msg, "MOUNTED"), msg)
 	held := c.runScript("vm1", "flock -n /run/lock/test.lock true && echo LOCK-FREE")
@@ -66,6 +68,8 @@ touch /mnt/share/a && ln /mnt/share/a /mnt/share/b && echo "files ln: ok"`)
 	assert.Contains(t, msg, "OSError: [Errno 37] No locks available", "without nolock there is no lock manager")
 	assert.Contains(t, msg, "flock: /mnt/blob-locking/g: No locks available\nflock rc=71", "util-linux flock exits EX_OSERR")
 	assert.Contains(t, msg, "files ln: ok", "NFS 4.1 on Files has hard links")
+	assert.Regexp(t, `cp: cannot create hard link '/mnt/blob/copy/[ab]' to '/mnt/blob/copy/[ab]': Operation not supported\ncp rc=1`, msg,
+		"cp -a of a tree with hard links fails on Blob NFS")
 
 	// What the VM wrote is the container's, with its owner; a user writes
 	// where the modes let them, and not elsewhere.
