@@ -97,11 +97,7 @@ func WithEnv(kv ...string) Option {
 // PendingRules are the local cloud's Azure rules that azlin does not keep yet:
 // they are off in azlin's end-to-end tests (and on in the emulator's own
 // tests, which prove each rule). Making azlin keep one means deleting it here.
-var PendingRules = []string{
-	// azlin reads UsedCapacity over the last day and reports "-" for a new
-	// account (TestE2EStorageLifecycleBothTiers, TestE2ECost*).
-	"capacity-metrics-daily",
-}
+var PendingRules = []string{}
 
 // New returns a fresh local cloud for t. Its state lives under a temp
 // folder outside every tree a VM host overlays.
