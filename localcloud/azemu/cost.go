@@ -40,14 +40,16 @@ func consumptionUsageList(c *cmdCtx) (any, error) {
 // dailyPrice is what one resource of a type costs per day in the local
 // cloud, in USD. These are the emulator's figures, chosen to be of the
 // order of Azure's list prices for azlin's defaults; they are not Azure's
-// prices. Types not listed cost nothing.
+// prices (so each line carries cost:allow: azlin's prices live in
+// internal/cost, these only feed the emulated Cost Management). Types not
+// listed cost nothing.
 var dailyPrice = map[string]float64{
-	"microsoft.compute/virtualmachines":       2.304, // 0.096 an hour
-	"microsoft.compute/disks":                 0.16,
-	"microsoft.storage/storageaccounts":       0.50,
-	"microsoft.network/publicipaddresses":     0.12,
-	"microsoft.network/privateendpoints":      0.24,
-	"microsoft.network/privatednszones":       0.0167,
+	"microsoft.compute/virtualmachines":       2.304,  // 0.096 an hour; cost:allow
+	"microsoft.compute/disks":                 0.16,   // cost:allow
+	"microsoft.storage/storageaccounts":       0.50,   // cost:allow
+	"microsoft.network/publicipaddresses":     0.12,   // cost:allow
+	"microsoft.network/privateendpoints":      0.24,   // cost:allow
+	"microsoft.network/privatednszones":       0.0167, // cost:allow
 	"microsoft.network/networkinterfaces":     0,
 	"microsoft.network/virtualnetworks":       0,
 	"microsoft.network/networksecuritygroups": 0,
@@ -245,7 +247,7 @@ func (c *cmdCtx) costRows(rg string, q costQuery, from, to time.Time) (any, erro
 	})
 	rows := []any{}
 	for _, k := range keys {
-		row := []any{math.Round(sums[k]*1e6) / 1e6}
+		row := []any{math.Round(sums[k]*1000000) / 1000000}
 		row = append(row, groupVals[k.group]...)
 		if daily {
 			row = append(row, float64(k.date))
