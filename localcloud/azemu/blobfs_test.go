@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,34 @@ for i in $(seq 20); do pgrep -f "$server" >/dev/null || break; sleep 0.1; done
 pgrep -f "$server" || echo NO-SERVER`)
 	assert.Contains(t, msg, "UNMOUNTED")
 	assert.Contains(t, msg, "NO-SERVER")
+}
+
+// A restart mounts a Blob fstab line again through the same server.
+func TestBlobNFSMountFromFstabAfterARestart(t *testing.T) {
+	c := newCloud(t)
+	c.env["AZEMU_HOSTS"] = "1"
+	t.Cleanup(func() { c.run("__azemu-down") })
+	c.base()
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--kind", "StorageV2", "--sku", "Standard_LRS",
+		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--https-only", "false",
+		"--default-action", "Deny", "-o", "none", "--only-show-errors")
+	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "homes", "-o", "none")
+	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "blobacct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
+	priv, pub := sshKeyPair(t)
+	ip := testjson.Str(t, c.obj("vm", "create", "-g", "rg", "-n", "vm1", "--image", "Ubuntu2204", "--vnet-name", "v", "--subnet", "s",
+		"--admin-username", "azureuser", "--ssh-key-values", pub), "publicIpAddress")
+	msg := c.runScript("vm1", `apt-get install -y nfs-common >/dev/null && mkdir -p /mnt/blob
+echo 'blobacct.blob.core.windows.net:/blobacct/homes /mnt/blob nfs sec=sys,vers=3,nolock,proto=tcp,_netdev,nofail 0 0' >> /etc/fstab
+mount /mnt/blob && chown azureuser: /mnt/blob && echo MOUNTED`)
+	require.Contains(t, msg, "MOUNTED")
+	c.ok("vm", "restart", "-g", "rg", "-n", "vm1")
+	var out string
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		if out, err = sshRun(t, priv, ip, "findmnt -n -o FSTYPE /mnt/blob && touch /mnt/blob/a && ln /mnt/blob/a /mnt/blob/b"); strings.Contains(out, "ln:") {
+			break
+		}
+	}
+	assert.Error(t, err)
+	assert.Equal(t, "fuse.azemu-blobnfs\nln: failed to create hard link '/mnt/blob/b' => '/mnt/blob/a': Operation not supported\n", out)
 }
