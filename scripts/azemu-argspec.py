@@ -49,6 +49,7 @@ network private-endpoint list
 monitor metrics list
 vm get-instance-view
 consumption usage list
+rest
 storage share-rm create
 storage share-rm show
 storage share-rm list

@@ -107,6 +107,9 @@ func TestE2EStorageLifecycleBothTiers(t *testing.T) {
 		}
 	}
 
+	// A day passes: Azure reports a new account's used capacity only after
+	// its first daily refresh.
+	c.Env = append(c.Env, "AZEMU_CLOCK_OFFSET=25h")
 	r := azlinRun(t, c, "storage", "list", "-g", "rg")
 	assert.Equal(t, "prem-home\tPremium\t1TiB\t0B\teastus\t0\nstd-data\tStandard\t500GiB\t0B\teastus\t0\n", r.Stdout)
 

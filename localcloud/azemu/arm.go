@@ -37,7 +37,7 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000") + "+00:00"
 }
 
-func nowStamp() string { return timestamp(time.Now()) }
+func nowStamp() string { return timestamp(now()) }
 
 // newUUID returns a random RFC 4122 version 4 UUID.
 func newUUID() string {

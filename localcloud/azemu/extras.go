@@ -1,14 +1,8 @@
 package azemu
 
-import (
-	"path/filepath"
-	"strings"
-	"time"
-)
-
 // Commands azlin's storage views and clean-up need beyond the first set:
-// private endpoint listing and DNS zone groups, and the account metric that
-// tells a Blob NFS account's used bytes.
+// private endpoint listing and DNS zone groups, and the capacity metrics
+// (metrics.go).
 func init() {
 	register("network private-endpoint list", locked(peList))
 	register("network private-endpoint dns-zone-group show", locked(dnsZoneGroupShow))
@@ -63,57 +57,6 @@ func dnsZoneGroupDelete(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	return nil, c.st.del(id)
-}
-
-// metricsList answers the UsedCapacity metric of a storage account (az
-// monitor metrics list --resource ID --metrics UsedCapacity): the bytes in
-// its shares and containers, as one hourly average sample.
-func metricsList(c *cmdCtx) (any, error) {
-	id := c.inv.str("--resource")
-	a, err := func() (map[string]any, error) {
-		unlock, err := c.lock()
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		return c.st.get(id)
-	}()
-	if err != nil {
-		return nil, err
-	}
-	if a == nil || !strings.Contains(strings.ToLower(id), "/microsoft.storage/storageaccounts/") {
-		return nil, armError("ResourceNotFound", "The Resource '"+id+"' was not found.")
-	}
-	acct := str(a, "name")
-	bytes := dirBytes(filepath.Dir(c.st.shareDir(acct, "x"))) + dirBytes(filepath.Dir(c.st.containerDir(acct, "x")))
-	now := time.Now().UTC().Truncate(time.Hour)
-	var series []any
-	for _, m := range c.inv.list("--metrics") {
-		if m != "UsedCapacity" {
-			continue
-		}
-		series = append(series, map[string]any{
-			"displayDescription": "The amount of storage used by the storage account. For standard storage accounts, it's the sum of capacity used by blob, table, file, and queue. For premium storage accounts and Blob storage accounts, it is the same as BlobCapacity or FileCapacity.",
-			"errorCode":          "Success",
-			"id":                 id + "/providers/Microsoft.Insights/metrics/UsedCapacity",
-			"name":               map[string]any{"localizedValue": "Used capacity", "value": "UsedCapacity"},
-			"resourceGroup":      str(a, "resourceGroup"),
-			"timeseries": []any{map[string]any{
-				"data":           []any{map[string]any{"average": float64(bytes), "timeStamp": now.Format("2006-01-02T15:04:05+00:00")}},
-				"metadatavalues": []any{},
-			}},
-			"type": "Microsoft.Insights/metrics",
-			"unit": "Bytes",
-		})
-	}
-	return map[string]any{
-		"cost":           float64(0),
-		"interval":       "PT1H",
-		"namespace":      "Microsoft.Storage/storageAccounts",
-		"resourceregion": str(a, "location"),
-		"timespan":       now.Add(-24*time.Hour).Format("2006-01-02T15:04:05Z") + "/" + now.Format("2006-01-02T15:04:05Z"),
-		"value":          series,
-	}, nil
 }
 
 func init() {

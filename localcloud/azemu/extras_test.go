@@ -53,24 +53,3 @@ func TestDNSZoneGroupShowDeleteAndEndpointList(t *testing.T) {
 	assert.Equal(t, 3, c.run(show...).code, "deleted")
 	assert.Equal(t, 0, c.run(del...).code, "deleting a missing group is a no-op, as ARM's 204")
 }
-
-func TestUsedCapacityMetricOfABlobAccount(t *testing.T) {
-	c := newCloud(t)
-	c.base()
-	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--sku", "Standard_LRS", "--kind", "StorageV2",
-		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--https-only", "false",
-		"--default-action", "Deny", "-o", "none")
-	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "blobacct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
-	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "homes", "-o", "none")
-	dir := filepath.Join(c.dir, "blobs", "blobacct", "homes")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 4096), 0o644))
-	id := testjson.Str(t, c.obj("storage", "account", "show", "-g", "rg", "-n", "blobacct"), "id")
-
-	m := c.obj("monitor", "metrics", "list", "--resource", id, "--metrics", "UsedCapacity", "--aggregation", "Average",
-		"--interval", "1h", "--offset", "1d")
-	series := testjson.List(t, m, "value")
-	require.Len(t, series, 1)
-	data := testjson.List(t, series, 0, "timeseries", 0, "data")
-	assert.Equal(t, float64(4096), testjson.Obj(t, data, len(data)-1)["average"])
-	assert.Equal(t, 3, c.run("monitor", "metrics", "list", "--resource", id+"x", "--metrics", "UsedCapacity").code)
-}

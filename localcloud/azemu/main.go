@@ -39,12 +39,17 @@ type IO struct {
 // its exit code.
 func Main(argv []string, env Env, stdio IO) int {
 	start := time.Now()
+	if err := setClock(env); err != nil {
+		return fail(stdio, err)
+	}
 	if len(argv) > 0 {
 		switch argv[0] {
 		case NFSMountCommand:
 			return nfsMountMain(argv, env, stdio)
 		case DownCommand:
 			return downMain(env, stdio)
+		case BlobFSCommand:
+			return blobFSMain(argv, stdio)
 		}
 	}
 	code := run(argv, env, stdio)

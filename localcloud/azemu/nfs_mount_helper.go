@@ -3,6 +3,8 @@ package azemu
 import (
 	"fmt"
 	"strings"
+
+	"github.com/azlin-dev/azlin/localcloud/azrules"
 )
 
 // nfsMountExit is mount.nfs's exit code for a failed mount.
@@ -67,7 +69,11 @@ func (m *nfsMount) mount(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := hostMountShare(shareDir, dir, m.has("ro")); err != nil {
+	mount := func() error { return hostMountShare(shareDir, dir, m.has("ro")) }
+	if strings.Contains(m.src, ".blob.") && azrules.On(m.env, ruleBlobNFSNoLinks) {
+		mount = func() error { return hostMountBlob(m.src, shareDir, dir, m.has("ro"), m.has("nolock")) }
+	}
+	if err := mount(); err != nil {
 		return mountError(fmt.Sprintf("mount.nfs: %v", err))
 	}
 	return recordNFSMount(m, dir)

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 const (
@@ -572,7 +571,7 @@ func shareID(a map[string]any, share string) string {
 
 // shareEtag is the "0x8D..." form Azure Storage gives shares.
 func shareEtag() string {
-	return fmt.Sprintf(`"0x8D%013X"`, time.Now().UnixNano()/100&0xFFFFFFFFFFFFF)
+	return fmt.Sprintf(`"0x8D%013X"`, now().UnixNano()/100&0xFFFFFFFFFFFFF)
 }
 
 func shareCreate(c *cmdCtx) (any, error) {
@@ -632,7 +631,7 @@ func shareCreate(c *cmdCtx) (any, error) {
 	s := map[string]any{
 		"accessTier": tier, "accessTierChangeTime": nil, "accessTierStatus": nil,
 		"deleted": nil, "deletedTime": nil, "enabledProtocols": proto, "etag": shareEtag(),
-		"id": id, "lastModifiedTime": time.Now().UTC().Format("2006-01-02T15:04:05") + "+00:00",
+		"id": id, "lastModifiedTime": now().Format("2006-01-02T15:04:05") + "+00:00",
 		"leaseDuration": nil, "leaseState": "available", "leaseStatus": "unlocked",
 		"metadata": metadata, "name": name, "remainingRetentionDays": nil,
 		"resourceGroup": str(a, "resourceGroup"), "rootSquash": rootSquash, "shareQuota": quota,
@@ -735,13 +734,18 @@ func shareStats(c *cmdCtx) (any, error) {
 // dirBytes sums the sizes of the regular files under dir.
 func dirBytes(dir string) int64 {
 	var n int64
+	walkFiles(dir, func(info os.FileInfo) { n += info.Size() })
+	return n
+}
+
+// walkFiles calls f for each regular file under dir.
+func walkFiles(dir string, f func(os.FileInfo)) {
 	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
 		if err == nil && info.Mode().IsRegular() {
-			n += info.Size()
+			f(info)
 		}
 		return nil
 	})
-	return n
 }
 
 // --- blob containers ----------------------------------------------------
@@ -780,7 +784,7 @@ func containerCreate(c *cmdCtx) (any, error) {
 		"denyEncryptionScopeOverride": false, "enableNfsV3AllSquash": nil, "enableNfsV3RootSquash": nil,
 		"etag": shareEtag(), "hasImmutabilityPolicy": false, "hasLegalHold": false, "id": id,
 		"immutabilityPolicy": nil, "immutableStorageWithVersioning": nil,
-		"lastModifiedTime": time.Now().UTC().Format("2006-01-02T15:04:05") + "+00:00",
+		"lastModifiedTime": now().Format("2006-01-02T15:04:05") + "+00:00",
 		"leaseDuration":    nil, "leaseState": "Available", "leaseStatus": "Unlocked", "legalHold": nil,
 		"metadata": metadata, "name": name, "publicAccess": orDefault(c.inv.str("--public-access"), "None"),
 		"remainingRetentionDays": nil, "resourceGroup": str(a, "resourceGroup"), "type": containerType, "version": nil,

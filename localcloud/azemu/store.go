@@ -95,6 +95,7 @@ func (s *store) get(id string) (map[string]any, error) {
 // put writes a record atomically (temp file + rename), so a reader never
 // sees half a file even without the lock.
 func (s *store) put(id string, rec map[string]any) error {
+	stampCreated(rec)
 	path := s.relPath(id) + ".json"
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err

@@ -312,6 +312,13 @@ func buildDev(dev string) error {
 			return err
 		}
 	}
+	// /dev/fuse, as Azure's Ubuntu images have it; the emulator serves
+	// Blob NFS mounts through it.
+	if _, err := os.Stat("/dev/fuse"); err == nil {
+		if err := bindFile("/dev/fuse", filepath.Join(dev, "fuse")); err != nil {
+			return err
+		}
+	}
 	if err := mountAt("devpts", filepath.Join(dev, "pts"), "devpts", unix.MS_NOSUID|unix.MS_NOEXEC,
 		"newinstance,ptmxmode=0666,mode=0620,gid=5"); err != nil {
 		return err
