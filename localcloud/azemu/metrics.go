@@ -190,6 +190,7 @@ func metricsList(c *cmdCtx) (any, error) {
 			"errorCode":          "Success",
 			"id":                 resource + "/providers/Microsoft.Insights/metrics/" + name,
 			"name":               map[string]any{"localizedValue": m.display, "value": name},
+			"resourceGroup":      str(a, "resourceGroup"),
 			"timeseries":         timeseries,
 			"type":               "Microsoft.Insights/metrics",
 			"unit":               m.unit,
