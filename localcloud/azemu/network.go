@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -427,9 +428,12 @@ func nsgRuleCreate(c *cmdCtx) (any, error) {
 	srcPort, srcPorts := one("--source-port-ranges", "*")
 	dstAddr, dstAddrs := one("--destination-address-prefixes", "*")
 	srcAddr, srcAddrs := one("--source-address-prefixes", "*")
-	prio, err := rulePriority(n, inv.str("--name"), inv.str("--priority"), orDefault(inv.str("--direction"), "Inbound"))
-	if err != nil {
-		return nil, err
+	// ARM evaluates Azure Policy before the network provider validates the
+	// rule, so a denied rule is reported as denied even when its priority
+	// is also invalid or taken.
+	prio, prioErr := rulePriority(n, inv.str("--name"), inv.str("--priority"), orDefault(inv.str("--direction"), "Inbound"))
+	if prioErr != nil {
+		prio, _ = strconv.Atoi(inv.str("--priority"))
 	}
 	r := map[string]any{
 		"access": orDefault(inv.str("--access"), "Allow"), "destinationAddressPrefixes": dstAddrs,
@@ -454,6 +458,9 @@ func nsgRuleCreate(c *cmdCtx) (any, error) {
 	n["securityRules"] = append(kept, r)
 	if err := c.checkPolicy(r); err != nil {
 		return nil, err
+	}
+	if prioErr != nil {
+		return nil, prioErr
 	}
 	if err := c.st.put(str(n, "id"), n); err != nil {
 		return nil, err
