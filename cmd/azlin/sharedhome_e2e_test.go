@@ -143,6 +143,18 @@ func TestE2ESharedHomeDemoScenario(t *testing.T) {
 		assert.Contains(t, r.Stderr, "cloud-init is mounting the shared home dev-shared")
 		assert.Equal(t, "dev-shared", vmTag(t, c, w), "the tag records the shared home")
 	}
+	// Encrypted in transit: secure transfer stays required (Azure then refuses
+	// clear-text NFS), and every VM mounts through AZNFS's TLS tunnel, also
+	// in its one fstab line.
+	r := azlinRun(t, c, "storage", "status", "dev-shared")
+	assert.Contains(t, r.Stdout, "In transit: encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)")
+	for _, w := range workers {
+		mnt := ssh(t, c, w, "findmnt -n -o FSTYPE,SOURCE,OPTIONS /home/azureuser")
+		assert.Regexp(t, `^nfs4 +127\.0\.0\.1:/devshared\w+/dev-shared .*addr=127\.0\.0\.1`, mnt, "%s mounts through the TLS tunnel", w)
+		fstab := asRoot(t, c, w, "grep x-azlin.managed /etc/fstab; dpkg-query -W -f '${Status}' aznfs")
+		assert.Regexp(t, `^devshared\w+\.file\.core\.windows\.net:/devshared\w+/dev-shared /home/azureuser aznfs \S+ 0 0\n`, fstab)
+		assert.Contains(t, fstab, "install ok installed", "aznfs came from Microsoft's repository, which attach configured")
+	}
 	ssh(t, c, "worker-1", "echo 'Hello from worker-1' > ~/shared-test.txt")
 	assert.Equal(t, "Hello from worker-1\n", ssh(t, c, "worker-2", "cat ~/shared-test.txt"))
 	ssh(t, c, "worker-3", "echo 'Hello from worker-3' >> ~/shared-test.txt")
@@ -172,10 +184,28 @@ func TestE2ESharedHomeDemoScenario(t *testing.T) {
 		assert.Contains(t, systemState(t, c, w), "home: local")
 	}
 	assert.Empty(t, connected(t, c, "dev-shared"))
-	r := azlinRun(t, c, "storage", "delete", "dev-shared", "--yes")
+	r = azlinRun(t, c, "storage", "delete", "dev-shared", "--yes")
 	assert.Contains(t, r.Stderr, "Deleted storage dev-shared")
 	r = azlinRun(t, c, "storage", "list")
 	assert.Empty(t, r.Stdout)
+}
+
+// --no-encryption-in-transit: secure transfer off and plain NFS, said so,
+// for VMs that cannot reach Microsoft's package repository.
+func TestE2EStorageWithoutEncryptionInTransitMountsPlainNFS(t *testing.T) {
+	c := sharedCloud(t)
+	r := azlinRun(t, c, "storage", "create", "plain", "--no-encryption-in-transit")
+	assert.Contains(t, r.Stderr, "will not be encrypted")
+	assert.Contains(t, r.Stdout, "In transit: not encrypted (plain NFS, secure transfer off")
+	var st struct {
+		EncryptionInTransit bool `json:"encryptionInTransit"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(azlinRun(t, c, "storage", "status", "plain", "-o", "json").Stdout), &st))
+	assert.False(t, st.EncryptionInTransit)
+	azlinRun(t, c, "new", "--shared-home", "plain", "--name", "p1")
+	mnt := ssh(t, c, "p1", "findmnt -n -o FSTYPE,SOURCE /home/azureuser")
+	assert.Regexp(t, `^nfs4 +plain\w+\.file\.core\.windows\.net:/plain\w+/plain\n$`, mnt)
+	assert.NotContains(t, asRoot(t, c, "p1", "dpkg -l aznfs 2>&1; cat /etc/fstab"), " aznfs ")
 }
 
 // A home with files (dotfiles, a nested folder, a symlink, a private file, a

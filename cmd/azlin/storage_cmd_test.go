@@ -48,6 +48,7 @@ func stAccount(t *testing.T) map[string]any {
 	m["id"] = "/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + stAcct
 	m["location"] = "eastus"
 	m["publicNetworkAccess"] = "Disabled"
+	m["enableHttpsTrafficOnly"] = true // encrypted in transit, as azlin makes Premium storage
 	testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{}
 	m["privateEndpointConnections"] = []any{map[string]any{
 		"privateEndpoint":                   map[string]any{"id": "/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/" + stAcct + "-pe"},
@@ -123,6 +124,7 @@ Account: `+stAcct+`
 Tier: Premium, NFS 4.1 (Azure Files), LRS
 Size: 1TiB (45GiB used, 4% utilization)
 Region: eastus
+In transit: encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)
 Created: 2025-10-15
 Cost: $171.14/month (NFS share $163.84 + private endpoint $7.30)
 

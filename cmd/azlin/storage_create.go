@@ -21,6 +21,7 @@ type storageCreateOptions struct {
 	Tier, Size, Region, Redundancy, RootSquash, Network string
 	VNet, VNetPrefix, Subnet, SubnetPrefix              string
 	Layout                                              string
+	NoEncryptionInTransit                               bool
 	// The *Set fields tell that the flag was given: an existing storage
 	// keeps its own settings for the flags that were not.
 	TierSet, SizeSet, RedundancySet, RootSquashSet, NetworkSet, LayoutSet bool
@@ -51,9 +52,15 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"Sizes take GB, GiB, TB or TiB; GB means GiB and TB means TiB (1TB = 1024GiB).",
 			"",
 			"Security:",
-			"  The account is created with secure transfer required OFF (--https-only",
-			"  false): a plain NFS mount needs it, and NFS traffic is not encrypted in",
-			"  transit. NFS has no passwords, so the network keeps others out: the firewall's",
+			"  Premium storage is encrypted in transit: the account keeps secure transfer",
+			"  required ON, so Azure refuses every clear-text NFS mount, and each VM mounts",
+			"  the share through Microsoft's AZNFS mount helper (package aznfs from",
+			"  packages.microsoft.com, which azlin configures and installs on the VM), which",
+			"  carries NFS inside TLS. --no-encryption-in-transit is for VMs that cannot",
+			"  reach packages.microsoft.com: secure transfer off and plain NFS, readable by",
+			"  anyone who can see the VNet's traffic. Standard (Blob NFS 3.0) has no",
+			"  encryption in transit at all. Data at rest is encrypted by Azure either way.",
+			"  NFS has no passwords, so the network keeps others out: the firewall's",
 			"  default action is Deny and only the azlin VNet gets in. The VNet and subnet",
 			"  (azlin-vnet 10.0.0.0/16, azlin-subnet 10.0.0.0/24 unless the flags below or",
 			"  the config say otherwise) are created if missing.",
@@ -79,6 +86,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"  azlin storage create shared-dev --tier Premium --size 1TB --region westus2",
 			"  azlin storage create ml-data --tier Standard --size 5TB --network service-endpoint",
 			"  azlin storage create shared-dev --dry-run      # print the az commands, change nothing",
+			"  azlin storage create offline-dev --no-encryption-in-transit   # VMs without packages.microsoft.com",
 		),
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -103,6 +111,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 	fl.StringVar(&o.VNetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
 	fl.StringVar(&o.Subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
 	fl.StringVar(&o.SubnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
+	fl.BoolVar(&o.NoEncryptionInTransit, "no-encryption-in-transit", false, "Premium: plain NFS with secure transfer off, for VMs that cannot reach packages.microsoft.com (traffic is not encrypted)")
 	fl.StringVar(&o.Layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
 	return cmd
 }
@@ -159,6 +168,7 @@ func storageCreateRequest(a *app, f *storageCreateOptions) (storage.CreateOption
 		o.Layout = l.Name
 	}
 	o.Region = f.Region
+	o.NoEncryptionInTransit = f.NoEncryptionInTransit
 	if err := o.Validate(); err != nil {
 		return o, err
 	}
@@ -190,6 +200,11 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
 			"(two VMs writing one file can corrupt it) and much slower with many small files. " +
 			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
+	}
+	if o.NoEncryptionInTransit && o.Tier != nfs.Standard {
+		p.Warnf("--no-encryption-in-transit: NFS traffic between the VMs and this share will not be encrypted: " +
+			"anyone who can see the VNet's traffic can read and change the files in it. Leave the flag out " +
+			"wherever the VMs can reach packages.microsoft.com.")
 	}
 	m, err := a.storageManager(ctx)
 	if err != nil {
@@ -224,6 +239,7 @@ func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	w.kv("Tier", fmt.Sprintf("%s, %s, %s", s.Tier, s.Protocol, s.Redundancy))
 	w.kv("Size", size)
 	w.kv("Region", s.Region)
+	w.kv("In transit", transitSummary(s))
 	w.kv("Root squash", s.RootSquash)
 	w.kv("Layout", s.Layout)
 	w.kv("NFS Endpoint", s.Endpoint)
@@ -233,6 +249,18 @@ func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	w.line("Next: azlin new --shared-home " + s.Name)
 	_, err := fmt.Fprint(p.Out, w.String())
 	return err
+}
+
+// transitSummary says whether NFS traffic to the storage is encrypted.
+func transitSummary(s *storage.Storage) string {
+	switch {
+	case s.EncryptionInTransit:
+		return "encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)"
+	case s.Tier == nfs.Standard:
+		return "not encrypted (Blob NFS 3.0 has no encryption in transit)"
+	default:
+		return "not encrypted (plain NFS, secure transfer off: made with --no-encryption-in-transit or by an azlin before it encrypted NFS)"
+	}
 }
 
 // networkSummary is one line on how the storage is reached.

@@ -151,6 +151,7 @@ func statusText(s *storage.Storage) string {
 	}
 	w.kv("Size", size)
 	w.kv("Region", s.Region)
+	w.kv("In transit", transitSummary(s))
 	w.kv("Created", createdDate(s.Created))
 	w.kv("Cost", costLine(s.Cost))
 	w.line("")

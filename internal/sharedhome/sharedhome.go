@@ -39,7 +39,7 @@ type Manager struct {
 
 // Target is where a storage's share is mounted from.
 func Target(st *storage.Storage) nfs.Target {
-	return nfs.Target{Account: st.Account, Share: st.Name, Tier: st.Tier}
+	return nfs.Target{Account: st.Account, Share: st.Name, Tier: st.Tier, TLS: st.EncryptionInTransit}
 }
 
 // Result is what happened on one VM.

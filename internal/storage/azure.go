@@ -67,6 +67,20 @@ func (a *account) tier() nfs.Tier {
 	return nfs.Standard
 }
 
+// secureTransfer is the account's "secure transfer required" (Azure's
+// default, on, when the property is unset).
+func (a *account) secureTransfer() bool {
+	return a.EnableHTTPSTrafficOnly == nil || *a.EnableHTTPSTrafficOnly
+}
+
+// encryptedInTransit: VMs mount the storage through AZNFS's TLS. That is the
+// case for Azure Files (Premium) with secure transfer on, which Azure then
+// enforces; Blob NFS has no encryption in transit (and needs secure transfer
+// off).
+func (a *account) encryptedInTransit() bool {
+	return a.tier() == nfs.Premium && a.secureTransfer()
+}
+
 // DefaultLayout is the layout of a storage without a layout tag: package
 // layout's Default (a test in cmd/azlin checks that they agree).
 const DefaultLayout = "developer"

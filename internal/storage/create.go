@@ -51,7 +51,10 @@ type CreateOptions struct {
 	Region        string      // --region; else DefaultRegion, else the group's location
 	DefaultRegion string      // the user's configured default region; "" = none
 	Layout        string      // the home's layout, kept in a tag; "" = DefaultLayout, no tag
-	Names         network.Names
+	// NoEncryptionInTransit: a Premium storage with secure transfer off, for
+	// VMs that cannot reach Microsoft's package repository (plain NFS).
+	NoEncryptionInTransit bool
+	Names                 network.Names
 	// Progress hears each step as it starts; nil is fine.
 	Progress func(step string)
 }
@@ -95,6 +98,7 @@ type plan struct {
 	region, created              string
 	layout                       string // DefaultLayout when not asked for
 	layoutTag                    bool   // the layout was asked for: tag it
+	tls                          bool   // encrypted in transit: secure transfer on, mounts through AZNFS
 }
 
 // PartialError is a create that failed after changing something: Done
@@ -293,6 +297,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	if p.network == "" {
 		p.network = PrivateEndpoint
 	}
+	p.tls = p.tier == nfs.Premium && !o.NoEncryptionInTransit
 	p.created = m.Now().UTC().Format(time.RFC3339)
 	p.layout, p.layoutTag = o.Layout, o.Layout != ""
 	if p.layout == "" {
@@ -328,6 +333,9 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 	}
 	p.tier, p.redundancy, p.network, p.region, p.created = a.tier(), a.redundancy(), a.networkMode(), a.Location, a.created()
 	p.sizeGiB, p.rootSquash, p.layout = a.taggedSizeGiB(), o.RootSquash, a.layout()
+	// An existing storage keeps its mode: one made before encryption in
+	// transit (secure transfer off) stays plain NFS, as its VMs mount it.
+	p.tls = a.encryptedInTransit()
 
 	var got struct {
 		ShareQuota int    `json:"shareQuota"`
@@ -356,6 +364,9 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 	}
 
 	var diff []string
+	if o.NoEncryptionInTransit && p.tls {
+		diff = append(diff, "encryption in transit is on, not off (--no-encryption-in-transit)")
+	}
 	if o.Tier != "" && o.Tier != p.tier {
 		diff = append(diff, fmt.Sprintf("tier is %s, not %s", p.tier, o.Tier))
 	}
@@ -393,10 +404,13 @@ func (m *Manager) createAccountArgs(p plan) []string {
 			"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true")
 	}
 	// NFS has no user authentication: only the network keeps others out.
-	// Plain NFS needs secure transfer off (docs/azure-facts.md#secure-transfer-and-encryption-in-transit).
+	// Secure transfer stays on for a storage encrypted in transit: Azure then
+	// refuses every clear-text NFS mount. Plain NFS (Blob NFS, or Premium
+	// with --no-encryption-in-transit) needs it off
+	// (docs/azure-facts.md#secure-transfer-and-encryption-in-transit).
 	// NFS uses no account keys either, so keys are switched off: nothing can
 	// use them, and company policies that forbid shared keys are met.
-	args = append(args, "--https-only", "false", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false",
+	args = append(args, "--https-only", strconv.FormatBool(p.tls), "--allow-blob-public-access", "false", "--allow-shared-key-access", "false",
 		"--min-tls-version", "TLS1_2", "--default-action", "Deny")
 	if p.network == PrivateEndpoint {
 		args = append(args, "--public-network-access", "Disabled")
@@ -419,8 +433,8 @@ func (m *Manager) createAccountArgs(p plan) []string {
 // touched.
 func accountFixes(a *account, p plan) []string {
 	var fix []string
-	if a.EnableHTTPSTrafficOnly == nil || *a.EnableHTTPSTrafficOnly {
-		fix = append(fix, "--https-only", "false")
+	if a.encryptedInTransit() != p.tls {
+		fix = append(fix, "--https-only", strconv.FormatBool(p.tls))
 	}
 	if a.AllowBlobPublicAccess == nil || *a.AllowBlobPublicAccess {
 		fix = append(fix, "--allow-blob-public-access", "false")

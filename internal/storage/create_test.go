@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ var (
 	argvZoneGrpShow  = []string{"network", "private-endpoint", "dns-zone-group", "show", "-g", "rg", "--endpoint-name", testAcct + "-pe", "-n", "default"}
 	argvCreatePremPE = []string{"storage", "account", "create", "-g", "rg", "-n", testAcct, "-l", "eastus",
 		"--kind", "FileStorage", "--sku", "Premium_LRS",
-		"--https-only", "false", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
+		"--https-only", "true", "--allow-blob-public-access", "false", "--allow-shared-key-access", "false", "--min-tls-version", "TLS1_2", "--default-action", "Deny",
 		"--public-network-access", "Disabled",
 		"--tags", "azlin-managed=true", "azlin-storage=shared-dev", "azlin-tier=Premium", "azlin-size-gib=100",
 		"azlin-network=private-endpoint", "azlin-created=" + testTime}
@@ -69,7 +70,7 @@ func freshPremiumCalls(t *testing.T) []aztest.Call {
 func wantPremiumSummary() *Storage {
 	return &Storage{
 		Name: testName, Account: testAcct, ResourceGroup: "rg", Tier: nfs.Premium, Protocol: "NFS 4.1 (Azure Files)",
-		Redundancy: "LRS", SizeGiB: 100, Region: "eastus", Created: testTime,
+		EncryptionInTransit: true, Redundancy: "LRS", SizeGiB: 100, Region: "eastus", Created: testTime,
 		Endpoint: testAcct + ".file.core.windows.net:/" + testAcct + "/" + testName, RootSquash: "NoRootSquash", Layout: "developer",
 		UsageNote: "see azlin storage status shared-dev",
 		Network: NetworkView{Mode: PrivateEndpoint, PublicNetworkAccess: "Disabled", DefaultAction: "Deny",
@@ -151,13 +152,46 @@ func TestCreateFinishesWhatAnInterruptedCreateLeft(t *testing.T) {
 func TestCreateFixesOnlyWrongAccountSettings(t *testing.T) {
 	calls := everythingThereCalls(t)
 	calls[1] = ok(argvAcctShow, js(t, premiumAccount(t, func(m map[string]any) {
-		m["enableHttpsTrafficOnly"] = true
 		m["publicNetworkAccess"] = "Enabled"
 	})))
+	// Secure transfer on is a storage encrypted in transit: kept as it is.
 	calls = append(calls, mutation("storage", "account", "update", "-g", "rg", "-n", testAcct,
-		"--https-only", "false", "--public-network-access", "Disabled"))
-	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		"--public-network-access", "Disabled"))
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
 	require.NoError(t, err)
+	assert.True(t, st.EncryptionInTransit)
+}
+
+// A storage made before encryption in transit (secure transfer off) keeps
+// plain NFS when create runs again; asking for plain NFS on one that is
+// encrypted is a conflict, never a silent downgrade.
+func TestCreateKeepsAnExistingStoragesTransitMode(t *testing.T) {
+	calls := everythingThereCalls(t)
+	calls[1] = ok(argvAcctShow, js(t, premiumAccount(t, func(m map[string]any) { m["enableHttpsTrafficOnly"] = false })))
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	require.NoError(t, err)
+	assert.False(t, st.EncryptionInTransit, "secure transfer off: plain NFS, kept")
+
+	calls = everythingThereCalls(t)
+	_, err = newManager(t, aztest.New(t, calls[:3]...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+		o.NoEncryptionInTransit = true
+	}))
+	var ce *ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Contains(t, err.Error(), "encryption in transit is on, not off (--no-encryption-in-transit)")
+}
+
+// --no-encryption-in-transit makes a Premium account with secure transfer off.
+func TestCreateWithoutEncryptionInTransitTurnsSecureTransferOff(t *testing.T) {
+	calls := freshPremiumCalls(t)
+	plain := append([]string{}, argvCreatePremPE...)
+	plain[slices.Index(plain, "--https-only")+1] = "false"
+	calls[5] = mutation(plain...)
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+		o.NoEncryptionInTransit = true
+	}))
+	require.NoError(t, err)
+	assert.False(t, st.EncryptionInTransit)
 }
 
 func TestCreateStandardServiceEndpointKeepsTheSubnetsOtherEndpoints(t *testing.T) {

@@ -92,6 +92,7 @@ func premiumAccount(t *testing.T, edits ...func(map[string]any)) map[string]any 
 		m["tags"] = map[string]any{tags.Managed: "true", tags.Storage: testName, tags.Tier: "Premium", tags.SizeGiB: "100",
 			tags.Network: "private-endpoint", tags.Created: testTime}
 		m["publicNetworkAccess"] = "Disabled"
+		m["enableHttpsTrafficOnly"] = true // encrypted in transit
 		testjson.Obj(t, m, "networkRuleSet")["virtualNetworkRules"] = []any{}
 		testjson.Obj(t, m, "primaryEndpoints")["file"] = "https://" + testAcct + ".file.core.windows.net/"
 		m["privateEndpointConnections"] = []any{map[string]any{

@@ -24,8 +24,10 @@ type Storage struct {
 	ResourceGroup string   `json:"resourceGroup"`
 	Tier          nfs.Tier `json:"tier"`
 	Protocol      string   `json:"protocol"`
-	Redundancy    string   `json:"redundancy"`
-	SizeGiB       int      `json:"sizeGiB"`
+	// EncryptionInTransit: the VMs mount the share through TLS (AZNFS).
+	EncryptionInTransit bool   `json:"encryptionInTransit"`
+	Redundancy          string `json:"redundancy"`
+	SizeGiB             int    `json:"sizeGiB"`
 	// UsedBytes is nil when the usage is unknown (UsageNote says why).
 	UsedBytes    *int64      `json:"usedBytes"`
 	UsageNote    string      `json:"usageNote,omitempty"`
@@ -79,7 +81,7 @@ func endpoint(acct, name string, t nfs.Tier) string {
 func (m *Manager) summary(p plan) *Storage {
 	s := &Storage{
 		Name: p.name, Account: p.account, ResourceGroup: p.rg, Tier: p.tier, Protocol: p.tier.Protocol(),
-		Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
+		EncryptionInTransit: p.tls, Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
 		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash, Layout: p.layout,
 		Network: NetworkView{Mode: p.network, DefaultAction: "Deny", PrivateEndpoints: []string{}, VNetRules: []string{}},
 		// A new share has nothing in it; the summary must read the same on every run, so usage is left out.
@@ -236,7 +238,7 @@ func (m *Manager) view(a *account, vms []string) *Storage {
 	t := a.tier()
 	s := &Storage{
 		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
-		Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
+		EncryptionInTransit: a.encryptedInTransit(), Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
 		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms, Layout: a.layout(),
 	}
 	if s.ConnectedVMs == nil {

@@ -44,18 +44,21 @@ var probeFacts = []struct{ name, tests, meaning string }{
 		"hard links fail: pnpm's store, git clone --local and backup tools fail or copy (Azure Files allows 178 links per file)"},
 	{"rename", "renaming over an existing file replaces it",
 		"rename over a file does not replace it: editors and tools that save through a temp file and a rename can lose work"},
+	{"tls", "the home is mounted through AZNFS's local TLS tunnel (encrypted in transit)",
+		"the home is mounted in clear text although the storage is encrypted in transit: the mount predates it or was made by hand; re-run azlin storage attach for this VM"},
 	{"peer", "a file written on this VM is read on another VM with the same shared home",
 		"a file written on one VM is not seen on another: they are not on the same share, or attribute caching (actimeo) delays it"},
 }
 
 // Probes reads the self-test's results from a script's info (probe_NAME
 // keys). The local probes are always listed, as unknown when missing; the
-// peer probe only when it ran.
+// tls and peer probes only when they ran (the self-test of azlin storage
+// check runs them, attach does not).
 func Probes(info map[string]string) []Probe {
 	var out []Probe
 	for _, f := range probeFacts {
 		v, ok := info["probe_"+f.name]
-		if !ok && f.name == "peer" {
+		if !ok && (f.name == "peer" || f.name == "tls") {
 			continue
 		}
 		p := Probe{Name: f.name, Tests: f.tests}
@@ -92,6 +95,9 @@ type CheckParams struct {
 	Home     string // "/home/" + User
 	Peer     PeerMode
 	Token    string // 8-64 lowercase hex digits; names the token file (needed with a Peer mode)
+	// TLS: the storage is encrypted in transit, so the home must be mounted
+	// through AZNFS's TLS tunnel (the tls probe); else the probe is skipped.
+	TLS bool
 }
 
 var tokenRe = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
@@ -119,5 +125,6 @@ func CheckScript(p CheckParams) (string, error) {
 	h.set("HOME_DIR", a.Home)
 	h.set("PEER_MODE", string(p.Peer))
 	h.set("PEER_TOKEN", p.Token)
+	h.set("TLS_EXPECTED", boolFlag(p.TLS))
 	return assemble("self-test of the shared home "+a.Home, h, probesSh+"\n"+checkSh), nil
 }

@@ -50,6 +50,10 @@ func TestCheckPassesAndReadsFromASecondVM(t *testing.T) {
 	require.True(t, res.OK, out)
 	assert.Equal(t, "/home/azureuser/.azlin-check-peer-0123abcd", res.Info["peer_written"])
 	for _, p := range Probes(res.Info) {
+		if p.Name == "tls" {
+			assert.Regexp(t, `^skip: the storage is not encrypted in transit \(plain NFS from \S+\)$`, res.Info["probe_tls"])
+			continue
+		}
 		assert.Equal(t, "ok", p.Status, "%s: %s", p.Name, p.Detail)
 	}
 	res, out = vm2.runScript("check-read.sh", checkScript(t, CheckParams{Peer: PeerRead, Token: "0123abcd"}))
@@ -60,6 +64,23 @@ func TestCheckPassesAndReadsFromASecondVM(t *testing.T) {
 	res, out = vm2.runScript("check-read-again.sh", checkScript(t, CheckParams{Peer: PeerRead, Token: "0123abcd"}))
 	require.True(t, res.OK, out)
 	assert.Equal(t, "fail: the file the other VM wrote is not here (~/.azlin-check-peer-0123abcd)", res.Info["probe_peer"])
+}
+
+// A storage encrypted in transit must be mounted through AZNFS's TLS tunnel
+// (from 127.0.0.1); a clear-text mount of it fails the tls probe.
+func TestCheckFailsTLSForAClearTextMount(t *testing.T) {
+	e := attachedEnv(t, envOpts{})
+	res, out := e.runScript("check.sh", checkScript(t, CheckParams{TLS: true}))
+	require.True(t, res.OK, out)
+	assert.Regexp(t, `^fail: /home/azureuser is mounted in clear text from \S+, not through AZNFS's TLS tunnel$`, res.Info["probe_tls"])
+	var tls Probe
+	for _, p := range Probes(res.Info) {
+		if p.Name == "tls" {
+			tls = p
+		}
+	}
+	assert.Equal(t, "fail", tls.Status)
+	assert.Contains(t, tls.Meaning, "re-run azlin storage attach")
 }
 
 // Probes forced to fail are reported as failed, each with what went wrong:
@@ -82,7 +103,9 @@ func TestCheckReportsProbesForcedToFail(t *testing.T) {
 	require.True(t, res.OK, out)
 	got := map[string]string{}
 	for _, p := range Probes(res.Info) {
-		got[p.Name] = p.Status + " " + p.Detail
+		if p.Name != "tls" { // not asked for here (TestCheckFailsTLSForAClearTextMount)
+			got[p.Name] = p.Status + " " + p.Detail
+		}
 	}
 	assert.Equal(t, map[string]string{
 		"owner": "ok ", "fcntl": "ok ", "unix_socket": "ok ", "rename": "ok ",
@@ -96,6 +119,9 @@ func TestCheckReportsProbesForcedToFail(t *testing.T) {
 	res, out = e.runScript("check-ro.sh", checkScript(t, CheckParams{}))
 	require.True(t, res.OK, out)
 	for _, p := range Probes(res.Info) {
+		if p.Name == "tls" {
+			continue
+		}
 		assert.Equal(t, "fail", p.Status, p.Name)
 		assert.Equal(t, "azureuser cannot make a folder in /home/azureuser", p.Detail)
 		assert.NotEmpty(t, p.Meaning)

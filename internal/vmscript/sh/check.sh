@@ -25,6 +25,16 @@ if [ "$PEER_MODE" = read ]; then
 fi
 azlin_step probes
 azlin_probes "$HOME_DIR"
+# Encrypted in transit: AZNFS mounts the share from its local TLS tunnel,
+# so the mount table shows the share's path on 127.0.0.1, not the endpoint.
+src=$(findmnt -n -o SOURCE --mountpoint "$HOME_DIR" | tail -n 1)
+if [ "$TLS_EXPECTED" != 1 ]; then
+  azlin_info probe_tls "skip: the storage is not encrypted in transit (plain NFS from $src)"
+elif [[ $src == 127.0.0.1:/* ]]; then
+  azlin_info probe_tls ok
+else
+  azlin_info probe_tls "fail: $HOME_DIR is mounted in clear text from $src, not through AZNFS's TLS tunnel"
+fi
 if [ "$PEER_MODE" = write ]; then
   azlin_step peer-write
   # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
