@@ -113,10 +113,12 @@ mount /mnt/blob && chown azureuser: /mnt/blob && echo MOUNTED`)
 	var out string
 	var err error
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if out, err = sshRun(t, priv, ip, "findmnt -n -o FSTYPE /mnt/blob && touch /mnt/blob/a && ln /mnt/blob/a /mnt/blob/b"); strings.Contains(out, "ln:") {
+		if out, err = sshRun(t, priv, ip, "awk '$2 == \"/mnt/blob\" {print $3}' /proc/mounts && touch /mnt/blob/a && ln /mnt/blob/a /mnt/blob/b"); strings.Contains(out, "ln:") {
 			break
 		}
 	}
 	assert.Error(t, err)
+	// /proc/mounts shows the emulator's FUSE file system (findmnt's stand-in
+	// shows nfs, as on a VM): the boot mounted the fstab line through it.
 	assert.Equal(t, "fuse.azemu-blobnfs\nln: failed to create hard link '/mnt/blob/b' => '/mnt/blob/a': Operation not supported\n", out)
 }
