@@ -44,16 +44,21 @@ case $name in
     # openssh-server, sudo and cloud-init: what an Azure image boots with.
     # The rest are the tools azlin's on-VM scripts (internal/vmscript/sh) and
     # the e2e tests call on a VM: flock, findmnt, mountpoint, setpriv
-    # (util-linux), mount/umount (mount), pgrep/pkill (procps), python3 (the
+    # (util-linux), mount/umount (mount), pgrep/pkill (procps), ip (iproute2,
+    # which cloud-init also reports the network with), python3 (the
     # share self-test), rsync, setfattr (attr), git (the layout's settings).
-    packages=openssh-server,cloud-init,sudo,python3,util-linux,mount,procps,rsync,attr,bash,git
+    packages=openssh-server,cloud-init,sudo,python3,util-linux,mount,procps,iproute2,rsync,attr,bash,git
     mirror=$(debian_mirror)
     # A cloud image carries no SSH host keys (cloud-init makes a host's own at
     # first boot) and refuses password logins, as Ubuntu's Azure images do
-    # with their sshd_config.d/60-cloudimg-settings.conf.
+    # with their sshd_config.d/60-cloudimg-settings.conf. The archive's
+    # package names are kept for the hosts' apt-cache stand-in (no host
+    # downloads package lists: the tests have no network).
+    # shellcheck disable=SC2016 # $1 is the new root, expanded by mmdebstrap
     hooks=(
       'rm -f "$1"/etc/ssh/ssh_host_*'
       'printf "%s\n" "# azlin VM image: keys only, as on Azure images" "PasswordAuthentication no" >"$1/etc/ssh/sshd_config.d/60-cloudimg-settings.conf"'
+      'mkdir -p "$1/usr/share/azemu" && chroot "$1" apt-cache pkgnames | LC_ALL=C sort >"$1/usr/share/azemu/archive-packages"'
     )
     recipe="suite=$suite variant=$variant packages=$packages mirror=$mirror hooks=${hooks[*]}"
     ;;
@@ -65,7 +70,18 @@ esac
 
 cache=${AZLIN_ROOTFS_CACHE:-/var/cache/azlin/rootfs}
 root=$cache/$name-$(printf '%s\n' "$recipe" | sha256sum | cut -c1-16)
+
+# The link $cache/NAME names the current recipe's folder: the default image of
+# the local cloud's VM hosts is $cache/vm. Replaced atomically (a rename).
+link_current() {
+  [ -w "$cache" ] || return 0
+  [ "$(readlink "$cache/$name" 2>/dev/null)" = "${root##*/}" ] && return 0
+  ln -sfn "${root##*/}" "$cache/.link-$name-$$"
+  mv -T "$cache/.link-$name-$$" "$cache/$name"
+}
+
 if [ -d "$root" ]; then
+  link_current
   echo "$root"
   exit 0
 fi
@@ -74,6 +90,15 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "building the $name root filesystem needs root (mmdebstrap, chroot)" >&2
   exit 1
 fi
+mkdir -p "$cache"
+# One build per recipe at a time: a second caller waits for the first's result.
+exec 9>"$cache/.lock-$name"
+flock 9
+if [ -d "$root" ]; then
+  link_current
+  echo "$root"
+  exit 0
+fi
 if ! command -v mmdebstrap >/dev/null; then
   echo "installing mmdebstrap ..." >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -81,7 +106,6 @@ if ! command -v mmdebstrap >/dev/null; then
   apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
 fi
 
-mkdir -p "$cache"
 # A build killed outright (no trap runs) leaves its temporary folder behind.
 find "$cache" -mindepth 1 -maxdepth 1 -name ".building-$name-*" -mmin +1440 -exec rm -rf {} +
 tmp=$(mktemp -d "$cache/.building-$name-XXXXXX")
@@ -98,4 +122,5 @@ if ! mv -T "$tmp/root" "$root" 2>/dev/null && [ ! -d "$root" ]; then
   exit 1
 fi
 echo "built $root in $((SECONDS - start))s" >&2
+link_current
 echo "$root"

@@ -24,7 +24,7 @@ var fakeTools = map[string]string{
 	"/usr/bin/apt":        "apt",
 	"/usr/bin/dpkg":       "dpkg",
 	"/usr/bin/dpkg-query": "dpkg",
-	"/usr/bin/cloud-init": "cloud-init",
+	"/usr/bin/apt-cache":  "apt-cache",
 	"/usr/bin/systemctl":  "systemctl",
 }
 
@@ -125,10 +125,4 @@ func envValue(env []string, key string) string {
 func lockSeconds(env []string) int {
 	n, _ := strconv.Atoi(envValue(env, "AZEMU_HOST_DPKG_LOCK_SECONDS"))
 	return n
-}
-
-// aptFails: AZEMU_HOST_APT_FAIL=1 makes package installs fail.
-func aptFails(env []string) bool {
-	v := envValue(env, "AZEMU_HOST_APT_FAIL")
-	return v != "" && v != "0"
 }

@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bootTimeout bounds how long Boot waits for the host's sshd.
-const bootTimeout = 20 * time.Second
+// bootTimeout bounds how long Boot waits for the host's sshd, which starts
+// after cloud-init's init stages (Python: seconds on a busy machine).
+const bootTimeout = 60 * time.Second
 
 // killHostsWithParent makes hosts die with the process that booted them.
 // Only this package's tests set it (so that even a test binary killed by a
