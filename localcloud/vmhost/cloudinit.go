@@ -89,8 +89,9 @@ func cloudCfg(admin string) map[string]any {
 		"network": map[string]any{"config": "disabled"},
 		// The VM's name resolves in the host (sudo looks it up).
 		"manage_etc_hosts": true,
-		// Azure leaves password logins off for a VM made with an SSH key.
-		"ssh_pwauth": false,
+		// No ssh_pwauth: the image's sshd_config.d refuses passwords already,
+		// as Azure's images do, so set-passwords leaves sshd alone (it would
+		// restart it while `az vm create` returns).
 		// RSA keys take seconds to make on a busy machine; ssh clients use ed25519.
 		"ssh_genkeytypes": []string{"ed25519", "ecdsa"},
 		"system_info": map[string]any{

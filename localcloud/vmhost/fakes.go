@@ -26,6 +26,7 @@ var fakeTools = map[string]string{
 	"/usr/bin/dpkg-query": "dpkg",
 	"/usr/bin/apt-cache":  "apt-cache",
 	"/usr/bin/systemctl":  "systemctl",
+	"/usr/sbin/service":   "service",
 }
 
 // packageFiles are the files a package brings along when it is recorded as
