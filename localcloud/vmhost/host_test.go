@@ -247,6 +247,29 @@ func TestInvalidUserDataFailsCloudInitNotTheBoot(t *testing.T) {
 	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init.log"), "Failed loading yaml blob")
 }
 
+// aptLockWait is how long cloud-init's first apt command waited for the apt
+// locks, from its log's "Waiting for APT lock" to "APT lock available".
+func aptLockWait(t *testing.T, log string) time.Duration {
+	var start time.Time
+	for _, line := range strings.Split(log, "\n") {
+		if len(line) < 23 {
+			continue
+		}
+		at, err := time.Parse("2006-01-02 15:04:05,000", line[:23])
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.Contains(line, "Waiting for APT lock") && start.IsZero():
+			start = at
+		case strings.Contains(line, "APT lock available") && !start.IsZero():
+			return at.Sub(start)
+		}
+	}
+	t.Fatalf("no APT lock wait in cloud-init's log:\n%s", log)
+	return 0
+}
+
 // sshBanner is the identification line the host's sshd sends first.
 func sshBanner(t *testing.T, cfg Config) string {
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(cfg.IP, "22"), 5*time.Second)
@@ -304,6 +327,9 @@ func TestPackageFaults(t *testing.T) {
 	locked.Env = append(locked.Env, "AZEMU_HOST_DPKG_LOCK_SECONDS=2")
 	failing := newConfig(t, "vm-apt-fail")
 	failing.Env = append(failing.Env, "AZEMU_HOST_APT_FAIL=1")
+	// Real cloud-init's packages module runs the apt-get stand-in, so the faults reach it.
+	locked.CustomData = []byte("#cloud-config\npackages: [jq]\n")
+	failing.CustomData = locked.CustomData
 	// The lock is taken when the boot is all but done: boot the locked host last.
 	boot(t, failing)
 	boot(t, locked)
@@ -321,6 +347,16 @@ func TestPackageFaults(t *testing.T) {
 	assert.Contains(t, errOut, "E: Unable to fetch some archives")
 	_, _, code = run(t, failing, "dpkg -s nfs-common")
 	assert.Equal(t, 1, code)
+
+	// cloud-init waited for the lock, then installed; with the archive unreachable its packages failed.
+	out, _, code := run(t, locked, "cloud-init status --wait; dpkg -s jq")
+	assert.Equal(t, 0, code, out)
+	assert.GreaterOrEqual(t, aptLockWait(t, mustRun(t, locked, "cat /var/log/cloud-init.log")), 500*time.Millisecond,
+		"cloud-init must have waited for the fcntl lock")
+	out, _, code = run(t, failing, "cloud-init status --wait --long")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "status: error\n")
+	assert.Contains(t, mustRun(t, failing, "cat /var/log/cloud-init-output.log"), "E: Unable to fetch some archives")
 }
 
 // shareDir makes an "Azure Files share" the test's stand-in NFS helper serves.

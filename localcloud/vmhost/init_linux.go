@@ -21,8 +21,9 @@ import (
 
 // MainInit runs a host's init: PID 1 of the host's PID namespace, started by
 // Boot as `EmulatorBin InitArg DISKDIR` in fresh mount, UTS, IPC and PID
-// namespaces. It builds the host's root, provisions it at first boot, mounts
-// fstab's NFS entries, starts sshd and cloud-init's final stage, and then
+// namespaces. It builds the host's root, seeds cloud-init at first boot and
+// runs its init stages, mounts fstab's NFS entries, starts sshd and
+// cloud-init's config and final stages, and then
 // reaps orphans until it is killed. It returns only when the boot fails; the
 // reason is also written to the disk's boot-error file for Boot to report.
 func MainInit(args []string) int {
