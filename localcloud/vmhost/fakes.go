@@ -11,8 +11,8 @@ import (
 )
 
 // The host's stand-ins for package tools and friends (fakes/*). They are
-// written into the host's own /usr (its overlay: the machine's /usr is never
-// touched) at every boot, and kept in /run/azemu/bin for the apt stand-in,
+// written into the host's own /usr (the overlay's upper layer: the VM image
+// is never touched) at every boot, and kept in /run/azemu/bin for the apt stand-in,
 // which "installs" a package's files from there (nfs-common's mount helper).
 //
 //go:embed fakes/*
