@@ -63,9 +63,10 @@
 // never writes to a lower layer), its upper layer DISKDIR/upper, so all the
 // host writes stays on its disk. A tmpfs /run and /tmp (so /tmp is empty
 // after every boot), a fresh /proc, a small /dev of its own, /sys bound from
-// the machine. The emulator binary is at /run/azemu/az (a Go binary: it runs
-// in the image as on the machine), the state dir at /run/azemu/state, the
-// host's disk at /run/azemu/disk.
+// the machine. The emulator binary is at /run/azemu/az (built on the
+// machine, linked against its glibc: it runs in the image as long as the
+// image's glibc, 2.41 in Debian 13, is not older), the state dir at
+// /run/azemu/state, the host's disk at /run/azemu/disk.
 //
 // First boot (no DISKDIR/provisioned): a machine id, and cloud-init's NoCloud
 // seed (see cloudinit.go): meta-data (instance id, the VM's name, its SSH
