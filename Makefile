@@ -7,7 +7,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/azlin-dev/azlin/internal/version.Version=$(VERSION) -X github.com/azlin-dev/azlin/internal/version.Commit=$(COMMIT)
 PREFIX ?= /usr/local
 
-.PHONY: all build test lint install deps local-cloud demo bench conformance clean
+.PHONY: all build test lint install deps local-cloud vm-image demo bench conformance clean
 
 all: build
 
@@ -19,6 +19,13 @@ build:
 local-cloud:
 	$(GO) build -o build/local-cloud/az ./localcloud/cmd/az
 
+# The Debian 13 image every VM host of the local cloud boots (sshd, real
+# cloud-init): built with mmdebstrap by scripts/rootfs.sh vm the first time
+# (about 2 minutes), then reused from its machine-wide cache
+# ($AZLIN_ROOTFS_CACHE, default /var/cache/azlin/rootfs).
+vm-image:
+	@bash scripts/rootfs.sh vm >/dev/null
+
 # System packages the tests and the demo need (sshd for the VM hosts).
 deps:
 	@bash scripts/deps.sh
@@ -26,7 +33,7 @@ deps:
 # Every az call the tests make is kept in build/conformance.log for `make conformance`.
 # The tag localcloud builds the tests that boot the local cloud's VM hosts
 # (they need root); a plain `go test ./...` runs the others.
-test: deps build local-cloud
+test: deps build local-cloud vm-image
 	@rm -f build/conformance.log
 	AZLIN_CONFORMANCE_LOG=$(CURDIR)/build/conformance.log AZEMU_TEST_LOG=$(CURDIR)/build/conformance.log \
 		$(GO) test -tags localcloud -count=1 -timeout 20m ./...
@@ -47,10 +54,10 @@ lint: deps
 install: build
 	install -m 0755 bin/azlin $(DESTDIR)$(PREFIX)/bin/azlin
 
-demo: deps build local-cloud
+demo: deps build local-cloud vm-image
 	@bash scripts/demo.sh
 
-bench: deps build local-cloud
+bench: deps build local-cloud vm-image
 	$(GO) test -tags localcloud -run '^$$' -bench . -benchtime 1x ./...
 
 # Checks every az command line of the last `make test` (or, without one, of

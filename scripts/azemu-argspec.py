@@ -7,7 +7,7 @@ Run as root (it chroots), with Debian 12's azure-cli installed
     scripts/azemu-argspec.py > localcloud/azemu/azargs.json
 
 Each command's surface comes from Debian 13's az 2.74, run chrooted into the
-root filesystem scripts/az-rootfs.sh builds and caches. Only a command 2.74
+root filesystem scripts/rootfs.sh az builds and caches. Only a command 2.74
 cannot load falls back to Debian 12's az 2.45 (/usr/bin/az): 2.74's Debian
 package fails to load the monitor module ("ord() expected string of length
 1"), so `monitor metrics list` comes from 2.45. Each entry's "az" field names

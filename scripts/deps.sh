@@ -9,9 +9,9 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)   # internal/vmscript tests: xattrs survive the home copy
-# VM hosts give azureuser passwordless sudo; sudo comes from the machine's /usr.
-command -v sudo >/dev/null 2>&1 || need+=(sudo)
-# VM hosts run nsenter, mountpoint and findmnt (util-linux) and mount/umount (mount) from the machine.
+# (VM hosts bring their own sshd, sudo and cloud-init: the VM image, make vm-image.)
+# vmhost.Run enters a host with the machine's nsenter; the on-VM script tests
+# run mountpoint, findmnt (util-linux) and mount/umount (mount) on the machine.
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 # VM host tests look for leftover processes with pgrep/pkill.

@@ -166,17 +166,17 @@ func TestE2ELayoutKeepsToolStatePerVM(t *testing.T) {
 
 	// Detach v2: its own ~/.cache comes into its local home, whole.
 	v2Cache := asRoot(t, c, "v2", treeCmd("/var/lib/azlin-local/azureuser/.cache"))
-	require.Contains(t, v2Cache, "x f 644 azureuser:azureuser")
+	require.Contains(t, v2Cache, "x f 664 azureuser:azureuser", "written over SSH with pam_umask's umask 002")
 	r = azlinRun(t, c, "storage", "detach", "--vm", "v2")
 	assert.Contains(t, r.Stderr, "/var/lib/azlin-local/azureuser/.cache -> ~/.cache")
 	assert.Equal(t, v2Cache, ssh(t, c, "v2", treeCmd("~/.cache")))
 	assert.Equal(t, "d\n", ssh(t, c, "v2", "stat -c %F ~/.cache | cut -c1"), "a real directory again")
-	assert.Equal(t, "", asRoot(t, c, "v2", "ls -A /etc/ssh/ssh_config.d; ls -d /etc/profile.d/azlin-history.sh /etc/azlin/zsh-history.zsh /etc/gitconfig /var/lib/azlin/layout /var/lib/azlin/layout-files 2>/dev/null || true"),
+	assert.Equal(t, "", asRoot(t, c, "v2", "ls -d /etc/ssh/ssh_config.d/50-azlin.conf /etc/profile.d/azlin-history.sh /etc/azlin/zsh-history.zsh /etc/gitconfig /var/lib/azlin/layout /var/lib/azlin/layout-files 2>/dev/null || true"),
 		"the layout's files and hook lines are gone")
 
 	// Switch the layout: v1's local files become the share's.
 	v1Cache := asRoot(t, c, "v1", treeCmd("/var/lib/azlin-local/azureuser/.cache"))
-	require.Contains(t, v1Cache, "tool/d f 644 azureuser:azureuser")
+	require.Contains(t, v1Cache, "tool/d f 664 azureuser:azureuser")
 	r = azlinRun(t, c, "storage", "layout", "set", "sh1", "minimal")
 	assert.Equal(t, "v1\tapplied\n", r.Stdout)
 	assert.Contains(t, r.Stderr, "Storage sh1 has layout minimal, applied on 1 VM(s)")

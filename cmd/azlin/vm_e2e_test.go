@@ -49,8 +49,9 @@ func TestE2EVMLifecycle(t *testing.T) {
 	r = c.Azlin("ssh", "a", "-g", "rg", "--", "false")
 	assert.Equal(t, 1, r.Exit, "the remote status is azlin's: %s", r.Stderr)
 
-	// cloud-init ran: the marker files of the plain cloud-config are there.
-	r = azlinOK(t, c, "ssh", "a", "-g", "rg", "--", "cat", vmprov.ManagedMarker, "&&", "test", "-f", vmprov.DoneMarker, "&&", "id", "-u")
+	// cloud-init ran: the marker files of the plain cloud-config are there
+	// once its final stage is done (`new` returns when SSH works, as on Azure).
+	r = azlinOK(t, c, "ssh", "a", "-g", "rg", "--", "cloud-init", "status", "--wait", ">/dev/null;", "cat", vmprov.ManagedMarker, "&&", "test", "-f", vmprov.DoneMarker, "&&", "id", "-u")
 	assert.Equal(t, "managed-by=azlin\nvm=a\n1000\n", r.Stdout)
 
 	r = azlinOK(t, c, "list", "-g", "rg")

@@ -44,6 +44,7 @@ func (c *cmdCtx) hostConfig(vm map[string]any) (vmhost.Config, error) {
 		EmulatorBin:  bin,
 		StateDir:     c.st.dir,
 		Env:          env,
+		Image:        c.env("AZEMU_VM_IMAGE"), // empty: vmhost.DefaultImage()
 	}, nil
 }
 

@@ -85,9 +85,45 @@ func Binaries(t testing.TB) string {
 // Option changes a Cloud before it is used.
 type Option func(*Cloud)
 
-// WithHosts boots VMs as real hosts (AZEMU_HOSTS=1; needs root on Linux).
+// WithHosts boots VMs as real hosts (AZEMU_HOSTS=1; needs root on Linux)
+// from the VM image (AZEMU_VM_IMAGE).
 func WithHosts() Option {
-	return func(c *Cloud) { c.Env = append(c.Env, "AZEMU_HOSTS=1") }
+	return func(c *Cloud) {
+		image, err := VMImage()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.Env = append(c.Env, "AZEMU_HOSTS=1", "AZEMU_VM_IMAGE="+image)
+	}
+}
+
+var (
+	imageOnce sync.Once
+	image     string
+	imageErr  error
+)
+
+// VMImage is the path of the VM image the local cloud's hosts boot:
+// $AZEMU_VM_IMAGE if set, else what scripts/rootfs.sh vm prints, which builds
+// it first (minutes, as root) when the machine's cache has none for its
+// recipe. Once per test process.
+func VMImage() (string, error) {
+	imageOnce.Do(func() {
+		if image = os.Getenv("AZEMU_VM_IMAGE"); image != "" {
+			return
+		}
+		cmd := exec.Command("bash", "scripts/rootfs.sh", "vm")
+		cmd.Dir = RepoRoot()
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			imageErr = errors.New("scripts/rootfs.sh vm (the VM hosts' image; make vm-image builds it): " + err.Error() + "\n" + stderr.String())
+			return
+		}
+		image = strings.TrimSpace(string(out))
+	})
+	return image, imageErr
 }
 
 // WithEnv adds environment variables (KEY=VALUE) for azlin and the emulator.

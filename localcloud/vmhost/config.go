@@ -21,6 +21,21 @@ type Config struct {
 	EmulatorBin  string   // emulator binary; visible inside the host at /run/azemu/az
 	StateDir     string   // emulator state dir; visible inside the host at /run/azemu/state
 	Env          []string // extra environment for the mount helper and the fake package tools
+	// Image is the VM image's root file system (scripts/rootfs.sh vm): the
+	// read-only lower layer of the host's root, shared by every host. Empty
+	// means DefaultImage().
+	Image string
+}
+
+// DefaultImage is the VM image scripts/rootfs.sh vm built last: the link
+// "vm" it keeps in its cache ($AZLIN_ROOTFS_CACHE, default
+// /var/cache/azlin/rootfs) to the folder of the current recipe.
+func DefaultImage() string {
+	cache := os.Getenv("AZLIN_ROOTFS_CACHE")
+	if cache == "" {
+		cache = "/var/cache/azlin/rootfs"
+	}
+	return filepath.Join(cache, "vm")
 }
 
 // InitArg is the hidden first argument with which the emulator binary is
@@ -44,14 +59,6 @@ const (
 	// hostPATH is the PATH of everything that runs inside a host.
 	hostPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
-
-// overlaidTrees are the machine's trees a host sees through an overlay whose
-// upper layer is on the host's disk: what a host writes there stays in the host.
-var overlaidTrees = []string{"/etc", "/home", "/root", "/var", "/usr", "/opt", "/srv"}
-
-// forbiddenRoots are trees a disk or state dir must not lie in: the overlaid
-// ones (layers must not overlap) and the ones the host replaces with its own.
-var forbiddenRoots = append([]string{"/run", "/proc", "/sys", "/dev"}, overlaidTrees...)
 
 var (
 	hostNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -80,13 +87,22 @@ func (cfg Config) normalize() (Config, error) {
 	if strings.ContainsAny(cfg.SSHPublicKey, "\x00") || strings.TrimSpace(cfg.SSHPublicKey) == "" {
 		return cfg, fmt.Errorf("vmhost: host %s needs an SSH public key", cfg.Name)
 	}
-	if cfg.DiskDir, err = checkedDir("disk dir", cfg.DiskDir); err != nil {
+	if cfg.Image == "" {
+		cfg.Image = DefaultImage()
+	}
+	if cfg.Image, err = checkedImage(cfg.Image); err != nil {
+		return cfg, err
+	}
+	if !safePathRE.MatchString(cfg.Image) {
+		return cfg, fmt.Errorf("vmhost: VM image %q: only letters, digits and ._/+@- are allowed (it goes into overlay mount options)", cfg.Image)
+	}
+	if cfg.DiskDir, err = checkedDir("disk dir", cfg.DiskDir, cfg.Image); err != nil {
 		return cfg, err
 	}
 	if !safePathRE.MatchString(cfg.DiskDir) {
 		return cfg, fmt.Errorf("vmhost: disk dir %q: only letters, digits and ._/+@- are allowed (it goes into overlay mount options)", cfg.DiskDir)
 	}
-	if cfg.StateDir, err = checkedDir("state dir", cfg.StateDir); err != nil {
+	if cfg.StateDir, err = checkedDir("state dir", cfg.StateDir, cfg.Image); err != nil {
 		return cfg, err
 	}
 	if !filepath.IsAbs(cfg.EmulatorBin) {
@@ -99,8 +115,9 @@ func (cfg Config) normalize() (Config, error) {
 }
 
 // checkedDir cleans an absolute directory path, resolves the symlinks of its
-// existing part and refuses it inside a tree the host overlays or replaces.
-func checkedDir(what, dir string) (string, error) {
+// existing part and refuses it inside the image or holding it: a host's
+// layers must not overlap, and no host may write into the image.
+func checkedDir(what, dir, image string) (string, error) {
 	if !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("vmhost: %s %q is not an absolute path", what, dir)
 	}
@@ -108,13 +125,35 @@ func checkedDir(what, dir string) (string, error) {
 	if dir == "/" {
 		return "", fmt.Errorf("vmhost: %s must not be /", what)
 	}
-	for _, root := range forbiddenRoots {
-		if dir == root || strings.HasPrefix(dir, root+"/") {
-			return "", fmt.Errorf("vmhost: %s %s lies inside %s, which every VM host overlays or replaces with its own; "+
-				"put the emulator's state dir outside %s (e.g. under /tmp)", what, dir, root, strings.Join(forbiddenRoots, ", "))
-		}
+	if within(dir, image) || within(image, dir) {
+		return "", fmt.Errorf("vmhost: %s %s overlaps the VM image %s, which every host shares read-only; "+
+			"put the emulator's state dir elsewhere (e.g. under /tmp)", what, dir, image)
 	}
 	return dir, nil
+}
+
+// within tells whether p is dir or lies below it.
+func within(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+
+// checkedImage resolves the image's path (DefaultImage is a link) and checks
+// that it holds what a host boots: sshd and cloud-init.
+func checkedImage(image string) (string, error) {
+	if !filepath.IsAbs(image) {
+		return "", fmt.Errorf("vmhost: VM image %q is not an absolute path", image)
+	}
+	resolved, err := filepath.EvalSymlinks(image)
+	if err == nil {
+		for _, f := range []string{"usr/sbin/sshd", "usr/bin/cloud-init", "etc/os-release"} {
+			if _, err = os.Stat(filepath.Join(resolved, f)); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("vmhost: %s is not a VM image (%v); build it with scripts/rootfs.sh vm (make vm-image) "+
+			"and pass its path (AZEMU_VM_IMAGE)", image, err)
+	}
+	return resolved, nil
 }
 
 // resolveExisting resolves symlinks in the longest existing prefix of p.

@@ -1,10 +1,11 @@
 // Package vmhost boots the local cloud's VM hosts (see
 // docs/local-cloud.md#vm-hosts): process trees in their own mount, UTS,
 // IPC and PID namespaces that look like a small Linux VM to whoever uses them:
-// own hostname, own root file system, azureuser with sudo, sshd on a loopback
-// address, cloud-init at first boot, stand-ins for the package tools, and an
-// NFS mount helper that hands `mount -t nfs` to the emulator. Root and Linux
-// only.
+// own hostname, a root file system of its own from the VM image (Debian 13),
+// the image's sshd on a loopback address, the image's real cloud-init at
+// first boot (azureuser with sudo, the SSH key, the custom data), stand-ins
+// for the package tools, and an NFS mount helper that hands `mount -t nfs` to
+// the emulator. Root and Linux only.
 //
 // # What localcloud/cmd/az must do
 //
@@ -44,53 +45,65 @@
 //  3. Call DownAll(stateDir) from its tests' t.Cleanup and signal handlers:
 //     hosts are daemons and outlive the az process that booted them. Keep each
 //     DiskDir under StateDir (DownAll finds hosts by that), and the state dir
-//     outside /etc, /home, /root, /var, /usr, /opt, /srv, /run, /proc, /sys
-//     and /dev (Boot refuses it there).
+//     outside the VM image (Boot refuses it there).
+//
+//  4. Pass Config.Image, the VM image: a root file system built by
+//     scripts/rootfs.sh vm (empty: DefaultImage, the one it built last). The
+//     emulator takes it from AZEMU_VM_IMAGE.
 //
 // # Faults, read from Config.Env at Boot
 //
 //	AZEMU_HOST_DPKG_LOCK_SECONDS=N  the first boot holds /var/lib/dpkg/lock-frontend and
-//	                                /var/lib/dpkg/lock for N seconds (unattended-upgrades):
-//	                                apt-get install fails at once with apt's "Could not get
-//	                                lock" (exit 100) unless given -o DPkg::Lock::Timeout=N
-//	AZEMU_HOST_APT_FAIL=1           apt-get install (and cloud-init's packages) fail as when
+//	                                /var/lib/dpkg/lock (flock and fcntl) for N seconds
+//	                                (unattended-upgrades): apt-get install fails at once with
+//	                                apt's "Could not get lock" (exit 100) unless given
+//	                                -o DPkg::Lock::Timeout=N; cloud-init's packages wait for it
+//	AZEMU_HOST_APT_FAIL=1           apt-get install (and so cloud-init's packages) fail as when
 //	                                the archive is unreachable (exit 100)
 //
 // # Inside a host
 //
-// The host's / is DISKDIR/rootfs, pivoted into: overlays of the machine's
-// /etc, /home, /root, /var, /usr, /opt and /srv whose upper layers are on the
-// disk; the machine's /bin, /sbin, /lib* symlinks; anything else written
-// (e.g. /mnt/x, /data) lands in DISKDIR/rootfs. A tmpfs /run and /tmp (so
-// /tmp is empty after every boot), a fresh /proc, a small /dev of its own,
-// /sys bound from the machine. The emulator binary is at /run/azemu/az, the
-// state dir at /run/azemu/state, the host's disk at /run/azemu/disk.
+// The host's / is an overlay mounted on DISKDIR/rootfs and pivoted into: its
+// lower layer is Config.Image (read-only, shared by every host: the kernel
+// never writes to a lower layer), its upper layer DISKDIR/upper, so all the
+// host writes stays on its disk. A tmpfs /run and /tmp (so /tmp is empty
+// after every boot), a fresh /proc, a small /dev of its own, /sys bound from
+// the machine. The emulator binary is at /run/azemu/az (built on the
+// machine, linked against its glibc: it runs in the image as long as the
+// image's glibc, 2.41 in Debian 13, is not older), the state dir at
+// /run/azemu/state, the host's disk at /run/azemu/disk.
 //
-// First boot (no DISKDIR/provisioned): hostname in /etc/hostname and /etc/hosts,
-// the admin user as uid/gid 1000 (a base-image user holding 1000 moves to a
-// free id, in the host's /etc only; its files are not chowned), groups adm and
-// sudo, /etc/sudoers.d/90-cloud-init-users (NOPASSWD), home 0750 with skeleton
-// files, ~/.ssh 0700, authorized_keys 0600, a fresh ed25519 host key and an
-// sshd_config (no passwords, no PAM, StrictModes). Then cloud-init's init
-// stage (write_files) before sshd starts and its final stage (packages, deferred
-// write_files, runcmd, a "#!" user-data script) after: Boot may return while
-// runcmd still runs, as `az vm create` does; `cloud-init status --wait` in the
-// host waits for it and prints "status: done" (exit 0) or "status: error"
-// (exit 1). Output in /var/log/cloud-init-output.log.
+// First boot (no DISKDIR/provisioned): a machine id, and cloud-init's NoCloud
+// seed (see cloudinit.go): meta-data (instance id, the VM's name, its SSH
+// key), user-data (Config.CustomData) and a cloud.cfg.d drop-in making
+// Config.AdminUser the default user (uid 1000, adm and sudo, sudo NOPASSWD)
+// and leaving out the modules a host cannot run. Every boot then runs the
+// image's cloud-init: `cloud-init init --local` and `cloud-init init` (users,
+// host keys, write_files) before sshd, `modules --mode config` and `--mode
+// final` (packages, runcmd, user scripts) in the background after it, so Boot
+// may return while runcmd still runs, as `az vm create` does; cloud-init's
+// per-instance modules act at the first boot only. `cloud-init status
+// --wait` in the host waits for the final stage. Output in the host's log and
+// /var/log/cloud-init-output.log, cloud-init's own log in
+// /var/log/cloud-init.log.
 //
 // Every boot: the nfs/nfs4 lines of /etc/fstab are mounted through mount(8)
 // (and so the helper); a failing line with nofail is logged to host.log and
 // skipped, one without fails Boot with an error naming the line (real
-// systemd would hang or drop to emergency mode). Then sshd -D on IP:22.
+// systemd would hang or drop to emergency mode). Then the image's sshd -D on
+// IP:22 (its stock sshd_config; restarted by the init if it exits).
 //
-// Stand-ins, written into the host's own /usr at every boot: apt-get and apt
-// (update, install, remove, purge, upgrade, list), dpkg and dpkg-query (-s, -l,
-// -W [-f], --configure -a, --print-architecture), cloud-init (status
-// [--wait] [--long]), and systemctl (daemon-reload succeeds, anything else
-// fails as without systemd). They keep the record /var/lib/azemu/packages.
-// nfs-common, once recorded, brings /usr/sbin/mount.nfs and mount.nfs4: a
-// host has no NFS helper until nfs-common is installed, as on a real image
-// (`mount -t nfs4` then fails with "unknown filesystem type 'nfs4'").
+// Stand-ins, written into the host's own /usr (its upper layer) at every
+// boot: apt-get and apt (update, install, remove, purge, upgrade, list), apt-cache
+// (pkgnames: the archive's names as the image's build saw them, which
+// cloud-init's packages module checks), dpkg and dpkg-query (-s, -l, -W [-f],
+// --configure -a, --print-architecture), systemctl (daemon-reload succeeds,
+// anything else fails as without systemd) and service (ssh reload/restart
+// send SIGHUP to the host's sshd). They keep the record
+// /var/lib/azemu/packages. nfs-common, once recorded, brings
+// /usr/sbin/mount.nfs and mount.nfs4: a host has no NFS helper until
+// nfs-common is installed, as on a real image (`mount -t nfs4` then fails
+// with "unknown filesystem type 'nfs4'").
 //
 // NFS mounts are bind mounts: mountpoint(1), findmnt -T/-n -o TARGET and
 // busy-unmount ("target is busy") behave as with NFS, but findmnt's FSTYPE and
@@ -106,6 +119,6 @@
 //	boot-error      why the last boot failed (absent when it did not)
 //	provisioned     marker: first boot done
 //	lock            serialises Boot/Stop/Destroy across processes
-//	rootfs/         the host's / (mount points, and what is written outside the overlays)
-//	upper/T work/T  overlay upper and work dirs for each overlaid tree T
+//	rootfs/         mount point of the host's / (the overlay)
+//	upper/ work/    the overlay's upper and work dirs: upper/ holds all the host wrote
 package vmhost

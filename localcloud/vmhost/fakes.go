@@ -11,8 +11,8 @@ import (
 )
 
 // The host's stand-ins for package tools and friends (fakes/*). They are
-// written into the host's own /usr (its overlay: the machine's /usr is never
-// touched) at every boot, and kept in /run/azemu/bin for the apt stand-in,
+// written into the host's own /usr (the overlay's upper layer: the VM image
+// is never touched) at every boot, and kept in /run/azemu/bin for the apt stand-in,
 // which "installs" a package's files from there (nfs-common's mount helper).
 //
 //go:embed fakes/*
@@ -24,8 +24,9 @@ var fakeTools = map[string]string{
 	"/usr/bin/apt":        "apt",
 	"/usr/bin/dpkg":       "dpkg",
 	"/usr/bin/dpkg-query": "dpkg",
-	"/usr/bin/cloud-init": "cloud-init",
+	"/usr/bin/apt-cache":  "apt-cache",
 	"/usr/bin/systemctl":  "systemctl",
+	"/usr/sbin/service":   "service",
 	// In front of the real ones (PATH has /usr/local/bin first): they show
 	// the emulated NFS mounts as a real VM's mount table does.
 	"/usr/local/bin/findmnt": "findmnt",
@@ -153,10 +154,4 @@ func envValue(env []string, key string) string {
 func lockSeconds(env []string) int {
 	n, _ := strconv.Atoi(envValue(env, "AZEMU_HOST_DPKG_LOCK_SECONDS"))
 	return n
-}
-
-// aptFails: AZEMU_HOST_APT_FAIL=1 makes package installs fail.
-func aptFails(env []string) bool {
-	v := envValue(env, "AZEMU_HOST_APT_FAIL")
-	return v != "" && v != "0"
 }

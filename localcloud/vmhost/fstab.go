@@ -71,3 +71,12 @@ func mountFstab() error {
 	}
 	return nil
 }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

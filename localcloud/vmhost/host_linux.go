@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bootTimeout bounds how long Boot waits for the host's sshd.
-const bootTimeout = 20 * time.Second
+// bootTimeout bounds how long Boot waits for the host's sshd, which starts
+// after cloud-init's init stages (Python: seconds on a busy machine).
+const bootTimeout = 60 * time.Second
 
 // killHostsWithParent makes hosts die with the process that booted them.
 // Only this package's tests set it (so that even a test binary killed by a
@@ -29,9 +30,10 @@ var killHostsWithParent = false
 
 // Boot starts the host as a daemon (it survives the calling process) and
 // returns when its sshd accepts connections on IP:22, or an error with the
-// host's log tail after bootTimeout. The first boot of a disk provisions the
-// admin user and runs cloud-init; every boot mounts the nfs/nfs4 entries of
-// the host's /etc/fstab. Booting a running host is a no-op.
+// host's log tail after bootTimeout. Every boot runs the image's cloud-init
+// (its first boot on a disk gets the seed: admin user, key, custom data) and
+// mounts the nfs/nfs4 entries of the host's /etc/fstab. Booting a running
+// host is a no-op.
 func Boot(ctx context.Context, cfg Config) error {
 	cfg, err := cfg.normalize()
 	if err != nil {
@@ -211,8 +213,9 @@ func waitPortClosed(disk string) {
 	}
 }
 
-// Restart stops the host and boots it again from the same disk: no cloud-init,
-// but the nfs/nfs4 entries of its /etc/fstab are mounted as a boot would.
+// Restart stops the host and boots it again from the same disk, as a boot:
+// cloud-init's stages run (its per-instance modules do nothing again) and the
+// nfs/nfs4 entries of its /etc/fstab are mounted.
 func Restart(ctx context.Context, cfg Config) error {
 	if err := Stop(cfg.DiskDir); err != nil {
 		return err

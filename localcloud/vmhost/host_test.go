@@ -3,9 +3,11 @@
 package vmhost
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,16 +28,17 @@ func TestSSHAsAdminUser(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "vm-ssh\n1000\n1000\n/home/azureuser\n0\n", out)
 
-	// The base image's uid 1000 user (if any) moved away, inside the host only.
+	// cloud-init made the admin user: Debian's default user's gecos, inside the host only.
 	machinePasswd, err := os.ReadFile("/etc/passwd")
 	require.NoError(t, err)
 	hostPasswd := mustRun(t, cfg, "cat /etc/passwd")
-	assert.Equal(t, "azureuser:x:1000:1000:,,,:/home/azureuser:/bin/bash", lineOf(hostPasswd, "azureuser:"))
+	assert.Equal(t, "azureuser:x:1000:1000:Debian:/home/azureuser:/bin/bash", lineOf(hostPasswd, "azureuser:"))
+	assert.Equal(t, "azureuser ALL=(ALL) NOPASSWD:ALL\n", mustRun(t, cfg, "grep -v '^#' /etc/sudoers.d/90-cloud-init-users | grep ."))
 	assert.Empty(t, lineOf(string(machinePasswd), "azureuser:"), "the machine's /etc/passwd must not change")
 	assert.Equal(t, 1, strings.Count(hostPasswd, ":1000:1000:"), "only azureuser may have uid 1000 in the host:\n%s", hostPasswd)
 
-	// StrictModes-proof home, as Azure's provisioning leaves it.
-	assert.Equal(t, "750 1000:1000\n700 1000:1000\n600 1000:1000\n",
+	// StrictModes-proof home, as Debian 13's useradd (HOME_MODE 0700) and cloud-init leave it.
+	assert.Equal(t, "700 1000:1000\n700 1000:1000\n600 1000:1000\n",
 		mustRun(t, cfg, "cd /home/azureuser && stat -c '%a %u:%g' . .ssh .ssh/authorized_keys"))
 	// A fresh image's /etc: none of this machine's own git config.
 	assert.Equal(t, "none\n", mustRun(t, cfg, "test -e /etc/gitconfig && echo there || echo none"))
@@ -132,13 +135,16 @@ mkdir -p /var/lib/%[1]s`, marker))
 const testCloudConfig = `#cloud-config
 packages:
   - nfs-common
-  - [jq, 1.6]
+  - [jq, '1.6']
 write_files:
+  # azureuser exists only after users-groups, which runs after write_files:
+  # files it owns must be deferred to the final stage.
   - path: /etc/azlin/info
     content: |
       shared home
     permissions: '0640'
     owner: azureuser:azureuser
+    defer: true
   - path: /usr/local/bin/hello
     encoding: b64
     content: %s
@@ -149,6 +155,7 @@ write_files:
     # cloud-init applies permissions and owner (defaults 0644 root:root) also when appending
     permissions: '0640'
     owner: azureuser:azureuser
+    defer: true
 runcmd:
   - echo "run $(hostname) $(id -u)" >> /var/log/azlin-runcmd.log
   - [sh, -c, 'echo "list form: $1" >> /var/log/azlin-runcmd.log', sh, 'it works']
@@ -170,14 +177,108 @@ func TestCloudInitRunsOnceAtFirstBoot(t *testing.T) {
 	assert.Equal(t, "640 azureuser:azureuser\n755 root:root\n",
 		mustRun(t, cfg, "stat -c '%a %U:%G' /etc/azlin/info /usr/local/bin/hello"))
 	assert.Contains(t, mustRun(t, cfg, "dpkg -s jq"), "Status: install ok installed")
-	assert.FileExists(t, filepath.Join(cfg.DiskDir, "upper/var/lib/cloud/instance/boot-finished"))
-	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "recorded packages (not installed): nfs-common jq")
+	finished, _ := filepath.Glob(filepath.Join(cfg.DiskDir, "upper/var/lib/cloud/instances/*/boot-finished"))
+	assert.Len(t, finished, 1, "cloud-init's record of the instance is on the host's disk")
+	// cloud-init's packages module ran the host's apt-get stand-in.
+	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "Setting up nfs-common (azemu) ...")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, Restart(ctx, cfg))
-	assert.Equal(t, "status: done\n", mustRun(t, cfg, "cloud-init status"))
+	// A boot runs cloud-init's stages again; its per-instance modules do nothing.
+	assert.True(t, strings.HasSuffix(mustRun(t, cfg, "cloud-init status --wait"), "status: done\n"))
 	assert.Equal(t, 4, strings.Count(mustRun(t, cfg, "cat /var/log/azlin-runcmd.log"), "\n"), "runcmd must not run again after a restart")
+}
+
+// The host is Debian 13 from the VM image, whatever the machine runs, and its
+// cloud-init is the image's real one: what custom data writes through
+// write_files (init stage, before sshd) and runcmd (final stage) is there
+// for the admin user over SSH.
+func TestRealCloudInitOnTheImage(t *testing.T) {
+	cfg := newConfig(t, "vm-real")
+	cfg.CustomData = []byte(`#cloud-config
+write_files:
+  - path: /etc/from-write-files
+    content: "written by write_files\n"
+runcmd:
+  - [sh, -c, 'echo "written by runcmd on $(hostname)" > /var/tmp/from-runcmd']
+`)
+	boot(t, cfg)
+	out, err := sshRun(t, cfg, "cat /etc/from-write-files; cloud-init status --wait >/dev/null; cat /var/tmp/from-runcmd")
+	require.NoError(t, err, out)
+	assert.Equal(t, "written by write_files\nwritten by runcmd on vm-real\n", out)
+
+	out, err = sshRun(t, cfg, "cloud-init --version 2>&1; . /etc/os-release; echo $VERSION_ID $VERSION_CODENAME")
+	require.NoError(t, err, out)
+	assert.Regexp(t, `^/usr/bin/cloud-init 25\.[0-9.]+\n13 trixie\n$`, out)
+	machine, err := os.ReadFile("/etc/os-release")
+	require.NoError(t, err)
+	assert.NotContains(t, string(machine), `VERSION_ID="13"`, "the machine is not the image: a host is an OS of its own")
+	// The sshd that answers is the image's, not the machine's.
+	banner := sshBanner(t, cfg)
+	machineSSHD, _ := exec.Command("/usr/sbin/sshd", "-V").CombinedOutput()
+	machineVersion, _, _ := strings.Cut(string(machineSSHD), ",")
+	assert.Contains(t, banner, "Debian")
+	assert.NotContains(t, banner, strings.ReplaceAll(machineVersion, " ", "-"), "machine's sshd: %s", machineSSHD)
+
+	out, _, code := run(t, cfg, "cloud-init status --long")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "status: done\n")
+	assert.Contains(t, out, "DataSourceNoCloud")
+	assert.NoFileExists(t, filepath.Join(cfg.Image, "etc/from-write-files"), "hosts never write into the shared image")
+	assert.FileExists(t, filepath.Join(cfg.DiskDir, "upper/etc/from-write-files"))
+}
+
+// Custom data cloud-init rejects fails cloud-init, not the boot, as on Azure:
+// the error is in cloud-init's log and status, and SSH works.
+func TestInvalidUserDataFailsCloudInitNotTheBoot(t *testing.T) {
+	cfg := newConfig(t, "vm-badyaml")
+	cfg.CustomData = []byte("#cloud-config\nwrite_files: [\n  - path: /x\n")
+	boot(t, cfg)
+	out, err := sshRun(t, cfg, "id -un")
+	require.NoError(t, err, out)
+	assert.Equal(t, "azureuser\n", out)
+	// cloud-init 25.1 skips a user-data part it cannot parse and ends
+	// "degraded done" (exit 2: recoverable errors), naming the error.
+	out, _, code := run(t, cfg, "cloud-init status --wait --long")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "status: done\nextended_status: degraded done\n")
+	assert.Contains(t, out, "Failed loading yaml blob")
+	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init.log"), "Failed loading yaml blob")
+}
+
+// aptLockWait is how long cloud-init's first apt command waited for the apt
+// locks, from its log's "Waiting for APT lock" to "APT lock available".
+func aptLockWait(t *testing.T, log string) time.Duration {
+	var start time.Time
+	for _, line := range strings.Split(log, "\n") {
+		if len(line) < 23 {
+			continue
+		}
+		at, err := time.Parse("2006-01-02 15:04:05,000", line[:23])
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.Contains(line, "Waiting for APT lock") && start.IsZero():
+			start = at
+		case strings.Contains(line, "APT lock available") && !start.IsZero():
+			return at.Sub(start)
+		}
+	}
+	t.Fatalf("no APT lock wait in cloud-init's log:\n%s", log)
+	return 0
+}
+
+// sshBanner is the identification line the host's sshd sends first.
+func sshBanner(t *testing.T, cfg Config) string {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(cfg.IP, "22"), 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	require.NoError(t, err)
+	return line
 }
 
 func TestCloudInitErrorIsReported(t *testing.T) {
@@ -188,7 +289,7 @@ func TestCloudInitErrorIsReported(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "status: error\n")
 	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "before\n")
-	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "Failed to run module scripts_user")
+	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "Failed to run module scripts-user")
 }
 
 func TestFakePackageTools(t *testing.T) {
@@ -226,8 +327,12 @@ func TestPackageFaults(t *testing.T) {
 	locked.Env = append(locked.Env, "AZEMU_HOST_DPKG_LOCK_SECONDS=2")
 	failing := newConfig(t, "vm-apt-fail")
 	failing.Env = append(failing.Env, "AZEMU_HOST_APT_FAIL=1")
-	boot(t, locked)
+	// Real cloud-init's packages module runs the apt-get stand-in, so the faults reach it.
+	locked.CustomData = []byte("#cloud-config\npackages: [jq]\n")
+	failing.CustomData = locked.CustomData
+	// The lock is taken when the boot is all but done: boot the locked host last.
 	boot(t, failing)
+	boot(t, locked)
 
 	_, errOut, code := run(t, locked, "apt-get install -y nfs-common")
 	assert.Equal(t, 100, code)
@@ -242,6 +347,16 @@ func TestPackageFaults(t *testing.T) {
 	assert.Contains(t, errOut, "E: Unable to fetch some archives")
 	_, _, code = run(t, failing, "dpkg -s nfs-common")
 	assert.Equal(t, 1, code)
+
+	// cloud-init waited for the lock, then installed; with the archive unreachable its packages failed.
+	out, _, code := run(t, locked, "cloud-init status --wait; dpkg -s jq")
+	assert.Equal(t, 0, code, out)
+	assert.GreaterOrEqual(t, aptLockWait(t, mustRun(t, locked, "cat /var/log/cloud-init.log")), 500*time.Millisecond,
+		"cloud-init must have waited for the fcntl lock")
+	out, _, code = run(t, failing, "cloud-init status --wait --long")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "status: error\n")
+	assert.Contains(t, mustRun(t, failing, "cat /var/log/cloud-init-output.log"), "E: Unable to fetch some archives")
 }
 
 // shareDir makes an "Azure Files share" the test's stand-in NFS helper serves.
@@ -361,13 +476,13 @@ func TestBootRefusesBadConfig(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		"disk in /var":    {func(c *Config) { c.DiskDir = "/var/lib/azemu/disk" }, "disk dir /var/lib/azemu/disk lies inside /var"},
-		"state in /etc":   {func(c *Config) { c.StateDir = "/etc/azemu" }, "state dir /etc/azemu lies inside /etc"},
-		"state under run": {func(c *Config) { c.StateDir = "/run/azemu" }, "lies inside /run"},
-		"public IP":       {func(c *Config) { c.IP = "10.0.0.4" }, "not a loopback address"},
-		"no key":          {func(c *Config) { c.SSHPublicKey = "" }, "needs an SSH public key"},
-		"bad name":        {func(c *Config) { c.Name = "a b" }, "invalid host name"},
-		"relative bin":    {func(c *Config) { c.EmulatorBin = "az" }, "not an absolute path"},
+		"disk in image":    {func(c *Config) { c.DiskDir = filepath.Join(c.Image, "tmp/azemu-disk") }, "overlaps the VM image"},
+		"state over image": {func(c *Config) { c.StateDir = filepath.Dir(c.Image) }, "overlaps the VM image"},
+		"no image":         {func(c *Config) { c.Image = "/nonexistent/vm" }, "/nonexistent/vm is not a VM image"},
+		"public IP":        {func(c *Config) { c.IP = "10.0.0.4" }, "not a loopback address"},
+		"no key":           {func(c *Config) { c.SSHPublicKey = "" }, "needs an SSH public key"},
+		"bad name":         {func(c *Config) { c.Name = "a b" }, "invalid host name"},
+		"relative bin":     {func(c *Config) { c.EmulatorBin = "az" }, "not an absolute path"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := good
@@ -377,7 +492,7 @@ func TestBootRefusesBadConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	assert.NoDirExists(t, "/var/lib/azemu/disk")
+	assert.NoDirExists(t, filepath.Join(good.Image, "tmp/azemu-disk"), "nothing was written into the image")
 }
 
 func TestBootReportsAFailingInit(t *testing.T) {

@@ -3,6 +3,7 @@
 package vmhost
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,9 @@ import (
 
 // MainInit runs a host's init: PID 1 of the host's PID namespace, started by
 // Boot as `EmulatorBin InitArg DISKDIR` in fresh mount, UTS, IPC and PID
-// namespaces. It builds the host's root, provisions it at first boot, mounts
-// fstab's NFS entries, starts sshd and cloud-init's final stage, and then
+// namespaces. It builds the host's root, seeds cloud-init at first boot and
+// runs its init stages, mounts fstab's NFS entries, starts sshd and
+// cloud-init's config and final stages, and then
 // reaps orphans until it is killed. It returns only when the boot fails; the
 // reason is also written to the disk's boot-error file for Boot to report.
 func MainInit(args []string) int {
@@ -81,23 +83,20 @@ func initHost(disk string) error {
 	if err := step("install host tools", installFakeTools); err != nil {
 		return err
 	}
-	var ci *cloudInit
 	if firstBoot {
-		fmt.Printf("first boot of %s: provisioning\n", cfg.Name)
-		if err := step("provision", func() error { return provision(cfg) }); err != nil {
-			return err
-		}
-		// cloud-init's init stage (write_files) runs before sshd, as on a real image.
-		ci = newCloudInit(cfg.CustomData, cfg.Env)
-		if err := step("cloud-init", ci.initStage); err != nil {
+		fmt.Printf("first boot of %s: writing its cloud-init seed\n", cfg.Name)
+		if err := step("cloud-init seed", func() error { return writeSeed(cfg) }); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(hostDisk, provisionedMarker), nil, 0o600); err != nil {
 			return err
 		}
-	} else {
-		markInterruptedCloudInit()
 	}
+	// Every boot runs cloud-init's stages, as systemd does on an image: its
+	// per-instance modules (users, keys, write_files, runcmd ...) act at the
+	// first boot only. The init stages run before sshd, as cloud-init.service
+	// is ordered before ssh.service; their failure does not stop the boot.
+	runCloudInitInitStages()
 	if n := lockSeconds(cfg.Env); firstBoot && n > 0 {
 		if err := step("hold dpkg lock", func() error { return holdDpkgLock(n) }); err != nil {
 			return err
@@ -113,10 +112,10 @@ func initHost(disk string) error {
 	if err != nil {
 		return err
 	}
-	if ci != nil {
-		if err := step("cloud-init final stage", ci.startFinalStage); err != nil {
-			return err
-		}
+	// The config and final stages run after sshd: Boot may return while
+	// they (packages, runcmd) still run, as `az vm create` does.
+	if err := step("cloud-init config and final stages", startCloudInitLateStages); err != nil {
+		return err
 	}
 	fmt.Printf("%s is up: sshd on %s:22\n", cfg.Name, cfg.IP)
 	reap(sshd, cfg.IP)
@@ -159,15 +158,10 @@ func buildRoot(cfg Config) error {
 	in := func(p string) string { return filepath.Join(rootfs, p) }
 	var steps []func() error
 	add := func(f func() error) { steps = append(steps, f) }
-	// pivot_root needs the new root to be a mount point.
-	add(func() error { return bind(rootfs, rootfs) })
-	for _, t := range overlaidTrees {
-		add(func() error { return mountOverlay(cfg.DiskDir, t, in(t)) })
-	}
-	add(func() error { return mirrorTopLevelLinks(rootfs) })
-	for _, d := range []string{"mnt", "media", "boot"} {
-		add(func() error { return os.MkdirAll(in(d), 0o755) })
-	}
+	// The image is the lower layer of the whole root; all the host writes
+	// lands in the upper layer on its disk. pivot_root needs the new root to
+	// be a mount point: the overlay is one.
+	add(func() error { return mountRoot(cfg.Image, cfg.DiskDir, rootfs) })
 	add(func() error {
 		return mountAt("proc", in("proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 	})
@@ -246,57 +240,20 @@ func bindFile(src, target string) error {
 	return bind(src, target)
 }
 
-// mountOverlay shows the machine's tree through an overlay whose upper layer
-// is on the host's disk. A tree the machine lacks becomes a plain directory.
-func mountOverlay(disk, tree, target string) error {
-	upper := filepath.Join(disk, "upper", tree)
-	work := filepath.Join(disk, "work", tree)
+// mountRoot mounts the host's root on target: an overlay whose read-only
+// lower layer is the VM image and whose upper layer is on the host's disk.
+// The kernel never writes to a lower layer, so hosts cannot change the image.
+func mountRoot(image, disk, target string) error {
+	upper := filepath.Join(disk, "upper")
+	work := filepath.Join(disk, "work")
 	for _, d := range []string{upper, work, target} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
-	if fi, err := os.Stat(tree); err != nil || !fi.IsDir() {
-		return bind(upper, target)
-	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", tree, upper, work)
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", image, upper, work)
 	if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("overlay on %s (%s): %w", tree, opts, err)
-	}
-	return nil
-}
-
-// mirrorTopLevelLinks copies the machine's top-level symlinks (/bin ->
-// usr/bin on merged-/usr systems) and binds the machine's /bin, /sbin, /lib*
-// read-only where they are real directories.
-func mirrorTopLevelLinks(rootfs string) error {
-	for _, name := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
-		src := "/" + name
-		fi, err := os.Lstat(src)
-		if err != nil {
-			continue
-		}
-		dst := filepath.Join(rootfs, name)
-		if fi.Mode()&os.ModeSymlink != 0 {
-			link, err := os.Readlink(src)
-			if err != nil {
-				return err
-			}
-			if cur, err := os.Readlink(dst); err == nil && cur == link {
-				continue
-			}
-			_ = os.Remove(dst)
-			if err := os.Symlink(link, dst); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := mkBind(src, dst, unix.MS_REC); err != nil {
-			return err
-		}
-		if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-			return err
-		}
+		return fmt.Errorf("overlay root (%s): %w", opts, err)
 	}
 	return nil
 }
@@ -387,7 +344,7 @@ func writeHostEnv(cfg Config) error {
 	return os.WriteFile(hostEnvFile, []byte(b.String()), 0o644)
 }
 
-// holdDpkgLock makes a process hold the dpkg locks for n seconds, as
+// holdDpkgLock makes a process hold the dpkg locks (flock and fcntl) for n seconds, as
 // unattended-upgrades does after a real boot. The lock is taken before Boot
 // returns, so the first apt-get after boot sees it.
 func holdDpkgLock(n int) error {
@@ -409,6 +366,13 @@ func holdDpkgLock(n int) error {
 		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			return fmt.Errorf("lock %s: %w", p, err)
 		}
+		// apt, dpkg and cloud-init's apt lock check use fcntl locks, which
+		// do not see flock's: hold one too. An open file description lock
+		// belongs to the file, so the child holding it keeps it.
+		lk := unix.Flock_t{Type: unix.F_WRLCK}
+		if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk); err != nil {
+			return fmt.Errorf("lock %s: %w", p, err)
+		}
 	}
 	cmd := exec.Command("/bin/sleep", fmt.Sprint(n))
 	cmd.ExtraFiles = files // the child inherits the locked open files; the locks live as long as it does
@@ -416,4 +380,41 @@ func holdDpkgLock(n int) error {
 		return err
 	}
 	return os.WriteFile("/run/azemu/dpkg-lock-holder", []byte(fmt.Sprintf("%d\n", cmd.Process.Pid)), 0o644)
+}
+
+// cloudInitStageTimeout bounds each init stage (it waits for nothing on a
+// NoCloud seed; a hang must not hold the boot forever).
+const cloudInitStageTimeout = 90 * time.Second
+
+// runCloudInitInitStages runs `cloud-init init --local` and `cloud-init init`
+// with their output in the host's log (cloud-init also keeps it in
+// /var/log/cloud-init-output.log). A failing stage is logged: the VM boots
+// on, as on Azure, and `cloud-init status` reports the error.
+func runCloudInitInitStages() {
+	for _, args := range [][]string{{"init", "--local"}, {"init"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), cloudInitStageTimeout)
+		cmd := exec.CommandContext(ctx, "/usr/bin/cloud-init", args...)
+		cmd.Dir, cmd.Env = "/", cloudInitEnv
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		start := time.Now()
+		err := cmd.Run()
+		cancel()
+		fmt.Printf("cloud-init %s: %v after %s\n", strings.Join(args, " "), exitText(err), time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func exitText(err error) string {
+	if err == nil {
+		return "done"
+	}
+	return "failed (" + err.Error() + ")"
+}
+
+// startCloudInitLateStages starts the config and final stages in the
+// background; PID 1's reaper collects them.
+func startCloudInitLateStages() error {
+	cmd := exec.Command("/bin/sh", "-c", lateStagesScript)
+	cmd.Dir, cmd.Env = "/", cloudInitEnv
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Start()
 }

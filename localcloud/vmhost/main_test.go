@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -106,6 +107,8 @@ func newConfig(t testing.TB, name string) Config {
 	state := t.TempDir()
 	t.Cleanup(func() { require.NoError(t, DownAll(state)) })
 	_, pub := sshKey(t)
+	image, err := testenv.VMImage()
+	require.NoError(t, err)
 	// A loopback /24 of this test process's own, so parallel packages do not collide.
 	ip := fmt.Sprintf("127.%d.%d.%d", 100+os.Getpid()%100, (os.Getpid()/100)%250, 10+ipSeq.Add(1))
 	return Config{
@@ -115,6 +118,7 @@ func newConfig(t testing.TB, name string) Config {
 		AdminUser:    "azureuser",
 		SSHPublicKey: pub,
 		EmulatorBin:  bin,
+		Image:        image,
 		StateDir:     state,
 		Env:          []string{"AZEMU_STATE_DIR=" + hostState, "AZEMU_VM=" + name},
 	}
