@@ -311,6 +311,23 @@ func TestE2ESharedHomeSurvivesARestart(t *testing.T) {
 	assert.Equal(t, "before-restart\n", ssh(t, c, "v1", "cat ~/kept.txt"), "SSH works and the home is the share")
 	assert.Contains(t, systemState(t, c, "v1"), "fstab lines: 1\nhome: mounted\n")
 	assert.Equal(t, "sh1", vmTag(t, c, "v1"))
+
+	// A run on v1 that held the share lock when v1 restarted: the lock is
+	// left behind, owned by v1's previous boot. v1's next attach that needs
+	// the lock (here: its key is missing from the share) breaks it at once
+	// instead of waiting for it to go stale.
+	asRoot(t, c, "v1", `set -e
+mkdir /home/azureuser/.azlin-lock
+printf '%s machine %s pid %s boot %s since then\n' "$(hostname)" "$(cat /etc/machine-id)" "$$" "$(cat /proc/sys/kernel/random/boot_id)" >/home/azureuser/.azlin-lock/owner
+: >/home/azureuser/.ssh/authorized_keys`)
+	r = c.Az("vm", "restart", "-g", "rg", "-n", "v1")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	start := time.Now()
+	r = azlinRun(t, c, "storage", "attach", "sh1", "--vm", "v1")
+	assert.Regexp(t, `v1: removed a share lock left by a run that died \(v1 machine [0-9a-f]{32} pid \d+ boot \S+ since then\)`, r.Stderr)
+	assert.Less(t, time.Since(start), 2*time.Minute, "not left to go stale")
+	assert.Equal(t, "gone\n", asRoot(t, c, "v1", "test -e /home/azureuser/.azlin-lock && echo still || echo gone"))
+	assert.Contains(t, asRoot(t, c, "v1", "cat /home/azureuser/.ssh/authorized_keys"), "ssh-ed25519 ", "the key is merged again")
 }
 
 // An attach that fails midway leaves the home exactly as it was; once the

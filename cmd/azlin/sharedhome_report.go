@@ -32,6 +32,9 @@ func reportScriptInfo(p *output.Printer, vm string, info map[string]string) {
 	if bg := info["breakglass"]; strings.HasPrefix(bg, "off") {
 		p.Warnf("%s: no break-glass login (%s): if the share hangs, logins hang too", vm, strings.TrimPrefix(bg, "off: "))
 	}
+	if owner := info["share_lock_broken"]; owner != "" {
+		p.Infof("%s: removed a share lock left by a run that died (%s).", vm, owner)
+	}
 	if l := info["layout"]; l != "" {
 		p.Infof("%s: layout %s applied.", vm, l)
 	}

@@ -4,6 +4,8 @@ package vmhost
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +83,9 @@ func initHost(disk string) error {
 		return err
 	}
 	if err := step("install host tools", installFakeTools); err != nil {
+		return err
+	}
+	if err := step("machine and boot ids", setIDs); err != nil {
 		return err
 	}
 	if firstBoot {
@@ -417,4 +422,34 @@ func startCloudInitLateStages() error {
 	cmd.Dir, cmd.Env = "/", cloudInitEnv
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Start()
+}
+
+// setIDs gives the host what tells one VM, and one boot of it, from another:
+// its own machine id, made once (as systemd-machine-id-setup does at a cloud
+// image's first boot, whose /etc/machine-id ships empty), and a new boot id
+// at every boot (the kernel's /proc/sys/kernel/random/boot_id is the
+// machine's, shared by all hosts, so a per-boot file is bound over it).
+// Scripts that must recognise a run of their own from before a restart
+// (azlin's share lock) rely on both.
+func setIDs() error {
+	if id, err := os.ReadFile("/etc/machine-id"); err != nil || len(strings.TrimSpace(string(id))) != 32 {
+		if err := os.WriteFile("/etc/machine-id", []byte(randomHex(16)+"\n"), 0o444); err != nil {
+			return err
+		}
+	}
+	b := randomHex(16)
+	boot := b[:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:]
+	const file = "/run/azemu-boot_id"
+	if err := os.WriteFile(file, []byte(boot+"\n"), 0o444); err != nil {
+		return err
+	}
+	return unix.Mount(file, "/proc/sys/kernel/random/boot_id", "", unix.MS_BIND, "")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
