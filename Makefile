@@ -7,7 +7,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X github.com/azlin-dev/azlin/internal/version.Version=$(VERSION) -X github.com/azlin-dev/azlin/internal/version.Commit=$(COMMIT)
 PREFIX ?= /usr/local
 
-.PHONY: all build test lint install deps local-cloud vm-image demo bench conformance clean
+.PHONY: all build test lint install deps local-cloud vm-image demo azure-smoke bench conformance clean
 
 all: build
 
@@ -56,6 +56,12 @@ install: build
 
 demo: deps build local-cloud vm-image
 	@bash scripts/demo.sh
+
+# The demo scenario against the az on PATH (real Azure: AZLIN_SMOKE_SUBSCRIPTION
+# names the subscription it may use), recorded; AZLIN_SMOKE_LOCAL=1 runs it on
+# the local cloud, as CI does. See scripts/azure-smoke.sh.
+azure-smoke: build local-cloud vm-image
+	@bash scripts/azure-smoke.sh
 
 bench: deps build local-cloud vm-image
 	$(GO) test -tags localcloud -run '^$$' -bench . -benchtime 1x ./...

@@ -206,7 +206,11 @@ func (a *app) Client() *azcli.Client {
 		if a.flags.debug {
 			opts.Debug = a.stderr
 		}
-		a.client = azcli.New(a.newRunner(), opts)
+		runner := a.newRunner()
+		if dir := os.Getenv(azcli.EnvRecordDir); dir != "" {
+			runner = &azcli.Recorder{Runner: runner, Dir: dir}
+		}
+		a.client = azcli.New(runner, opts)
 	})
 	return a.client
 }

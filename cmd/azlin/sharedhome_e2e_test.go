@@ -499,3 +499,36 @@ func BenchmarkAttachTenVMs(b *testing.B) {
 		})
 	}
 }
+
+// Two azlin commands that each run a script on one VM at the same time: the
+// emulator, as Azure, runs one run-command per VM and answers the other with
+// Conflict ("Run command extension execution is in progress"); azlin waits
+// and retries, so both succeed in the end. The azure profile (scaled) makes
+// each run last long enough to overlap.
+func TestE2ETwoRunCommandsOnOneVMBothSucceed(t *testing.T) {
+	c := sharedCloud(t)
+	azlinRun(t, c, "storage", "create", "sh1")
+	azlinRun(t, c, "new", "--shared-home", "sh1", "--name", "v1")
+	c.ResetLog()
+	c.Env = append(c.Env, "AZEMU_PROFILE=azure", "AZEMU_TIME_SCALE=0.2") // a run-command lasts at least 4 s
+	var wg sync.WaitGroup
+	results := make([]testenv.Result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.Azlin("storage", "check", "sh1", "--vm", "v1")
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		assert.Equal(t, 0, r.Exit, r.Stderr)
+	}
+	conflicts := 0
+	for _, call := range c.Calls() {
+		if strings.HasPrefix(strings.Join(call.Argv, " "), "vm run-command invoke") && call.Exit != 0 {
+			conflicts++
+		}
+	}
+	assert.GreaterOrEqual(t, conflicts, 1, "the two runs met: one was answered with Conflict and retried")
+}

@@ -171,6 +171,7 @@ func New(t testing.TB, opts ...Option) *Cloud {
 	}
 	t.Cleanup(func() {
 		c.appendConformanceLog()
+		c.checkArgLengths()
 		// Stop every emulated host, even when the test failed.
 		r := c.Az("__azemu-down")
 		if r.Exit != 0 {
@@ -289,6 +290,22 @@ func (c *Cloud) ResetLog() {
 	c.t.Helper()
 	if err := os.Remove(c.LogFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		c.t.Fatal(err)
+	}
+}
+
+// MaxAzArg is the longest single az argument a test may send: on Windows az
+// runs through cmd.exe, whose whole command line takes 8191 characters, and
+// Linux limits one argument to 128 KiB. Long content (scripts) goes as @FILE.
+const MaxAzArg = 8000
+
+// checkArgLengths fails the test for every az argument longer than MaxAzArg.
+func (c *Cloud) checkArgLengths() {
+	for _, call := range c.Calls() {
+		for _, a := range call.Argv {
+			if len(a) > MaxAzArg {
+				c.t.Errorf("an az argument of %d characters (more than %d): az %.120s", len(a), MaxAzArg, strings.Join(call.Argv, " "))
+			}
+		}
 	}
 }
 
