@@ -66,6 +66,22 @@ func createArgv(cfgDir string, extra ...string) []string {
 		"--tags", "azlin-managed=true", "-l", "eastus"}, extra...)
 }
 
+// A VM must be in its VNet's region: new says so before az would fail at
+// the network interface, and creates nothing.
+func TestNewRefusesARegionOtherThanTheVNets(t *testing.T) {
+	vmEnv(t)
+	fake := aztest.New(t,
+		callAccountShow,
+		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
+		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+	)
+	_, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "westus2")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "virtual network azlin-vnet is in eastus, but the VM would be in westus2")
+	assert.Contains(t, stderr, "Use --region eastus")
+	assert.Contains(t, stderr, "No VM was created")
+}
+
 func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 	cfgDir := vmEnv(t)
 	probeOnly(t, "20.80.105.65")

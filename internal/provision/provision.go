@@ -144,6 +144,13 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		}
 		return nil, err
 	}
+	// A NIC must be in its VNet's region: az would fail at the NIC, after
+	// the public IP and NSG of the deployment were made.
+	if subnet.Location != "" && !strings.EqualFold(strings.ReplaceAll(subnet.Location, " ", ""), req.Region) {
+		return nil, fmt.Errorf("virtual network %s is in %s, but the VM would be in %s: a VM's network interface must be in its VNet's region. "+
+			"Use --region %s, or another VNet in %s (config vnet_name). No VM was created",
+			subnet.VNet, subnet.Location, req.Region, subnet.Location, req.Region)
+	}
 
 	spec := vmprov.CreateSpec{
 		ResourceGroup:  req.ResourceGroup,
