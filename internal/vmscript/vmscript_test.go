@@ -285,7 +285,7 @@ func scriptMatrix(t *testing.T) map[string]string {
 			Home: "/srv/home/dev", Timestamp: "20250101T000000Z"})),
 		"detach.sh":             must(DetachScript(DetachParams{Timestamp: "20250101T000000Z"})),
 		"detach-force-known.sh": must(DetachScript(DetachParams{Target: premium, Force: true, Timestamp: "20250101T000000Z"})),
-		"check-peer-write.sh":   must(CheckScript(CheckParams{Peer: PeerWrite, Token: "0123abcd"})),
+		"check-peer-write.sh":   must(CheckScript(CheckParams{Tier: nfs.Premium, Peer: PeerWrite, Token: "0123abcd"})),
 		"cloud-config.yaml":     cc,
 	}
 }
