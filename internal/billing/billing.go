@@ -87,7 +87,9 @@ func LastChanges(ctx context.Context, az AZ, subscription, rg string, names []st
 // costQuery is azlin's Cost Management query: what the resource group cost
 // this month so far, summed per resource (REST "Query - Usage", api-version
 // 2023-11-01). ActualCost is what the invoice shows; PreTaxCost is the cost
-// column the API's examples aggregate.
+// column the API's examples aggregate. It goes to az as one argument: it
+// holds no blanks and none of cmd.exe's metacharacters, so it passes through
+// az.cmd on Windows unchanged.
 const costQuery = `{"type":"ActualCost","timeframe":"MonthToDate","dataset":{"granularity":"None",` +
 	`"aggregation":{"totalCost":{"name":"PreTaxCost","function":"Sum"}},` +
 	`"grouping":[{"type":"Dimension","name":"ResourceId"}]}}`
