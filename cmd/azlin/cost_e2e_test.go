@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,40 +208,88 @@ func golden(t *testing.T, path, got string) string {
 	return string(want)
 }
 
-func TestE2ECostActualShowsWhatAzureBilled(t *testing.T) {
-	usage := map[string]any{"prefix": []string{"consumption", "usage", "list"}, "exit": 0, "stdout": readTestdata(t, "cost-consumption-usage.json")}
-	c := costCloud(t, faults(t, instanceViews(t), usage))
-	r := c.Azlin("cost", "-g", "rg", "--actual")
-	require.Equal(t, 0, r.Exit, r.Stderr)
-	lines := strings.Split(r.Stdout, "\n")
-	assert.Contains(t, lines, "vm-a\t/subscriptions/"+emuSubscription+"/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-a\t$2.30")
-	assert.Regexp(t, `(?m)^billed total\t\d{4}-\d\d-01 to \d{4}-\d\d-\d\d\t\$2\.84$`, r.Stdout, "the other group's row is left out")
+// costQuery asks the local cloud's Cost Management what the group cost this
+// month per resource, as azlin does (one call, the group's scope).
+func costQuery(t *testing.T, c *testenv.Cloud) map[string]float64 {
+	t.Helper()
+	var res struct {
+		Properties struct {
+			Rows [][]any `json:"rows"`
+		} `json:"properties"`
+	}
+	c.AzJSON(&res, "rest", "--method", "post", "--url", "https://management.azure.com/subscriptions/"+emuSubscription+
+		"/resourceGroups/rg/providers/Microsoft.CostManagement/query?api-version=2023-11-01", "--body",
+		`{"type":"ActualCost","timeframe":"MonthToDate","dataset":{"granularity":"None","aggregation":{"totalCost":{"name":"PreTaxCost","function":"Sum"}},"grouping":[{"type":"Dimension","name":"ResourceId"}]}}`)
+	out := map[string]float64{}
+	for _, r := range res.Properties.Rows {
+		out[r[1].(string)] = r[0].(float64)
+	}
+	return out
+}
 
-	r = c.Azlin("cost", "-g", "rg", "--actual", "-o", "json")
+func TestE2ECostActualShowsWhatAzureBilled(t *testing.T) {
+	c := costCloud(t, faults(t, instanceViews(t))) // a day has passed since the resources were made
+	r := c.Azlin("cost", "-g", "rg", "--actual", "-o", "json")
 	require.Equal(t, 0, r.Exit, r.Stderr)
+	var rest []string
+	for _, call := range c.Calls() {
+		if call.Argv[0] == "rest" || call.Argv[0] == "consumption" {
+			rest = append(rest, strings.Join(call.Argv[:3], " "))
+		}
+	}
+	assert.Equal(t, []string{"rest --method post"}, rest, "one Cost Management query of the group, no usage list")
 	var rep struct {
 		Actual struct {
 			Available bool            `json:"available"`
+			Reason    string          `json:"reason"`
 			Total     json.RawMessage `json:"total"`
+			Resources []struct {
+				Name string          `json:"name"`
+				ID   string          `json:"id"`
+				Cost json.RawMessage `json:"cost"`
+			} `json:"resources"`
 		} `json:"actual"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &rep))
-	assert.True(t, rep.Actual.Available)
-	assert.Equal(t, "2.84", string(rep.Actual.Total))
+	require.True(t, rep.Actual.Available, rep.Actual.Reason)
+
+	// Every billed resource of the group, each as Cost Management sums it
+	// (within a cent: the clock moves between the two queries).
+	billed := costQuery(t, c)
+	vmA := "/subscriptions/" + emuSubscription + "/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm-a"
+	require.Positive(t, billed[vmA], "the emulator bills the running VM: %v", billed)
+	var ids []string
+	var sum int64
+	for _, res := range rep.Actual.Resources {
+		ids = append(ids, res.ID)
+		got := cents(t, "$"+string(res.Cost))
+		want := int64(math.Round(billed[res.ID] * 100))
+		assert.True(t, got >= want-1 && got <= want+1, "%s: %d cents billed, Cost Management says %d", res.ID, got, want)
+		sum += got
+	}
+	assert.Len(t, ids, len(billed))
+	assert.Contains(t, ids, vmA)
+	assert.Equal(t, sum, cents(t, "$"+string(rep.Actual.Total)), "the total adds up as shown")
+
+	r = c.Azlin("cost", "-g", "rg", "--actual")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	assert.Regexp(t, `(?m)^vm-a\t`+regexp.QuoteMeta(vmA)+`\t\$\d+\.\d\d$`, r.Stdout)
+	assert.Regexp(t, `(?m)^billed total\t\d{4}-\d\d-01 to \d{4}-\d\d-\d\d\t\$\d+\.\d\d$`, r.Stdout)
 }
 
 func TestE2ECostActualSaysWhenTheAccountMayNotReadBilling(t *testing.T) {
-	denied := fmt.Sprintf("ERROR: (AuthorizationFailed) The client 'dev@contoso.onmicrosoft.com' with object id "+
-		"'5f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9' does not have authorization to perform action "+
-		"'Microsoft.Consumption/usageDetails/read' over scope '/subscriptions/%s' or the scope is invalid. "+
-		"If access was recently granted, please refresh your credentials.\nCode: AuthorizationFailed\n", emuSubscription)
-	refuse := map[string]any{"prefix": []string{"consumption", "usage", "list"}, "exit": 1, "stderr": denied}
+	// az rest's HTTP error around ARM's 403 body.
+	denied := fmt.Sprintf(`ERROR: Forbidden({"error":{"code":"AuthorizationFailed","message":"The client 'dev@contoso.onmicrosoft.com' with object id `+
+		`'5f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9' does not have authorization to perform action `+
+		`'Microsoft.CostManagement/query/action' over scope '/subscriptions/%s/resourceGroups/rg' or the scope is invalid. `+
+		`If access was recently granted, please refresh your credentials."}})`+"\n", emuSubscription)
+	refuse := map[string]any{"prefix": []string{"rest"}, "exit": 1, "stderr": denied}
 	c := costCloud(t, faults(t, refuse))
 	r := c.Azlin("cost", "-g", "rg", "--actual")
 	require.Equal(t, 0, r.Exit, "the estimates still stand: %s", r.Stderr)
 	assert.Regexp(t, `(?m)^total\t\t6 lines\t\t\t\t\$248\.52$`, r.Stdout)
 	assert.Contains(t, r.Stderr, "Warning: No billed costs for ")
-	assert.Contains(t, r.Stderr, "this account may not read the subscription's usage data (it needs a role such as Cost Management Reader or Billing Reader)")
+	assert.Contains(t, r.Stderr, "this account may not read the resource group's cost data (it needs a role such as Cost Management Reader or Billing Reader)")
 	assert.Contains(t, r.Stderr, "The estimates above stand.")
 
 	r = c.Azlin("cost", "-g", "rg", "--actual", "-o", "json")

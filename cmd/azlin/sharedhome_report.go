@@ -39,9 +39,22 @@ func reportScriptInfo(p *output.Printer, vm string, info map[string]string) {
 		p.Infof("%s: layout %s applied.", vm, l)
 	}
 	reportLayoutInfo(p, []layoutResultView{{VM: vm, Moved: info["layout_moved"], KeptLocal: info["layout_kept_local"], Conflicts: info["layout_conflicts"]}})
+	if n := info["hard_links"]; n != "" {
+		p.Warnf("%s: %s paths in the home were hard links (e.g. %s): Blob NFS 3.0 has no hard links, so each was copied as a separate file", vm, n, info["hard_link_examples"])
+	}
 	probes := sharedhome.ProbesOf(info)
 	if failed := probes.Failed(); failed == 0 {
-		p.Infof("%s: share self-test: all %d probes passed.", vm, len(probes))
+		var skipped []string
+		for _, pr := range probes {
+			if pr.Status == "skip" {
+				skipped = append(skipped, pr.Name+": "+pr.Detail)
+			}
+		}
+		if len(skipped) == 0 {
+			p.Infof("%s: share self-test: all %d probes passed.", vm, len(probes))
+		} else {
+			p.Infof("%s: share self-test: %d probes passed, %d skipped (%s).", vm, len(probes)-len(skipped), len(skipped), strings.Join(skipped, "; "))
+		}
 	} else {
 		p.Warnf("%s: share self-test: %d of %d probes failed; details: azlin storage check STORAGE --vm %s", vm, failed, len(probes), vm)
 		warnProbes(p, vm, probes)

@@ -33,7 +33,7 @@ func newStorageCheckCmd(a *app, runF func(*storageCheckOptions) error) *cobra.Co
 			"  fcntl        POSIX byte-range locks exclude each other (SQLite, git)",
 			"  mkfifo       a named pipe can be made and passes data",
 			"  unix_socket  a Unix socket can be bound and connected",
-			"  hard_link    a hard link can be made",
+			"  hard_link    a hard link can be made (skipped on Standard: Blob NFS 3.0 has none)",
 			"  rename       renaming over a file replaces it",
 			"  peer         a file written on VM is read on another running VM with the same",
 			"               home (only when there is one)",

@@ -23,7 +23,7 @@ func newStorageCmd(a *app) *cobra.Command {
 			"Tiers:",
 			"  Premium   Azure Files NFS 4.1 on SSD (the default); billed on its size.",
 			"  Standard  Azure Blob NFS 3.0; billed on the space used, but no file locking",
-			"            across VMs and much slower with small files.",
+			"            across VMs, no hard links and much slower with small files.",
 		),
 		Example: joinLines(
 			"  azlin storage create shared-dev --size 1TB",

@@ -198,7 +198,8 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 	p := a.Printer()
 	if o.Tier == nfs.Standard {
 		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
-			"(two VMs writing one file can corrupt it) and much slower with many small files. " +
+			"(two VMs writing one file can corrupt it), no hard links (attach copies each name as a separate file) " +
+			"and much slower with many small files. " +
 			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
 	}
 	if o.NoEncryptionInTransit && o.Tier != nfs.Standard {

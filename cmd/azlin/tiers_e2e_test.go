@@ -38,3 +38,31 @@ func TestE2EStandardTierIsMountedAndShared(t *testing.T) {
 		})
 	}
 }
+
+// Blob NFS 3.0 has no hard links (link(2) fails with "Operation not
+// supported"): a home holding a hard-linked pair is copied onto a Standard
+// storage with each name as a file of its own, attach says so, and the
+// self-test skips its hard-link probe instead of failing it.
+func TestE2EStandardTierCopiesHardLinksAsSeparateFiles(t *testing.T) {
+	c := sharedCloud(t)
+	azlinRun(t, c, "storage", "create", "blobhome", "--tier", "Standard", "--size", "1TB")
+	newVMs(t, c, "h1")
+	ssh(t, c, "h1", "mkdir -p ~/proj && echo same > ~/proj/a && ln ~/proj/a ~/proj/b")
+	require.Equal(t, "2 2\n", ssh(t, c, "h1", "stat -c %h ~/proj/a ~/proj/b | tr '\\n' ' ' | sed 's/ $/\\n/'"), "a hard-linked pair on local disk")
+
+	r := azlinRun(t, c, "storage", "attach", "blobhome", "--vm", "h1")
+	assert.Contains(t, r.Stdout, "its home was copied onto the empty share")
+	assert.Contains(t, r.Stderr, "h1: 2 paths in the home were hard links (e.g. proj/a, proj/b): Blob NFS 3.0 has no hard links, so each was copied as a separate file")
+	assert.Contains(t, r.Stderr, "h1: share self-test: 6 probes passed, 1 skipped (hard_link: Blob NFS 3.0 has no hard links).")
+
+	assert.Equal(t, "same\nsame\n", ssh(t, c, "h1", "cat ~/proj/a ~/proj/b"), "both names are there, with the content")
+	inodes := strings.Fields(ssh(t, c, "h1", "stat -c '%i %h' ~/proj/a ~/proj/b"))
+	require.Len(t, inodes, 4)
+	assert.NotEqual(t, inodes[0], inodes[2], "separate files")
+	assert.Equal(t, []string{"1", "1"}, []string{inodes[1], inodes[3]})
+	assert.Contains(t, asRoot(t, c, "h1", "findmnt -n -o SOURCE /home/azureuser"), ".blob.core.windows.net:/")
+
+	r = azlinRun(t, c, "storage", "check", "blobhome", "--vm", "h1")
+	assert.Contains(t, r.Stdout, "hard_link\tskip\tBlob NFS 3.0 has no hard links\n")
+	assert.Contains(t, r.Stderr, "probes passed on VM h1")
+}

@@ -132,10 +132,14 @@ func cleanStderr(stderr string) string {
 	return strings.TrimSpace(strings.Join(kept, "\n"))
 }
 
-// az prints ARM errors as "ERROR: (Code) message\nCode: Code\nMessage: message".
+// az prints ARM errors as "ERROR: (Code) message\nCode: Code\nMessage: message";
+// `az rest` prints an HTTP error as "ERROR: <reason>(<response body>)"
+// (azure/cli/core/util.py, send_raw_request), the code inside the body's
+// {"error":{"code":...}}.
 var (
 	codeInParens = regexp.MustCompile(`(?m)^ERROR: \(([A-Za-z][A-Za-z0-9]*)\)`)
 	codeLine     = regexp.MustCompile(`(?m)^Code: ([A-Za-z][A-Za-z0-9]*)\s*$`)
+	codeInBody   = regexp.MustCompile(`(?m)^ERROR: [A-Za-z][A-Za-z ]*\(\{"error":\s*\{.*?"code":\s*"([A-Za-z][A-Za-z0-9]*)"`)
 )
 
 func armCode(msg string) string {
@@ -143,6 +147,9 @@ func armCode(msg string) string {
 		return m[1]
 	}
 	if m := codeLine.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	if m := codeInBody.FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 	return ""
@@ -168,6 +175,7 @@ var codeClasses = map[string]error{
 	"LinkedAuthorizationFailed":       ErrAuthorization,
 	"AuthorizationPermissionMismatch": ErrAuthorization,
 	"Forbidden":                       ErrAuthorization,
+	"RBACAccessDenied":                ErrAuthorization, // Cost Management's own role check
 
 	"ExpiredAuthenticationToken":       ErrNotLoggedIn,
 	"InvalidAuthenticationToken":       ErrNotLoggedIn,

@@ -108,7 +108,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 		g.Go(func() error {
 			now := req.Now
 			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-			b, err := billing.Billed(gctx, c, rg, from, now.UTC())
+			b, err := billing.Billed(gctx, c, account.ID, rg, from, now.UTC())
 			billed = b
 			return err
 		})

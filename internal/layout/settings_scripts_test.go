@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestSettingsAreDropInFilesTheScriptsAccept(t *testing.T) {
 	all := layout.Layout{Name: "all", Local: []string{}, Settings: layout.SettingNames()}
 	require.NoError(t, all.Validate())
-	_, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: all.Resolve(), Timestamp: "T"})
+	_, err := vmscript.LayoutScript(vmscript.LayoutParams{Tier: nfs.Premium, Layout: all.Resolve(), Timestamp: "T"})
 	assert.NoError(t, err)
 	for name, s := range layout.Settings {
 		assert.Equal(t, name, s.Name)

@@ -140,6 +140,12 @@ func ScriptMountOptions(t Tier) []string {
 // (files then belong to "nobody"). NFS 3.0 (Blob) has no idmapping.
 func NumericIDs(t Tier) bool { return t == Premium }
 
+// HardLinks tells whether the tier's NFS has hard links: Azure Files NFS
+// does (up to 178 names per file); Blob NFS 3.0 does not, link(2) fails
+// with "Operation not supported", so a home copied there must turn every
+// extra name into a file of its own.
+func HardLinks(t Tier) bool { return t == Premium }
+
 // FstabSystemdTimeout bounds a boot-time mount of the fstab line: longer than
 // mount.nfs's 2 minutes of retries (see FstabLine).
 const FstabSystemdTimeout = "x-systemd.mount-timeout=3min"

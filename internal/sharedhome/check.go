@@ -64,7 +64,7 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 			break
 		}
 	}
-	params := vmscript.CheckParams{TLS: st.EncryptionInTransit}
+	params := vmscript.CheckParams{Tier: st.Tier, TLS: st.EncryptionInTransit}
 	if res.Peer != "" {
 		params.Peer, params.Token = vmscript.PeerWrite, req.Token
 		if params.Token == "" {

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/nfs"
+
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/vmprov"
@@ -24,7 +26,7 @@ const token = "0123abcd89ef4567"
 
 func checkScript(t *testing.T, peer vmscript.PeerMode) string {
 	t.Helper()
-	p := vmscript.CheckParams{Peer: peer}
+	p := vmscript.CheckParams{Tier: nfs.Premium, Peer: peer}
 	if peer != vmscript.PeerNone {
 		p.Token = token
 	}

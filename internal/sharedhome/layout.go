@@ -37,7 +37,7 @@ func (m *Manager) ApplyLayout(ctx context.Context, req LayoutRequest) (*storage.
 	if err := m.Storage.SetLayout(ctx, st, req.Layout.Name); err != nil {
 		return st, nil, err
 	}
-	script, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: req.Layout, Timestamp: m.Timestamp})
+	script, err := vmscript.LayoutScript(vmscript.LayoutParams{Tier: st.Tier, Layout: req.Layout, Timestamp: m.Timestamp})
 	if err != nil {
 		return st, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
@@ -28,7 +29,7 @@ var devLayout = layout.Resolved{Name: "dev", Local: []string{".cache", ".vscode-
 
 func layoutScript(t *testing.T) string {
 	t.Helper()
-	s, err := vmscript.LayoutScript(vmscript.LayoutParams{Layout: devLayout, Timestamp: ts})
+	s, err := vmscript.LayoutScript(vmscript.LayoutParams{Tier: nfs.Premium, Layout: devLayout, Timestamp: ts})
 	require.NoError(t, err)
 	return s
 }

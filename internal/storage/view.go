@@ -320,7 +320,9 @@ func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string) e
 		return fmt.Errorf("reading the used capacity of storage account %s: %w", s.Account, err)
 	}
 	if s.UsedBytes = mt.latest(); s.UsedBytes == nil {
-		s.UsageNote = "Azure has not reported this account's used capacity yet (it does so hourly)"
+		// Capacity metrics are refreshed daily: a new account has no
+		// value for up to 24 hours (hours between refreshes are null).
+		s.UsageNote = "not reported yet (Azure refreshes capacity daily)"
 	}
 	return nil
 }

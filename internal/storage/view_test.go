@@ -163,7 +163,7 @@ func TestStatusStandardWithoutUsageYet(t *testing.T) {
 	assert.Nil(t, s.UsedBytes)
 	assert.Equal(t, -1, s.Utilization())
 	assert.False(t, s.Cost.Priced)
-	assert.Contains(t, s.UsageNote, "hourly")
+	assert.Equal(t, "not reported yet (Azure refreshes capacity daily)", s.UsageNote)
 }
 
 func TestPlanDeleteRefusesWhileVMsAreConnected(t *testing.T) {

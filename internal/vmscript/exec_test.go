@@ -377,6 +377,48 @@ func TestAttachStandardTierMountsBlobNFSv3(t *testing.T) {
 	assert.Equal(t, origFstab, e.fstab())
 }
 
+// Blob NFS 3.0 has no hard links: attach to Standard reports the home's
+// hard links and copies each name as a file of its own, and its self-test
+// skips the hard-link probe; on Premium the link is kept and probed.
+func TestAttachCopiesHardLinksApartOnlyOnStandard(t *testing.T) {
+	blob := nfs.Target{Account: "devshared02", Share: "homes", Tier: nfs.Standard}
+	for _, target := range []nfs.Target{blob, premium} {
+		t.Run(string(target.Tier), func(t *testing.T) {
+			e := newNSEnv(t, envOpts{installed: true})
+			populateHome(t, e.home(), 1000, localKey+"\n") // hardlink-main.go is project/main.go
+			require.NoError(t, os.MkdirAll(filepath.Join(e.home(), "proj"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(e.home(), "proj", "a"), []byte("same\n"), 0o644))
+			require.NoError(t, os.Link(filepath.Join(e.home(), "proj", "a"), filepath.Join(e.home(), "proj", "b")))
+			share := e.share(target.Account, target.Share)
+			require.NoError(t, os.MkdirAll(share, 0o755))
+
+			res, out := e.runScript("attach.sh", attachScript(t, target, "T1"))
+			require.True(t, res.OK, out)
+			assert.Equal(t, "yes", res.Info["seeded"])
+			var a, b syscall.Stat_t
+			require.NoError(t, syscall.Stat(filepath.Join(share, "proj", "a"), &a))
+			require.NoError(t, syscall.Stat(filepath.Join(share, "proj", "b"), &b))
+			got, err := os.ReadFile(filepath.Join(share, "proj", "b"))
+			require.NoError(t, err)
+			assert.Equal(t, "same\n", string(got))
+			probes := map[string]string{}
+			for _, p := range Probes(res.Info) {
+				probes[p.Name] = p.Status + " " + p.Detail
+			}
+			if target.Tier == nfs.Standard {
+				assert.Equal(t, "4", res.Info["hard_links"], "two pairs")
+				assert.Equal(t, "hardlink-main.go, proj/a, proj/b", res.Info["hard_link_examples"], "the first 3, sorted")
+				assert.NotEqual(t, a.Ino, b.Ino, "separate files on the share")
+				assert.Equal(t, "skip Blob NFS 3.0 has no hard links", probes["hard_link"])
+			} else {
+				assert.Empty(t, res.Info["hard_links"], "Premium keeps hard links: nothing to report")
+				assert.Equal(t, a.Ino, b.Ino, "the link is kept")
+				assert.Equal(t, "ok ", probes["hard_link"])
+			}
+		})
+	}
+}
+
 // Two VMs attach to one empty share at the same time: one seeds it, the other
 // keeps its files in its backup, and both VMs' keys end up in authorized_keys.
 func TestConcurrentAttachesMergeEveryKey(t *testing.T) {

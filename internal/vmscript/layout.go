@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 //go:embed sh/layout.sh
@@ -34,6 +35,7 @@ func (h *header) setLayout(l layout.Resolved, user string) {
 
 // LayoutParams describes applying a layout to a VM whose home is attached.
 type LayoutParams struct {
+	Tier      nfs.Tier        // the storage's tier: on Standard (no hard links) files moved onto the share lose theirs
 	User      string          // "azureuser"
 	UID, GID  int             // 1000, 1000
 	Home      string          // "/home/" + User
@@ -58,6 +60,9 @@ func LayoutScript(p LayoutParams) (string, error) {
 	if p.Layout.Name == "" {
 		return "", fmt.Errorf("layout script: no layout given")
 	}
+	if p.Tier != nfs.Premium && p.Tier != nfs.Standard {
+		return "", fmt.Errorf("layout script: unknown tier %q", p.Tier)
+	}
 	if err := p.Layout.Validate(); err != nil {
 		return "", fmt.Errorf("layout script: %w", err)
 	}
@@ -67,6 +72,7 @@ func LayoutScript(p LayoutParams) (string, error) {
 	h.set("USER_GID", strconv.Itoa(a.GID))
 	h.set("HOME_DIR", a.Home)
 	h.set("TS", a.Timestamp)
+	h.set("HARD_LINKS", boolFlag(nfs.HardLinks(p.Tier)))
 	h.setLayout(p.Layout, a.User)
 	return assemble("apply layout "+p.Layout.Name+" to "+a.Home, h, layoutApplySh), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/layout"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/shell"
 )
 
@@ -35,7 +36,7 @@ func attachWithLayout(t *testing.T, e *nsEnv, name, ts string, l layout.Resolved
 
 func applyLayout(t *testing.T, e *nsEnv, name, ts string, l layout.Resolved) map[string]string {
 	t.Helper()
-	s, err := LayoutScript(LayoutParams{Layout: l, Timestamp: ts})
+	s, err := LayoutScript(LayoutParams{Tier: nfs.Premium, Layout: l, Timestamp: ts})
 	require.NoError(t, err)
 	res, out := e.runScript(name, s)
 	require.True(t, res.OK, out)

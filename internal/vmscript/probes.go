@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 var (
@@ -90,9 +92,10 @@ const (
 
 // CheckParams describes one run of the share self-test on a VM.
 type CheckParams struct {
-	User     string // "azureuser"
-	UID, GID int    // 1000, 1000
-	Home     string // "/home/" + User
+	Tier     nfs.Tier // the storage's tier: Standard (Blob NFS) has no hard links, so that probe is skipped
+	User     string   // "azureuser"
+	UID, GID int      // 1000, 1000
+	Home     string   // "/home/" + User
 	Peer     PeerMode
 	Token    string // 8-64 lowercase hex digits; names the token file (needed with a Peer mode)
 	// TLS: the storage is encrypted in transit, so the home must be mounted
@@ -111,6 +114,8 @@ func CheckScript(p CheckParams) (string, error) {
 		return "", fmt.Errorf("check script: %w", err)
 	}
 	switch {
+	case p.Tier != nfs.Premium && p.Tier != nfs.Standard:
+		return "", fmt.Errorf("check script: unknown tier %q", p.Tier)
 	case p.Peer != PeerNone && p.Peer != PeerWrite && p.Peer != PeerRead:
 		return "", fmt.Errorf("check script: unknown peer mode %q", p.Peer)
 	case p.Peer != PeerNone && !tokenRe.MatchString(p.Token):
@@ -123,6 +128,7 @@ func CheckScript(p CheckParams) (string, error) {
 	h.set("USER_UID", strconv.Itoa(a.UID))
 	h.set("USER_GID", strconv.Itoa(a.GID))
 	h.set("HOME_DIR", a.Home)
+	h.set("HARD_LINKS", boolFlag(nfs.HardLinks(p.Tier)))
 	h.set("PEER_MODE", string(p.Peer))
 	h.set("PEER_TOKEN", p.Token)
 	h.set("TLS_EXPECTED", boolFlag(p.TLS))

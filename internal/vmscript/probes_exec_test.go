@@ -10,12 +10,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 // The self-test script run for real in a namespace (see ns_test.go).
 
 func checkScript(t *testing.T, p CheckParams) string {
 	t.Helper()
+	if p.Tier == "" {
+		p.Tier = nfs.Premium
+	}
 	s, err := CheckScript(p)
 	require.NoError(t, err)
 	return s

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 // The parser on canned output: every local probe is listed in order, a
@@ -39,11 +41,12 @@ func TestProbesParsesScriptInfo(t *testing.T) {
 
 func TestCheckScriptRefusesBadParams(t *testing.T) {
 	for _, p := range []CheckParams{
-		{Peer: PeerWrite, Token: "not-hex!"},
-		{Peer: PeerRead},
-		{Peer: "both", Token: "abcdef12"},
-		{Token: "abcdef12"},
-		{Home: "/home/../etc"},
+		{Tier: nfs.Premium, Peer: PeerWrite, Token: "not-hex!"},
+		{Tier: nfs.Premium, Peer: PeerRead},
+		{Tier: nfs.Premium, Peer: "both", Token: "abcdef12"},
+		{Tier: nfs.Premium, Token: "abcdef12"},
+		{Tier: nfs.Premium, Home: "/home/../etc"},
+		{}, // no tier
 	} {
 		s, err := CheckScript(p)
 		assert.Error(t, err, "%+v", p)

@@ -80,7 +80,9 @@ func (p AttachParams) validate() error {
 // sh/attach.sh for the steps). It runs as root, is idempotent, and prints
 // exactly one result marker (internal/remote). Info it reports: already,
 // source, backup, seeded, seeded_entries, share_had_files,
-// local_files_kept_in, keys_added, idmapping (Premium), the layout's
+// local_files_kept_in, keys_added, idmapping (Premium), hard_links and
+// hard_link_examples (Standard: files with more than one name, copied as
+// separate files), the layout's
 // (LayoutScript), the break-glass login's (breakglass=on|off: WHY,
 // bg_keys_added, sshd_reload) and the self-test's (probe_<name>, see Probes).
 func AttachScript(p AttachParams) (string, error) {
@@ -97,6 +99,7 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("NFS_TYPE", p.Target.FSType())
 	h.set("MOUNT_OPTS", strings.Join(nfs.ScriptMountOptions(p.Target.Tier), ","))
 	h.set("NFS_IDMAP", boolFlag(nfs.NumericIDs(p.Target.Tier)))
+	h.set("HARD_LINKS", boolFlag(nfs.HardLinks(p.Target.Tier)))
 	h.set("MOUNT_TIMEOUT", strconv.Itoa(int(nfs.MountTimeout.Seconds())))
 	h.set("FSTAB_LINE", nfs.FstabLine(p.Target, p.Home))
 	h.set("FSTAB_MARKER", nfs.FstabMarker)

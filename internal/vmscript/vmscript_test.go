@@ -280,12 +280,12 @@ func scriptMatrix(t *testing.T) map[string]string {
 	cc := string(ccBytes)
 	return map[string]string{
 		"attach-premium.sh": must(AttachScript(AttachParams{Target: premium, AuthorizedKeys: keys, Timestamp: "20250101T000000Z", Layout: goldenLayout})),
-		"layout.sh":         must(LayoutScript(LayoutParams{Layout: goldenLayout, Timestamp: "20250101T000000Z"})),
+		"layout.sh":         must(LayoutScript(LayoutParams{Tier: nfs.Premium, Layout: goldenLayout, Timestamp: "20250101T000000Z"})),
 		"attach-standard.sh": must(AttachScript(AttachParams{Target: standard, User: "dev", UID: 1001, GID: 1002,
 			Home: "/srv/home/dev", Timestamp: "20250101T000000Z"})),
 		"detach.sh":             must(DetachScript(DetachParams{Timestamp: "20250101T000000Z"})),
 		"detach-force-known.sh": must(DetachScript(DetachParams{Target: premium, Force: true, Timestamp: "20250101T000000Z"})),
-		"check-peer-write.sh":   must(CheckScript(CheckParams{Peer: PeerWrite, Token: "0123abcd"})),
+		"check-peer-write.sh":   must(CheckScript(CheckParams{Tier: nfs.Premium, Peer: PeerWrite, Token: "0123abcd"})),
 		"cloud-config.yaml":     cc,
 	}
 }

@@ -19,7 +19,8 @@ import (
 // every row with the traceback "'usageStart'"; the fix that az 2.74 ships
 // (consumption/custom.py, transform_usage_output) drops each row without
 // usageStart or usageEnd, so the command now prints an empty list for any
-// date range, with its preview warning. azlin's `cost --actual` reads it.
+// date range, with its preview warning. (azlin's `cost --actual` reads the
+// Cost Management query below instead.)
 const ruleConsumptionEmpty = "consumption-usage-empty"
 
 func init() {

@@ -324,6 +324,7 @@ else
   if [ "$share_files" -eq 0 ] && [ "$HOME_HAD_FILES" = yes ]; then
     # Copy into a private folder on the share first, check it, then move its
     # entries into place: a half-done copy is never mistaken for the home.
+    if [ "$HARD_LINKS" = 0 ]; then azlin_report_hard_links "$HOME_DIR"; fi
     SEED_DIR="$STAGING/.azlin-seed-partial-$HOSTNAME-$TS"
     mkdir -m 0700 "$SEED_DIR"
     seeded_count=0

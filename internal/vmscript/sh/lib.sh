@@ -351,15 +351,18 @@ azlin_tree_listing() {
 # included) into the existing directory DST with cp -a (modes, ownership,
 # timestamps, symlinks, hard links, xattrs where the target keeps them), then
 # checks that both trees list the same. COUNT = how many entries it copied,
-# at every depth.
+# at every depth. With HARD_LINKS=0 (a Blob NFS target, which has no hard
+# links: ln fails with "Operation not supported") each name of a file with
+# several becomes a file of its own (--no-preserve=links).
 # shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_copy_tree() {
   local -n azlin_copied_out=$3
-  local src=$1 dst=$2 entries=() a b
+  local src=$1 dst=$2 entries=() a b cp_opts=(-a)
+  if [ "${HARD_LINKS:-1}" = 0 ]; then cp_opts+=(--no-preserve=links); fi
   mapfile -d '' entries < <(find "$src" -mindepth 1 -maxdepth 1 ! -name .snapshot ! -name .azlin-lock -print0)
   if [ "${#entries[@]}" -gt 0 ]; then
     local out
-    if ! out=$(cp -a -- "${entries[@]}" "$dst"/ 2>&1); then
+    if ! out=$(cp "${cp_opts[@]}" -- "${entries[@]}" "$dst"/ 2>&1); then
       die "copying $src to $dst failed: $(printf '%s\n' "$out" | tail -n 3)"
     fi
   fi
@@ -369,6 +372,23 @@ azlin_copy_tree() {
     die "the copy of $src in $dst differs from the original (files changed during the copy?): $(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -n 4)"
   fi
   azlin_copied_out=$(printf '%s' "$a" | grep -c '' || true)
+}
+
+# azlin_report_hard_links DIR: before a copy that cannot keep hard links,
+# reports hard_links (how many files under DIR have more than one name) and
+# hard_link_examples (up to 3 of those names, relative to DIR), so the user
+# learns that the copies no longer share their content.
+azlin_report_hard_links() {
+  local names=() n ex=''
+  mapfile -d '' names < <(find "$1" -mindepth 1 \( -path "$1/.snapshot" -o -path "$1/.azlin-lock" \) -prune -o \
+    -type f -links +1 -printf '%P\0' | LC_ALL=C sort -z)
+  [ "${#names[@]}" -gt 0 ] || return 0
+  azlin_info hard_links "${#names[@]}"
+  for n in "${names[@]:0:3}"; do
+    n=${n//[[:cntrl:]]/?}
+    ex+="${ex:+, }${n:0:80}"
+  done
+  azlin_info hard_link_examples "$ex"
 }
 
 # ---- fstab: exactly one line carrying FSTAB_MARKER in its options ----

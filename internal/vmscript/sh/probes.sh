@@ -13,7 +13,8 @@ azlin_probes() {
   local probe_names=(owner flock fcntl mkfifo unix_socket hard_link rename)
 
   # The shell probes, in bash: $1 is the private folder, $2:$3 the uid:gid
-  # files made there must show; prints NAME=RESULT lines. A probe that fails
+  # files made there must show, $4 is 1 when the share has hard links (Blob
+  # NFS 3.0 has none: that probe is skipped); prints NAME=RESULT lines. A probe that fails
   # returns 1, with why set or its tool's message in the folder's err file
   # (no subshells: starting processes is the probes' main cost).
   # shellcheck disable=SC2016 # the inner bash expands it, not this one
@@ -63,7 +64,7 @@ rename() {
 probe owner owner
 probe flock flock_probe
 probe mkfifo fifo
-probe hard_link link
+if [ "$4" = 1 ]; then probe hard_link link; else echo "hard_link=skip: Blob NFS 3.0 has no hard links"; fi
 probe rename rename'
 
   # The python probes: POSIX (fcntl) locks across two processes, and a Unix
@@ -108,7 +109,7 @@ report("unix_socket", unix_socket)'
     for n in "${probe_names[@]}"; do azlin_info "probe_$n" "fail: $USER_NAME cannot make a folder in $1"; done
     return 0
   fi
-  results=$(azlin_as_user bash -c "$probes_sh" bash "$dir" "$USER_UID" "$USER_GID" 2>/dev/null || true)
+  results=$(azlin_as_user bash -c "$probes_sh" bash "$dir" "$USER_UID" "$USER_GID" "$HARD_LINKS" 2>/dev/null || true)
   # The system's python3 (cloud-init's own on Ubuntu), not one on root's PATH
   # that the user may not run; isolated and without site packages (-I -S):
   # the probes need only the standard library, and it starts faster.
