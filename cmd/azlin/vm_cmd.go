@@ -60,6 +60,12 @@ func renderVMs(p *output.Printer, views []vmView) error {
 // addresses in recorded az output are not loopback addresses.
 var probeSSH = vmprov.ProbeSSH
 
+// sshSession runs the batch SSH session in which new waits for a shared
+// home ($AZLIN_SSH_PATH's ssh); tests replace it.
+var sshSession vmprov.SSHRunner = func(ctx context.Context, t vmprov.SSHTarget) (string, error) {
+	return vmprov.RunSSH(os.Getenv(envSSHPath))(ctx, t)
+}
+
 // azlinDir is the config folder: azlin's known_hosts and the VMs'
 // cloud-init files live there.
 func azlinDir() (string, error) { return config.Dir() }
@@ -183,6 +189,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,
 		Probe:          probeSSH,
+		SSH:            sshSession,
 	})
 	switch {
 	case err != nil:
