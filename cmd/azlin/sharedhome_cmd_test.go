@@ -133,6 +133,27 @@ func TestNewSharedHomeFallsBackToRunCommandWhenSSHFails(t *testing.T) {
 	assert.Len(t, fake.Calls(), 10)
 }
 
+// sshd refuses the key for a moment while the attach swaps the home: new
+// logs in again instead of falling back to run-command.
+func TestNewSharedHomeLogsInAgainWhileTheHomeIsSwapped(t *testing.T) {
+	cfgDir := vmEnv(t)
+	probeOnly(t, "20.80.105.65")
+	refused := &vmprov.SSHError{Host: "20.80.105.65", Exit: 255, Stderr: "azureuser@20.80.105.65: Permission denied (publickey)."}
+	answers := []error{refused, nil}
+	old := sshSession
+	sshSession = func(ctx context.Context, tg vmprov.SSHTarget) (string, error) {
+		err := answers[0]
+		answers = answers[1:]
+		return "##azlin-cloud-init## waited 0\n##azlin-result## status=ok step=verify reason=\n", err
+	}
+	t.Cleanup(func() { sshSession = old })
+	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shTag)...) // no run-command
+	_, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, answers, "logged in twice")
+	assert.NotContains(t, stderr, "over SSH")
+}
+
 // A cloud-init that ends (status error) without running the attach, or a
 // wait that runs out of time, is said, with the command that finishes.
 func TestNewSharedHomeSaysWhatCloudInitDidWithoutAResult(t *testing.T) {

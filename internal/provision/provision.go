@@ -8,6 +8,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -290,15 +291,35 @@ func waitOverSSH(ctx context.Context, req Request, vm vmprov.VM) (vmscript.Cloud
 	// catches a session that hangs past it.
 	ctx, cancel := context.WithTimeout(ctx, req.Timeout+time.Minute)
 	defer cancel()
-	stdout, err := req.SSH(ctx, vmprov.SSHTarget{
+	target := vmprov.SSHTarget{
 		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), Host: vm.PublicIP,
 		Command: []string{vmscript.CloudInitWaitScript(req.Timeout)}, Batch: true,
-	})
-	if err != nil {
-		return vmscript.CloudInitWait{}, err
 	}
-	return vmscript.ParseCloudInitWait(stdout)
+	// While the attach swaps the local home for the share (before it puts
+	// the break-glass keys in place), sshd finds no authorized_keys for a
+	// moment and refuses the key: log in again shortly, for a while.
+	retryUntil := time.Now().Add(sshRefusedRetry)
+	for {
+		stdout, err := req.SSH(ctx, target)
+		var se *vmprov.SSHError
+		if errors.As(err, &se) && se.Refused() && time.Now().Before(retryUntil) {
+			select {
+			case <-ctx.Done():
+				return vmscript.CloudInitWait{}, ctx.Err()
+			case <-time.After(sshRefusedPause):
+				continue
+			}
+		}
+		if err != nil {
+			return vmscript.CloudInitWait{}, err
+		}
+		return vmscript.ParseCloudInitWait(stdout)
+	}
 }
+
+// How long, and how often, waitOverSSH logs in again when sshd refuses the
+// key during the attach's swap of the home.
+const sshRefusedRetry, sshRefusedPause = time.Minute, 2 * time.Second
 
 // pollRunCommand asks the VM through run-command, every req.PollInterval
 // until the deadline, whether the attach has ended.

@@ -67,6 +67,23 @@ func ForgetHost(ctx context.Context, knownHosts, ip string) error {
 // output; an error means ssh did not run the command to its end.
 type SSHRunner func(ctx context.Context, t SSHTarget) (stdout string, err error)
 
+// SSHError is an ssh session that exited non-zero.
+type SSHError struct {
+	Host   string
+	Exit   int
+	Stderr string
+}
+
+func (e *SSHError) Error() string {
+	return fmt.Sprintf("ssh to %s exited with status %d: %s", e.Host, e.Exit, e.Stderr)
+}
+
+// Refused tells that the VM answered but did not accept azlin's key (ssh's
+// "Permission denied (publickey)"), as opposed to not answering at all.
+func (e *SSHError) Refused() bool {
+	return e.Exit == 255 && strings.Contains(e.Stderr, "Permission denied")
+}
+
 // RunSSH is an SSHRunner that runs the ssh program bin ("" = ssh on PATH).
 func RunSSH(bin string) SSHRunner {
 	return func(ctx context.Context, t SSHTarget) (string, error) {
@@ -83,7 +100,7 @@ func RunSSH(bin string) SSHRunner {
 		case err == nil:
 			return stdout.String(), nil
 		case errors.As(err, &ee):
-			return stdout.String(), fmt.Errorf("ssh to %s exited with status %d: %s", t.Host, ee.ExitCode(), strings.TrimSpace(stderr.String()))
+			return stdout.String(), &SSHError{Host: t.Host, Exit: ee.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
 		default:
 			return stdout.String(), fmt.Errorf("running ssh: %w", err)
 		}
