@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/testjson"
+	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
 )
 
@@ -49,6 +52,19 @@ func shNewCalls(t *testing.T, cfgDir string) []aztest.Call {
 	}
 }
 
+// sshAnswers replaces the SSH session new waits in: it records the target
+// and answers with stdout and err.
+func sshAnswers(t *testing.T, stdout string, err error) *[]vmprov.SSHTarget {
+	var got []vmprov.SSHTarget
+	old := sshSession
+	sshSession = func(ctx context.Context, tg vmprov.SSHTarget) (string, error) {
+		got = append(got, tg)
+		return stdout, err
+	}
+	t.Cleanup(func() { sshSession = old })
+	return &got
+}
+
 // shTag records the shared home on the VM: a tags patch, not a VM write.
 var shTag = aztest.Call{Argv: []string{"tag", "update", "--resource-id",
 	"/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
@@ -61,17 +77,22 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	result := "##azlin-info## seeded_entries=5\n##azlin-info## already=0\n##azlin-info## source=" + source +
 		"\n##azlin-info## backup=/home/azureuser.backup\n##azlin-info## seeded=yes\n##azlin-info## keys_added=0\n" +
 		"##azlin-result## status=ok step=verify reason=\n"
-	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shStatusCall(t, result), shTag)...)
+	sessions := sshAnswers(t, "##azlin-cloud-init## waited 0\n"+result, nil)
+	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shTag)...) // no run-command: SSH waited
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "vm\trunning\tStandard_DS1_v2\t20.80.105.65\teastus\tshared-dev\n", stdout)
 	assert.Contains(t, stderr, "cloud-init is mounting the shared home shared-dev")
 	assert.Contains(t, stderr, "✓ VM vm is ready at 20.80.105.65")
+	assert.NotContains(t, stderr, "run-command")
 
 	calls := fake.Calls()
-	require.Len(t, calls, 10)
-	assert.Equal(t, "vm run-command invoke", strings.Join(calls[8][:3], " "))
-	assert.Equal(t, shTag.Argv, calls[9], "the tag comes after the mount's result")
+	require.Len(t, calls, 9)
+	assert.Equal(t, shTag.Argv, calls[8], "the tag comes after the mount's result")
+	// One session, with azlin's key and known_hosts, that waits as long as --timeout.
+	require.Len(t, *sessions, 1)
+	assert.Equal(t, vmprov.SSHTarget{KeyPath: filepath.Join(cfgDir, "azlin_ed25519"), KnownHosts: filepath.Join(cfgDir, "known_hosts"),
+		Host: "20.80.105.65", Command: []string{vmscript.CloudInitWaitScript(10 * time.Minute)}, Batch: true}, (*sessions)[0])
 
 	// The VM was given the attach script for this storage, run from runcmd.
 	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))
@@ -87,13 +108,67 @@ func TestNewSharedHomeMountFailureKeepsTheVMAndSaysHowToFinish(t *testing.T) {
 	result := "##azlin-result## status=fail step=mount-staging reason=mounting " + stAcct +
 		".file.core.windows.net:/" + stAcct + "/shared-dev at /run/azlin/staging failed: mount.nfs: access denied by server -- rolled back: nothing had changed\n"
 	// No tag and no delete: the fake fails the test on any call not listed.
-	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shStatusCall(t, result))...)
+	sshAnswers(t, "##azlin-cloud-init## waited 1\n"+result, nil)
+	fake := aztest.New(t, shNewCalls(t, cfgDir)...)
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, `mounting the shared home on VM vm failed: step "mount-staging" failed: mounting `)
 	assert.Contains(t, stderr, "access denied by server")
 	assert.Contains(t, stderr, "The VM works with its local home; to move it onto the share: azlin storage attach shared-dev --vm vm -g rg")
+}
+
+// SSH does not get through (an NSG closes port 22 to this machine): new
+// says so and asks through run-command instead, at Azure's pace.
+func TestNewSharedHomeFallsBackToRunCommandWhenSSHFails(t *testing.T) {
+	cfgDir := vmEnv(t)
+	probeOnly(t, "20.80.105.65")
+	sshAnswers(t, "", errors.New("ssh to 20.80.105.65 exited with status 255: Connection timed out"))
+	result := "##azlin-info## seeded=yes\n##azlin-result## status=ok step=verify reason=\n"
+	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shStatusCall(t, result), shTag)...)
+	_, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "could not wait for the shared home over SSH (ssh to 20.80.105.65 exited with status 255: Connection timed out); "+
+		"asking VM vm through Azure's run-command every 20s instead")
+	assert.Len(t, fake.Calls(), 10)
+}
+
+// sshd refuses the key for a moment while the attach swaps the home: new
+// logs in again instead of falling back to run-command.
+func TestNewSharedHomeLogsInAgainWhileTheHomeIsSwapped(t *testing.T) {
+	cfgDir := vmEnv(t)
+	probeOnly(t, "20.80.105.65")
+	refused := &vmprov.SSHError{Host: "20.80.105.65", Exit: 255, Stderr: "azureuser@20.80.105.65: Permission denied (publickey)."}
+	answers := []error{refused, nil}
+	old := sshSession
+	sshSession = func(ctx context.Context, tg vmprov.SSHTarget) (string, error) {
+		err := answers[0]
+		answers = answers[1:]
+		return "##azlin-cloud-init## waited 0\n##azlin-result## status=ok step=verify reason=\n", err
+	}
+	t.Cleanup(func() { sshSession = old })
+	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shTag)...) // no run-command
+	_, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, answers, "logged in twice")
+	assert.NotContains(t, stderr, "over SSH")
+}
+
+// A cloud-init that ends (status error) without running the attach, or a
+// wait that runs out of time, is said, with the command that finishes.
+func TestNewSharedHomeSaysWhatCloudInitDidWithoutAResult(t *testing.T) {
+	for _, tc := range []struct{ out, says string }{
+		{"##azlin-cloud-init## waited 1\n##azlin-cloud-init## pending\n", "cloud-init finished on VM vm (status error) without running the shared home's attach"},
+		{"##azlin-cloud-init## waited 124\n##azlin-cloud-init## pending\n", "the shared home was not mounted on VM vm within 10m0s"},
+	} {
+		cfgDir := vmEnv(t)
+		probeOnly(t, "20.80.105.65")
+		sshAnswers(t, tc.out, nil)
+		_, stderr, code := runVMCmd(t, aztest.New(t, shNewCalls(t, cfgDir)...), "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, tc.says)
+		assert.Contains(t, stderr, "azlin storage attach shared-dev --vm vm -g rg")
+	}
 }
 
 func TestNewSharedHomeWithMissingStorageCreatesNoVM(t *testing.T) {

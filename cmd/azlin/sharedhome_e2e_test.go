@@ -138,9 +138,12 @@ func TestE2ESharedHomeDemoScenario(t *testing.T) {
 	azlinRun(t, c, "storage", "create", "dev-shared", "--tier", "Premium", "--size", "500GB")
 	workers := []string{"worker-1", "worker-2", "worker-3"}
 	for _, w := range workers {
+		c.ResetLog()
 		r := azlinRun(t, c, "new", "--shared-home", "dev-shared", "--name", w)
 		assert.Regexp(t, `^`+w+`\trunning\tStandard_D2s_v5\t127\.[0-9.]+\teastus\tdev-shared\n$`, r.Stdout)
 		assert.Contains(t, r.Stderr, "cloud-init is mounting the shared home dev-shared")
+		assert.NotContains(t, commands(c), "vm run-command invoke", "new waits over SSH, not with run-command (20 s or more each on Azure)")
+		assert.NotContains(t, r.Stderr, "over SSH")
 		assert.Equal(t, "dev-shared", vmTag(t, c, w), "the tag records the shared home")
 	}
 	// Encrypted in transit: secure transfer stays required (Azure then refuses

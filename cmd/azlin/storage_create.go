@@ -21,6 +21,7 @@ type storageCreateOptions struct {
 	Tier, Size, Region, Redundancy, RootSquash, Network string
 	VNet, VNetPrefix, Subnet, SubnetPrefix              string
 	Layout                                              string
+	PrivateDNSZoneID                                    string
 	NoEncryptionInTransit                               bool
 	// The *Set fields tell that the flag was given: an existing storage
 	// keeps its own settings for the flags that were not.
@@ -70,6 +71,11 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"      zone privatelink.file.core.windows.net (blob for Standard) linked to the",
 			"      VNet, and public network access disabled. Works from any region's VNet",
 			"      via peering; costs about $7.30/month (shown in the estimate).",
+			"      --private-dns-zone-id ID uses an existing zone instead (its full ARM id, in",
+			"      any resource group or subscription), as landing zones require: azlin",
+			"      creates no zone, links that one to the VNet if it is not linked yet, and",
+			"      registers the endpoint in it. Azure links a VNet to one zone of a name",
+			"      only, so a VNet already linked to the hub's zone needs this flag.",
 			"  service-endpoint  the subnet's Microsoft.Storage service endpoint (added to the",
 			"      endpoints it already has) and a firewall rule for the subnet. Free, but",
 			"      only for a VNet in the storage's own region, and the account keeps a",
@@ -87,6 +93,8 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"  azlin storage create ml-data --tier Standard --size 5TB --network service-endpoint",
 			"  azlin storage create shared-dev --dry-run      # print the az commands, change nothing",
 			"  azlin storage create offline-dev --no-encryption-in-transit   # VMs without packages.microsoft.com",
+			"  azlin storage create shared-dev --private-dns-zone-id \\",
+			"    /subscriptions/HUB-SUB/resourceGroups/dns/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net",
 		),
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -112,6 +120,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 	fl.StringVar(&o.Subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
 	fl.StringVar(&o.SubnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
 	fl.BoolVar(&o.NoEncryptionInTransit, "no-encryption-in-transit", false, "Premium: plain NFS with secure transfer off, for VMs that cannot reach packages.microsoft.com (traffic is not encrypted)")
+	fl.StringVar(&o.PrivateDNSZoneID, "private-dns-zone-id", "", "an existing private DNS zone's ARM id (privatelink.file/blob.core.windows.net, any group or subscription) to use instead of creating one")
 	fl.StringVar(&o.Layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
 	return cmd
 }
@@ -169,6 +178,7 @@ func storageCreateRequest(a *app, f *storageCreateOptions) (storage.CreateOption
 	}
 	o.Region = f.Region
 	o.NoEncryptionInTransit = f.NoEncryptionInTransit
+	o.PrivateDNSZoneID = f.PrivateDNSZoneID
 	if err := o.Validate(); err != nil {
 		return o, err
 	}

@@ -60,6 +60,12 @@ func renderVMs(p *output.Printer, views []vmView) error {
 // addresses in recorded az output are not loopback addresses.
 var probeSSH = vmprov.ProbeSSH
 
+// sshSession runs the batch SSH session in which new waits for a shared
+// home ($AZLIN_SSH_PATH's ssh); tests replace it.
+var sshSession vmprov.SSHRunner = func(ctx context.Context, t vmprov.SSHTarget) (string, error) {
+	return vmprov.RunSSH(os.Getenv(envSSHPath))(ctx, t)
+}
+
 // azlinDir is the config folder: azlin's known_hosts and the VMs'
 // cloud-init files live there.
 func azlinDir() (string, error) { return config.Dir() }
@@ -89,6 +95,12 @@ func newNewCmd(a *app, runF func(*newOptions) error) *cobra.Command {
 			"up to --timeout; --no-wait returns as soon as Azure accepted the request.",
 			"The VM's hourly and monthly cost is shown before it is created.",
 			"",
+			"With --shared-home, cloud-init mounts the share at first boot, and azlin then",
+			"waits (up to --timeout) in one SSH session for cloud-init's result. If SSH does",
+			"not get through (an NSG closed to this machine), it says so and asks the VM",
+			"through Azure's run-command every 20 seconds instead. A failed mount leaves the",
+			"VM with its local home and names the command that finishes the job.",
+			"",
 			"Names: 1-64 lowercase letters, digits and hyphens, not starting or ending with",
 			"a hyphen; without --name azlin picks azlin-YYYYMMDD-HHMMSS. A name already used",
 			"in the resource group is refused before anything is created.",
@@ -114,7 +126,7 @@ func newNewCmd(a *app, runF func(*newOptions) error) *cobra.Command {
 	f.StringVar(&o.Image, "image", vmprov.DefaultImage, "OS image URN; azlin is tested with Ubuntu 22.04")
 	f.StringVar(&o.SharedHome, "shared-home", "", "storage (azlin storage create) whose NFS share becomes the VM's /home/azureuser")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return once Azure accepted the request, without waiting for the VM")
-	f.DurationVar(&o.Timeout, "timeout", vmprov.DefaultWaitTimeout, "how long to wait for the VM to answer on SSH")
+	f.DurationVar(&o.Timeout, "timeout", vmprov.DefaultWaitTimeout, "how long to wait for the VM to answer on SSH (and again for its shared home to be mounted)")
 	return cmd
 }
 
@@ -183,6 +195,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,
 		Probe:          probeSSH,
+		SSH:            sshSession,
 	})
 	switch {
 	case err != nil:

@@ -2,8 +2,10 @@ package network
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 )
@@ -15,6 +17,34 @@ type PrivateEndpoint struct {
 	Subnet     Subnet
 	ResourceID string // what it connects to, e.g. a storage account's ID
 	GroupID    string // the sub-resource: "file", "blob"
+	// Zone, when set, is an existing private DNS zone (a landing zone's
+	// central one, perhaps in another subscription): azlin creates no zone
+	// and uses this one. Unset: azlin's own zone in the subnet's group.
+	Zone *DNSZoneID
+	// Subscription is the one az works in; a Zone in another gets --subscription.
+	Subscription string
+}
+
+// DNSZoneID is a private DNS zone's ARM id, split.
+type DNSZoneID struct {
+	ID, Subscription, ResourceGroup, Name string
+}
+
+// ParseDNSZoneID reads a private DNS zone's ARM id,
+// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/privateDnsZones/NAME
+// (ARM compares the fixed segments ignoring case).
+func ParseDNSZoneID(id string) (DNSZoneID, bool) {
+	p := strings.Split(id, "/")
+	if len(p) != 9 || p[0] != "" || !strings.EqualFold(p[1], "subscriptions") || !strings.EqualFold(p[3], "resourceGroups") ||
+		!strings.EqualFold(p[5], "providers") || !strings.EqualFold(p[6], "Microsoft.Network") || !strings.EqualFold(p[7], "privateDnsZones") {
+		return DNSZoneID{}, false
+	}
+	for _, v := range []string{p[2], p[4], p[8]} {
+		if v == "" {
+			return DNSZoneID{}, false
+		}
+	}
+	return DNSZoneID{ID: id, Subscription: p[2], ResourceGroup: p[4], Name: strings.ToLower(p[8])}, true
 }
 
 // ZoneGroupName is the name azlin gives each endpoint's DNS zone group.
@@ -30,6 +60,22 @@ func PrivateDNSZone(groupID string) string { return "privatelink." + groupID + "
 // link per VNet and zone, shared by every endpoint of that zone.
 func LinkName(vnet string) string { return vnet + "-link" }
 
+// sharedLinkName is the link's name in a zone azlin does not own: a hub's
+// zone is linked to many spokes' VNets, which may all be called azlin-vnet,
+// so the name carries a hash of the VNet's id.
+func sharedLinkName(vnet, vnetID string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(vnetID)))
+	return fmt.Sprintf("%s-%x-link", vnet, h[:4])
+}
+
+// vnetID is the id of the VNet a subnet id names.
+func vnetID(subnetID string) string {
+	if i := strings.LastIndex(strings.ToLower(subnetID), "/subnets/"); i >= 0 {
+		return subnetID[:i]
+	}
+	return subnetID
+}
+
 // EnsurePrivateEndpoint makes the private endpoint, the private DNS zone,
 // the zone's link to the VNet and the endpoint's DNS zone group exist,
 // creating only what is missing, and returns what it created (or, in a dry
@@ -39,10 +85,10 @@ func LinkName(vnet string) string { return vnet + "-link" }
 func (m *Manager) EnsurePrivateEndpoint(ctx context.Context, pe PrivateEndpoint, knownMissing bool) ([]string, error) {
 	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
 	var created []string
+	var err error
 
 	peMissing := knownMissing
 	if !knownMissing {
-		var err error
 		if peMissing, err = m.missing(ctx, "private endpoint "+pe.Name,
 			"network", "private-endpoint", "show", "-g", rg, "-n", pe.Name); err != nil {
 			return created, err
@@ -58,34 +104,13 @@ func (m *Manager) EnsurePrivateEndpoint(ctx context.Context, pe PrivateEndpoint,
 		created = append(created, "private endpoint "+pe.Name)
 	}
 
-	zoneMissing, err := m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", rg, "-n", zone)
+	if pe.Zone != nil {
+		created, err = m.ensureSharedZoneLink(ctx, pe, created)
+	} else {
+		created, err = m.ensureOwnZone(ctx, pe, created)
+	}
 	if err != nil {
 		return created, err
-	}
-	if zoneMissing {
-		if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", rg, "-n", zone); err != nil {
-			return created, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
-		}
-		created = append(created, "private DNS zone "+zone)
-	}
-
-	link := LinkName(pe.Subnet.VNet)
-	linkMissing := zoneMissing // a zone created just now has no links
-	if !zoneMissing {
-		if linkMissing, err = m.missing(ctx, "DNS link "+link,
-			"network", "private-dns", "link", "vnet", "show", "-g", rg, "-z", zone, "-n", link); err != nil {
-			return created, err
-		}
-	}
-	if linkMissing {
-		if err := m.c.Mutate(ctx, nil, "network", "private-dns", "link", "vnet", "create", "-g", rg, "-z", zone,
-			// NxDomainRedirect: names of other storage accounts that the zone
-			// lacks still resolve through public DNS; with the default policy
-			// the link would answer NXDOMAIN for every one of them in this VNet.
-			"-n", link, "-v", pe.Subnet.VNet, "-e", "false", "--resolution-policy", "NxDomainRedirect"); err != nil {
-			return created, fmt.Errorf("linking private DNS zone %s to virtual network %s: %w", zone, pe.Subnet.VNet, err)
-		}
-		created = append(created, "DNS link "+link+" to "+pe.Subnet.VNet)
 	}
 
 	groupMissing := peMissing
@@ -96,13 +121,84 @@ func (m *Manager) EnsurePrivateEndpoint(ctx context.Context, pe PrivateEndpoint,
 		}
 	}
 	if groupMissing {
+		zoneRef := zone // a name: the zone in the endpoint's group
+		if pe.Zone != nil {
+			zoneRef = pe.Zone.ID
+		}
 		if err := m.c.Mutate(ctx, nil, "network", "private-endpoint", "dns-zone-group", "create", "-g", rg,
-			"--endpoint-name", pe.Name, "-n", ZoneGroupName, "--private-dns-zone", zone, "--zone-name", pe.GroupID); err != nil {
+			"--endpoint-name", pe.Name, "-n", ZoneGroupName, "--private-dns-zone", zoneRef, "--zone-name", pe.GroupID); err != nil {
 			return created, fmt.Errorf("registering private endpoint %s in DNS zone %s: %w", pe.Name, zone, err)
 		}
 		created = append(created, "DNS zone group for "+pe.Name)
 	}
 	return created, nil
+}
+
+// ensureOwnZone makes azlin's private DNS zone in the subnet's group and its
+// link to the VNet exist.
+func (m *Manager) ensureOwnZone(ctx context.Context, pe PrivateEndpoint, created []string) ([]string, error) {
+	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
+	zoneMissing, err := m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", rg, "-n", zone)
+	if err != nil {
+		return created, err
+	}
+	if zoneMissing {
+		if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", rg, "-n", zone); err != nil {
+			return created, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
+		}
+		created = append(created, "private DNS zone "+zone)
+	}
+	link := LinkName(pe.Subnet.VNet)
+	linkMissing := zoneMissing // a zone created just now has no links
+	if !zoneMissing {
+		if linkMissing, err = m.missing(ctx, "DNS link "+link,
+			"network", "private-dns", "link", "vnet", "show", "-g", rg, "-z", zone, "-n", link); err != nil {
+			return created, err
+		}
+	}
+	if !linkMissing {
+		return created, nil
+	}
+	return m.createLink(ctx, pe, created, link, []string{"-g", rg, "-z", zone, "-n", link, "-v", pe.Subnet.VNet})
+}
+
+// ensureSharedZoneLink links an existing zone (pe.Zone) to the VNet unless
+// it is linked already. The zone may be in another group or subscription,
+// so the VNet is named by its full id.
+func (m *Manager) ensureSharedZoneLink(ctx context.Context, pe PrivateEndpoint, created []string) ([]string, error) {
+	z, vnet := pe.Zone, vnetID(pe.Subnet.ID)
+	link := sharedLinkName(pe.Subnet.VNet, vnet)
+	where := []string{"-g", z.ResourceGroup, "-z", z.Name, "-n", link}
+	if !strings.EqualFold(z.Subscription, pe.Subscription) {
+		where = append(where, "--subscription", z.Subscription)
+	}
+	linkMissing, err := m.missing(ctx, "the link of private DNS zone "+z.ID+" to virtual network "+pe.Subnet.VNet,
+		append([]string{"network", "private-dns", "link", "vnet", "show"}, where...)...)
+	if err != nil || !linkMissing {
+		return created, err
+	}
+	return m.createLink(ctx, pe, created, link, append(where, "-v", vnet))
+}
+
+// createLink links a zone to the VNet; where names the zone, the link and
+// the VNet.
+func (m *Manager) createLink(ctx context.Context, pe PrivateEndpoint, created []string, link string, where []string) ([]string, error) {
+	zone := PrivateDNSZone(pe.GroupID)
+	args := append([]string{"network", "private-dns", "link", "vnet", "create"}, where...)
+	// NxDomainRedirect: names of other storage accounts that the zone
+	// lacks still resolve through public DNS; with the default policy
+	// the link would answer NXDOMAIN for every one of them in this VNet.
+	args = append(args, "-e", "false", "--resolution-policy", "NxDomainRedirect")
+	if err := m.c.Mutate(ctx, nil, args...); err != nil {
+		if strings.Contains(err.Error(), "cannot be linked to multiple zones with overlapping namespaces") {
+			// Azure: a VNet links to one zone of a name only.
+			return created, fmt.Errorf("virtual network %s is already linked to another private DNS zone named %s, and Azure links a "+
+				"virtual network to only one zone of a name: pass that zone's id with --private-dns-zone-id "+
+				"(az network private-dns zone list --query \"[?name=='%s'].id\" finds it if you can read it): %w", pe.Subnet.VNet, zone, zone, err)
+		}
+		return created, fmt.Errorf("linking private DNS zone %s to virtual network %s: %w", zone, pe.Subnet.VNet, err)
+	}
+	return append(created, "DNS link "+link+" to "+pe.Subnet.VNet), nil
 }
 
 // DeletePrivateEndpoint removes an endpoint and its DNS zone group (which

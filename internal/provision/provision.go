@@ -8,6 +8,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -54,15 +55,19 @@ type Request struct {
 	// Probe checks that a VM answers on SSH; nil is vmprov.ProbeSSH (tests
 	// replace it: recorded az output has no loopback addresses).
 	Probe func(ctx context.Context, ip string) error
+	// SSH runs the session that waits for a new VM's shared home; nil is
+	// vmprov.RunSSH("") (ssh on PATH).
+	SSH vmprov.SSHRunner
 	// PollInterval spaces the run-command calls that ask a new VM whether
-	// its shared home is mounted (each is an az call of its own); 0 is
-	// DefaultPollInterval.
+	// its shared home is mounted when SSH does not get through (each is an
+	// az call of its own); 0 is DefaultPollInterval.
 	PollInterval time.Duration
 }
 
-// DefaultPollInterval is how often `new` asks a VM whether its shared home
-// is mounted.
-const DefaultPollInterval = 3 * time.Second
+// DefaultPollInterval is how often `new` asks a VM through run-command
+// whether its shared home is mounted: a run-command takes 20 seconds or
+// more on Azure, and one sent while another runs is refused (Conflict).
+const DefaultPollInterval = 20 * time.Second
 
 // Result is what `new` made.
 type Result struct {
@@ -92,6 +97,9 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	}
 	if req.PollInterval <= 0 {
 		req.PollInterval = DefaultPollInterval
+	}
+	if req.SSH == nil {
+		req.SSH = vmprov.RunSSH("")
 	}
 	m := vmprov.NewManager(c)
 	// Before anything is created: the name is free and the storage exists
@@ -211,7 +219,7 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{VM: vm}
 	if home != nil {
-		if res.HomeInfo, err = waitSharedHome(ctx, m, req, vm, home, prog); err != nil {
+		if res.HomeInfo, err = waitSharedHome(ctx, m, p, req, vm, home, prog); err != nil {
 			prog.Fail("")
 			return nil, err
 		}
@@ -227,39 +235,117 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 // waitSharedHome waits (bounded by the request's timeout) for cloud-init's
 // attach of the shared home to report its result, then records it on the VM
 // with the storage tag, and returns what the attach script reported (as
-// attach's). A failed attach leaves the VM with its local home, and the
-// error names the command that finishes the job.
-func waitSharedHome(ctx context.Context, m *vmprov.Manager, req Request, vm vmprov.VM, home *storage.Storage, prog output.Progress) (map[string]string, error) {
+// attach's). It waits in one SSH session; when SSH does not get through
+// (an NSG, a key), it asks through run-command instead, slowly. A failed
+// attach leaves the VM with its local home, and the error names the command
+// that finishes the job.
+func waitSharedHome(ctx context.Context, m *vmprov.Manager, ui UI, req Request, vm vmprov.VM, home *storage.Storage, prog output.Progress) (map[string]string, error) {
 	finish := fmt.Sprintf("The VM works with its local home; to move it onto the share: azlin storage attach %s --vm %s -g %s",
 		home.Name, req.Name, req.ResourceGroup)
 	prog.Step("cloud-init is mounting the shared home " + home.Name)
 	deadline := time.Now().Add(req.Timeout)
-	for {
-		stdout, _, err := m.RunRaw(ctx, req.ResourceGroup, req.Name, vmscript.CloudInitStatusScript())
-		if err != nil {
+	w, err := waitOverSSH(ctx, req, vm)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, interrupted(req)
+		}
+		ui.Warnf("could not wait for the shared home over SSH (%v); asking VM %s through Azure's run-command every %s instead "+
+			"(each takes 20 seconds or more on Azure)", err, req.Name, req.PollInterval)
+		if w, err = pollRunCommand(ctx, m, req, deadline); err != nil {
 			if ctx.Err() != nil {
 				return nil, interrupted(req)
 			}
 			return nil, fmt.Errorf("%w\n%s", err, finish)
 		}
-		done, res, err := vmscript.ParseCloudInitStatus(stdout)
-		switch {
-		case done && err != nil:
-			return nil, fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
-				req.Name, vmscript.CloudInitLogFile, finish)
-		case done && !res.OK:
-			return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", req.Name, res.Err(), finish)
-		case done:
-			prog.Step("recording the shared home on the VM")
-			return res.Info, m.SetTag(ctx, vm, tags.Storage, home.Name)
+	}
+	switch {
+	case w.Done && w.Err != nil:
+		return nil, fmt.Errorf("mounting the shared home on VM %s ended without a result (see %s on the VM)\n%s",
+			req.Name, vmscript.CloudInitLogFile, finish)
+	case w.Done && !w.Result.OK:
+		return nil, fmt.Errorf("mounting the shared home on VM %s failed: %w\n%s", req.Name, w.Result.Err(), finish)
+	case w.Done:
+		prog.Step("recording the shared home on the VM")
+		return w.Result.Info, m.SetTag(ctx, vm, tags.Storage, home.Name)
+	case w.TimedOut:
+		return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
+			req.Name, req.Timeout, vmscript.CloudInitLogFile, finish)
+	default:
+		return nil, fmt.Errorf("cloud-init finished on VM %s (status %s) without running the shared home's attach "+
+			"(see /var/log/cloud-init.log on the VM)\n%s", req.Name, cloudInitStatusName(w.Status), finish)
+	}
+}
+
+// cloudInitStatusName names `cloud-init status --wait`'s exit status.
+func cloudInitStatusName(status int) string {
+	switch status {
+	case 0:
+		return "done"
+	case 1:
+		return "error"
+	case 2:
+		return "degraded: done with recoverable errors"
+	}
+	return fmt.Sprintf("exit %d", status)
+}
+
+// waitOverSSH waits for cloud-init in one SSH session, as the admin user
+// with azlin's key and known_hosts. Logging in keeps working while the share
+// is mounted over the home: the attach installs the keys outside the home
+// too (break-glass).
+func waitOverSSH(ctx context.Context, req Request, vm vmprov.VM) (vmscript.CloudInitWait, error) {
+	// The remote wait ends on its own at the timeout; this bound only
+	// catches a session that hangs past it.
+	ctx, cancel := context.WithTimeout(ctx, req.Timeout+time.Minute)
+	defer cancel()
+	target := vmprov.SSHTarget{
+		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), Host: vm.PublicIP,
+		Command: []string{vmscript.CloudInitWaitScript(req.Timeout)}, Batch: true,
+	}
+	// While the attach swaps the local home for the share (before it puts
+	// the break-glass keys in place), sshd finds no authorized_keys for a
+	// moment and refuses the key: log in again shortly, for a while.
+	retryUntil := time.Now().Add(sshRefusedRetry)
+	for {
+		stdout, err := req.SSH(ctx, target)
+		var se *vmprov.SSHError
+		if errors.As(err, &se) && se.Refused() && time.Now().Before(retryUntil) {
+			select {
+			case <-ctx.Done():
+				return vmscript.CloudInitWait{}, ctx.Err()
+			case <-time.After(sshRefusedPause):
+				continue
+			}
+		}
+		if err != nil {
+			return vmscript.CloudInitWait{}, err
+		}
+		return vmscript.ParseCloudInitWait(stdout)
+	}
+}
+
+// How long, and how often, waitOverSSH logs in again when sshd refuses the
+// key during the attach's swap of the home.
+const sshRefusedRetry, sshRefusedPause = time.Minute, 2 * time.Second
+
+// pollRunCommand asks the VM through run-command, every req.PollInterval
+// until the deadline, whether the attach has ended.
+func pollRunCommand(ctx context.Context, m *vmprov.Manager, req Request, deadline time.Time) (vmscript.CloudInitWait, error) {
+	for {
+		stdout, _, err := m.RunRaw(ctx, req.ResourceGroup, req.Name, vmscript.CloudInitStatusScript())
+		if err != nil {
+			return vmscript.CloudInitWait{}, err
+		}
+		var w vmscript.CloudInitWait
+		if w.Done, w.Result, w.Err = vmscript.ParseCloudInitStatus(stdout); w.Done {
+			return w, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the shared home was not mounted on VM %s within %s (cloud-init may still be working; its log: %s)\n%s",
-				req.Name, req.Timeout, vmscript.CloudInitLogFile, finish)
+			return vmscript.CloudInitWait{TimedOut: true}, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, interrupted(req)
+			return vmscript.CloudInitWait{}, ctx.Err()
 		case <-time.After(req.PollInterval):
 		}
 	}

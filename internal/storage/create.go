@@ -54,7 +54,12 @@ type CreateOptions struct {
 	// NoEncryptionInTransit: a Premium storage with secure transfer off, for
 	// VMs that cannot reach Microsoft's package repository (plain NFS).
 	NoEncryptionInTransit bool
-	Names                 network.Names
+	// PrivateDNSZoneID is an existing private DNS zone's ARM id (any group
+	// or subscription) that the private endpoint uses instead of a zone
+	// azlin would create: landing zones keep these zones central and deny
+	// creating them.
+	PrivateDNSZoneID string
+	Names            network.Names
 	// Progress hears each step as it starts; nil is fine.
 	Progress func(step string)
 }
@@ -84,21 +89,52 @@ func (o CreateOptions) Validate() error {
 			return err
 		}
 	}
+	if o.PrivateDNSZoneID != "" {
+		if _, err := o.privateDNSZone(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// privateDNSZone checks --private-dns-zone-id: a private DNS zone's id whose
+// name is the tier's privatelink zone (without --tier, Premium's, as for
+// --size), and only with a private endpoint.
+func (o CreateOptions) privateDNSZone() (*network.DNSZoneID, error) {
+	if o.Network == ServiceEndpoint {
+		return nil, clierr.Usagef("--private-dns-zone-id is for --network private-endpoint; a service endpoint needs no DNS zone")
+	}
+	z, ok := network.ParseDNSZoneID(o.PrivateDNSZoneID)
+	if !ok {
+		return nil, clierr.Usagef("--private-dns-zone-id %q is not a private DNS zone's id: want "+
+			"/subscriptions/SUBSCRIPTION/resourceGroups/GROUP/providers/Microsoft.Network/privateDnsZones/NAME "+
+			"(az network private-dns zone show -g GROUP -n NAME --query id -o tsv prints it)", o.PrivateDNSZoneID)
+	}
+	t := o.Tier
+	if t == "" {
+		t = nfs.Premium
+	}
+	if want := network.PrivateDNSZone(groupID(t)); z.Name != want {
+		return nil, clierr.Usagef("--private-dns-zone-id names zone %s, but %s storage (%s) resolves through zone %s",
+			z.Name, t, t.ShareWord(), want)
+	}
+	return &z, nil
 }
 
 // plan is the storage create converges to: options with defaults or the
 // existing account's values filled in.
 type plan struct {
 	name, rg, account, accountID string
+	subscription                 string
 	tier                         nfs.Tier
 	sizeGiB                      int
 	redundancy, rootSquash       string
 	network                      NetworkMode
 	region, created              string
-	layout                       string // DefaultLayout when not asked for
-	layoutTag                    bool   // the layout was asked for: tag it
-	tls                          bool   // encrypted in transit: secure transfer on, mounts through AZNFS
+	layout                       string             // DefaultLayout when not asked for
+	layoutTag                    bool               // the layout was asked for: tag it
+	tls                          bool               // encrypted in transit: secure transfer on, mounts through AZNFS
+	dnsZone                      *network.DNSZoneID // an existing zone to use; nil: azlin's own
 }
 
 // PartialError is a create that failed after changing something: Done
@@ -171,7 +207,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 	if err != nil {
 		return nil, err
 	}
-	p := plan{name: o.Name, rg: o.ResourceGroup, account: AccountName(login.ID, o.ResourceGroup, o.Name)}
+	p := plan{name: o.Name, rg: o.ResourceGroup, account: AccountName(login.ID, o.ResourceGroup, o.Name), subscription: login.ID}
 	p.accountID = fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s", login.ID, p.rg, p.account)
 
 	step("Looking for storage account " + p.account)
@@ -186,6 +222,14 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 		}
 	} else if err := m.fillNew(ctx, &p, o); err != nil {
 		return nil, err
+	}
+	if o.PrivateDNSZoneID != "" {
+		if p.network != PrivateEndpoint {
+			return nil, fmt.Errorf("storage %s is reached through a %s, which uses no DNS zone: re-run without --private-dns-zone-id", p.name, p.network)
+		}
+		if p.dnsZone, err = o.privateDNSZone(); err != nil {
+			return nil, err
+		}
 	}
 
 	var done []string
@@ -238,6 +282,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 		step("Private endpoint " + privateEndpointName(p.account))
 		created, err := m.net.EnsurePrivateEndpoint(ctx, network.PrivateEndpoint{
 			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: groupID(p.tier),
+			Zone: p.dnsZone, Subscription: p.subscription,
 		}, fresh)
 		done = append(done, created...)
 		if err != nil {

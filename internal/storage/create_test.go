@@ -14,6 +14,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
@@ -405,4 +406,86 @@ func TestValidateRejectsBeforeAnyCall(t *testing.T) {
 		require.Error(t, err)
 		assert.Empty(t, f.Calls())
 	}
+}
+
+// sharedLink is the link azlin makes in a zone it does not own: the VNet's
+// name and a hash of its id (sha256 of
+// /subscriptions/<testSub>/resourcegroups/rg/providers/microsoft.network/virtualnetworks/azlin-vnet).
+const sharedLink = "azlin-vnet-c22a0738-link"
+
+// A landing zone's private DNS zone in a hub subscription: no zone is read
+// or created; the zone is linked in its own group and subscription, the VNet
+// named by its id, and the endpoint's zone group names the zone by id.
+func TestCreateWithAnExistingPrivateDNSZoneInAnotherSubscription(t *testing.T) {
+	const hub = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+	zoneID := "/subscriptions/" + hub + "/resourceGroups/dns-hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net"
+	vnetID := "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/azlin-vnet"
+	where := []string{"-g", "dns-hub", "-z", "privatelink.file.core.windows.net", "-n", sharedLink, "--subscription", hub}
+	calls := freshPremiumCalls(t)[:8] // up to the private endpoint
+	calls = append(calls,
+		notFound(t, append([]string{"network", "private-dns", "link", "vnet", "show"}, where...), "Microsoft.Network/privateDnsZones/virtualNetworkLinks"),
+		mutation(append(append([]string{"network", "private-dns", "link", "vnet", "create"}, where...),
+			"-v", vnetID, "-e", "false", "--resolution-policy", "NxDomainRedirect")...),
+		mutation("network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", testAcct+"-pe", "-n", "default",
+			"--private-dns-zone", zoneID, "--zone-name", "file"))
+	f := aztest.New(t, calls...) // a zone show or create would be an unexpected call
+	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
+	require.NoError(t, err)
+}
+
+// In the same subscription no --subscription is passed; a link already
+// there is not created again.
+func TestCreateWithAnExistingPrivateDNSZoneAlreadyLinked(t *testing.T) {
+	zoneID := "/subscriptions/" + testSub + "/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net"
+	calls := everythingThereCalls(t)[:5]
+	calls = append(calls,
+		ok([]string{"network", "private-dns", "link", "vnet", "show", "-g", "hub", "-z", "privatelink.file.core.windows.net", "-n", sharedLink}, `{"name": "x"}`),
+		ok(argvZoneGrpShow, `{"name": "default"}`))
+	f := aztest.New(t, calls...)
+	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
+	require.NoError(t, err)
+}
+
+// Azure links a VNet to one zone of a name: the refusal says which flag helps.
+func TestCreateSaysWhenTheVNetIsLinkedToAnotherZoneOfTheName(t *testing.T) {
+	calls := append(freshPremiumCalls(t)[:10], aztest.Call{Argv: argvLinkCreate, Exit: 1, Stderr: "ERROR: (BadRequest) A virtual network cannot be linked to multiple zones " +
+		"with overlapping namespaces. You tried to link virtual network with 'privatelink.file.core.windows.net' and 'privatelink.file.core.windows.net' zones.\nCode: BadRequest\n"})
+	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "virtual network azlin-vnet is already linked to another private DNS zone named privatelink.file.core.windows.net")
+	assert.Contains(t, err.Error(), "--private-dns-zone-id")
+	assert.Contains(t, err.Error(), "What exists now: storage account "+testAcct)
+}
+
+func TestCreatePrivateDNSZoneIDIsCheckedBeforeAnyAzCall(t *testing.T) {
+	good := "/subscriptions/" + testSub + "/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/"
+	for _, tc := range []struct {
+		name, id string
+		tier     nfs.Tier
+		network  NetworkMode
+		want     string
+	}{
+		{"not an id", "privatelink.file.core.windows.net", "", "", "is not a private DNS zone's id"},
+		{"another type", "/subscriptions/" + testSub + "/resourceGroups/hub/providers/Microsoft.Network/dnszones/privatelink.file.core.windows.net", "", "", "is not a private DNS zone's id"},
+		{"no group", "/subscriptions/" + testSub + "/resourceGroups//providers/Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net", "", "", "is not a private DNS zone's id"},
+		{"blob zone for Premium", good + "privatelink.blob.core.windows.net", "", "", "resolves through zone privatelink.file.core.windows.net"},
+		{"file zone for Standard", good + "privatelink.file.core.windows.net", nfs.Standard, "", "resolves through zone privatelink.blob.core.windows.net"},
+		{"service endpoint", good + "privatelink.file.core.windows.net", "", ServiceEndpoint, "is for --network private-endpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := aztest.New(t)
+			_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+				o.PrivateDNSZoneID, o.Tier, o.Network = tc.id, tc.tier, tc.network
+			}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			var ue *clierr.UsageError
+			assert.ErrorAs(t, err, &ue)
+			assert.Empty(t, f.Calls())
+		})
+	}
+	// Case of the fixed segments does not matter (ARM ignores it).
+	require.NoError(t, createOpts(func(o *CreateOptions) {
+		o.PrivateDNSZoneID = "/SUBSCRIPTIONS/" + testSub + "/resourcegroups/hub/providers/microsoft.network/privatednszones/privatelink.file.core.windows.net"
+	}).Validate())
 }

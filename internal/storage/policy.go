@@ -25,11 +25,13 @@ var policyAdvice = map[string]struct{ asked, avoid string }{
 	},
 	"network private-dns zone create": {
 		asked: "a private DNS zone for the private endpoint",
-		avoid: "use --network service-endpoint, which needs no DNS zone",
+		avoid: "use the zone your landing zone keeps (often in a hub subscription) with --private-dns-zone-id " +
+			"/subscriptions/SUB/resourceGroups/GROUP/providers/Microsoft.Network/privateDnsZones/ZONE, " +
+			"or use --network service-endpoint, which needs no DNS zone",
 	},
 	"network private-dns link vnet create": {
 		asked: "to link the private DNS zone to the VNet",
-		avoid: "use --network service-endpoint, which needs no DNS zone",
+		avoid: "ask the policy's owner for an exemption for the zone's resource group, or use --network service-endpoint, which needs no DNS zone",
 	},
 	"network private-endpoint create": {
 		asked: "a private endpoint for the account in the azlin subnet",

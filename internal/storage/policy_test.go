@@ -39,7 +39,7 @@ func TestCreateDeniedByPolicySaysWhichAssignmentWhatAzlinAskedAndTheWayOut(t *te
 		var pe *PolicyError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, "Deny-Private-DNS-Zones", pe.Assignments[0].Name)
-		assert.Contains(t, err.Error(), "To get past it: use --network service-endpoint, which needs no DNS zone.")
+		assert.Contains(t, err.Error(), "To get past it: use the zone your landing zone keeps (often in a hub subscription) with --private-dns-zone-id /subscriptions/SUB/resourceGroups/GROUP/providers/Microsoft.Network/privateDnsZones/ZONE, or use --network service-endpoint, which needs no DNS zone.")
 		assert.Contains(t, err.Error(), "What exists now: storage account "+testAcct)
 	})
 }

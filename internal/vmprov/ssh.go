@@ -1,8 +1,12 @@
 package vmprov
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 )
 
@@ -12,6 +16,9 @@ type SSHTarget struct {
 	KnownHosts string   // azlin's own known_hosts file (not the user's ~/.ssh/known_hosts)
 	Host       string   // the VM's IP
 	Command    []string // remote command; empty = interactive login
+	// Batch: no one is at the terminal (azlin itself runs the command): ssh
+	// never prompts, and a connection that stops answering ends the session.
+	Batch bool
 }
 
 // SSHArgs returns ssh's arguments (without the program name). All options
@@ -26,8 +33,11 @@ func SSHArgs(t SSHTarget) []string {
 		"-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile=" + sshConfigValue(t.KnownHosts),
 		"-o", "ConnectTimeout=20",
-		"--", AdminUser + "@" + t.Host,
 	}
+	if t.Batch {
+		args = append(args, "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4")
+	}
+	args = append(args, "--", AdminUser+"@"+t.Host)
 	return append(args, t.Command...)
 }
 
@@ -51,4 +61,48 @@ func ForgetHost(ctx context.Context, knownHosts, ip string) error {
 	// ssh-keygen -R keeps a backup copy; azlin's file needs none.
 	_ = os.Remove(knownHosts + ".old")
 	return err
+}
+
+// SSHRunner runs one batch ssh session and returns the remote command's
+// output; an error means ssh did not run the command to its end.
+type SSHRunner func(ctx context.Context, t SSHTarget) (stdout string, err error)
+
+// SSHError is an ssh session that exited non-zero.
+type SSHError struct {
+	Host   string
+	Exit   int
+	Stderr string
+}
+
+func (e *SSHError) Error() string {
+	return fmt.Sprintf("ssh to %s exited with status %d: %s", e.Host, e.Exit, e.Stderr)
+}
+
+// Refused tells that the VM answered but did not accept azlin's key (ssh's
+// "Permission denied (publickey)"), as opposed to not answering at all.
+func (e *SSHError) Refused() bool {
+	return e.Exit == 255 && strings.Contains(e.Stderr, "Permission denied")
+}
+
+// RunSSH is an SSHRunner that runs the ssh program bin ("" = ssh on PATH).
+func RunSSH(bin string) SSHRunner {
+	return func(ctx context.Context, t SSHTarget) (string, error) {
+		if bin == "" {
+			bin = "ssh"
+		}
+		t.Batch = true
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, SSHArgs(t)...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return stdout.String(), nil
+		case errors.As(err, &ee):
+			return stdout.String(), &SSHError{Host: t.Host, Exit: ee.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
+		default:
+			return stdout.String(), fmt.Errorf("running ssh: %w", err)
+		}
+	}
 }

@@ -303,6 +303,24 @@ func TestSSHArgsPutOptionsBeforeDestination(t *testing.T) {
 	assert.False(t, strings.Contains(strings.Join(interactive, " "), "-t "), "ssh decides on a tty itself")
 }
 
+// azlin's own sessions never prompt, and end when the VM stops answering.
+func TestRunSSHIsBatchAndReportsARefusedKey(t *testing.T) {
+	batch := SSHArgs(SSHTarget{KeyPath: "k", KnownHosts: "kh", Host: "h", Batch: true, Command: []string{"true"}})
+	assert.Equal(t, []string{"-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "--", "azureuser@h", "true"}, batch[10:])
+
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ssh")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho \"$@\" >"+dir+"/argv\necho 'azureuser@h: Permission denied (publickey).' >&2\nexit 255\n"), 0o755))
+	_, err := RunSSH(fake)(context.Background(), SSHTarget{KeyPath: "k", KnownHosts: "kh", Host: "h", Command: []string{"true"}})
+	var se *SSHError
+	require.ErrorAs(t, err, &se)
+	assert.True(t, se.Refused())
+	assert.Equal(t, "ssh to h exited with status 255: azureuser@h: Permission denied (publickey).", err.Error())
+	argv, _ := os.ReadFile(filepath.Join(dir, "argv"))
+	assert.Contains(t, string(argv), "BatchMode=yes", "RunSSH always runs in batch mode")
+	assert.False(t, (&SSHError{Exit: 255, Stderr: "connect to host h port 22: Connection timed out"}).Refused())
+}
+
 func TestForgetHost(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	require.NoError(t, ForgetHost(context.Background(), kh, "127.0.1.2"), "no file yet is fine")

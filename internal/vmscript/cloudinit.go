@@ -5,15 +5,19 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/azlin-dev/azlin/internal/cloudinit"
 	"github.com/azlin-dev/azlin/internal/remote"
 )
 
 // Where `azlin new --shared-home` leaves the attach script and its outcome on
-// the VM. The provisioning code polls CloudInitStatusScript through
-// run-command and reads the result with ParseCloudInitStatus.
+// the VM. The provisioning code waits for it over SSH with
+// CloudInitWaitScript (ParseCloudInitWait), or, when SSH does not get
+// through, polls CloudInitStatusScript through run-command
+// (ParseCloudInitStatus).
 const (
 	CloudInitDir        = "/var/lib/azlin"
 	CloudInitScriptFile = CloudInitDir + "/attach.sh"     // the attach script (0700, root)
@@ -21,6 +25,7 @@ const (
 	CloudInitLogFile    = CloudInitDir + "/attach.log"    // the attach script's whole output
 	CloudInitResultFile = CloudInitDir + "/attach.result" // its last 3000 bytes, written when it ended
 	cloudInitPending    = "##azlin-cloud-init## pending"  // printed while no result exists yet
+	cloudInitWaited     = "##azlin-cloud-init## waited "  // + cloud-init status --wait's exit status
 	cloudInitResultTail = 3000                            // fits run-command's 4096-byte output
 )
 
@@ -99,4 +104,61 @@ func ParseCloudInitStatus(stdout string) (done bool, res remote.Result, err erro
 		return false, remote.Result{}, nil
 	}
 	return true, remote.Result{}, err
+}
+
+// CloudInitWait is what CloudInitWaitScript saw on the VM.
+type CloudInitWait struct {
+	// TimedOut: cloud-init had not finished when the wait's time was up.
+	TimedOut bool
+	// Status is `cloud-init status --wait`'s exit status when it finished:
+	// 0 done, 1 error (a module failed), 2 done with recoverable errors
+	// (cloud-init 23.4 and later: "degraded").
+	Status int
+	// Done: the attach ended; Result and Err are as ParseCloudInitStatus's.
+	Done   bool
+	Result remote.Result
+	Err    error
+}
+
+// waitTimedOut is timeout(1)'s exit status when the command ran out of
+// time (124), or was killed after it (137).
+func waitTimedOut(status int) bool { return status == 124 || status == 137 }
+
+// CloudInitWaitScript is run over SSH as the admin user: it waits (at most
+// limit) for cloud-init to finish, then prints the wait's exit status and
+// the attach result as CloudInitStatusScript does. It starts with cd /: the
+// share is mounted over the home meanwhile, and a shell sitting in the old
+// home would keep it busy.
+func CloudInitWaitScript(limit time.Duration) string {
+	secs := int(limit.Seconds())
+	if secs < 1 {
+		secs = 1
+	}
+	return fmt.Sprintf("cd / || exit 1; timeout -k 5 %d cloud-init status --wait >/dev/null 2>&1; echo \"%s$?\"; %s",
+		secs, cloudInitWaited, CloudInitStatusScript())
+}
+
+// ParseCloudInitWait reads CloudInitWaitScript's output. An error means
+// the output is not the script's (the session broke before it ended).
+func ParseCloudInitWait(stdout string) (CloudInitWait, error) {
+	i := strings.Index(stdout, cloudInitWaited)
+	if i < 0 {
+		return CloudInitWait{}, fmt.Errorf("the wait for cloud-init printed no status: %q", lastLine(stdout))
+	}
+	line, rest, _ := strings.Cut(stdout[i+len(cloudInitWaited):], "\n")
+	status, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return CloudInitWait{}, fmt.Errorf("the wait for cloud-init printed a bad status %q", line)
+	}
+	if strings.TrimSpace(rest) == "" {
+		return CloudInitWait{}, fmt.Errorf("the wait for cloud-init ended before printing the attach result")
+	}
+	w := CloudInitWait{Status: status, TimedOut: waitTimedOut(status)}
+	w.Done, w.Result, w.Err = ParseCloudInitStatus(rest)
+	return w, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
 }

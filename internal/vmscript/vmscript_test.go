@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -477,4 +478,52 @@ azlin_fstab_filter 'new:/y /home/a nfs rw,x-azlin.managed 0 0'
 azlin_fstab_count`, "bash", fstab).CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Equal(t, "UUID=1 / ext4 defaults 0 1\nnew:/y /home/a nfs rw,x-azlin.managed 0 0\n1\n", string(out))
+}
+
+// cloud-init status --wait's exit statuses (cloud-init's docs, "cli"
+// status: 0 done, 1 error, 2 degraded/recoverable errors) and timeout's 124
+// are told apart; the attach result after them is read as run-command's.
+func TestParseCloudInitWait(t *testing.T) {
+	ok := "##azlin-info## seeded=yes\n##azlin-result## status=ok step=verify reason=\n"
+	w, err := ParseCloudInitWait("##azlin-cloud-init## waited 0\n" + ok)
+	require.NoError(t, err)
+	assert.Equal(t, CloudInitWait{Status: 0, Done: true, Result: w.Result}, w)
+	assert.True(t, w.Result.OK)
+	assert.Equal(t, "yes", w.Result.Info["seeded"])
+
+	w, err = ParseCloudInitWait("##azlin-cloud-init## waited 2\n" + ok)
+	require.NoError(t, err)
+	assert.True(t, w.Done && w.Result.OK && w.Status == 2 && !w.TimedOut, "degraded: the attach's own result decides")
+
+	w, err = ParseCloudInitWait("##azlin-cloud-init## waited 1\n##azlin-result## status=fail step=mount-staging reason=access denied\n")
+	require.NoError(t, err)
+	assert.True(t, w.Done)
+	assert.False(t, w.Result.OK)
+	assert.Equal(t, 1, w.Status)
+
+	w, err = ParseCloudInitWait("##azlin-cloud-init## waited 124\n##azlin-cloud-init## pending\n")
+	require.NoError(t, err)
+	assert.True(t, w.TimedOut)
+	assert.False(t, w.Done)
+
+	w, err = ParseCloudInitWait("##azlin-cloud-init## waited 1\n##azlin-cloud-init## pending\n")
+	require.NoError(t, err)
+	assert.False(t, w.TimedOut || w.Done, "cloud-init failed before running the attach")
+
+	w, err = ParseCloudInitWait("##azlin-cloud-init## waited 0\noutput of a killed attach\n")
+	require.NoError(t, err)
+	assert.True(t, w.Done)
+	assert.ErrorIs(t, w.Err, remote.ErrNoMarker)
+
+	for _, broken := range []string{"", "Connection to 1.2.3.4 closed by remote host.\n", "##azlin-cloud-init## waited 0\n", "##azlin-cloud-init## waited x\nfoo\n"} {
+		_, err := ParseCloudInitWait(broken)
+		assert.Error(t, err, "%q", broken)
+	}
+}
+
+func TestCloudInitWaitScriptLeavesTheHomeAndBoundsTheWait(t *testing.T) {
+	s := CloudInitWaitScript(10 * time.Minute)
+	assert.True(t, strings.HasPrefix(s, "cd / || exit 1; "), "nothing may run in the home that is being mounted over")
+	assert.Contains(t, s, "timeout -k 5 600 cloud-init status --wait")
+	assert.True(t, strings.HasSuffix(s, CloudInitStatusScript()))
 }

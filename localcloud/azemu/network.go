@@ -662,6 +662,9 @@ func dnsLinkCreate(c *cmdCtx) (any, error) {
 		vrg, names := parseID(vnetID)
 		return nil, notFound(vnetType, names["virtualnetworks"], vrg)
 	}
+	if err := checkOneZoneOfANamePerVNet(c, str(z, "name"), zid, vnetID); err != nil {
+		return nil, err
+	}
 	reg := inv.boolOpt("--registration-enabled")
 	l := map[string]any{
 		"etag": `"` + newUUID() + `"`, "id": zid + "/virtualNetworkLinks/" + inv.str("--name"), "location": "global",
@@ -681,6 +684,27 @@ func dnsLinkCreate(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	return view(l), nil
+}
+
+// checkOneZoneOfANamePerVNet refuses to link a VNet to a second private DNS
+// zone of the same name (in any resource group), as ARM does. Azure Private
+// Link FAQ: "Can we link multiple private DNS zones with the same name? No,
+// creating multiple zones with the same name for a single virtual network
+// is not supported." ARM's answer is BadRequest "A virtual network cannot be
+// linked to multiple zones with overlapping namespaces...".
+func checkOneZoneOfANamePerVNet(c *cmdCtx, zoneName, zoneID, vnetID string) error {
+	links, err := c.st.listAllGroups("providers/" + dnsZoneType + "/" + zoneName + "/virtualNetworkLinks")
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		other, _ := get(l, "virtualNetwork").(map[string]any)
+		if strings.EqualFold(str(other, "id"), vnetID) && !strings.HasPrefix(strings.ToLower(str(l, "id")), strings.ToLower(zoneID)+"/") {
+			return armError("BadRequest", fmt.Sprintf("A virtual network cannot be linked to multiple zones with overlapping namespaces. "+
+				"You tried to link virtual network with '%s' and '%s' zones.", zoneName, zoneName))
+		}
+	}
+	return nil
 }
 
 func dnsLinkShow(c *cmdCtx) (any, error) {

@@ -248,7 +248,7 @@ func (m *nfsMount) allowed(c *cmdCtx, a map[string]any, subnetID, group string) 
 		for _, conn := range list(pe, "privateLinkServiceConnections") {
 			cm := conn.(map[string]any)
 			if strings.EqualFold(str(cm, "privateLinkServiceId"), str(a, "id")) && containsAny(list(cm, "groupIds"), group) &&
-				m.zoneLinked(c, "privatelink."+group+".core.windows.net", vnetID) {
+				m.registeredInLinkedZone(str(pe, "id"), "privatelink."+group+".core.windows.net", vnetID) {
 				return true
 			}
 		}
@@ -265,18 +265,25 @@ func containsAny(list []any, s string) bool {
 	return false
 }
 
-// zoneLinked reports whether a private DNS zone of that name (in any group)
-// is linked to the VNet.
-func (m *nfsMount) zoneLinked(c *cmdCtx, zone, vnetID string) bool {
-	zones, _ := m.st.listAllGroups("providers/" + dnsZoneType)
-	for _, z := range zones {
-		if !strings.EqualFold(str(z, "name"), zone) {
-			continue
-		}
-		links, _ := m.st.list(str(z, "id") + "/virtualNetworkLinks")
-		for _, l := range links {
-			if strings.EqualFold(str(l, "virtualNetwork", "id"), vnetID) {
-				return true
+// registeredInLinkedZone reports whether the endpoint's DNS zone group put
+// its A record in a private DNS zone of that name (in any group) that is
+// linked to the VNet: only then does the account's name resolve to the
+// endpoint inside the VNet (Azure: "Azure Private Endpoint DNS
+// configuration": the zone group registers the record; the zone answers
+// only in VNets linked to it).
+func (m *nfsMount) registeredInLinkedZone(peID, zone, vnetID string) bool {
+	groups, _ := m.st.list(peID + "/privateDnsZoneGroups")
+	for _, g := range groups {
+		for _, cfg := range list(g, "privateDnsZoneConfigs") {
+			z, _ := m.st.get(str(cfg.(map[string]any), "privateDnsZoneId"))
+			if z == nil || !strings.EqualFold(str(z, "name"), zone) {
+				continue
+			}
+			links, _ := m.st.list(str(z, "id") + "/virtualNetworkLinks")
+			for _, l := range links {
+				if strings.EqualFold(str(l, "virtualNetwork", "id"), vnetID) {
+					return true
+				}
 			}
 		}
 	}

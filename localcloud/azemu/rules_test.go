@@ -242,3 +242,26 @@ func TestConcurrentCreatesKeepStateIntact(t *testing.T) {
 	wg.Wait()
 	assert.ElementsMatch(t, []int{0, 1}, []int{r1.code, r2.code})
 }
+
+// A VNet links to one private DNS zone of a name: a second zone of that name
+// in another group is refused (Azure Private Link FAQ, "Can we link multiple
+// private DNS zones with the same name?": no). A zone in another group is
+// linked by the VNet's id, and an endpoint's zone group may name it by id.
+func TestAVNetLinksToOneZoneOfAName(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("group", "create", "-n", "hub", "-l", "eastus", "-o", "none")
+	const zone = "privatelink.file.core.windows.net"
+	vnetID := "/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+	for _, g := range []string{"rg", "hub"} {
+		c.ok("network", "private-dns", "zone", "create", "-g", g, "-n", zone, "-o", "none")
+	}
+	l := c.obj("network", "private-dns", "link", "vnet", "create", "-g", "hub", "-z", zone, "-n", "l", "-v", vnetID, "-e", "false")
+	assert.Equal(t, vnetID, testjson.Obj(t, l, "virtualNetwork")["id"])
+	r := c.run("network", "private-dns", "link", "vnet", "create", "-g", "rg", "-z", zone, "-n", "l", "-v", "v", "-e", "false")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "ERROR: (BadRequest) A virtual network cannot be linked to multiple zones with overlapping namespaces. "+
+		"You tried to link virtual network with '"+zone+"' and '"+zone+"' zones.\n", strings.SplitAfter(r.stderr, "\n")[0])
+	assert.Equal(t, 3, c.run("network", "private-dns", "link", "vnet", "show", "-g", "rg", "-z", zone, "-n", "l").code, "nothing stored")
+	c.ok("network", "private-dns", "link", "vnet", "create", "-g", "hub", "-z", zone, "-n", "l", "-v", vnetID, "-e", "false", "-o", "none")
+}
