@@ -298,6 +298,17 @@ echo notes > ~/.notes && ln -s work ~/w`)
 	r = azlinRun(t, c, "storage", "detach", "--vm", "v3")
 	assert.Contains(t, r.Stderr, "VM v3 has no shared home; nothing to do")
 	assert.NotContains(t, r.Stderr, "kept on the VM at")
+
+	// Every tag change above was a tags patch, never a whole-VM write.
+	tagPatches := 0
+	for _, call := range c.Calls() {
+		line := strings.Join(call.Argv, " ")
+		assert.False(t, strings.HasPrefix(line, "vm update"), "a VM write: az %s", line)
+		if strings.HasPrefix(line, "tag update --resource-id") {
+			tagPatches++
+		}
+	}
+	assert.Positive(t, tagPatches, "the attaches and detaches recorded the shared home by patching tags")
 }
 
 // `az vm restart` boots the host again from its disk: fstab mounts the share.

@@ -354,3 +354,29 @@ func BenchmarkStorageList(b *testing.B) {
 		b.Fatalf("list of 50 storages took %s, not under 3 x %s (1 storage)", times[50], times[1])
 	}
 }
+
+// The built-in "Secure transfer to storage accounts should be enabled",
+// assigned with effect Deny as many company subscriptions have it: a default
+// (encrypted) storage is created, and --no-encryption-in-transit is refused
+// with the assignment named, what azlin asked for and nothing created.
+func TestE2EStorageUnderTheSecureTransferPolicy(t *testing.T) {
+	def, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "localcloud/azemu/testdata/policy/Storage_AuditForHTTPSEnabled_Audit.json"))
+	require.NoError(t, err)
+	assignments := `[{"name": "secure-transfer", "displayName": "Require secure transfer", "parameters": {"effect": {"value": "Deny"}}, "policyDefinition": ` + string(def) + `}]`
+	path := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(path, []byte(assignments), 0o600))
+	c := newStorageCloud(t, testenv.WithEnv("AZEMU_POLICY="+path))
+
+	r := azlinRun(t, c, "storage", "create", "safe", "-g", "rg")
+	assert.Contains(t, r.Stdout, "In transit: encrypted")
+
+	c.ResetLog()
+	r = c.Azlin("storage", "create", "plain", "--no-encryption-in-transit", "-g", "rg")
+	assert.Equal(t, 1, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stderr, `Azure Policy assignment "Require secure transfer" (/subscriptions/`)
+	assert.Contains(t, r.Stderr, "/providers/Microsoft.Authorization/policyAssignments/secure-transfer)")
+	assert.Contains(t, r.Stderr, "azlin asked for: a storage account with secure transfer off")
+	assert.NotContains(t, mutations(c), "storage share-rm create", "nothing after the denied account")
+	r = c.Azlin("storage", "status", "plain", "-g", "rg")
+	assert.NotEqual(t, 0, r.Exit, "no storage plain exists")
+}
