@@ -129,10 +129,7 @@ type SSHAccess struct {
 // `az network nsg show` reads the NSG and its rules; nothing is written when
 // cidr is already there.
 func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr string) (SSHAccess, error) {
-	var out struct {
-		SecurityRules []securityRule `json:"securityRules"`
-	}
-	err := m.c.Read(ctx, &out, "network", "nsg", "show", "-g", rg, "-n", nsg)
+	out, err := m.readNSG(ctx, rg, nsg)
 	var a SSHAccess
 	switch {
 	case errors.Is(err, azcli.ErrNotFound):
@@ -174,6 +171,47 @@ func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr str
 	}
 	a.Sources, a.Changed = merged, true
 	return a, nil
+}
+
+type nsgBody struct {
+	SecurityRules []securityRule `json:"securityRules"`
+}
+
+func (m *Manager) readNSG(ctx context.Context, rg, nsg string) (nsgBody, error) {
+	var out nsgBody
+	err := m.c.Read(ctx, &out, "network", "nsg", "show", "-g", rg, "-n", nsg)
+	return out, err
+}
+
+// SSHAllowed tells whether the azlin-ssh rule of nsg lets addr (an address or
+// prefix) in, and returns the rule's sources. It is for explaining a failed
+// `azlin ssh` (one `az network nsg show`), never for the path that works.
+func (m *Manager) SSHAllowed(ctx context.Context, rg, nsg, addr string) (bool, []string, error) {
+	out, err := m.readNSG(ctx, rg, nsg)
+	if err != nil {
+		return false, nil, fmt.Errorf("reading network security group %s: %w", nsg, err)
+	}
+	p, err := netip.ParsePrefix(addr)
+	if err != nil {
+		a, aerr := netip.ParseAddr(addr)
+		if aerr != nil {
+			return false, nil, fmt.Errorf("%q is not an address", addr)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	for _, r := range out.SecurityRules {
+		if !strings.EqualFold(r.Name, SSHRuleName) {
+			continue
+		}
+		srcs := r.sources()
+		for _, s := range srcs {
+			if q, err := netip.ParsePrefix(s); err == nil && q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
+				return true, srcs, nil
+			}
+		}
+		return false, srcs, nil
+	}
+	return false, nil, nil
 }
 
 // RemoveOpenRuleCommand is the az command that deletes rule from nsg, for

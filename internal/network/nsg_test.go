@@ -109,3 +109,14 @@ func TestDiscoverPublicIP(t *testing.T) {
 	require.ErrorContains(t, err, "503")
 	assert.ErrorContains(t, err, "ssh_from")
 }
+
+func TestSSHAllowed(t *testing.T) {
+	body := nsgShow(t, sshRule("azlin-ssh", 900, "198.51.100.4/32", "192.0.2.0/24"))
+	for addr, want := range map[string]bool{"198.51.100.4": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false} {
+		f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: body})
+		ok, srcs, err := manager(f, nil).SSHAllowed(context.Background(), "rg", "azlin-vnet-nsg", addr)
+		require.NoError(t, err)
+		assert.Equal(t, want, ok, addr)
+		assert.Equal(t, []string{"198.51.100.4/32", "192.0.2.0/24"}, srcs)
+	}
+}
