@@ -112,7 +112,7 @@ func TestDiscoverPublicIP(t *testing.T) {
 
 func TestSSHAllowed(t *testing.T) {
 	body := nsgShow(t, sshRule("azlin-ssh", 900, "198.51.100.4/32", "192.0.2.0/24"))
-	for addr, want := range map[string]bool{"198.51.100.4": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false} {
+	for addr, want := range map[string]bool{"198.51.100.4": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false, "192.0.2.0/16": false} {
 		f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: body})
 		ok, srcs, err := manager(f, nil).SSHAllowed(context.Background(), "rg", "azlin-vnet-nsg", addr)
 		require.NoError(t, err)
