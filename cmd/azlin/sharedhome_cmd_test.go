@@ -44,6 +44,7 @@ func shNewCalls(t *testing.T, cfgDir string) []aztest.Call {
 		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, []any{stAccount(t)})},
 		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: stVMs(t)},
 		{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		callNSGShow,
 		{Argv: createArgv(cfgDir), StdoutFile: vmTestdata + "vm-create.json"},
 		{Argv: []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-d.json"},
 	}
@@ -69,9 +70,9 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	assert.Contains(t, stderr, "✓ VM vm is ready at 20.80.105.65")
 
 	calls := fake.Calls()
-	require.Len(t, calls, 10)
-	assert.Equal(t, "vm run-command invoke", strings.Join(calls[8][:3], " "))
-	assert.Equal(t, shTag.Argv, calls[9], "the tag comes after the mount's result")
+	require.Len(t, calls, 11)
+	assert.Equal(t, "vm run-command invoke", strings.Join(calls[9][:3], " "))
+	assert.Equal(t, shTag.Argv, calls[10], "the tag comes after the mount's result")
 
 	// The VM was given the attach script for this storage, run from runcmd.
 	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))

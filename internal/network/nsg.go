@@ -30,6 +30,8 @@ const (
 	// DefaultPublicIPURL answers the caller's public address as plain text. It
 	// is a third-party service; --ssh-from / ssh_from avoid it.
 	DefaultPublicIPURL = "https://api.ipify.org"
+	// EnvPublicIPURL overrides DefaultPublicIPURL.
+	EnvPublicIPURL = "AZLIN_PUBLIC_IP_URL"
 )
 
 // ParseSSHFrom checks a --ssh-from / ssh_from value: a CIDR, or a bare
