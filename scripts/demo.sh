@@ -18,8 +18,13 @@ work=$(mktemp -d /tmp/azlin-demo-XXXXXX)
 export AZEMU_STATE_DIR=$work/state AZLIN_CONFIG_DIR=$work/config AZEMU_HOSTS=1 NO_COLOR=1
 export AZLIN_AZ_PATH=$repo/build/local-cloud/az
 export PATH=$repo/build/local-cloud:$PATH
+# The demo cannot reach the internet, so azlin cannot ask a public-IP service
+# for the caller's address: it is given instead, the same one the emulator
+# takes as the caller's (AZEMU_CALLER_IP), so SSH is allowed from it.
+export AZEMU_CALLER_IP=203.0.113.7
 mkdir -p "$AZEMU_STATE_DIR" "$AZLIN_CONFIG_DIR"
 azlin=$repo/bin/azlin
+"$azlin" config set ssh_from "$AZEMU_CALLER_IP/32" >/dev/null
 
 cleanup() {
   "$AZLIN_AZ_PATH" __azemu-down >/dev/null 2>&1 || true

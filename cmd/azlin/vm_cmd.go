@@ -73,6 +73,7 @@ func azlinDir() (string, error) { return config.Dir() }
 // newOptions are `azlin new`'s flags.
 type newOptions struct {
 	Name, Size, Region, Image, SharedHome string
+	SSHFrom                               string // --ssh-from: CIDR SSH is allowed from
 	NoWait                                bool
 	Timeout                               time.Duration
 	// ImageSet and SharedHomeSet tell that the flag was given (even empty).
@@ -124,6 +125,7 @@ func newNewCmd(a *app, runF func(*newOptions) error) *cobra.Command {
 	f.StringVar(&o.Size, "size", "", "VM size (default: default_vm_size in the config, Standard_D2s_v5)")
 	f.StringVar(&o.Region, "region", "", "Azure region (default: default_region in the config, else the resource group's region)")
 	f.StringVar(&o.Image, "image", vmprov.DefaultImage, "OS image URN; azlin is tested with Ubuntu 22.04")
+	f.StringVar(&o.SSHFrom, "ssh-from", "", "address range (CIDR) the VM lets SSH in from (default: config ssh_from, else your public address)")
 	f.StringVar(&o.SharedHome, "shared-home", "", "storage (azlin storage create) whose NFS share becomes the VM's /home/azureuser")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return once Azure accepted the request, without waiting for the VM")
 	f.DurationVar(&o.Timeout, "timeout", vmprov.DefaultWaitTimeout, "how long to wait for the VM to answer on SSH (and again for its shared home to be mounted)")
@@ -170,9 +172,23 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 			return clierr.Usagef("--shared-home waits for the home to be mounted; it cannot be combined with --no-wait")
 		}
 	}
+	sshFrom := o.SSHFrom
+	if sshFrom == "" {
+		sshFrom = cfg.SSHFrom
+	}
+	if sshFrom != "" {
+		if sshFrom, err = network.ParseSSHFrom(sshFrom); err != nil {
+			return err
+		}
+	}
 	rg, err := a.ResourceGroup()
 	if err != nil {
 		return err
+	}
+	if sshFrom == "" { // asked of a third-party service; --ssh-from / ssh_from avoid it
+		if sshFrom, err = network.DiscoverPublicIP(ctx, os.Getenv(network.EnvPublicIPURL)); err != nil {
+			return err
+		}
 	}
 	dir, err := azlinDir()
 	if err != nil {
@@ -191,6 +207,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 	res, err := pv.New(ctx, provision.Request{
 		ResourceGroup: rg, Name: name, Region: region, Size: size, Image: o.Image,
 		NoWait: o.NoWait, Timeout: o.Timeout, SSHKeyPath: cfg.SSHKeyPath, ConfigDir: dir, SharedHome: o.SharedHome,
+		SSHFrom:        sshFrom,
 		Network:        network.Names{VNet: cfg.VNetName, VNetPrefix: cfg.VNetPrefix, Subnet: cfg.SubnetName, SubnetPrefix: cfg.SubnetPrefix},
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,

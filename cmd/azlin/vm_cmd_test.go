@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,8 +29,18 @@ func vmEnv(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv("AZLIN_CONFIG_DIR", dir)
 	t.Setenv("AZLIN_RESOURCE_GROUP", "")
+	ip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "203.0.113.7") }))
+	t.Cleanup(ip.Close)
+	t.Setenv("AZLIN_PUBLIC_IP_URL", ip.URL)
 	return dir
 }
+
+// callNSGShow answers `az network nsg show` with an NSG whose azlin-ssh rule
+// already allows the caller (203.0.113.7, as vmEnv's IP server says): no write.
+var callNSGShow = aztest.Call{Argv: []string{"network", "nsg", "show", "-g", "rg", "-n", "azlin-vnet-nsg"},
+	Stdout: `{"name": "azlin-vnet-nsg", "location": "eastus", "resourceGroup": "rg", "securityRules": [{"name": "azlin-ssh",
+ "access": "Allow", "direction": "Inbound", "protocol": "Tcp", "priority": 900, "destinationPortRange": "22",
+ "sourceAddressPrefix": "203.0.113.7/32"}], "type": "Microsoft.Network/networkSecurityGroups"}`}
 
 // runVMCmd runs azlin in-process with its az calls answered by fake, and
 // stdin given (not a terminal).
@@ -62,7 +75,7 @@ func createArgv(cfgDir string, extra ...string) []string {
 		"--admin-username", "azureuser", "--ssh-key-values", filepath.Join(cfgDir, "azlin_ed25519.pub"),
 		"--custom-data", filepath.Join(cfgDir, "cloud-init", "vm.yaml"),
 		"--vnet-name", "azlin-vnet", "--subnet", "azlin-subnet",
-		"--public-ip-address", "vmPublicIP", "--nsg", "azlin-vnet-nsg", "--os-disk-name", "vm_OsDisk",
+		"--public-ip-address", "vmPublicIP", "--nsg", "azlin-vnet-nsg", "--nsg-rule", "NONE", "--os-disk-name", "vm_OsDisk",
 		"--tags", "azlin-managed=true", "-l", "eastus"}, extra...)
 }
 
@@ -90,6 +103,7 @@ func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 		aztest.Call{Argv: []string{"group", "show", "-n", "rg"}, StdoutFile: vmTestdata + "group-show.json"},
 		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		callNSGShow,
 		aztest.Call{Argv: createArgv(cfgDir), StdoutFile: vmTestdata + "vm-create.json"},
 		aztest.Call{Argv: []string{"vm", "show", "-d", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-d.json"},
 	)
@@ -104,9 +118,9 @@ func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 
 	// The calls in order: the name check comes before anything is created.
 	calls := fake.Calls()
-	require.Len(t, calls, 6)
+	require.Len(t, calls, 7)
 	assert.Equal(t, []string{"vm", "show", "-g", "rg", "-n", "vm"}, calls[2])
-	assert.Equal(t, createArgv(cfgDir), calls[4])
+	assert.Equal(t, createArgv(cfgDir), calls[5])
 
 	fi, err := os.Stat(filepath.Join(cfgDir, "azlin_ed25519"))
 	require.NoError(t, err)
@@ -123,6 +137,7 @@ func TestNewNoWaitReturnsOnceAccepted(t *testing.T) {
 		callAccountShow,
 		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		callNSGShow,
 		aztest.Call{Argv: createArgv(cfgDir, "--no-wait")},
 	)
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "eastus", "--no-wait", "-o", "json")
@@ -343,6 +358,7 @@ func TestNewDryRunPrintsTheCreateAndCreatesNothing(t *testing.T) {
 		callAccountShow,
 		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		callNSGShow,
 	)
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--name", "vm", "-g", "rg", "--region", "eastus", "--dry-run")
 	require.Equal(t, 0, code, stderr)
@@ -379,6 +395,7 @@ func TestNewInterruptedSaysWhatMayStillBeProvisioning(t *testing.T) {
 		callAccountShow,
 		aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		aztest.Call{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
+		callNSGShow,
 	)
 	_, stderr, code := runVMCmdCtx(t, ctx, interruptAt{Runner: fake, prefix: []string{"vm", "create"}, cancel: cancel},
 		"new", "--name", "vm", "-g", "rg", "--region", "eastus")

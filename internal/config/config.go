@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/network"
 )
 
 // Environment variables this package reads.
@@ -41,6 +42,7 @@ type Config struct {
 	VNetPrefix           string `mapstructure:"vnet_prefix"`
 	SubnetName           string `mapstructure:"subnet_name"`
 	SubnetPrefix         string `mapstructure:"subnet_prefix"`
+	SSHFrom              string `mapstructure:"ssh_from"`
 }
 
 // Dir is azlin's own folder: $AZLIN_CONFIG_DIR if set, else ~/.azlin.
@@ -313,6 +315,9 @@ var specs = []keySpec{
 	{name: "subnet_prefix", field: func(c *Config) *string { return &c.SubnetPrefix },
 		def: "10.0.0.0/24", check: checkPrefix,
 		help: "address range of a subnet azlin creates; must lie inside the VNet's (default 10.0.0.0/24)"},
+	{name: "ssh_from", field: func(c *Config) *string { return &c.SSHFrom },
+		check: network.ParseSSHFrom,
+		help:  "address range (CIDR) azlin new lets SSH in from (default: your public address, asked of AZLIN_PUBLIC_IP_URL or https://api.ipify.org)"},
 }
 
 func lookup(key string) *keySpec {

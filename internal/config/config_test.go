@@ -237,7 +237,7 @@ func TestSaveRefusesInvalidConfig(t *testing.T) {
 
 func TestKeysAreSortedAndCoverEveryField(t *testing.T) {
 	assert.Equal(t, []string{
-		"default_region", "default_resource_group", "default_vm_size", "ssh_key_path",
+		"default_region", "default_resource_group", "default_vm_size", "ssh_from", "ssh_key_path",
 		"subnet_name", "subnet_prefix", "vnet_name", "vnet_prefix",
 	}, Keys())
 	assert.Equal(t, structKeys(), Keys(), "every Config field needs a keySpec and vice versa")

@@ -45,6 +45,7 @@ type Request struct {
 	Network                                  network.Names // the VNet and subnet the VM joins
 	ConfigDir                                string        // azlin's config folder (known_hosts, cloud-init copies)
 	SharedHome                               string        // storage name; "" = a local home
+	SSHFrom                                  string        // CIDR the NSG's azlin-ssh rule must allow (checked by the caller)
 
 	// ResolveLayout gives what the scripts apply for a storage's layout
 	// name (built in, or a user's layout file on this machine).
@@ -158,6 +159,21 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("virtual network %s is in %s, but the VM would be in %s: a VM's network interface must be in its VNet's region. "+
 			"Use --region %s, or another VNet in %s (config vnet_name). No VM was created",
 			subnet.VNet, subnet.Location, req.Region, subnet.Location, req.Region)
+	}
+
+	// azlin makes the NSG and its SSH rule itself: vm create's own rule would
+	// open port 22 to "*" (see docs/azure-facts.md "SSH to the VM").
+	nsg := vmprov.NSGFor(subnet.VNet)
+	access, err := network.NewManager(c).EnsureSSHFrom(ctx, req.ResourceGroup, subnet.Location, nsg, req.SSHFrom)
+	if err != nil {
+		if len(created) > 0 {
+			err = fmt.Errorf("%w\nWhat exists now: %s (kept for the next VM); no VM was created", err, strings.Join(created, ", "))
+		}
+		return nil, err
+	}
+	if access.OpenRule != "" {
+		p.Warnf("Network security group %s has rule %s, which opens SSH to the whole internet (made by an older azlin); azlin leaves it alone. Remove it with: %s",
+			nsg, access.OpenRule, network.RemoveOpenRuleCommand(req.ResourceGroup, nsg, access.OpenRule))
 	}
 
 	spec := vmprov.CreateSpec{

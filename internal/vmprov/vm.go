@@ -192,7 +192,7 @@ func (s CreateSpec) Args() []string {
 		"--admin-username", AdminUser, "--ssh-key-values", s.PublicKeyPath,
 		"--custom-data", s.CustomDataPath,
 		"--vnet-name", s.VNet, "--subnet", s.Subnet,
-		"--public-ip-address", r.PublicIP, "--nsg", NSGFor(s.VNet), "--os-disk-name", r.OSDisk,
+		"--public-ip-address", r.PublicIP, "--nsg", NSGFor(s.VNet), "--nsg-rule", "NONE", "--os-disk-name", r.OSDisk,
 		"--tags"}
 	args = append(args, s.tagArgs()...)
 	args = append(args, "-l", s.Region)

@@ -94,7 +94,7 @@ func wantCreateArgv(dataPath string, extra ...string) []string {
 		"--admin-username", "azureuser", "--ssh-key-values", "/keys/azlin_ed25519.pub",
 		"--custom-data", dataPath,
 		"--vnet-name", "azlin-vnet", "--subnet", "azlin-subnet",
-		"--public-ip-address", "dev-1PublicIP", "--nsg", "azlin-vnet-nsg", "--os-disk-name", "dev-1_OsDisk",
+		"--public-ip-address", "dev-1PublicIP", "--nsg", "azlin-vnet-nsg", "--nsg-rule", "NONE", "--os-disk-name", "dev-1_OsDisk",
 		"--tags", "azlin-managed=true", "owner=me", "-l", "eastus"}, extra...)
 }
 

@@ -9,12 +9,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +47,23 @@ type Cloud struct {
 	ConfigDir string // AZLIN_CONFIG_DIR
 	LogFile   string // AZEMU_LOG
 	Env       []string
+	callerIP  atomic.Value // string: AZEMU_CALLER_IP, also what the IP-echo server answers
+}
+
+// DefaultCallerIP is the caller's public address in a local cloud (the
+// emulator's default, set explicitly so azlin and the emulator agree).
+const DefaultCallerIP = "203.0.113.7"
+
+// SetCallerIP makes ip the caller's public address: the emulator's NSGs see
+// it (AZEMU_CALLER_IP) and azlin discovers it (AZLIN_PUBLIC_IP_URL).
+func (c *Cloud) SetCallerIP(ip string) {
+	c.callerIP.Store(ip)
+	c.setEnv("AZEMU_CALLER_IP", ip)
+}
+
+func (c *Cloud) setEnv(key, value string) {
+	c.Env = slices.DeleteFunc(c.Env, func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+	c.Env = append(c.Env, key+"="+value)
 }
 
 var (
@@ -166,6 +188,14 @@ func New(t testing.TB, opts ...Option) *Cloud {
 		"NO_COLOR=1",
 		azrules.Env + "=" + strings.Join(PendingRules, ","),
 	}
+	// azlin asks a "what is my IP" service; here it is a local one answering
+	// the address the emulator takes as the caller's.
+	ipEcho := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, c.callerIP.Load().(string))
+	}))
+	t.Cleanup(ipEcho.Close)
+	c.Env = append(c.Env, "AZLIN_PUBLIC_IP_URL="+ipEcho.URL)
+	c.SetCallerIP(DefaultCallerIP)
 	for _, o := range opts {
 		o(c)
 	}

@@ -1,0 +1,122 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/clierr"
+)
+
+var nsgShowArgv = []string{"network", "nsg", "show", "-g", "rg", "-n", "azlin-vnet-nsg"}
+
+// nsgShow is an `az network nsg show` body (shape of az 2.74's output,
+// trimmed to the fields azlin reads) with the given security rules.
+func nsgShow(t *testing.T, rules ...map[string]any) string {
+	b, err := json.Marshal(map[string]any{"name": "azlin-vnet-nsg", "location": "westus2", "resourceGroup": "rg",
+		"securityRules": rules, "type": "Microsoft.Network/networkSecurityGroups"})
+	require.NoError(t, err)
+	return string(b)
+}
+
+func sshRule(name string, priority int, sources ...string) map[string]any {
+	r := map[string]any{"name": name, "access": "Allow", "direction": "Inbound", "protocol": "Tcp", "priority": priority,
+		"destinationPortRange": "22", "sourcePortRange": "*", "destinationAddressPrefix": "*"}
+	if len(sources) == 1 {
+		r["sourceAddressPrefix"] = sources[0]
+	} else {
+		r["sourceAddressPrefixes"] = sources
+	}
+	return r
+}
+
+func TestEnsureSSHFromCreatesTheNSGAndItsRule(t *testing.T) {
+	f := aztest.New(t, notFound(t, nsgShowArgv...),
+		aztest.Call{Argv: []string{"network", "nsg", "create", "-g", "rg", "-n", "azlin-vnet-nsg", "-l", "westus2"}},
+		aztest.Call{Argv: []string{"network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "azlin-vnet-nsg", "-n", "azlin-ssh",
+			"--priority", "900", "--direction", "Inbound", "--access", "Allow", "--protocol", "Tcp",
+			"--destination-port-ranges", "22", "--source-address-prefixes", "203.0.113.7/32"}})
+	a, err := manager(f, nil).EnsureSSHFrom(context.Background(), "rg", "westus2", "azlin-vnet-nsg", "203.0.113.7/32")
+	require.NoError(t, err)
+	assert.Equal(t, SSHAccess{Sources: []string{"203.0.113.7/32"}, Changed: true}, a)
+}
+
+func TestEnsureSSHFromMergesAndNeverDropsOthers(t *testing.T) {
+	f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: nsgShow(t, sshRule("azlin-ssh", 900, "198.51.100.4/32", "192.0.2.0/24"))},
+		aztest.Call{Argv: []string{"network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "azlin-vnet-nsg", "-n", "azlin-ssh",
+			"--source-address-prefixes", "198.51.100.4/32", "192.0.2.0/24", "203.0.113.7/32"}})
+	a, err := manager(f, nil).EnsureSSHFrom(context.Background(), "rg", "westus2", "azlin-vnet-nsg", "203.0.113.7/32")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"198.51.100.4/32", "192.0.2.0/24", "203.0.113.7/32"}, a.Sources)
+	assert.True(t, a.Changed)
+}
+
+func TestEnsureSSHFromWritesNothingWhenTheAddressIsThere(t *testing.T) {
+	f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: nsgShow(t, sshRule("azlin-ssh", 900, "203.0.113.7/32"))})
+	a, err := manager(f, nil).EnsureSSHFrom(context.Background(), "rg", "westus2", "azlin-vnet-nsg", "203.0.113.7/32")
+	require.NoError(t, err)
+	assert.Equal(t, SSHAccess{Sources: []string{"203.0.113.7/32"}}, a)
+	assert.Len(t, f.Calls(), 1, "one read, no write")
+}
+
+func TestEnsureSSHFromNamesARuleOpenToEveryone(t *testing.T) {
+	f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: nsgShow(t, sshRule("default-allow-ssh", 1000, "*"), sshRule("azlin-ssh", 900, "203.0.113.7/32"))})
+	a, err := manager(f, nil).EnsureSSHFrom(context.Background(), "rg", "westus2", "azlin-vnet-nsg", "203.0.113.7/32")
+	require.NoError(t, err)
+	assert.Equal(t, "default-allow-ssh", a.OpenRule, "left alone, but named for the warning")
+	assert.Equal(t, "az network nsg rule delete -g rg --nsg-name azlin-vnet-nsg -n default-allow-ssh",
+		RemoveOpenRuleCommand("rg", "azlin-vnet-nsg", a.OpenRule))
+}
+
+func TestParseSSHFrom(t *testing.T) {
+	for in, want := range map[string]string{"203.0.113.7/32": "203.0.113.7/32", "203.0.113.7": "203.0.113.7/32",
+		"192.0.2.9/24": "192.0.2.0/24", "2001:db8::1": "2001:db8::1/128"} {
+		got, err := ParseSSHFrom(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "*", "203.0.113.300/32", "203.0.113.7/40", "example.com"} {
+		_, err := ParseSSHFrom(bad)
+		assert.True(t, clierr.IsUsage(err), "%q: %v", bad, err)
+	}
+}
+
+func TestDiscoverPublicIP(t *testing.T) {
+	answer, status := "203.0.113.7\n", http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		fmt.Fprint(w, answer)
+	}))
+	defer srv.Close()
+	got, err := DiscoverPublicIP(context.Background(), srv.URL)
+	require.NoError(t, err)
+	assert.Equal(t, "203.0.113.7/32", got)
+
+	answer = "<html>rate limited</html>"
+	_, err = DiscoverPublicIP(context.Background(), srv.URL)
+	require.ErrorContains(t, err, "is not an address")
+	assert.ErrorContains(t, err, "--ssh-from")
+
+	status = http.StatusServiceUnavailable
+	_, err = DiscoverPublicIP(context.Background(), srv.URL)
+	require.ErrorContains(t, err, "503")
+	assert.ErrorContains(t, err, "ssh_from")
+}
+
+func TestSSHAllowed(t *testing.T) {
+	body := nsgShow(t, sshRule("azlin-ssh", 900, "198.51.100.4/32", "192.0.2.0/24"))
+	for addr, want := range map[string]bool{"198.51.100.4": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false, "192.0.2.0/16": false} {
+		f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: body})
+		ok, srcs, err := manager(f, nil).SSHAllowed(context.Background(), "rg", "azlin-vnet-nsg", addr)
+		require.NoError(t, err)
+		assert.Equal(t, want, ok, addr)
+		assert.Equal(t, []string{"198.51.100.4/32", "192.0.2.0/24"}, srcs)
+	}
+}
