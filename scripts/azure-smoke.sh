@@ -26,6 +26,9 @@ if [ "${AZLIN_SMOKE_LOCAL:-}" = 1 ]; then
     exit 1
   fi
   export AZEMU_STATE_DIR=$work/state AZEMU_HOSTS=1
+  # No internet here, so no public-IP service: the caller's address is the
+  # one the emulator takes as the caller's, given to azlin (ssh_from, below).
+  export AZEMU_CALLER_IP=203.0.113.7
   export AZLIN_AZ_PATH=$repo/build/local-cloud/az PATH=$repo/build/local-cloud:$PATH
   mkdir -p "$AZEMU_STATE_DIR"
   # The local cloud's one subscription.
@@ -86,6 +89,9 @@ echo "What azlin estimates they cost per month (a month is 730 hours; they are b
 echo "exist, and a run takes about 15 minutes):"
 az group create -n "$rg" -l "$region" -o none
 "$azlin" config init -g "$rg" --region "$region" >/dev/null
+if [ "${AZLIN_SMOKE_LOCAL:-}" = 1 ]; then
+  "$azlin" config set ssh_from "$AZEMU_CALLER_IP/32" >/dev/null
+fi
 "$azlin" storage create smoke --size 100GB --dry-run 2>/dev/null | grep -E '^Est\. cost' | sed 's/^/  storage: /' || true
 "$azlin" new --name worker-1 --dry-run 2>&1 | grep -iE 'cost|/month' | sed 's/^/  each VM: /' || true
 echo "Records of every az call: $out/calls.jsonl"
