@@ -177,7 +177,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		sshFrom = cfg.SSHFrom
 	}
 	if sshFrom != "" {
-		if sshFrom, err = network.ParseSSHFrom(sshFrom); err != nil {
+		if sshFrom, err = config.ParseSSHFrom(sshFrom); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,7 +22,6 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/azlin-dev/azlin/internal/clierr"
-	"github.com/azlin-dev/azlin/internal/network"
 )
 
 // Environment variables this package reads.
@@ -316,7 +316,7 @@ var specs = []keySpec{
 		def: "10.0.0.0/24", check: checkPrefix,
 		help: "address range of a subnet azlin creates; must lie inside the VNet's (default 10.0.0.0/24)"},
 	{name: "ssh_from", field: func(c *Config) *string { return &c.SSHFrom },
-		check: network.ParseSSHFrom,
+		check: ParseSSHFrom,
 		help:  "address range (CIDR) azlin new lets SSH in from (default: your public address, asked of AZLIN_PUBLIC_IP_URL or https://api.ipify.org)"},
 }
 
@@ -343,4 +343,17 @@ func structKeys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ParseSSHFrom checks a --ssh-from / ssh_from value: a CIDR, or a bare
+// address (taken as /32, or /128 for IPv6). It returns the canonical prefix.
+func ParseSSHFrom(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked().String(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()).String(), nil
+	}
+	return "", clierr.Usagef("%q is not an address range: give a CIDR such as 203.0.113.7/32", s)
 }

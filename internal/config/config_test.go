@@ -340,3 +340,16 @@ func TestValidResourceGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSSHFrom(t *testing.T) {
+	for in, want := range map[string]string{"203.0.113.7/32": "203.0.113.7/32", "203.0.113.7": "203.0.113.7/32",
+		"192.0.2.9/24": "192.0.2.0/24", "2001:db8::1": "2001:db8::1/128"} {
+		got, err := ParseSSHFrom(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "*", "203.0.113.300/32", "203.0.113.7/40", "example.com"} {
+		_, err := ParseSSHFrom(bad)
+		assert.True(t, clierr.IsUsage(err), "%q: %v", bad, err)
+	}
+}

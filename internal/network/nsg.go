@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
-	"github.com/azlin-dev/azlin/internal/clierr"
 )
 
 // SSH access: `az vm create --nsg NAME` with a missing NSG creates it with a
@@ -33,19 +32,6 @@ const (
 	// EnvPublicIPURL overrides DefaultPublicIPURL.
 	EnvPublicIPURL = "AZLIN_PUBLIC_IP_URL"
 )
-
-// ParseSSHFrom checks a --ssh-from / ssh_from value: a CIDR, or a bare
-// address (taken as /32, or /128 for IPv6). It returns the canonical prefix.
-func ParseSSHFrom(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked().String(), nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(a, a.BitLen()).String(), nil
-	}
-	return "", clierr.Usagef("%q is not an address range: give a CIDR such as 203.0.113.7/32", s)
-}
 
 // DiscoverPublicIP asks url (an HTTPS "what is my IP" service answering the
 // address as plain text) for the caller's public address, as a /32 prefix.

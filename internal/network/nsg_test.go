@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
-	"github.com/azlin-dev/azlin/internal/clierr"
 )
 
 var nsgShowArgv = []string{"network", "nsg", "show", "-g", "rg", "-n", "azlin-vnet-nsg"}
@@ -73,19 +72,6 @@ func TestEnsureSSHFromNamesARuleOpenToEveryone(t *testing.T) {
 	assert.Equal(t, "default-allow-ssh", a.OpenRule, "left alone, but named for the warning")
 	assert.Equal(t, "az network nsg rule delete -g rg --nsg-name azlin-vnet-nsg -n default-allow-ssh",
 		RemoveOpenRuleCommand("rg", "azlin-vnet-nsg", a.OpenRule))
-}
-
-func TestParseSSHFrom(t *testing.T) {
-	for in, want := range map[string]string{"203.0.113.7/32": "203.0.113.7/32", "203.0.113.7": "203.0.113.7/32",
-		"192.0.2.9/24": "192.0.2.0/24", "2001:db8::1": "2001:db8::1/128"} {
-		got, err := ParseSSHFrom(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-	}
-	for _, bad := range []string{"", "*", "203.0.113.300/32", "203.0.113.7/40", "example.com"} {
-		_, err := ParseSSHFrom(bad)
-		assert.True(t, clierr.IsUsage(err), "%q: %v", bad, err)
-	}
 }
 
 func TestDiscoverPublicIP(t *testing.T) {
