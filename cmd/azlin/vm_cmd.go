@@ -185,16 +185,27 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 	if err != nil {
 		return err
 	}
-	if sshFrom == "" { // asked of a third-party service; --ssh-from / ssh_from avoid it
-		if sshFrom, err = network.DiscoverPublicIP(ctx, os.Getenv(network.EnvPublicIPURL)); err != nil {
-			return err
-		}
+	// The caller's address is asked of a third-party service (--ssh-from and
+	// ssh_from avoid it) while az checks the login: the two do not depend on
+	// each other.
+	discovered := make(chan error, 1)
+	if sshFrom == "" {
+		go func() {
+			var err error
+			sshFrom, err = network.DiscoverPublicIP(ctx, os.Getenv(network.EnvPublicIPURL))
+			discovered <- err
+		}()
+	} else {
+		discovered <- nil
 	}
 	dir, err := azlinDir()
 	if err != nil {
 		return err
 	}
 	c, err := a.Azure(ctx)
+	if derr := <-discovered; derr != nil {
+		return derr
+	}
 	if err != nil {
 		return err
 	}

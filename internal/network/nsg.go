@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
+	"github.com/azlin-dev/azlin/internal/shell"
 )
 
 // SSH access: `az vm create --nsg NAME` with a missing NSG creates it with a
@@ -115,7 +116,7 @@ type SSHAccess struct {
 // --source-address-prefixes` REPLACES the list, so the update names every
 // source the rule has plus cidr: others' addresses are never dropped. One
 // `az network nsg show` reads the NSG and its rules; nothing is written when
-// cidr is already there.
+// cidr is already covered by a source of the rule.
 func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr string) (SSHAccess, error) {
 	out, err := m.readNSG(ctx, rg, nsg)
 	var a SSHAccess
@@ -146,7 +147,7 @@ func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr str
 		return a, nil
 	}
 	have := mine.sources()
-	if slices.Contains(have, cidr) {
+	if covers(have, cidr) {
 		a.Sources = have
 		return a, nil
 	}
@@ -171,39 +172,21 @@ func (m *Manager) readNSG(ctx context.Context, rg, nsg string) (nsgBody, error) 
 	return out, err
 }
 
-// SSHAllowed tells whether the azlin-ssh rule of nsg lets addr (an address or
-// prefix) in, and returns the rule's sources. It is for explaining a failed
-// `azlin ssh` (one `az network nsg show`), never for the path that works.
-func (m *Manager) SSHAllowed(ctx context.Context, rg, nsg, addr string) (bool, []string, error) {
-	out, err := m.readNSG(ctx, rg, nsg)
+// covers tells whether one of sources (prefixes as ARM holds them) takes in
+// every address of cidr.
+func covers(sources []string, cidr string) bool {
+	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
-		return false, nil, fmt.Errorf("reading network security group %s: %w", nsg, err)
+		return false
 	}
-	p, err := netip.ParsePrefix(addr)
-	if err != nil {
-		a, aerr := netip.ParseAddr(addr)
-		if aerr != nil {
-			return false, nil, fmt.Errorf("%q is not an address", addr)
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	for _, r := range out.SecurityRules {
-		if !strings.EqualFold(r.Name, SSHRuleName) {
-			continue
-		}
-		srcs := r.sources()
-		for _, s := range srcs {
-			if q, err := netip.ParsePrefix(s); err == nil && q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
-				return true, srcs, nil
-			}
-		}
-		return false, srcs, nil
-	}
-	return false, nil, nil
+	return slices.ContainsFunc(sources, func(s string) bool {
+		q, err := netip.ParsePrefix(s)
+		return err == nil && q.Bits() <= p.Bits() && q.Contains(p.Addr())
+	})
 }
 
 // RemoveOpenRuleCommand is the az command that deletes rule from nsg, for
 // the warning about an SSH rule open to everyone.
 func RemoveOpenRuleCommand(rg, nsg, rule string) string {
-	return fmt.Sprintf("az network nsg rule delete -g %s --nsg-name %s -n %s", rg, nsg, rule)
+	return "az " + shell.Join([]string{"network", "nsg", "rule", "delete", "-g", rg, "--nsg-name", nsg, "-n", rule})
 }

@@ -96,13 +96,23 @@ func TestDiscoverPublicIP(t *testing.T) {
 	assert.ErrorContains(t, err, "ssh_from")
 }
 
-func TestSSHAllowed(t *testing.T) {
+// An address inside a range the rule already allows needs no write; one
+// outside every range, or wider than them, is added.
+func TestEnsureSSHFromTakesAnAddressInsideAnAllowedRangeAsThere(t *testing.T) {
 	body := nsgShow(t, sshRule("azlin-ssh", 900, "198.51.100.4/32", "192.0.2.0/24"))
-	for addr, want := range map[string]bool{"198.51.100.4": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false, "192.0.2.0/16": false} {
-		f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: body})
-		ok, srcs, err := manager(f, nil).SSHAllowed(context.Background(), "rg", "azlin-vnet-nsg", addr)
-		require.NoError(t, err)
-		assert.Equal(t, want, ok, addr)
-		assert.Equal(t, []string{"198.51.100.4/32", "192.0.2.0/24"}, srcs)
+	for cidr, covered := range map[string]bool{"198.51.100.4/32": true, "192.0.2.77/32": true, "203.0.113.7/32": false, "192.0.0.0/16": false} {
+		calls := []aztest.Call{{Argv: nsgShowArgv, Stdout: body}}
+		if !covered {
+			calls = append(calls, aztest.Call{Argv: []string{"network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "azlin-vnet-nsg",
+				"-n", "azlin-ssh", "--source-address-prefixes", "198.51.100.4/32", "192.0.2.0/24", cidr}})
+		}
+		a, err := manager(aztest.New(t, calls...), nil).EnsureSSHFrom(context.Background(), "rg", "westus2", "azlin-vnet-nsg", cidr)
+		require.NoError(t, err, cidr)
+		assert.Equal(t, !covered, a.Changed, cidr)
 	}
+}
+
+func TestRemoveOpenRuleCommandQuotes(t *testing.T) {
+	assert.Equal(t, "az network nsg rule delete -g 'my rg' --nsg-name azlin-vnet-nsg -n default-allow-ssh",
+		RemoveOpenRuleCommand("my rg", "azlin-vnet-nsg", "default-allow-ssh"))
 }

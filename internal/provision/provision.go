@@ -146,12 +146,17 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
-	subnet, created, err := network.NewManager(c).EnsureSubnet(ctx, req.ResourceGroup, req.Region, req.Network)
-	if err != nil {
+	net := network.NewManager(c)
+	subnet, created, err := net.EnsureSubnet(ctx, req.ResourceGroup, req.Region, req.Network)
+	// beforeVM is an error before the VM: it says what the network steps made.
+	beforeVM := func(err error) error {
 		if len(created) > 0 {
-			err = fmt.Errorf("%w\nWhat exists now: %s (kept for the next VM); no VM was created", err, strings.Join(created, ", "))
+			return fmt.Errorf("%w\nWhat exists now: %s (kept for the next VM); no VM was created", err, strings.Join(created, ", "))
 		}
-		return nil, err
+		return err
+	}
+	if err != nil {
+		return nil, beforeVM(err)
 	}
 	// A NIC must be in its VNet's region: az would fail at the NIC, after
 	// the public IP and NSG of the deployment were made.
@@ -164,12 +169,9 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	// azlin makes the NSG and its SSH rule itself: vm create's own rule would
 	// open port 22 to "*" (see docs/azure-facts.md "SSH to the VM").
 	nsg := vmprov.NSGFor(subnet.VNet)
-	access, err := network.NewManager(c).EnsureSSHFrom(ctx, req.ResourceGroup, subnet.Location, nsg, req.SSHFrom)
+	access, err := net.EnsureSSHFrom(ctx, req.ResourceGroup, subnet.Location, nsg, req.SSHFrom)
 	if err != nil {
-		if len(created) > 0 {
-			err = fmt.Errorf("%w\nWhat exists now: %s (kept for the next VM); no VM was created", err, strings.Join(created, ", "))
-		}
-		return nil, err
+		return nil, beforeVM(err)
 	}
 	if access.OpenRule != "" {
 		p.Warnf("Network security group %s has rule %s, which opens SSH to the whole internet (made by an older azlin); azlin leaves it alone. Remove it with: %s",

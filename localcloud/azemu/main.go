@@ -229,6 +229,9 @@ func locked(h handler) handler {
 			return nil, err
 		}
 		defer unlock()
+		if err := c.followCaller(); err != nil {
+			return nil, err
+		}
 		return h(c)
 	}
 }

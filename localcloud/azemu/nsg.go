@@ -236,6 +236,33 @@ func (c *cmdCtx) sshDecision(vm map[string]any, src net.IP) (bool, string, error
 	return true, fmt.Sprintf("the NSGs allow TCP 22 from %s", src), nil
 }
 
+// callerRecord keeps the caller address the stored SSH decisions were made
+// for (an emulator record, outside every resource group).
+const callerRecord = "/azemu/caller"
+
+// followCaller re-decides SSH for every VM when a call comes from another
+// caller address than the last one (AZEMU_CALLER_IP changed, as a user's
+// public address does): an NSG rule lets addresses in, not az calls, so on
+// Azure the new address is dropped or let in at once. The caller holds the
+// lock.
+func (c *cmdCtx) followCaller() error {
+	src, err := callerIP(c.env)
+	if err != nil {
+		return err
+	}
+	rec, err := c.st.get(callerRecord)
+	if err != nil || (rec != nil && str(rec, "ip") == src.String()) {
+		return err
+	}
+	if err := c.st.put(callerRecord, map[string]any{"ip": src.String()}); err != nil {
+		return err
+	}
+	return c.refreshSSH(allResources)
+}
+
+// allResources, given to refreshSSH, re-decides every VM.
+const allResources = "*"
+
 // refreshSSH re-decides SSH for every VM that one of the changed resources
 // (a VM, NIC, subnet, NSG or public IP id) bears on, with the caller address
 // of this call, stores the decision with that address in the VM's record,
@@ -285,7 +312,7 @@ func (c *cmdCtx) bearsOn(vm map[string]any, changed []string) bool {
 	}
 	for _, id := range ids {
 		for _, ch := range changed {
-			if id != "" && strings.EqualFold(id, ch) {
+			if ch == allResources || id != "" && strings.EqualFold(id, ch) {
 				return true
 			}
 		}
