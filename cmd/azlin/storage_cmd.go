@@ -43,6 +43,7 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageDetachCmd(a, nil),
 		newStorageLayoutCmd(a),
 		newStorageCheckCmd(a, nil),
+		newStorageUsageCmd(a, nil),
 	)
 	return cmd
 }

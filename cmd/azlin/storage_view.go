@@ -62,7 +62,7 @@ func printStorageList(p *output.Printer, rg string, list []*storage.Storage) err
 	}
 	t := output.Table{Headers: []string{"NAME", "TIER", "SIZE", "USED", "REGION", "VMS"}}
 	for _, s := range list {
-		t.Rows = append(t.Rows, []string{s.Name, string(s.Tier), storage.FormatGiB(s.SizeGiB), used(s), s.Region, strconv.Itoa(len(s.ConnectedVMs))})
+		t.Rows = append(t.Rows, []string{s.Name, string(s.Tier), storage.FormatGiB(s.SizeGiB), usedCell(s), s.Region, strconv.Itoa(len(s.ConnectedVMs))})
 	}
 	if p.Format == output.FormatTable && p.OutIsTTY {
 		// The heading is for people; piped output stays rows only.
@@ -78,6 +78,14 @@ func used(s *storage.Storage) string {
 		return "-"
 	}
 	return storage.FormatBytes(*s.UsedBytes)
+}
+
+// usedCell is list's USED column: the bytes, marked when nearly full.
+func usedCell(s *storage.Storage) string {
+	if s.NearlyFull {
+		return fmt.Sprintf("%s (%d%%, NEARLY FULL)", used(s), s.Utilization())
+	}
+	return used(s)
 }
 
 // storageStatusOptions are `azlin storage status`'s argument.
@@ -149,7 +157,13 @@ func statusText(s *storage.Storage) string {
 	} else {
 		size += " (usage unknown: " + s.UsageNote + ")"
 	}
+	if s.NearlyFull {
+		size += " NEARLY FULL"
+	}
 	w.kv("Size", size)
+	if s.Trend != nil {
+		w.kv("Trend", s.Trend.Text)
+	}
 	w.kv("Region", s.Region)
 	w.kv("In transit", transitSummary(s))
 	w.kv("Created", createdDate(s.Created))
