@@ -61,12 +61,12 @@ func TestTrendOf(t *testing.T) {
 	}{
 		{"no values", nil, ptr(100 * gib), "not enough data yet: Azure refreshes capacity about once a day", nil},
 		{"one value", []UsagePoint{day(3, gib)}, ptr(100 * gib), "not enough data yet: Azure refreshes capacity about once a day", nil},
-		{"growing Premium", []UsagePoint{day(0, 5 * gib), day(3, 10 * gib), day(10, 20 * gib), day(17, 32 * gib)}, ptr(100 * gib),
+		{"growing Premium", []UsagePoint{day(0, 5*gib), day(3, 10*gib), day(10, 20*gib), day(17, 32*gib)}, ptr(100 * gib),
 			"+12GiB in 7 days; full in about 40 days at this rate", ptrInt(40)},
-		{"growing Standard: no size to fill", []UsagePoint{day(0, gib), day(1, 2 * gib)}, nil, "+1GiB in 1 day", nil},
-		{"shrinking", []UsagePoint{day(0, 3 * gib), day(2, gib)}, ptr(100 * gib), "-2GiB in 2 days", nil},
+		{"growing Standard: no size to fill", []UsagePoint{day(0, gib), day(1, 2*gib)}, nil, "+1GiB in 1 day", nil},
+		{"shrinking", []UsagePoint{day(0, 3*gib), day(2, gib)}, ptr(100 * gib), "-2GiB in 2 days", nil},
 		{"flat", []UsagePoint{day(0, gib), day(5, gib)}, ptr(100 * gib), "no change in 5 days", nil},
-		{"over the size", []UsagePoint{day(0, 90 * gib), day(1, 101 * gib)}, ptr(100 * gib), "+11GiB in 1 day; full now", ptrInt(0)},
+		{"over the size", []UsagePoint{day(0, 90*gib), day(1, 101*gib)}, ptr(100 * gib), "+11GiB in 1 day; full now", ptrInt(0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := TrendOf(tc.points, tc.provisioned)
