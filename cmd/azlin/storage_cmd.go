@@ -44,6 +44,7 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageLayoutCmd(a),
 		newStorageCheckCmd(a, nil),
 		newStorageUsageCmd(a, nil),
+		newStorageResizeCmd(a, nil),
 	)
 	return cmd
 }
