@@ -46,6 +46,8 @@ func shNewCalls(t *testing.T, cfgDir string) []aztest.Call {
 		{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, []any{stAccount(t)})},
 		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: stVMs(t)},
+		{Argv: []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", stAcct, "-n", "shared-dev", "--expand", "stats"},
+			Stdout: stShareStats(t, 45<<30)},
 		{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
 		callNSGShow,
 		{Argv: createArgv(cfgDir), StdoutFile: vmTestdata + "vm-create.json"},
@@ -88,8 +90,8 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	assert.NotContains(t, stderr, "run-command")
 
 	calls := fake.Calls()
-	require.Len(t, calls, 10)
-	assert.Equal(t, shTag.Argv, calls[9], "the tag comes after the mount's result")
+	require.Len(t, calls, 11, "the share's usage is read beside the VM name check")
+	assert.Equal(t, shTag.Argv, calls[10], "the tag comes after the mount's result")
 	// One session, with azlin's key and known_hosts, that waits as long as --timeout.
 	require.Len(t, *sessions, 1)
 	assert.Equal(t, vmprov.SSHTarget{KeyPath: filepath.Join(cfgDir, "azlin_ed25519"), KnownHosts: filepath.Join(cfgDir, "known_hosts"),
@@ -131,7 +133,7 @@ func TestNewSharedHomeFallsBackToRunCommandWhenSSHFails(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "could not wait for the shared home over SSH (ssh to 20.80.105.65 exited with status 255: Connection timed out); "+
 		"asking VM vm through Azure's run-command every 20s instead")
-	assert.Len(t, fake.Calls(), 11, "the NSG read and rule, the create, and one run-command for the result")
+	assert.Len(t, fake.Calls(), 12, "the NSG read and rule, the create, and one run-command for the result")
 }
 
 // sshd refuses the key for a moment while the attach swaps the home: new

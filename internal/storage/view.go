@@ -421,6 +421,24 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 	return s, a, nil
 }
 
+// FindWithUsage is Find plus the storage's size and usage (one more read,
+// after the group's): what adding a VM needs, to warn of a nearly full share.
+func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
+	snap, err := m.readGroup(ctx, rg, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := snap.find(name)
+	if a == nil {
+		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+	}
+	s := m.view(a, snap.vmsByStorage[name])
+	if _, err := m.fillUsage(ctx, s, a.ID, 1); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // Find returns one storage as the group's round of reads shows it (account,
 // tier, network, connected VMs), without reading its usage: what attaching
 // or detaching a VM needs to know.
