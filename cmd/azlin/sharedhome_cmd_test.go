@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,21 @@ var shTag = aztest.Call{Argv: []string{"tag", "update", "--resource-id",
 	"/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
 	"--operation", "Merge", "--tags", "azlin-storage=shared-dev"}}
 
+func TestNewSharedHomeWarnsOfANearlyFullShareBeforeTheVM(t *testing.T) {
+	cfgDir := vmEnv(t)
+	calls := shNewCalls(t, cfgDir)
+	for i := range calls {
+		if calls[i].Argv[1] == "share-rm" {
+			calls[i].Stdout = stShareStats(t, 950<<30) // of 1 TiB: 93%
+		}
+	}
+	calls = calls[:len(calls)-2] // stop at the create: the warning came first
+	calls = append(calls, aztest.Call{Argv: createArgv(cfgDir), Exit: 1, Stderr: "ERROR: (BadRequest) stop here\n"})
+	_, stderr, _ := runVMCmd(t, aztest.New(t, calls...), "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+	assert.Contains(t, stderr, "storage shared-dev is 93% full (950GiB of 1TiB): make room first: azlin storage resize shared-dev --size SIZE")
+	assert.Less(t, strings.Index(stderr, "93% full"), strings.Index(stderr, "stop here"))
+}
+
 func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	cfgDir := vmEnv(t)
 	probeOnly(t, "20.80.105.65")
@@ -84,6 +100,7 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shTag)...) // no run-command: SSH waited
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
 	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stderr, "full", "45 GiB of 1 TiB")
 	assert.Equal(t, "vm\trunning\tStandard_DS1_v2\t20.80.105.65\teastus\tshared-dev\n", stdout)
 	assert.Contains(t, stderr, "cloud-init is mounting the shared home shared-dev")
 	assert.Contains(t, stderr, "✓ VM vm is ready at 20.80.105.65")
