@@ -49,7 +49,8 @@ type UsageSeries struct {
 	ProvisionedBytes *int64       `json:"provisionedBytes"`
 }
 
-// Trend is the used space's change over the last days, in one line.
+// Trend is the used space's change over the last days, in one line. With
+// fewer than two values DeltaBytes and Days are 0 and Text says why.
 type Trend struct {
 	Text       string `json:"text"`
 	DeltaBytes int64  `json:"deltaBytes"`
