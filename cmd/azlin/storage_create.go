@@ -233,7 +233,7 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 	} else {
 		prog.Done(fmt.Sprintf("Storage %s is ready", s.Name))
 	}
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(s)
 	}
 	return printStorageSummary(p, s)

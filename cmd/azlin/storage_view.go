@@ -53,7 +53,7 @@ func printStorageList(p *output.Printer, rg string, list []*storage.Storage) err
 	if list == nil {
 		list = []*storage.Storage{}
 	}
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(list)
 	}
 	if len(list) == 0 {
@@ -129,7 +129,7 @@ func runStorageStatus(ctx context.Context, a *app, o *storageStatusOptions) erro
 		return err
 	}
 	p := a.Printer()
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(s)
 	}
 	_, err = fmt.Fprint(p.Out, statusText(s))

@@ -275,7 +275,7 @@ func newListCmd(a *app) *cobra.Command {
 				views = append(views, viewOf(v))
 			}
 			p := a.Printer()
-			if len(views) == 0 && p.Format != output.FormatJSON {
+			if len(views) == 0 && !p.Document() {
 				p.Infof("No VMs in resource group %s. Create one: azlin new --name NAME", rg)
 				return nil
 			}

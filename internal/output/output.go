@@ -154,8 +154,9 @@ func flatten(cell string) string {
 // newline. Nothing is written if v cannot be encoded.
 //
 // With a query (--query), the document is searched first and the result is
-// printed as az prints a queried result, in every format: -o json as az's
-// JSON, -o table as az's table, -o tsv as az's tsv; a null result prints
+// printed as az prints a queried result: -o json as az's JSON, -o tsv as
+// az's tsv, -o table as az's table on a terminal and, piped, as az's tsv
+// (azlin's tables lose their headers when piped, too); a null result prints
 // nothing (knack/cli.py prints no result that is None).
 func (p *Printer) JSON(v any) error {
 	if p.Query != nil {
@@ -186,13 +187,13 @@ func (p *Printer) queried(v any) error {
 		return nil
 	}
 	var text string
-	switch p.Format {
-	case FormatTable:
-		text = r.azTable()
-	case FormatTSV:
-		text = r.azTSV()
-	default:
+	switch {
+	case p.Format == FormatJSON:
 		text = r.azJSON()
+	case p.Format == FormatTable && p.OutIsTTY:
+		text = r.azTable()
+	default: // tsv, and a table piped: rows without headers, as azlin's tables
+		text = r.azTSV()
 	}
 	_, err = io.WriteString(p.Out, text)
 	return err

@@ -29,7 +29,7 @@ func printQueried(t *testing.T, doc any, query string, f Format) string {
 	q, err := ParseQuery(query)
 	require.NoError(t, err)
 	var out strings.Builder
-	p := &Printer{Out: &out, Err: &strings.Builder{}, Format: f, Query: q}
+	p := &Printer{Out: &out, Err: &strings.Builder{}, Format: f, Query: q, OutIsTTY: true}
 	require.NoError(t, p.JSON(doc))
 	return out.String()
 }
@@ -93,6 +93,15 @@ func TestQueryRefusesWhatAzRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), "https://learn.microsoft.com/cli/azure/query-azure-cli")
 		})
 	}
+}
+
+func TestQueriedTablePipedIsTSV(t *testing.T) {
+	q, err := ParseQuery("[].{n: name, t: tier}")
+	require.NoError(t, err)
+	var out strings.Builder
+	p := &Printer{Out: &out, Format: FormatTable, Query: q} // not a terminal
+	require.NoError(t, p.JSON([]map[string]string{{"name": "a", "tier": "Premium"}}))
+	assert.Equal(t, "a\tPremium\n", out.String())
 }
 
 func TestRenderUsesTheDocumentWhenQueried(t *testing.T) {
