@@ -65,6 +65,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDeleteCmd(a, nil),
 		newCostCmd(a, nil),
 	)
+	registerCompletions(a, root)
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {
 		if c.Args == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -44,6 +45,11 @@ func newStorageListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			names := make([]string, 0, len(list))
+			for _, s := range list {
+				names = append(names, s.Name)
+			}
+			a.rememberNames(rg, namecache.Storages, names)
 			return printStorageList(a.Printer(), rg, list)
 		},
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/provision"
@@ -271,9 +272,12 @@ func newListCmd(a *app) *cobra.Command {
 				return err
 			}
 			views := make([]vmView, 0, len(vms))
+			names := make([]string, 0, len(vms))
 			for _, v := range vms {
 				views = append(views, viewOf(v))
+				names = append(names, v.Name)
 			}
+			a.rememberNames(rg, namecache.VMs, names)
 			p := a.Printer()
 			if len(views) == 0 && !p.Document() {
 				p.Infof("No VMs in resource group %s. Create one: azlin new --name NAME", rg)
