@@ -116,6 +116,31 @@ func (a *app) rememberNames(rg string, kind namecache.Kind, names []string) {
 	}
 }
 
+// vmNameChanged and storageNameChanged keep the cache right after azlin
+// created (exists) or deleted a VM or a storage.
+func (a *app) vmNameChanged(rg, name string, exists bool) {
+	a.nameChanged(rg, namecache.VMs, name, exists)
+}
+
+func (a *app) storageNameChanged(rg, name string, exists bool) {
+	a.nameChanged(rg, namecache.Storages, name, exists)
+}
+
+// nameChanged adds a name azlin just created to the cached list, or takes
+// out one it deleted (namecache.Add), so the next TAB is right at once.
+func (a *app) nameChanged(rg string, kind namecache.Kind, name string, exists bool) {
+	dir, err := azlinDir()
+	if err != nil {
+		return
+	}
+	cache, scope := namecache.In(dir), namecache.Scope{Subscription: a.flags.subscription, Group: rg}
+	if exists {
+		_ = cache.Add(scope, kind, name)
+	} else {
+		_ = cache.Remove(scope, kind, name)
+	}
+}
+
 // startRefresh starts `azlin __refresh-names` detached: in a session of its
 // own (the shell's Ctrl+C and job control do not reach it), with no
 // standard input or output (it can never write into a completion's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,18 @@ func TestCompletionCommandIsThere(t *testing.T) {
 	assert.Contains(t, out, "__start_azlin")
 	out, _, _ = runWith(t, t.Context(), aztest.New(t), "--help")
 	assert.NotContains(t, out, refreshNamesCmd, "the refresh command is hidden")
+}
+
+func TestDeleteTakesTheVMOutOfTheCache(t *testing.T) {
+	vmEnv(t)
+	cache := namecache.In(os.Getenv("AZLIN_CONFIG_DIR"))
+	rg := namecache.Scope{Group: "rg"}
+	listed := time.Now().Add(-time.Minute)
+	require.NoError(t, cache.Write(rg, namecache.VMs, []string{"vm", "vm2"}, listed))
+	fake := aztest.New(t, append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)...)
+	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
+	require.Equal(t, 0, code, stderr)
+	e, _ := cache.Read(rg, namecache.VMs)
+	assert.Equal(t, []string{"vm2"}, e.Names, "the next TAB no longer offers the deleted VM")
+	assert.True(t, e.Updated.Equal(listed.UTC()), "the list is as old as the last full read")
 }

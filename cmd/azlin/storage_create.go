@@ -232,6 +232,7 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 		prog.Done("Dry run: the az commands above are the plan; nothing was changed")
 	} else {
 		prog.Done(fmt.Sprintf("Storage %s is ready", s.Name))
+		a.storageNameChanged(o.ResourceGroup, s.Name, true)
 	}
 	if p.Document() {
 		return p.JSON(s)

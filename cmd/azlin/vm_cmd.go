@@ -231,7 +231,9 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		return err
 	case res.DryRun:
 		return nil
-	case res.Accepted:
+	}
+	a.vmNameChanged(rg, name, true)
+	if res.Accepted {
 		p.Infof("See its state: azlin list -g %s   Connect once it is running: azlin ssh %s -g %s", rg, name, rg)
 		return renderVMs(p, []vmView{{Name: name, State: "creating", Size: size, Region: region, ResourceGroup: rg}})
 	}
@@ -366,6 +368,7 @@ func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
 	if dir, err := azlinDir(); err == nil {
 		_ = os.Remove(provision.CloudInitPath(dir, name))
 	}
+	a.vmNameChanged(rg, name, false)
 	prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
 	return nil
 }

@@ -115,6 +115,29 @@ func (c Cache) Write(s Scope, k Kind, names []string, now time.Time) error {
 	return os.Rename(tmp.Name(), c.path(s, k))
 }
 
+// Add and Remove change a cached list after azlin made or deleted one
+// thing, so completion offers the new VM at once and no longer the deleted
+// one. They only touch a list that exists, and keep its time: a list is
+// only as fresh as the last full read of the group.
+func (c Cache) Add(s Scope, k Kind, name string) error {
+	return c.edit(s, k, func(names []string) []string { return append(names, name) })
+}
+
+// Remove takes name out of a cached list (see Add).
+func (c Cache) Remove(s Scope, k Kind, name string) error {
+	return c.edit(s, k, func(names []string) []string {
+		return slices.DeleteFunc(names, func(n string) bool { return n == name })
+	})
+}
+
+func (c Cache) edit(s Scope, k Kind, f func([]string) []string) error {
+	e, found := c.Read(s, k)
+	if !found {
+		return nil
+	}
+	return c.Write(s, k, f(e.Names), e.Updated)
+}
+
 // ClaimRefresh takes the right to refresh scope s, so that many TABs start
 // one refresh: it creates a claim file, and fails while another claim is
 // younger than RefreshTimeout. Release gives it back.

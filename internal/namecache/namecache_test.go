@@ -35,6 +35,21 @@ func TestWriteThenRead(t *testing.T) {
 	assert.Empty(t, leftovers, "no temporary file stays")
 }
 
+func TestAddAndRemoveKeepTheListsTime(t *testing.T) {
+	c := In(t.TempDir())
+	s := Scope{Group: "rg"}
+	require.NoError(t, c.Add(s, VMs, "new-vm"))
+	_, found := c.Read(s, VMs)
+	assert.False(t, found, "one name is not the group's list: no list is made")
+
+	require.NoError(t, c.Write(s, VMs, []string{"a", "b"}, t0))
+	require.NoError(t, c.Add(s, VMs, "c"))
+	require.NoError(t, c.Remove(s, VMs, "a"))
+	e, _ := c.Read(s, VMs)
+	assert.Equal(t, []string{"b", "c"}, e.Names)
+	assert.Equal(t, t0, e.Updated, "as fresh as the last full read")
+}
+
 func TestStale(t *testing.T) {
 	e := Entry{Updated: t0}
 	assert.False(t, e.Stale(t0.Add(StaleAfter-time.Second)))
