@@ -26,6 +26,8 @@ func newRootCmd(a *app) *cobra.Command {
 			"command's output, in every output format:",
 			"  azlin storage list -o json --query '[].name'",
 			"  azlin list -o tsv --query \"[?state=='running'].name\"",
+			"",
+			"Shell completion, VM and storage names included: azlin completion --help.",
 		),
 		SilenceUsage:  true,
 		SilenceErrors: true,

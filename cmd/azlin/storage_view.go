@@ -30,7 +30,7 @@ func newStorageListCmd(a *app) *cobra.Command {
 			"With -o json: an array of objects with the same facts plus the account name,",
 			"NFS endpoint, network access and estimated monthly cost.",
 		),
-		Example: "  azlin storage list\n  azlin storage list -g my-rg -o json",
+		Example: "  azlin storage list\n  azlin storage list -g my-rg -o json\n  azlin storage list -o json --query '[].name'",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rg, err := a.ResourceGroup()

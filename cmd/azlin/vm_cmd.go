@@ -257,7 +257,7 @@ func newListCmd(a *app) *cobra.Command {
 			"-o json prints a list of {name, state, size, publicIp, privateIp, region,",
 			"resourceGroup, sharedHome}.",
 		),
-		Example: "  azlin list\n  azlin list -g my-rg -o json",
+		Example: "  azlin list\n  azlin list -g my-rg -o json\n  azlin list -o tsv --query \"[?state=='running'].name\"",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
