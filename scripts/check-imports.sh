@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mod=$(go list -m)
 declare -A layer=(
   [internal/clierr]=0 [internal/shell]=0 [internal/version]=0 [internal/cloudinit]=0
-  [internal/remote]=0 [internal/tags]=0 [internal/cost]=0 [internal/testjson]=0
+  [internal/remote]=0 [internal/tags]=0 [internal/cost]=0 [internal/testjson]=0 [internal/namecache]=0
   [internal/nfs]=1 [internal/config]=1 [internal/output]=1 [internal/layout]=1
   [internal/azcli]=2 [internal/vmscript]=2 [internal/azcli/aztest]=3
   [internal/network]=3 [internal/billing]=3 [internal/vmprov]=3
@@ -30,5 +30,5 @@ while read -r pkg imports; do
     fi
   done
 done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
-if go list -deps ./cmd/azlin | grep -Ei 'localcloud|jmespath'; then echo "check-imports: the azlin binary depends on the local cloud"; bad=1; fi
+if go list -deps ./cmd/azlin | grep -E '/localcloud(/|$)'; then echo "check-imports: the azlin binary depends on the local cloud"; bad=1; fi
 exit $bad

@@ -24,6 +24,7 @@ type globalFlags struct {
 	resourceGroup string
 	subscription  string
 	output        string
+	query         string
 	yes           bool
 	dryRun        bool
 	debug         bool

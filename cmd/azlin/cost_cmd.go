@@ -141,7 +141,7 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 
 func printCostReport(p *output.Printer, r *cost.Report) error {
 	p.Infof("Prices: %s (details: azlin cost prices; refresh: azlin cost prices --refresh).", ageText(ageOf(r.Prices)))
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(r)
 	}
 	t := output.Table{Headers: []string{"KIND", "NAME", "DETAIL", "REGION", "STATE", "HOURS THIS MONTH", "MONTHLY"}}

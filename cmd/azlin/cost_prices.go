@@ -149,7 +149,7 @@ type pricesJSON struct {
 func printPrices(p *output.Printer, t *cost.Table, age cost.Age, path string) error {
 	p.Infof("Prices: %s", t.Source)
 	p.Infof("In use: %s.", ageText(age))
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		j := pricesJSON{Source: t.Source, Date: t.Date, Currency: t.Currency, FromCache: age.FromCache, AgeDays: age.Days,
 			CachePath: path, Notes: t.Notes, Regions: t.Regions}
 		if j.Notes == nil {

@@ -21,6 +21,13 @@ func newRootCmd(a *app) *cobra.Command {
 			"  azlin new --shared-home dev-shared --name w1     a VM whose ~ is on that storage",
 			"",
 			"azlin runs the Azure CLI (az) for every Azure operation; log in with `az login` first.",
+			"",
+			"As with az, --query takes a JMESPath expression that shapes the JSON document of a",
+			"command's output, in every output format:",
+			"  azlin storage list -o json --query '[].name'",
+			"  azlin list -o tsv --query \"[?state=='running'].name\"",
+			"",
+			"Shell completion, VM and storage names included: azlin completion --help.",
 		),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -29,13 +36,17 @@ func newRootCmd(a *app) *cobra.Command {
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return a.setupPrinter()
+			if err := a.setupPrinter(); err != nil {
+				return err
+			}
+			return a.setupQuery(cmd)
 		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.flags.resourceGroup, "resource-group", "g", "", "Azure resource group (default: $AZLIN_RESOURCE_GROUP, then default_resource_group in the config)")
 	pf.StringVar(&a.flags.subscription, "subscription", "", "Azure subscription name or id (default: az's current subscription)")
 	pf.StringVarP(&a.flags.output, "output", "o", "table", "output format: table, json or tsv")
+	pf.StringVar(&a.flags.query, "query", "", queryFlagHelp)
 	pf.BoolVarP(&a.flags.yes, "yes", "y", false, "answer yes to confirmation prompts (required when not running interactively)")
 	pf.BoolVar(&a.flags.dryRun, "dry-run", false, "print the az commands that would change Azure, and change nothing")
 	pf.BoolVar(&a.flags.debug, "debug", false, "log every az call (arguments, exit code, duration) to stderr, secrets redacted")
@@ -56,6 +67,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDeleteCmd(a, nil),
 		newCostCmd(a, nil),
 	)
+	registerCompletions(a, root)
 	// Every subcommand validates its positional args as usage errors.
 	walk(root, func(c *cobra.Command) {
 		if c.Args == nil {

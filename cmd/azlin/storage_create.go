@@ -232,8 +232,9 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 		prog.Done("Dry run: the az commands above are the plan; nothing was changed")
 	} else {
 		prog.Done(fmt.Sprintf("Storage %s is ready", s.Name))
+		a.storageNameChanged(o.ResourceGroup, s.Name, true)
 	}
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(s)
 	}
 	return printStorageSummary(p, s)

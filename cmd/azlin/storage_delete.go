@@ -79,6 +79,7 @@ func runStorageDelete(ctx context.Context, a *app, o *storageDeleteOptions) erro
 		prog.Done("Dry run: the az commands above are the plan; nothing was deleted")
 	} else {
 		prog.Done("Deleted storage " + s.Name)
+		a.storageNameChanged(rg, s.Name, false)
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func runLayoutShow(ctx context.Context, a *app, o *layoutShowOptions) error {
 	}
 	p := a.Printer()
 	v := viewOfLayout(st.Name, l)
-	if p.Format == output.FormatTable {
+	if p.Format == output.FormatTable && p.Query == nil {
 		return printLayout(p, v)
 	}
 	return p.JSON(v)

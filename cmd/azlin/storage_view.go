@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -30,7 +31,7 @@ func newStorageListCmd(a *app) *cobra.Command {
 			"With -o json: an array of objects with the same facts plus the account name,",
 			"NFS endpoint, network access and estimated monthly cost.",
 		),
-		Example: "  azlin storage list\n  azlin storage list -g my-rg -o json",
+		Example: "  azlin storage list\n  azlin storage list -g my-rg -o json\n  azlin storage list -o json --query '[].name'",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rg, err := a.ResourceGroup()
@@ -45,6 +46,11 @@ func newStorageListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			names := make([]string, 0, len(list))
+			for _, s := range list {
+				names = append(names, s.Name)
+			}
+			a.rememberNames(rg, namecache.Storages, names)
 			return printStorageList(a.Printer(), rg, list)
 		},
 	}
@@ -54,7 +60,7 @@ func printStorageList(p *output.Printer, rg string, list []*storage.Storage) err
 	if list == nil {
 		list = []*storage.Storage{}
 	}
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(list)
 	}
 	if len(list) == 0 {
@@ -141,7 +147,7 @@ func runStorageStatus(ctx context.Context, a *app, o *storageStatusOptions) erro
 		return err
 	}
 	p := a.Printer()
-	if p.Format == output.FormatJSON {
+	if p.Document() {
 		return p.JSON(s)
 	}
 	_, err = fmt.Fprint(p.Out, statusText(s))

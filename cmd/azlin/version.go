@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/version"
 )
 
@@ -24,7 +23,7 @@ func newVersionCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := versionInfo{version.Version, version.Commit, runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH}
 			p := a.Printer()
-			if p.Format == output.FormatJSON {
+			if p.Document() {
 				return p.JSON(v)
 			}
 			_, err := fmt.Fprintf(p.Out, "azlin %s (commit %s, %s, %s)\n", v.Version, v.Commit, v.GoVersion, v.Platform)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/config"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/network"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/provision"
@@ -230,7 +231,9 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		return err
 	case res.DryRun:
 		return nil
-	case res.Accepted:
+	}
+	a.vmNameChanged(rg, name, true)
+	if res.Accepted {
 		p.Infof("See its state: azlin list -g %s   Connect once it is running: azlin ssh %s -g %s", rg, name, rg)
 		return renderVMs(p, []vmView{{Name: name, State: "creating", Size: size, Region: region, ResourceGroup: rg}})
 	}
@@ -254,7 +257,7 @@ func newListCmd(a *app) *cobra.Command {
 			"-o json prints a list of {name, state, size, publicIp, privateIp, region,",
 			"resourceGroup, sharedHome}.",
 		),
-		Example: "  azlin list\n  azlin list -g my-rg -o json",
+		Example: "  azlin list\n  azlin list -g my-rg -o json\n  azlin list -o tsv --query \"[?state=='running'].name\"",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -271,11 +274,14 @@ func newListCmd(a *app) *cobra.Command {
 				return err
 			}
 			views := make([]vmView, 0, len(vms))
+			names := make([]string, 0, len(vms))
 			for _, v := range vms {
 				views = append(views, viewOf(v))
+				names = append(names, v.Name)
 			}
+			a.rememberNames(rg, namecache.VMs, names)
 			p := a.Printer()
-			if len(views) == 0 && p.Format != output.FormatJSON {
+			if len(views) == 0 && !p.Document() {
 				p.Infof("No VMs in resource group %s. Create one: azlin new --name NAME", rg)
 				return nil
 			}
@@ -362,6 +368,7 @@ func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
 	if dir, err := azlinDir(); err == nil {
 		_ = os.Remove(provision.CloudInitPath(dir, name))
 	}
+	a.vmNameChanged(rg, name, false)
 	prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
 	return nil
 }

@@ -54,6 +54,8 @@ type Printer struct {
 	Format             Format
 	OutIsTTY, ErrIsTTY bool
 	NoColor            bool
+	// Query, from --query, shapes every JSON document printed (see JSON).
+	Query *Query
 
 	now func() time.Time // for tests; nil means time.Now
 
@@ -150,7 +152,16 @@ func flatten(cell string) string {
 
 // JSON prints v as one JSON document with 2-space indentation and a final
 // newline. Nothing is written if v cannot be encoded.
+//
+// With a query (--query), the document is searched first and the result is
+// printed as az prints a queried result: -o json as az's JSON, -o tsv as
+// az's tsv, -o table as az's table on a terminal and, piped, as az's tsv
+// (azlin's tables lose their headers when piped, too); a null result prints
+// nothing (knack/cli.py prints no result that is None).
 func (p *Printer) JSON(v any) error {
+	if p.Query != nil {
+		return p.queried(v)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -162,9 +173,35 @@ func (p *Printer) JSON(v any) error {
 	return err
 }
 
-// Render prints jsonValue for -o json, else t.
+// Document tells whether a command prints its JSON document (with JSON)
+// rather than its table or text: for -o json, and for any format when a
+// query is given, since a query shapes the document.
+func (p *Printer) Document() bool { return p.Format == FormatJSON || p.Query != nil }
+
+func (p *Printer) queried(v any) error {
+	r, err := p.Query.Apply(v)
+	if err != nil {
+		return err
+	}
+	if r.value == nil {
+		return nil
+	}
+	var text string
+	switch {
+	case p.Format == FormatJSON:
+		text = r.azJSON()
+	case p.Format == FormatTable && p.OutIsTTY:
+		text = r.azTable()
+	default: // tsv, and a table piped: rows without headers, as azlin's tables
+		text = r.azTSV()
+	}
+	_, err = io.WriteString(p.Out, text)
+	return err
+}
+
+// Render prints jsonValue for -o json (or with a query), else t.
 func (p *Printer) Render(t Table, jsonValue any) error {
-	if p.Format == FormatJSON {
+	if p.Document() {
 		return p.JSON(jsonValue)
 	}
 	return p.Table(t)
