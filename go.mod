@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/briandowns/spinner v1.23.2
+	github.com/guptarohit/asciigraph v0.10.0
 	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/jmespath-community/go-jmespath v1.1.1
 	github.com/olekukonko/tablewriter v1.1.5

@@ -55,6 +55,7 @@ storage share-rm show
 storage share-rm list
 storage share-rm delete
 storage share-rm stats
+storage share-rm update
 storage container-rm create
 storage container-rm show
 storage container-rm delete

@@ -23,7 +23,7 @@ func TestStorageListQueryPrintsTheNamesAsAz(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Equal(t, "shared-dev\t1\tPremium\n", out, "az's tsv: the values in the query's order")
 
-	out, _, code = runStorageCmd(t, aztest.New(t, stGroupCalls(t)...), "storage", "status", "shared-dev", "-g", "rg", "--query", "network.privateEndpoints[0]", "-o", "tsv")
+	out, _, code = runStorageCmd(t, aztest.New(t, append(stGroupCalls(t), stSeries(t, "7d", 45))...), "storage", "status", "shared-dev", "-g", "rg", "--query", "network.privateEndpoints[0]", "-o", "tsv")
 	require.Equal(t, 0, code)
 	assert.Equal(t, stAcct+"-pe (Approved)\n", out, "status's text becomes its document's query")
 }

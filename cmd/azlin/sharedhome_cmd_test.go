@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,8 @@ func shNewCalls(t *testing.T, cfgDir string) []aztest.Call {
 		{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, Exit: 3, Stderr: stderrNotFound},
 		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, []any{stAccount(t)})},
 		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: stVMs(t)},
+		{Argv: []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", stAcct, "-n", "shared-dev", "--expand", "stats"},
+			Stdout: stShareStats(t, 45<<30)},
 		{Argv: []string{"network", "vnet", "show", "-g", "rg", "-n", "azlin-vnet"}, StdoutFile: vmTestdata + "network-vnet-show.json"},
 		callNSGShow,
 		{Argv: createArgv(cfgDir), StdoutFile: vmTestdata + "vm-create.json"},
@@ -71,6 +74,21 @@ var shTag = aztest.Call{Argv: []string{"tag", "update", "--resource-id",
 	"/subscriptions/9b2c4d6e-8f10-4a2b-9c3d-5e6f70819203/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm",
 	"--operation", "Merge", "--tags", "azlin-storage=shared-dev"}}
 
+func TestNewSharedHomeWarnsOfANearlyFullShareBeforeTheVM(t *testing.T) {
+	cfgDir := vmEnv(t)
+	calls := shNewCalls(t, cfgDir)
+	for i := range calls {
+		if calls[i].Argv[1] == "share-rm" {
+			calls[i].Stdout = stShareStats(t, 950<<30) // of 1 TiB: 93%
+		}
+	}
+	calls = calls[:len(calls)-2] // stop at the create: the warning came first
+	calls = append(calls, aztest.Call{Argv: createArgv(cfgDir), Exit: 1, Stderr: "ERROR: (BadRequest) stop here\n"})
+	_, stderr, _ := runVMCmd(t, aztest.New(t, calls...), "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
+	assert.Contains(t, stderr, "storage shared-dev is 93% full (950GiB of 1TiB): make room first: azlin storage resize shared-dev --size SIZE")
+	assert.Less(t, strings.Index(stderr, "93% full"), strings.Index(stderr, "stop here"))
+}
+
 func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	cfgDir := vmEnv(t)
 	probeOnly(t, "20.80.105.65")
@@ -82,14 +100,15 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	fake := aztest.New(t, append(shNewCalls(t, cfgDir), shTag)...) // no run-command: SSH waited
 	stdout, stderr, code := runVMCmd(t, fake, "new", "--shared-home", "shared-dev", "--name", "vm", "-g", "rg")
 	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stderr, "full", "45 GiB of 1 TiB")
 	assert.Equal(t, "vm\trunning\tStandard_DS1_v2\t20.80.105.65\teastus\tshared-dev\n", stdout)
 	assert.Contains(t, stderr, "cloud-init is mounting the shared home shared-dev")
 	assert.Contains(t, stderr, "✓ VM vm is ready at 20.80.105.65")
 	assert.NotContains(t, stderr, "run-command")
 
 	calls := fake.Calls()
-	require.Len(t, calls, 10)
-	assert.Equal(t, shTag.Argv, calls[9], "the tag comes after the mount's result")
+	require.Len(t, calls, 11, "the share's usage is read beside the VM name check")
+	assert.Equal(t, shTag.Argv, calls[10], "the tag comes after the mount's result")
 	// One session, with azlin's key and known_hosts, that waits as long as --timeout.
 	require.Len(t, *sessions, 1)
 	assert.Equal(t, vmprov.SSHTarget{KeyPath: filepath.Join(cfgDir, "azlin_ed25519"), KnownHosts: filepath.Join(cfgDir, "known_hosts"),
@@ -131,7 +150,7 @@ func TestNewSharedHomeFallsBackToRunCommandWhenSSHFails(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "could not wait for the shared home over SSH (ssh to 20.80.105.65 exited with status 255: Connection timed out); "+
 		"asking VM vm through Azure's run-command every 20s instead")
-	assert.Len(t, fake.Calls(), 11, "the NSG read and rule, the create, and one run-command for the result")
+	assert.Len(t, fake.Calls(), 12, "the NSG read and rule, the create, and one run-command for the result")
 }
 
 // sshd refuses the key for a moment while the attach swaps the home: new

@@ -131,6 +131,7 @@ func runStorageAttach(ctx context.Context, a *app, o *storageAttachOptions) erro
 	st, results, err := a.sharedHomeManager(c).Attach(ctx, sharedhome.AttachRequest{
 		ResourceGroup: rg, Storage: name, VMs: unique, Keys: keys, LayoutFor: scriptLayout,
 		Progress: func(vm, step string) { prog.Step(vm + ": " + step) },
+		Warn:     func(msg string) { p.Warnf("%s", msg) },
 	})
 	if err != nil {
 		prog.Fail("")

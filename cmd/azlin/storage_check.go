@@ -9,6 +9,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/clierr"
 	"github.com/azlin-dev/azlin/internal/output"
 	"github.com/azlin-dev/azlin/internal/sharedhome"
+	"github.com/azlin-dev/azlin/internal/storage"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -37,7 +38,9 @@ func newStorageCheckCmd(a *app, runF func(*storageCheckOptions) error) *cobra.Co
 			"  rename       renaming over a file replaces it",
 			"  peer         a file written on VM is read on another running VM with the same",
 			"               home (only when there is one)",
-			"Attach runs the same probes and prints a summary. Exit 1 when a probe failed.",
+			"Then the share's free space as df on VM reports the mount (for Premium: of its",
+			"provisioned size). Attach runs the same probes and prints a summary. Exit 1",
+			"when a probe failed.",
 			"In the local cloud the share is a bind mount: the probes test the scripts, not NFS.",
 		),
 		Example: "  azlin storage check shared-dev --vm worker-1\n  azlin storage check shared-dev --vm worker-1 -o json",
@@ -93,8 +96,12 @@ func runStorageCheck(ctx context.Context, a *app, o *storageCheckOptions) error 
 	for _, pr := range res.Probes {
 		t.Rows = append(t.Rows, []string{pr.Name, pr.Status, orDash(pr.Detail)})
 	}
-	if err := p.Render(t, map[string]any{"storage": name, "vm": vm, "peer": res.Peer, "probes": res.Probes}); err != nil {
+	if err := p.Render(t, map[string]any{"storage": name, "vm": vm, "peer": res.Peer, "probes": res.Probes, "space": res.Space}); err != nil {
 		return err
+	}
+	if sp := res.Space; sp != nil && sp.SizeBytes > 0 {
+		p.Infof("Free space on the share (df on VM %s): %s of %s (%d%% used)", vm, storage.FormatBytes(sp.FreeBytes),
+			storage.FormatBytes(sp.SizeBytes), 100-int(sp.FreeBytes*100/sp.SizeBytes))
 	}
 	warnProbes(p, vm, res.Probes)
 	if failed > 0 {

@@ -29,6 +29,8 @@ func newStorageCmd(a *app) *cobra.Command {
 			"  azlin storage create shared-dev --size 1TB",
 			"  azlin storage list",
 			"  azlin storage status shared-dev",
+			"  azlin storage usage shared-dev --days 30",
+			"  azlin storage resize shared-dev --size 1TB",
 			"  azlin storage delete shared-dev",
 		),
 		Args: usageArgs(cobra.NoArgs),
@@ -43,6 +45,8 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageDetachCmd(a, nil),
 		newStorageLayoutCmd(a),
 		newStorageCheckCmd(a, nil),
+		newStorageUsageCmd(a, nil),
+		newStorageResizeCmd(a, nil),
 	)
 	return cmd
 }

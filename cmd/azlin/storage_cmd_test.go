@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,6 +96,24 @@ func stGroupCalls(t *testing.T) []aztest.Call {
 	}
 }
 
+// stSeries: az-shapes/2.74/monitor-metrics-list.json as shared-dev's
+// FileCapacity over the last offset, one value a day (GiB), from 2025-11-20.
+func stSeries(t *testing.T, offset string, gib ...float64) aztest.Call {
+	b, err := os.ReadFile(stTestdata + "monitor-metrics-list.json")
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	var data []any
+	for i, g := range gib {
+		data = append(data, map[string]any{"average": g * (1 << 30),
+			"timeStamp": time.Date(2025, 11, 20+i, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)})
+	}
+	testjson.Obj(t, testjson.List(t, m, "value", 0, "timeseries"), 0)["data"] = data
+	files := "/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + stAcct + "/fileServices/default"
+	return aztest.Call{Argv: []string{"monitor", "metrics", "list", "--resource", files, "--metrics", "FileCapacity",
+		"--filter", "FileShare eq 'shared-dev'", "--aggregation", "Average", "--interval", "1h", "--offset", offset}, Stdout: stJSON(t, m)}
+}
+
 func TestStorageBadInputIsExit2WithoutAz(t *testing.T) {
 	for _, args := range [][]string{
 		{"storage", "create", "Bad_Name", "-g", "rg"},
@@ -117,12 +136,14 @@ func TestStorageBadInputIsExit2WithoutAz(t *testing.T) {
 }
 
 func TestStorageStatusLayout(t *testing.T) {
-	out, stderr, code := runStorageCmd(t, aztest.New(t, stGroupCalls(t)...), "storage", "status", "shared-dev", "-g", "rg")
+	calls := append(stGroupCalls(t), stSeries(t, "7d", 30, 33, 36, 45))
+	out, stderr, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "shared-dev", "-g", "rg")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, `Storage: shared-dev
 Account: `+stAcct+`
 Tier: Premium, NFS 4.1 (Azure Files), LRS
 Size: 1TiB (45GiB used, 4% utilization)
+Trend: +15GiB in 3 days; full in about 196 days at this rate
 Region: eastus
 In transit: encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)
 Created: 2025-10-15
@@ -142,13 +163,15 @@ Network:
 }
 
 func TestStorageStatusJSONAndUnknownName(t *testing.T) {
-	out, _, code := runStorageCmd(t, aztest.New(t, stGroupCalls(t)...), "storage", "status", "shared-dev", "-g", "rg", "-o", "json")
+	out, _, code := runStorageCmd(t, aztest.New(t, append(stGroupCalls(t), stSeries(t, "7d", 45))...), "storage", "status", "shared-dev", "-g", "rg", "-o", "json")
 	require.Equal(t, 0, code)
 	var s map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &s))
 	assert.Equal(t, stAcct, s["account"])
 	assert.Equal(t, float64(45<<30), s["usedBytes"])
 	assert.Equal(t, []any{"vm"}, s["connectedVMs"])
+	assert.Equal(t, false, s["nearlyFull"])
+	assert.Equal(t, "not enough data yet: Azure refreshes capacity about once a day", testjson.Str(t, s, "trend", "text"))
 
 	_, stderr, code := runStorageCmd(t, aztest.New(t, stGroupCalls(t)[:3]...), "storage", "status", "nope", "-g", "rg")
 	assert.Equal(t, 1, code)

@@ -323,7 +323,8 @@ func TestE2EStorageListAndStatusCallCounts(t *testing.T) {
 
 	c.ResetLog()
 	azlinRun(t, c, "storage", "status", "s-two", "-g", "rg")
-	assert.ElementsMatch(t, []string{"account show", "storage account list", "vm list", "storage share-rm show"}, commands(c))
+	assert.ElementsMatch(t, []string{"account show", "storage account list", "vm list", "storage share-rm show", "monitor metrics list"}, commands(c),
+		"status also reads the share's last week for its trend")
 }
 
 // BenchmarkStorageList prints the wall time of `azlin storage list` for 1,

@@ -25,7 +25,8 @@ func newStorageListCmd(a *app) *cobra.Command {
 		Long: joinLines(
 			"List every azlin storage in the resource group (found by its azlin-storage tag):",
 			"tier, size, space used (measured by Azure), region and the number of VMs whose",
-			"home directory is on it (VMs tagged azlin-storage=NAME).",
+			"home directory is on it (VMs tagged azlin-storage=NAME). A storage 90% full or",
+			"more says NEARLY FULL in the USED column (nearlyFull in JSON).",
 			"",
 			"With -o json: an array of objects with the same facts plus the account name,",
 			"NFS endpoint, network access and estimated monthly cost.",
@@ -68,7 +69,7 @@ func printStorageList(p *output.Printer, rg string, list []*storage.Storage) err
 	}
 	t := output.Table{Headers: []string{"NAME", "TIER", "SIZE", "USED", "REGION", "VMS"}}
 	for _, s := range list {
-		t.Rows = append(t.Rows, []string{s.Name, string(s.Tier), storage.FormatGiB(s.SizeGiB), used(s), s.Region, strconv.Itoa(len(s.ConnectedVMs))})
+		t.Rows = append(t.Rows, []string{s.Name, string(s.Tier), storage.FormatGiB(s.SizeGiB), usedCell(s), s.Region, strconv.Itoa(len(s.ConnectedVMs))})
 	}
 	if p.Format == output.FormatTable && p.OutIsTTY {
 		// The heading is for people; piped output stays rows only.
@@ -84,6 +85,14 @@ func used(s *storage.Storage) string {
 		return "-"
 	}
 	return storage.FormatBytes(*s.UsedBytes)
+}
+
+// usedCell is list's USED column: the bytes, marked when nearly full.
+func usedCell(s *storage.Storage) string {
+	if s.NearlyFull {
+		return fmt.Sprintf("%s (%d%%, NEARLY FULL)", used(s), s.Utilization())
+	}
+	return used(s)
 }
 
 // storageStatusOptions are `azlin storage status`'s argument.
@@ -103,7 +112,10 @@ func newStorageStatusCmd(a *app, runF func(*storageStatusOptions) error) *cobra.
 			"space used, region, creation date, estimated monthly cost, the VMs whose home",
 			"directory is on it (VMs tagged azlin-storage=NAME), the NFS endpoint VMs mount,",
 			"and how the network reaches it (private endpoint, VNet rules, public access).",
-			"With -o json the same facts as one object.",
+			"Trend is the used space's change over the last 7 days of Azure's daily capacity",
+			"values and, for a growing Premium share, when it is full at that rate",
+			"(azlin storage usage NAME draws them). NEARLY FULL marks 90% or more.",
+			"With -o json the same facts as one object (trend, nearlyFull).",
 		),
 		Example: "  azlin storage status shared-dev\n  azlin storage status shared-dev -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
@@ -155,7 +167,13 @@ func statusText(s *storage.Storage) string {
 	} else {
 		size += " (usage unknown: " + s.UsageNote + ")"
 	}
+	if s.NearlyFull {
+		size += " NEARLY FULL"
+	}
 	w.kv("Size", size)
+	if s.Trend != nil {
+		w.kv("Trend", s.Trend.Text)
+	}
 	w.kv("Region", s.Region)
 	w.kv("In transit", transitSummary(s))
 	w.kv("Created", createdDate(s.Created))

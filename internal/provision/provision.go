@@ -110,7 +110,7 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	g.Go(func() error { return m.CheckNameFree(ctx, req.ResourceGroup, req.Name) })
 	if req.SharedHome != "" {
 		g.Go(func() (err error) {
-			if home, err = storage.NewManager(c, pv.Prices).Find(ctx, req.ResourceGroup, req.SharedHome); err != nil {
+			if home, err = storage.NewManager(c, pv.Prices).FindWithUsage(ctx, req.ResourceGroup, req.SharedHome); err != nil {
 				return fmt.Errorf("%w\nNo VM was created", err)
 			}
 			return nil
@@ -121,6 +121,9 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	}
 	var homeLayout layout.Resolved
 	if home != nil {
+		if w := home.FullnessWarning(); w != "" {
+			p.Warnf("%s", w)
+		}
 		var err error
 		if homeLayout, err = req.ResolveLayout(home.Layout); err != nil {
 			return nil, fmt.Errorf("%w\nNo VM was created", err)

@@ -30,6 +30,9 @@ type AttachRequest struct {
 	LayoutFor func(name string) (layout.Resolved, error)
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
+	// Warn hears, before any VM is changed, that the storage is nearly
+	// full (storage.Storage.FullnessWarning); nil is fine.
+	Warn func(msg string)
 }
 
 // Attach mounts the storage as /home/azureuser on each VM. It first reads
@@ -47,7 +50,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	vmErrs := make([]error, len(req.VMs))
 	var g errgroup.Group
 	g.Go(func() (err error) {
-		st, err = m.Storage.Find(ctx, req.ResourceGroup, req.Storage)
+		st, err = m.Storage.FindWithUsage(ctx, req.ResourceGroup, req.Storage)
 		return err
 	})
 	for i, name := range req.VMs {
@@ -58,6 +61,9 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 	}
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
+	}
+	if w := st.FullnessWarning(); w != "" && req.Warn != nil {
+		req.Warn(w)
 	}
 	var homeLayout layout.Resolved
 	if req.LayoutFor != nil {

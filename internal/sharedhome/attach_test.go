@@ -36,7 +36,7 @@ var seededOutput = info("ok", "verify", "",
 	"seeded", "yes", "keys_added", "0")
 
 func TestAttachHappyPath(t *testing.T) {
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, subnetID),
 		peShow(t, subnetID),
@@ -69,7 +69,7 @@ func TestAttachHappyPath(t *testing.T) {
 
 func TestAttachAlreadyAttachedChangesNothingMore(t *testing.T) {
 	tags := map[string]any{tags.Managed: "true", tags.Storage: stName}
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}, 100, 1<<30),
 		vmShow(t, "VM running", tags),
 		nicShow(t, subnetID),
 		peShow(t, subnetID),
@@ -85,7 +85,7 @@ func TestAttachAlreadyAttachedChangesNothingMore(t *testing.T) {
 }
 
 func TestAttachRefusesAVMThatIsNotRunning(t *testing.T) {
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM deallocated", nil))
 	m, f := newManager(t, calls...)
 	_, results, err := m.Attach(context.Background(), attachReq())
@@ -97,7 +97,7 @@ func TestAttachRefusesAVMThatIsNotRunning(t *testing.T) {
 
 func TestAttachRefusesAVMOnAnotherStorage(t *testing.T) {
 	tags := map[string]any{tags.Managed: "true", tags.Storage: "other-home"}
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": tags}, 100, 1<<30),
 		vmShow(t, "VM running", tags))
 	m, f := newManager(t, calls...)
 	_, results, err := m.Attach(context.Background(), attachReq())
@@ -125,7 +125,7 @@ func TestAttachToMissingStorageChangesNothing(t *testing.T) {
 func TestAttachScriptFailureNamesTheStepAndKeepsTheLocalHome(t *testing.T) {
 	reason := "mounting " + nfsSource + " at /home/azureuser failed: mount.nfs: access denied by server while mounting " + nfsSource +
 		" -- rolled back: moved /home/azureuser.backup back to /home/azureuser"
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, subnetID),
 		peShow(t, subnetID),
@@ -150,7 +150,7 @@ func TestAttachWithoutAResultMarkerDoesNotClaimARollback(t *testing.T) {
 	// run-command returned, but the script printed no marker (cut short):
 	// what the VM's home is now is unknown, and the error must not say
 	// the script rolled back.
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, subnetID),
 		peShow(t, subnetID),
@@ -169,7 +169,7 @@ func TestAttachWithoutAResultMarkerDoesNotClaimARollback(t *testing.T) {
 func TestAttachServiceEndpointAddsEndpointAndRuleWhenMissing(t *testing.T) {
 	// The subnet has another service endpoint: the update keeps it (the
 	// list is replaced, so it must name both), then the account gets a rule.
-	calls := append(groupReads(t, []any{account(t, storage.ServiceEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.ServiceEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, subnetID),
 		subnetShow(t, "Microsoft.KeyVault"),
@@ -188,7 +188,7 @@ func TestAttachServiceEndpointAddsEndpointAndRuleWhenMissing(t *testing.T) {
 }
 
 func TestAttachServiceEndpointLeavesANetworkThatAlreadyReaches(t *testing.T) {
-	calls := append(groupReads(t, []any{account(t, storage.ServiceEndpoint, subnetID)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.ServiceEndpoint, subnetID)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, subnetID),
 		subnetShow(t, "Microsoft.Storage"),
@@ -204,7 +204,7 @@ func TestAttachServiceEndpointLeavesANetworkThatAlreadyReaches(t *testing.T) {
 
 func TestAttachRefusesAPrivateEndpointVMInAnotherVNet(t *testing.T) {
 	otherSubnet := strings.Replace(subnetID, "/virtualNetworks/v/", "/virtualNetworks/team-vnet/", 1)
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil),
 		nicShow(t, otherSubnet),
 		peShow(t, subnetID),
@@ -224,7 +224,7 @@ func TestAttachSeveralVMsReportsEachOne(t *testing.T) {
 	ghost := aztest.Call{Argv: []string{"vm", "show", "-d", "-g", rg, "-n", "ghost"}, Exit: 3,
 		Stderr: strings.ReplaceAll(testjson.Str(t, shape(t, "storage-account-show-404.json"), "stderr"),
 			"Microsoft.Storage/storageAccounts/acct", "Microsoft.Compute/virtualMachines/ghost")}
-	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil), ghost,
 		nicShow(t, subnetID),
 		peShow(t, subnetID),
@@ -269,7 +269,7 @@ func (o *overlapCheck) Run(ctx context.Context, args []string) (azcli.Result, er
 // The private endpoint's place and the VM's NIC are two facts that need
 // not wait for each other: both reads are under way at once.
 func TestAttachReadsThePrivateEndpointBesideTheNIC(t *testing.T) {
-	o := &overlapCheck{peStarted: make(chan struct{}), Fake: aztest.New(t, append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, nil),
+	o := &overlapCheck{peStarted: make(chan struct{}), Fake: aztest.New(t, append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, 1<<30),
 		vmShow(t, "VM running", nil), nicShow(t, subnetID), peShow(t, subnetID),
 		runCommand(t, attachScript(t), seededOutput, ""), tagCall)...)}
 	c := azcli.New(o, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 1}})
@@ -300,5 +300,24 @@ func TestPrivateEndpointSubnetIsReadOncePerCommand(t *testing.T) {
 		id, err := m.privateEndpointSubnet(context.Background(), st)
 		require.NoError(t, err)
 		assert.Equal(t, subnetID, id)
+	}
+}
+
+func TestAttachWarnsOfANearlyFullShareBeforeAnyVMChanges(t *testing.T) {
+	for _, tc := range []struct {
+		used int64
+		want []string
+	}{
+		{90 << 30, []string{"storage shared-dev is 90% full (90GiB of 100GiB): make room first: azlin storage resize shared-dev --size SIZE"}},
+		{89 << 30, nil},
+	} {
+		calls := append(attachReads(t, []any{account(t, storage.PrivateEndpoint)}, nil, 100, tc.used), vmShow(t, "VM deallocated", nil))
+		m, _ := newManager(t, calls...)
+		req := attachReq()
+		var got []string
+		req.Warn = func(msg string) { got = append(got, msg) }
+		_, _, err := m.Attach(context.Background(), req)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "%d bytes used", tc.used)
 	}
 }

@@ -27,6 +27,24 @@ type CheckResult struct {
 	VM      string
 	Peer    string // the second VM that read the file VM wrote; "" when none was attached and running
 	Probes  Probes
+	// Space is the mount's size and free bytes as df on VM reports them
+	// (nil when the VM did not say).
+	Space *Space
+}
+
+// Space is a mounted share's size and free bytes.
+type Space struct {
+	SizeBytes int64 `json:"sizeBytes"`
+	FreeBytes int64 `json:"freeBytes"`
+}
+
+// spaceOf reads the check script's "space" report: "SIZE FREE" in bytes.
+func spaceOf(v string) *Space {
+	var s Space
+	if _, err := fmt.Sscanf(v, "%d %d", &s.SizeBytes, &s.FreeBytes); err != nil {
+		return nil
+	}
+	return &s
 }
 
 // Check runs the share self-test (vmscript.CheckScript) on a VM whose home
@@ -81,6 +99,7 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 		return nil, fmt.Errorf("the self-test on VM %s did not finish: %w", vm.Name, err)
 	}
 	info := out.Info
+	res.Space = spaceOf(info["space"])
 	if res.Peer != "" && info["peer_written"] != "" {
 		params.Peer = vmscript.PeerRead
 		if script, err = vmscript.CheckScript(params); err != nil {

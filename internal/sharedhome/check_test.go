@@ -67,13 +67,14 @@ var allLocalOK = []string{"owner=ok", "flock=ok", "fcntl=ok", "mkfifo=ok", "unix
 func TestCheckAllProbesOK(t *testing.T) {
 	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attached}),
 		vmShow(t, "VM running", attached),
-		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), info("ok", "probes", "", probeLines(nil)...), ""),
+		runCommandOn(t, "vm", checkScript(t, vmscript.PeerNone), info("ok", "probes", "", append(probeLines(nil), "space", "107374182400 96636764160")...), ""),
 	)
 	m, f := newManager(t, calls...)
 	var s steps
 	res, err := m.Check(context.Background(), checkReq(&s))
 	require.NoError(t, err)
 	assert.Equal(t, "vm", res.VM)
+	assert.Equal(t, &Space{SizeBytes: 100 << 30, FreeBytes: 90 << 30}, res.Space, "df's size and free bytes of the mount")
 	assert.Equal(t, stName, res.Storage.Name)
 	assert.Empty(t, res.Peer, "no other VM has this home")
 	assert.Equal(t, allLocalOK, probeStatuses(res.Probes), "no peer probe without a peer")

@@ -109,6 +109,16 @@ func groupReads(t *testing.T, accounts []any, tags vmTags) []aztest.Call {
 	}
 }
 
+// attachReads are the calls storage.FindWithUsage makes: groupReads, then
+// the share's size and usage (share-rm-show.json with --expand stats' bytes).
+func attachReads(t *testing.T, accounts []any, tags vmTags, quota int, used int64) []aztest.Call {
+	t.Helper()
+	sh := testjson.Obj(t, shape(t, "storage-share-rm-show.json"))
+	sh["name"], sh["shareQuota"], sh["shareUsageBytes"] = stName, quota, used
+	return append(groupReads(t, accounts, tags),
+		call(js(t, sh), "storage", "share-rm", "show", "-g", rg, "--storage-account", acct, "-n", stName, "--expand", "stats"))
+}
+
 // vmShow is `az vm show -d` of vm (vm-show-d.json) in the given power state
 // with the given tags.
 func vmShow(t *testing.T, power string, tags map[string]any) aztest.Call {

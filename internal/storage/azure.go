@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -170,33 +172,38 @@ type container struct {
 	RootSquash string `json:"rootSquash"`
 }
 
-// metrics is the part of `az monitor metrics list` azlin reads: the
-// account's UsedCapacity samples (Blob usage is not reported per container;
-// the account holds only azlin's one container).
+// metrics is the part of `az monitor metrics list` azlin reads: one
+// capacity metric's hourly averages (null between Azure's daily refreshes).
 type metrics struct {
 	Value []struct {
 		Timeseries []struct {
 			Data []struct {
-				Average *float64 `json:"average"`
+				Average   *float64 `json:"average"`
+				TimeStamp string   `json:"timeStamp"`
 			} `json:"data"`
 		} `json:"timeseries"`
 	} `json:"value"`
 }
 
-// latest is the most recent sample, or nil when Azure has none yet.
-func (m metrics) latest() *int64 {
-	var last *int64
+// points are the samples Azure has, oldest first.
+func (m metrics) points() ([]UsagePoint, error) {
+	out := []UsagePoint{}
 	for _, v := range m.Value {
 		for _, ts := range v.Timeseries {
 			for _, d := range ts.Data {
-				if d.Average != nil {
-					n := int64(*d.Average)
-					last = &n
+				if d.Average == nil {
+					continue
 				}
+				t, err := time.Parse(time.RFC3339, d.TimeStamp)
+				if err != nil {
+					return nil, fmt.Errorf("az monitor metrics list printed a time azlin cannot read: %q", d.TimeStamp)
+				}
+				out = append(out, UsagePoint{Time: t.UTC(), UsedBytes: int64(*d.Average)})
 			}
 		}
 	}
-	return last
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
 }
 
 // GroupVM is what storage views need of a VM: its name and tags (which

@@ -36,7 +36,7 @@ type DeletePlan struct {
 // PlanDelete reads the storage and refuses (a *ConnectedError) while any VM
 // carries its tag; --yes never skips this. An unknown name is a *NotFoundError.
 func (m *Manager) PlanDelete(ctx context.Context, rg, name string) (*DeletePlan, error) {
-	s, a, err := m.status(ctx, rg, name)
+	s, a, err := m.status(ctx, rg, name, false)
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,12 @@ type Storage struct {
 	Redundancy          string `json:"redundancy"`
 	SizeGiB             int    `json:"sizeGiB"`
 	// UsedBytes is nil when the usage is unknown (UsageNote says why).
-	UsedBytes    *int64      `json:"usedBytes"`
-	UsageNote    string      `json:"usageNote,omitempty"`
+	UsedBytes *int64 `json:"usedBytes"`
+	UsageNote string `json:"usageNote,omitempty"`
+	// NearlyFull: NearlyFullPercent or more of the size is used.
+	NearlyFull bool `json:"nearlyFull"`
+	// Trend is the last days' change of the used space (status only).
+	Trend        *Trend      `json:"trend,omitempty"`
 	Region       string      `json:"region"`
 	Created      string      `json:"created"`
 	Endpoint     string      `json:"endpoint"`
@@ -39,6 +43,8 @@ type Storage struct {
 	Network      NetworkView `json:"network"`
 	ConnectedVMs []string    `json:"connectedVMs"`
 	Cost         CostView    `json:"cost"`
+
+	shareMissing bool // the Premium share was not found (an unfinished create)
 }
 
 // NetworkView is how the storage is reached.
@@ -293,38 +299,42 @@ func subnetLabel(id string) string {
 
 // fillUsage reads the size and usage: for Premium one `share-rm show
 // --expand stats` gives the quota and the bytes used; for Standard the
-// account's UsedCapacity metric gives the bytes (its size is the tag's cap).
-// A missing share (an unfinished create) is not an error here: the view says so.
-func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string) error {
+// account's UsedCapacity metric over the last days gives the bytes (its size
+// is the tag's cap), and the series, returned, serves a trend. A missing
+// share (an unfinished create) is not an error here: the view says so.
+func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string, days int) ([]UsagePoint, error) {
+	defer func() { s.NearlyFull = s.Utilization() >= NearlyFullPercent }()
 	if s.Tier == nfs.Premium {
 		var sh share
 		err := m.c.Read(ctx, &sh, "storage", "share-rm", "show", "-g", s.ResourceGroup, "--storage-account", s.Account,
 			"-n", s.Name, "--expand", "stats")
 		switch {
 		case errors.Is(err, azcli.ErrNotFound):
+			s.shareMissing = true
 			s.UsageNote = fmt.Sprintf("NFS share %s is missing: finish with azlin storage create %s -g %s", s.Name, s.Name, s.ResourceGroup)
 		case err != nil:
-			return fmt.Errorf("reading NFS share %s: %w", s.Name, err)
+			return nil, fmt.Errorf("reading NFS share %s: %w", s.Name, err)
 		default:
 			s.SizeGiB, s.RootSquash, s.UsedBytes = sh.ShareQuota, sh.RootSquash, sh.ShareUsageBytes
 			if s.UsedBytes == nil {
 				s.UsageNote = "Azure reported no usage for the share"
 			}
 		}
-		return nil
+		return nil, nil
 	}
-	var mt metrics
-	err := m.c.Read(ctx, &mt, "monitor", "metrics", "list", "--resource", accountID, "--metrics", "UsedCapacity",
-		"--aggregation", "Average", "--interval", "1h", "--offset", "1d")
+	points, err := m.readSeries(ctx, s, accountID, days)
 	if err != nil {
-		return fmt.Errorf("reading the used capacity of storage account %s: %w", s.Account, err)
+		return nil, err
 	}
-	if s.UsedBytes = mt.latest(); s.UsedBytes == nil {
+	if len(points) == 0 {
 		// Capacity metrics are refreshed daily: a new account has no
 		// value for up to 24 hours (hours between refreshes are null).
 		s.UsageNote = "not reported yet (Azure refreshes capacity daily)"
+	} else {
+		last := points[len(points)-1].UsedBytes
+		s.UsedBytes = &last
 	}
-	return nil
+	return points, nil
 }
 
 // List shows every azlin storage in the resource group. Two calls read the
@@ -347,7 +357,7 @@ func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Sto
 		a := &snap.accounts[i]
 		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
 		g.Go(func() error {
-			if err := m.fillUsage(gctx, out[i], a.ID); err != nil {
+			if _, err := m.fillUsage(gctx, out[i], a.ID, 1); err != nil {
 				return err
 			}
 			out[i].Cost = m.estimate(out[i], false)
@@ -363,11 +373,15 @@ func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Sto
 // Status shows one storage: a round reading the group, then its usage.
 // An unknown name is a *NotFoundError that lists the names there are.
 func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error) {
-	s, _, err := m.status(ctx, rg, name)
+	s, _, err := m.status(ctx, rg, name, true)
 	return s, err
 }
 
-func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *account, error) {
+// status reads one storage; withTrend adds the last days' trend: for
+// Standard from the same metric call that gives the usage (over trendDays
+// instead of one day), for Premium from the share's series, read at the
+// same time as the share.
+func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (*Storage, *account, error) {
 	snap, err := m.readGroup(ctx, rg, nil)
 	if err != nil {
 		return nil, nil, err
@@ -377,11 +391,52 @@ func (m *Manager) status(ctx context.Context, rg, name string) (*Storage, *accou
 		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
 	}
 	s := m.view(a, snap.vmsByStorage[name])
-	if err := m.fillUsage(ctx, s, a.ID); err != nil {
+	days := 1
+	if withTrend {
+		days = trendDays
+	}
+	var points []UsagePoint
+	var g errgroup.Group
+	g.Go(func() error {
+		p, err := m.fillUsage(ctx, s, a.ID, days)
+		if s.Tier == nfs.Standard {
+			points = p // Premium's series is read beside it
+		}
+		return err
+	})
+	if withTrend && s.Tier == nfs.Premium {
+		g.Go(func() (err error) {
+			points, err = m.readSeries(ctx, s, a.ID, days)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, nil, err
+	}
+	if withTrend {
+		t := TrendOf(points, s.provisionedBytes())
+		s.Trend = &t
 	}
 	s.Cost = m.estimate(s, false)
 	return s, a, nil
+}
+
+// FindWithUsage is Find plus the storage's size and usage (one more read,
+// after the group's): what adding a VM needs, to warn of a nearly full share.
+func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
+	snap, err := m.readGroup(ctx, rg, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := snap.find(name)
+	if a == nil {
+		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+	}
+	s := m.view(a, snap.vmsByStorage[name])
+	if _, err := m.fillUsage(ctx, s, a.ID, 1); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Find returns one storage as the group's round of reads shows it (account,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,19 +22,47 @@ var (
 	argvStats    = []string{"storage", "share-rm", "show", "-g", "rg", "--storage-account", testAcct, "-n", testName, "--expand", "stats"}
 )
 
-func metricsArgv(acct string) []string {
+func metricsArgv(acct string) []string { return metricsArgvDays(acct, "1d") }
+
+func metricsArgvDays(acct, offset string) []string {
 	return []string{"monitor", "metrics", "list", "--resource",
 		"/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + acct,
-		"--metrics", "UsedCapacity", "--aggregation", "Average", "--interval", "1h", "--offset", "1d"}
+		"--metrics", "UsedCapacity", "--aggregation", "Average", "--interval", "1h", "--offset", offset}
+}
+
+// fileMetricsArgv is the Premium share's FileCapacity series.
+func fileMetricsArgv(offset string) []string {
+	return []string{"monitor", "metrics", "list", "--resource",
+		"/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + testAcct + "/fileServices/default",
+		"--metrics", "FileCapacity", "--filter", "FileShare eq '" + testName + "'", "--aggregation", "Average", "--interval", "1h", "--offset", offset}
 }
 
 // metricsBody: `az monitor metrics list` with hourly UsedCapacity averages
 // (nil = no sample yet). See testdata/README.md for the shape's source.
 func metricsBody(t *testing.T, acct string, averages ...any) string {
-	var data []any
+	var pts []sample
 	for i, a := range averages {
-		data = append(data, map[string]any{"average": a, "count": nil, "maximum": nil, "minimum": nil, "total": nil,
-			"timeStamp": "2026-01-02T0" + string(rune('0'+i)) + ":00:00+00:00"})
+		pts = append(pts, sample{"2026-01-02T0" + string(rune('0'+i)) + ":00:00+00:00", a})
+	}
+	return seriesBody(t, acct, pts...)
+}
+
+// sample is one point of a series body: az's timeStamp and the average.
+type sample struct {
+	at      string
+	average any
+}
+
+// daily is a sample n days after 2026-01-01 03:00.
+func daily(n int, average any) sample {
+	return sample{time.Date(2026, 1, 1+n, 3, 0, 0, 0, time.UTC).Format("2006-01-02T15:04:05+00:00"), average}
+}
+
+func seriesBody(t *testing.T, acct string, pts ...sample) string {
+	var data []any
+	for _, p := range pts {
+		data = append(data, map[string]any{"average": p.average, "count": nil, "maximum": nil, "minimum": nil, "total": nil,
+			"timeStamp": p.at})
 	}
 	id := "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + acct
 	return js(t, map[string]any{
@@ -87,6 +116,8 @@ func TestListReadsTheGroupOnceAndEachStorageOnce(t *testing.T) {
 	assert.Equal(t, 500, got[0].SizeGiB)
 	require.NotNil(t, got[0].UsedBytes)
 	assert.Equal(t, "2.1TiB", FormatBytes(*got[0].UsedBytes), "the latest sample that has a value")
+	assert.True(t, got[0].NearlyFull, "2.1 TiB used of a 500 GiB cap")
+	assert.Nil(t, got[0].Trend, "list shows no trend")
 	assert.Empty(t, got[0].ConnectedVMs)
 	assert.Equal(t, []string{"azlin-vnet/azlin-subnet"}, got[0].Network.VNetRules)
 
@@ -94,6 +125,7 @@ func TestListReadsTheGroupOnceAndEachStorageOnce(t *testing.T) {
 	assert.Equal(t, 1024, got[1].SizeGiB, "the share's quota")
 	assert.Equal(t, "45GiB", FormatBytes(*got[1].UsedBytes))
 	assert.Equal(t, 4, got[1].Utilization())
+	assert.False(t, got[1].NearlyFull)
 	assert.Equal(t, []string{"vm"}, got[1].ConnectedVMs)
 	assert.Equal(t, []string{testAcct + "-pe (Approved)"}, got[1].Network.PrivateEndpoints)
 	assert.Equal(t, "$171.14", got[1].Cost.Monthly, "1 TiB at $0.16 + a private endpoint")
@@ -143,11 +175,14 @@ func TestStatusUnknownNameListsTheNamesThereAre(t *testing.T) {
 }
 
 func TestStatusPremium(t *testing.T) {
-	calls := append(groupCalls(t), ok(argvStats, js(t, premiumShare(t, 1024, 45*(int64(1)<<30)))))
+	calls := append(groupCalls(t), ok(argvStats, js(t, premiumShare(t, 1024, 45*(int64(1)<<30)))),
+		ok(fileMetricsArgv("7d"), seriesBody(t, testAcct, daily(0, nil), daily(1, 30.0*(1<<30)), daily(7, 44.0*(1<<30)))))
 	f := aztest.New(t, calls...)
 	s, err := newManager(t, f, nil).Status(context.Background(), "rg", testName)
 	require.NoError(t, err)
-	assert.Len(t, f.Calls(), 3, "group (2 calls at once) + the share")
+	assert.Len(t, f.Calls(), 4, "group (2 calls at once) + the share and its last week's series (at once)")
+	assert.Equal(t, "+14GiB in 6 days; full in about 420 days at this rate", s.Trend.Text)
+	assert.False(t, s.NearlyFull)
 	assert.Equal(t, []string{"vm"}, s.ConnectedVMs)
 	assert.Equal(t, "NoRootSquash", s.RootSquash)
 	assert.Equal(t, testAcct+".file.core.windows.net:/"+testAcct+"/shared-dev", s.Endpoint)
@@ -157,9 +192,12 @@ func TestStatusPremium(t *testing.T) {
 
 func TestStatusStandardWithoutUsageYet(t *testing.T) {
 	ml := AccountName(testSub, testRG, "ml-data")
-	calls := append(groupCalls(t), ok(metricsArgv(ml), metricsBody(t, ml, nil)))
-	s, err := newManager(t, aztest.New(t, calls...), nil).Status(context.Background(), "rg", "ml-data")
+	calls := append(groupCalls(t), ok(metricsArgvDays(ml, "7d"), metricsBody(t, ml, nil)))
+	f := aztest.New(t, calls...)
+	s, err := newManager(t, f, nil).Status(context.Background(), "rg", "ml-data")
 	require.NoError(t, err)
+	assert.Len(t, f.Calls(), 3, "one metric call gives the usage and the trend")
+	assert.Equal(t, "not enough data yet: Azure refreshes capacity about once a day", s.Trend.Text)
 	assert.Nil(t, s.UsedBytes)
 	assert.Equal(t, -1, s.Utilization())
 	assert.False(t, s.Cost.Priced)

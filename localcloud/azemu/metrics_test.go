@@ -1,6 +1,7 @@
 package azemu_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -105,4 +106,30 @@ func TestFileCapacityPerShareOnTheFileService(t *testing.T) {
 	r := c.run("monitor", "metrics", "list", "--resource", files, "--metrics", "UsedCapacity")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "(BadRequest) Failed to find metric configuration", "UsedCapacity is on the account, not the file service")
+}
+
+// A series over several days: each daily refresh keeps the bytes it saw, so
+// a month's query shows the share growing day by day ("Azure Files
+// monitoring data reference", learn.microsoft.com storage/files/
+// storage-files-monitoring-reference: capacity metrics, PT1H grain,
+// refreshed daily; FileCapacity split by FileShare).
+func TestFileCapacitySeriesKeepsEachDaysValue(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	c.ok("storage", "share-rm", "create", "-g", "rg", "--storage-account", "acct", "-n", "home", "--quota", "100",
+		"--enabled-protocols", "NFS", "-o", "none")
+	dir := filepath.Join(c.dir, "shares", "acct", "home")
+	files := testjson.Str(t, c.obj("storage", "account", "show", "-g", "rg", "-n", "acct"), "id") + "/fileServices/default"
+	series := func() (int, []any) {
+		return values(t, c.obj("monitor", "metrics", "list", "--resource", files, "--metrics", "FileCapacity",
+			"--filter", "FileShare eq 'home'", "--aggregation", "Average", "--interval", "PT1H", "--offset", "30d"), 0)
+	}
+	for day, size := range []int{100, 250, 700} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), make([]byte, size), 0o644))
+		c.env["AZEMU_CLOCK_OFFSET"] = fmt.Sprintf("%dh", 25+24*day)
+		series()
+	}
+	n, vals := series()
+	assert.Equal(t, 30*24+1, n, "a point per hour of the 30 days")
+	assert.Equal(t, []any{float64(100), float64(250), float64(700)}, vals, "one value a day, each as that day's refresh saw it")
 }

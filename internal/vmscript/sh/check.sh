@@ -35,6 +35,12 @@ elif [[ $src == 127.0.0.1:/* ]]; then
 else
   azlin_info probe_tls "fail: $HOME_DIR is mounted in clear text from $src, not through AZNFS's TLS tunnel"
 fi
+# Free space as the VM sees the mount: for an Azure Files share df reports
+# its provisioned size and what is left of it.
+if space=$(df -B1 --output=size,avail "$HOME_DIR" 2>/dev/null | tail -n 1); then
+  read -r space_size space_avail <<<"$space"
+  azlin_info space "$space_size $space_avail"
+fi
 if [ "$PEER_MODE" = write ]; then
   azlin_step peer-write
   # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
