@@ -382,15 +382,10 @@ func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error)
 // instead of one day), for Premium from the share's series, read at the
 // same time as the share.
 func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (*Storage, *account, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+	s, a, err := m.lookup(ctx, rg, name, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, snap.vmsByStorage[name])
 	days := 1
 	if withTrend {
 		days = trendDays
@@ -421,18 +416,28 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 	return s, a, nil
 }
 
-// FindWithUsage is Find plus the storage's size and usage (one more read,
-// after the group's): what adding a VM needs, to warn of a nearly full share.
-func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+// lookup is the one way a command finds a storage by name: a round reading
+// the group (its VMs from vmsOf; nil: az vm list), then the storage's
+// account and its view, or a *NotFoundError that lists the names there are.
+func (m *Manager) lookup(ctx context.Context, rg, name string, vmsOf VMReader) (*Storage, *account, error) {
+	snap, err := m.readGroup(ctx, rg, vmsOf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a := snap.find(name)
 	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
 	}
-	s := m.view(a, snap.vmsByStorage[name])
+	return m.view(a, snap.vmsByStorage[name]), a, nil
+}
+
+// FindWithUsage is Find plus the storage's size and usage (one more read,
+// after the group's): what adding a VM needs, to warn of a nearly full share.
+func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
+	s, a, err := m.lookup(ctx, rg, name, nil)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := m.fillUsage(ctx, s, a.ID, 1); err != nil {
 		return nil, err
 	}
@@ -443,13 +448,6 @@ func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage,
 // tier, network, connected VMs), without reading its usage: what attaching
 // or detaching a VM needs to know.
 func (m *Manager) Find(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
-	if err != nil {
-		return nil, err
-	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	return m.view(a, snap.vmsByStorage[name]), nil
+	s, _, err := m.lookup(ctx, rg, name, nil)
+	return s, err
 }
