@@ -42,9 +42,13 @@ type Storage struct {
 	Layout       string      `json:"layout"` // the home's layout (package layout)
 	Network      NetworkView `json:"network"`
 	ConnectedVMs []string    `json:"connectedVMs"`
-	Cost         CostView    `json:"cost"`
+	// Unused is set when no VM uses the storage: since when (unused.go).
+	Unused *Unused  `json:"unused,omitempty"`
+	Cost   CostView `json:"cost"`
 
-	shareMissing bool // the Premium share was not found (an unfinished create)
+	shareMissing bool   // the Premium share was not found (an unfinished create)
+	accountID    string // the account's ARM id, for az tag update
+	unusedTag    string // the tags.UnusedSince tag's value as read ("" when absent)
 }
 
 // NetworkView is how the storage is reached.
@@ -246,6 +250,7 @@ func (m *Manager) view(a *account, vms []string) *Storage {
 		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
 		EncryptionInTransit: a.encryptedInTransit(), Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
 		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms, Layout: a.layout(),
+		Unused: a.unused(vms), accountID: a.ID, unusedTag: a.Tags[tags.UnusedSince],
 	}
 	if s.ConnectedVMs == nil {
 		s.ConnectedVMs = []string{}
