@@ -132,7 +132,8 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 // storageInput is what the report needs of a storage view.
 func storageInput(s *storage.Storage) cost.StorageInput {
 	in := cost.StorageInput{Name: s.Name, Region: s.Region, Tier: string(s.Tier), Redundancy: s.Redundancy,
-		ProvisionedGiB: s.SizeGiB, UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
+		ProvisionedGiB: s.SizeGiB, ProvisionedIOPS: s.ProvisionedIOPS, ProvisionedMiBps: s.ProvisionedMiBps,
+		UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
 	for _, pe := range s.Network.PrivateEndpoints {
 		name, _, _ := strings.Cut(pe, " (") // "acct-pe (Approved)"
 		in.PrivateEndpoints = append(in.PrivateEndpoints, name)
