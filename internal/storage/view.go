@@ -65,7 +65,13 @@ type CostView struct {
 	Monthly string     `json:"monthly"` // "$171.14"; "" when any part is not priced
 	Priced  bool       `json:"priced"`
 	Items   []CostItem `json:"items"`
+
+	total cost.Money // Monthly's amount, when Priced
 }
+
+// MonthlyAmount is Monthly as an amount, rounded to the cent as shown;
+// false when not priced.
+func (v CostView) MonthlyAmount() (cost.Money, bool) { return v.total.Rounded(), v.Priced }
 
 // CostItem is one priced part.
 type CostItem struct {
@@ -144,7 +150,7 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 	}
 	v := CostView{Priced: priced, Items: items}
 	if priced {
-		v.Monthly = total.String()
+		v.Monthly, v.total = total.String(), total
 	}
 	return v
 }
