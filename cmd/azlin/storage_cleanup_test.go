@@ -225,3 +225,59 @@ func TestStorageCleanupWithNothingUnused(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, `"storages": []`)
 }
+
+// clSeries is stSeries as name's FileCapacity over 7 days.
+func clSeries(t *testing.T, name string, gib ...float64) aztest.Call {
+	c := stSeries(t, "7d", gib...)
+	acct := storage.AccountName(stSub, "rg", name)
+	for i, a := range c.Argv {
+		c.Argv[i] = strings.ReplaceAll(strings.ReplaceAll(a, stAcct, acct), "'shared-dev'", "'"+name+"'")
+	}
+	return c
+}
+
+func TestStorageStatusSaysSinceWhenItIsUnused(t *testing.T) {
+	for name, want := range map[string]string{
+		"old-a": "Connected VMs: none, unused since created 2025-10-01 08:00 UTC (attach one: azlin new --shared-home old-a)\n",
+		"old-b": "Connected VMs: none, unused since 2025-11-01 10:00 UTC (attach one: azlin new --shared-home old-b)\n",
+	} {
+		calls := append(clListCalls(t)[:3], clShare(t, name), clSeries(t, name, 2))
+		out, stderr, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", name, "-g", "rg")
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, out, want)
+	}
+	calls := append(clListCalls(t)[:3], clShare(t, "old-a"), clSeries(t, "old-a", 2))
+	out, _, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "old-a", "-g", "rg", "-o", "json")
+	require.Equal(t, 0, code)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	assert.Equal(t, map[string]any{"since": "2025-10-01T08:00:00Z", "sinceCreated": true}, s["unused"])
+
+	calls = append(clListCalls(t)[:3], clShare(t, "busy"), clSeries(t, "busy", 2))
+	out, _, code = runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "busy", "-g", "rg", "-o", "json")
+	require.Equal(t, 0, code)
+	assert.NotContains(t, out, `"unused"`, "a storage in use has no unused time")
+}
+
+func TestStorageStatusShowsZRSAndNoGeoRedundancy(t *testing.T) {
+	a := clAccount(t, "old-a", "2025-10-01T08:00:00.000000+00:00", "")
+	a["sku"] = map[string]any{"name": "Premium_ZRS", "tier": "Premium"}
+	calls := []aztest.Call{
+		{Argv: []string{"account", "show"}, StdoutFile: stTestdata + "account-show.json"},
+		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, []any{a})},
+		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: "[]"},
+		clShare(t, "old-a"), clSeries(t, "old-a", 2),
+	}
+	out, stderr, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "old-a", "-g", "rg")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "Tier: Premium, NFS 4.1 (Azure Files), ZRS\n")
+	assert.Contains(t, out, "Redundancy: ZRS (copies in three availability zones of the region); no geo-redundancy for NFS\n")
+}
+
+func TestStorageCreateRefusesGeoRedundancyWithWhatExists(t *testing.T) {
+	f := aztest.New(t)
+	_, stderr, code := runStorageCmd(t, f, "storage", "create", "dev", "-g", "rg", "--redundancy", "GRS")
+	assert.Equal(t, 2, code)
+	assert.Empty(t, f.Calls())
+	assert.Contains(t, stderr, `invalid --redundancy "GRS": Azure Files NFS has no geo-redundancy (no copy in another region); use ZRS`)
+}
