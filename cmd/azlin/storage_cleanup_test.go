@@ -281,3 +281,18 @@ func TestStorageCreateRefusesGeoRedundancyWithWhatExists(t *testing.T) {
 	assert.Empty(t, f.Calls())
 	assert.Contains(t, stderr, `invalid --redundancy "GRS": Azure Files NFS has no geo-redundancy (no copy in another region); use ZRS`)
 }
+
+func TestCostMentionsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
+	out, stderr, code := runStorageCmd(t, aztest.New(t, clListCalls(t)...), "cost", "-g", "rg", "--by", "storage")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "storage\told-a\t")
+	assert.Contains(t, stderr, "Note: Unused storage (no VM for 14d or more): old-a, old-b, costing $46.60/month. "+
+		"Review and delete it with: azlin storage cleanup -g rg\n", "recent (5 days) and busy (in use) are not in it")
+
+	out, _, code = runStorageCmd(t, aztest.New(t, clListCalls(t)...), "cost", "-g", "rg", "--by", "storage", "-o", "json", "--query", "unusedStorage")
+	require.Equal(t, 0, code)
+	var u map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &u))
+	assert.Equal(t, map[string]any{"storages": []any{"old-a", "old-b"}, "unusedFor": "14d", "monthly": 46.6, "notPriced": float64(0),
+		"command": "azlin storage cleanup -g rg"}, u)
+}
