@@ -293,6 +293,8 @@ func TestCostMentionsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
 	require.Equal(t, 0, code)
 	var u map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &u))
-	assert.Equal(t, map[string]any{"storages": []any{"old-a", "old-b"}, "unusedFor": "14d", "monthly": 46.6, "notPriced": float64(0),
+	assert.Contains(t, out, `"monthly": 46.6,`, "an exact decimal, as the report's amounts")
+	delete(u, "monthly")
+	assert.Equal(t, map[string]any{"storages": []any{"old-a", "old-b"}, "unusedFor": "14d", "notPriced": float64(0),
 		"command": "azlin storage cleanup -g rg"}, u)
 }
