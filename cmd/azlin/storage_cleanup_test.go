@@ -58,18 +58,25 @@ func clShare(t *testing.T, name string) aztest.Call {
 		"-n", name, "--expand", "stats"}, Stdout: stJSON(t, m)}
 }
 
-// clListCalls are the reads of the group as list makes them.
-func clListCalls(t *testing.T) []aztest.Call {
+// clListCalls are the reads of the group, then the usage of the storages
+// named (cleanup reads it for those it lists only).
+func clListCalls(t *testing.T, usageOf ...string) []aztest.Call {
 	calls := []aztest.Call{
 		{Argv: []string{"account", "show"}, StdoutFile: stTestdata + "account-show.json"},
 		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, clGroup(t))},
 		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: clVMs(t)},
 	}
-	for _, n := range []string{"busy", "old-a", "old-b", "recent"} {
+	for _, n := range usageOf {
 		calls = append(calls, clShare(t, n))
 	}
 	return calls
 }
+
+// clAll are the group's storages; clOld those unused for 14 days or more.
+var (
+	clAll = []string{"busy", "old-a", "old-b", "recent"}
+	clOld = []string{"old-a", "old-b"}
+)
 
 // clDeleteCalls are storage delete's calls for name: its reads again (vms
 // is what az vm list says then), then the deletes.
@@ -129,7 +136,7 @@ func TestParseUnusedFor(t *testing.T) {
 }
 
 func TestStorageCleanupWithYesDeletesOnlyTheLongUnused(t *testing.T) {
-	calls := append(clListCalls(t), clDeleteCalls(t, "old-a", clVMs(t), true)...)
+	calls := append(clListCalls(t, clOld...), clDeleteCalls(t, "old-a", clVMs(t), true)...)
 	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), true)...)
 	f := aztest.New(t, calls...)
 	out, stderr, code := runStorageCmd(t, f, "storage", "cleanup", "-g", "rg", "--yes")
@@ -148,7 +155,7 @@ func TestStorageCleanupWithYesDeletesOnlyTheLongUnused(t *testing.T) {
 }
 
 func TestStorageCleanupShorterUnusedForListsMore(t *testing.T) {
-	calls := append(clListCalls(t), clDeleteCalls(t, "old-a", clVMs(t), true)...)
+	calls := append(clListCalls(t, "old-a", "old-b", "recent"), clDeleteCalls(t, "old-a", clVMs(t), true)...)
 	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), true)...)
 	calls = append(calls, clDeleteCalls(t, "recent", clVMs(t), true)...)
 	f := aztest.New(t, calls...)
@@ -167,7 +174,7 @@ func TestStorageCleanupShorterUnusedForListsMore(t *testing.T) {
 
 func TestStorageCleanupKeepsAStorageAVMJoinedMeanwhile(t *testing.T) {
 	joined := strings.Replace(clVMs(t), `"busy"`, `"old-a"`, 1) // vm now on old-a
-	calls := append(clListCalls(t), clDeleteCalls(t, "old-a", joined, false)...)
+	calls := append(clListCalls(t, clOld...), clDeleteCalls(t, "old-a", joined, false)...)
 	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), true)...)
 	f := aztest.New(t, calls...)
 	out, stderr, code := runStorageCmd(t, f, "storage", "cleanup", "-g", "rg", "--yes")
@@ -178,7 +185,7 @@ func TestStorageCleanupKeepsAStorageAVMJoinedMeanwhile(t *testing.T) {
 }
 
 func TestStorageCleanupAsksForEachOnATerminal(t *testing.T) {
-	calls := append(clListCalls(t), clDeleteCalls(t, "old-a", clVMs(t), true)...)
+	calls := append(clListCalls(t, clOld...), clDeleteCalls(t, "old-a", clVMs(t), true)...)
 	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), false)...)
 	f := aztest.New(t, calls...)
 	out, stderr, code := runOnTerminal(t, f, "y\nn\n", "storage", "cleanup", "-g", "rg")
@@ -193,7 +200,7 @@ func TestStorageCleanupAsksForEachOnATerminal(t *testing.T) {
 }
 
 func TestStorageCleanupDryRunChangesNothing(t *testing.T) {
-	calls := append(clListCalls(t), clDeleteCalls(t, "old-a", clVMs(t), false)...)
+	calls := append(clListCalls(t, clOld...), clDeleteCalls(t, "old-a", clVMs(t), false)...)
 	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), false)...)
 	f := aztest.New(t, calls...) // the fake would fail on any delete sent to az
 	out, stderr, code := runStorageCmd(t, f, "storage", "cleanup", "-g", "rg", "--dry-run", "-o", "json", "--query", "storages[].[name, result]")
@@ -214,8 +221,7 @@ func TestStorageCleanupDryRunChangesNothing(t *testing.T) {
 }
 
 func TestStorageCleanupWithNothingUnused(t *testing.T) {
-	calls := clListCalls(t)
-	f := aztest.New(t, calls...)
+	f := aztest.New(t, clListCalls(t)...) // no storage listed: no usage read
 	out, stderr, code := runStorageCmd(t, f, "storage", "cleanup", "-g", "rg", "--yes", "--unused-for", "60d")
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, out)
@@ -241,19 +247,19 @@ func TestStorageStatusSaysSinceWhenItIsUnused(t *testing.T) {
 		"old-a": "Connected VMs: none, unused since created 2025-10-01 08:00 UTC (attach one: azlin new --shared-home old-a)\n",
 		"old-b": "Connected VMs: none, unused since 2025-11-01 10:00 UTC (attach one: azlin new --shared-home old-b)\n",
 	} {
-		calls := append(clListCalls(t)[:3], clShare(t, name), clSeries(t, name, 2))
+		calls := append(clListCalls(t), clShare(t, name), clSeries(t, name, 2))
 		out, stderr, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", name, "-g", "rg")
 		require.Equal(t, 0, code, stderr)
 		assert.Contains(t, out, want)
 	}
-	calls := append(clListCalls(t)[:3], clShare(t, "old-a"), clSeries(t, "old-a", 2))
+	calls := append(clListCalls(t), clShare(t, "old-a"), clSeries(t, "old-a", 2))
 	out, _, code := runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "old-a", "-g", "rg", "-o", "json")
 	require.Equal(t, 0, code)
 	var s map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &s))
 	assert.Equal(t, map[string]any{"since": "2025-10-01T08:00:00Z", "sinceCreated": true}, s["unused"])
 
-	calls = append(clListCalls(t)[:3], clShare(t, "busy"), clSeries(t, "busy", 2))
+	calls = append(clListCalls(t), clShare(t, "busy"), clSeries(t, "busy", 2))
 	out, _, code = runStorageCmd(t, aztest.New(t, calls...), "storage", "status", "busy", "-g", "rg", "-o", "json")
 	require.Equal(t, 0, code)
 	assert.NotContains(t, out, `"unused"`, "a storage in use has no unused time")
@@ -283,13 +289,13 @@ func TestStorageCreateRefusesGeoRedundancyWithWhatExists(t *testing.T) {
 }
 
 func TestCostMentionsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
-	out, stderr, code := runStorageCmd(t, aztest.New(t, clListCalls(t)...), "cost", "-g", "rg", "--by", "storage")
+	out, stderr, code := runStorageCmd(t, aztest.New(t, clListCalls(t, clAll...)...), "cost", "-g", "rg", "--by", "storage")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "storage\told-a\t")
 	assert.Contains(t, stderr, "Note: Unused storage (no VM for 14d or more): old-a, old-b, costing $46.60/month. "+
 		"Review and delete it with: azlin storage cleanup -g rg\n", "recent (5 days) and busy (in use) are not in it")
 
-	out, _, code = runStorageCmd(t, aztest.New(t, clListCalls(t)...), "cost", "-g", "rg", "--by", "storage", "-o", "json", "--query", "unusedStorage")
+	out, _, code = runStorageCmd(t, aztest.New(t, clListCalls(t, clAll...)...), "cost", "-g", "rg", "--by", "storage", "-o", "json", "--query", "unusedStorage")
 	require.Equal(t, 0, code)
 	var u map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &u))

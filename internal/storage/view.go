@@ -357,21 +357,31 @@ func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
 
 // ListWith is List with the group's VMs from vms (nil: List's own read).
 func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Storage, error) {
+	return m.listWhere(ctx, rg, vms, nil)
+}
+
+// listWhere is ListWith of the storages keep accepts (nil: all): the
+// usage, and so the cost, is read for those only.
+func (m *Manager) listWhere(ctx context.Context, rg string, vms VMReader, keep func(*Storage) bool) ([]*Storage, error) {
 	snap, err := m.readGroup(ctx, rg, vms)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Storage, len(snap.accounts))
+	out := make([]*Storage, 0, len(snap.accounts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, m.Concurrency))
 	for i := range snap.accounts {
 		a := &snap.accounts[i]
-		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
+		s := m.view(a, snap.vmsByStorage[a.storageName()])
+		if keep != nil && !keep(s) {
+			continue
+		}
+		out = append(out, s)
 		g.Go(func() error {
-			if _, err := m.fillUsage(gctx, out[i], a.ID, 1); err != nil {
+			if _, err := m.fillUsage(gctx, s, a.ID, 1); err != nil {
 				return err
 			}
-			out[i].Cost = m.estimate(out[i], false)
+			s.Cost = m.estimate(s, false)
 			return nil
 		})
 	}
