@@ -373,7 +373,7 @@ func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
 	if plan.VM != nil && plan.VM.SharedHome() != "" {
 		// Was it the storage's last VM? Then the storage is unused from now on.
 		home := plan.VM.SharedHome()
-		if err := a.storageOn(c).NoteVMLeft(ctx, rg, home); err != nil {
+		if err := a.storageOn(c).NoteVMLeft(ctx, rg, home, name); err != nil {
 			p.Warnf("%v; until a VM attaches and leaves again, azlin storage cleanup counts it as unused since it was created", err)
 		}
 	}

@@ -95,6 +95,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			return nil
 		})
 	}
+	var unused []string
 	if req.Storage {
 		g.Go(func() error {
 			list, err := storage.NewManager(c, req.Prices).ListWith(gctx, rg, vmsOf)
@@ -103,6 +104,9 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			}
 			for _, s := range list {
 				storages = append(storages, storageInput(s))
+				if d, ok := s.Unused.For(req.Now); ok && d >= storage.DefaultUnusedFor {
+					unused = append(unused, s.Name)
+				}
 			}
 			return nil
 		})
@@ -125,6 +129,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 	}
 	r := cost.NewReport(req.Prices, req.PricesAge, rg, vms, storages, req.Now)
 	r.Notes = append(r.Notes, notes...)
+	r.AddUnusedStorage(unused, storage.FormatUnusedFor(storage.DefaultUnusedFor), "azlin storage cleanup -g "+rg)
 	r.Actual = billed
 	return r, nil
 }

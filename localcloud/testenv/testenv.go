@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -221,6 +222,12 @@ func (c *Cloud) Azlin(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "azlin"), "", args)
 }
 
+// AzlinWithStdin runs the built azlin with args and stdin as its standard
+// input (a test's terminal, for prompts).
+func (c *Cloud) AzlinWithStdin(stdin *os.File, args ...string) Result {
+	return c.start(filepath.Join(Binaries(c.t), "azlin"), stdin, args, nil)
+}
+
 // Az runs the emulator directly, e.g. to set up or inspect state.
 func (c *Cloud) Az(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "az"), "", args)
@@ -262,9 +269,13 @@ func (c *Cloud) run(bin, stdin string, args []string) Result {
 // runWith runs bin; while it runs, meanwhile (if any) gets its process and
 // a channel closed when it has ended.
 func (c *Cloud) runWith(bin, stdin string, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
+	return c.start(bin, strings.NewReader(stdin), args, meanwhile)
+}
+
+func (c *Cloud) start(bin string, stdin io.Reader, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), c.Env...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Start()
