@@ -125,7 +125,9 @@ func setNextDowngrades(s map[string]any) {
 		if t, err := time.Parse(time.RFC3339Nano, str(emu(s), key)); err == nil && t.Add(quotaDowngradeWait).After(at) {
 			at = t.Add(quotaDowngradeWait)
 		}
-		s[prop] = at.UTC().Format("2006-01-02T15:04:05+00:00")
+		// az's share-rm show rewrites these times as "%Y-%m-%dT%H:%M:%S.%f0Z"
+		// (azure-cli storage module, _transform_share_rm_output).
+		s[prop] = at.UTC().Format("2006-01-02T15:04:05.000000") + "0Z"
 	}
 }
 
