@@ -171,6 +171,14 @@ func printPrices(p *output.Printer, t *cost.Table, age cost.Age, path string) er
 				add("Premium file share "+red+" (provisioned v1)", pr, "GiB-month provisioned")
 			}
 		}
+		for _, red := range []string{"LRS", "ZRS"} {
+			if m, ok := rp.PremiumV2Files[red]; ok {
+				what := "PremiumV2 file share " + red + " (provisioned v2)"
+				add(what+" storage", m.GiBHour, "GiB-hour provisioned")
+				add(what+" IOPS", m.IOPSHour, fmt.Sprintf("IOPS-hour above the first %d", m.IncludedIOPS))
+				add(what+" throughput", m.MiBpsHour, fmt.Sprintf("MiB/s-hour above the first %d", m.IncludedMiBps))
+			}
+		}
 		if rp.BlobHotLRSGiBMonth != nil {
 			add("Standard blob hot LRS (NFS 3.0)", *rp.BlobHotLRSGiBMonth, "GiB-month used")
 		}
