@@ -17,6 +17,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -257,6 +258,8 @@ func TestSSHRunsSSHWithAzlinKeyAndOwnKnownHosts(t *testing.T) {
 		"-o", "IdentitiesOnly=yes",
 		"-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile=" + filepath.Join(cfgDir, "known_hosts"),
+		"-o", "HostKeyAlias=" + namecache.HostKeyAlias(namecache.Scope{Group: "rg"}, "vm"),
+		"-o", "CheckHostIP=no",
 		"-o", "ConnectTimeout=20",
 		"--", "azureuser@20.80.105.65", "ls", "-la", "/home",
 	}, "\n")+"\n", string(args))
