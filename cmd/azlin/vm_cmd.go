@@ -220,7 +220,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		ResourceGroup: rg, Name: name, Region: region, Size: size, Image: o.Image,
 		NoWait: o.NoWait, Timeout: o.Timeout, SSHKeyPath: cfg.SSHKeyPath, ConfigDir: dir, SharedHome: o.SharedHome,
 		SSHFrom:        sshFrom,
-		HostKeyAlias:   namecache.HostKeyAlias(a.scope(rg), name),
+		HostKeyAlias:   namecache.HostKeyAlias(a.sshScope(rg), name),
 		Network:        network.Names{VNet: cfg.VNetName, VNetPrefix: cfg.VNetPrefix, Subnet: cfg.SubnetName, SubnetPrefix: cfg.SubnetPrefix},
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,
@@ -235,7 +235,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 	}
 	a.vmNameChanged(rg, name, true)
 	if dir, err := azlinDir(); err == nil {
-		_ = namecache.In(dir).ForgetHost(a.scope(rg), name) // an earlier VM's address
+		_ = namecache.In(dir).ForgetHost(a.sshScope(rg), name) // an earlier VM's address
 	}
 	if res.Accepted {
 		p.Infof("See its state: azlin list -g %s   Connect once it is running: azlin ssh %s -g %s", rg, name, rg)

@@ -30,6 +30,7 @@ func vmEnv(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv("AZLIN_CONFIG_DIR", dir)
 	t.Setenv("AZLIN_RESOURCE_GROUP", "")
+	t.Setenv(azcli.EnvAzureConfigDir, t.TempDir()) // no az profile: az's current subscription is unknown
 	ip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "203.0.113.7") }))
 	t.Cleanup(ip.Close)
 	t.Setenv("AZLIN_PUBLIC_IP_URL", ip.URL)

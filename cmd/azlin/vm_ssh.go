@@ -129,7 +129,7 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	scope := a.scope(rg)
+	scope := a.sshScope(rg)
 	cache := namecache.In(dir)
 	base := vmprov.SSHTarget{
 		KeyPath:      key.Private,
@@ -197,9 +197,16 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 	return res.outcome(name, base)
 }
 
-// scope is where a group's cached names and addresses live.
-func (a *app) scope(rg string) namecache.Scope {
-	return namecache.Scope{Subscription: a.flags.subscription, Group: rg}
+// sshScope is where a VM's address and host key are kept: its group in
+// the subscription --subscription names, else in az's current one (read
+// from az's profile, without an az call), so that a VM of the same group
+// and name in another subscription is another VM.
+func (a *app) sshScope(rg string) namecache.Scope {
+	sub := a.flags.subscription
+	if sub == "" {
+		sub = azcli.CurrentSubscription()
+	}
+	return namecache.Scope{Subscription: sub, Group: rg}
 }
 
 // forgetSSHHost drops what azlin remembers of a VM that is gone: its
@@ -212,7 +219,7 @@ func (a *app) forgetSSHHost(ctx context.Context, rg, name string) {
 	if err != nil {
 		return
 	}
-	s := a.scope(rg)
+	s := a.sshScope(rg)
 	_ = namecache.In(dir).ForgetHost(s, name)
 	_ = vmprov.ForgetHost(ctx, provision.KnownHostsPath(dir), namecache.HostKeyAlias(s, name))
 }

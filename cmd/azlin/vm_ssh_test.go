@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/namecache"
 )
@@ -311,4 +312,34 @@ func TestDeleteForgetsTheVMsAddressAndKey(t *testing.T) {
 	assert.True(t, found, "other VMs stay")
 	raw, _ := os.ReadFile(kh)
 	assert.NotContains(t, string(raw), alias)
+}
+
+// az's current subscription (az account set) keys the remembered address:
+// a VM of the same group and name in another subscription is another VM.
+func TestSSHRemembersPerCurrentSubscription(t *testing.T) {
+	cfgDir := vmEnv(t)
+	withKey(t, cfgDir)
+	h := newHostSSH(t)
+	h.at(t, "20.80.105.65", "vm")
+	azDir := t.TempDir()
+	t.Setenv(azcli.EnvAzureConfigDir, azDir)
+	current := func(id string) {
+		require.NoError(t, os.WriteFile(filepath.Join(azDir, "azureProfile.json"),
+			[]byte(`{"subscriptions": [{"id": "`+id+`", "isDefault": true}]}`), 0o600))
+	}
+	current("sub-a")
+	_, stderr, code := runVMCmd(t, aztest.New(t, callAccountShow, callShowD), "ssh", "vm", "-g", "rg", "--", "true")
+	require.Equal(t, 0, code, stderr)
+	_, stderr, code = runVMCmd(t, aztest.New(t), "ssh", "vm", "-g", "rg", "--", "true")
+	require.Equal(t, 0, code, stderr)
+
+	current("sub-b")
+	fake := aztest.New(t, callAccountShow, callShowD)
+	_, stderr, code = runVMCmd(t, fake, "ssh", "vm", "-g", "rg", "--", "true")
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, fake.Calls(), 2, "another subscription: asked Azure")
+	_, found := namecache.In(cfgDir).Host(namecache.Scope{Subscription: "sub-a", Group: "rg"}, "vm")
+	assert.True(t, found)
+	_, found = namecache.In(cfgDir).Host(namecache.Scope{Subscription: "sub-b", Group: "rg"}, "vm")
+	assert.True(t, found)
 }
