@@ -86,9 +86,12 @@ func TestE2EStorageListChecksTheLoginBesideItsReads(t *testing.T) {
 	c.Env = append(c.Env, "AZEMU_LATENCY_MS=300")
 	for _, args := range [][]string{{"storage", "list", "-g", "rg"}, {"storage", "status", "one", "-g", "rg"}} {
 		c.ResetLog()
-		azlinRun(t, c, args...)
+		r := azlinRun(t, c, append(args, "--debug")...)
 		calls := callsByCommand(t, c, "account show", "storage account list", "vm list")
 		assert.True(t, calls["account show"].Overlaps(calls["storage account list"]), "azlin %s: the login check and the first read overlap", args)
 		assert.True(t, calls["account show"].Overlaps(calls["vm list"]), "azlin %s", args)
+		// --debug ends with the timeline of those calls.
+		assert.Regexp(t, `(?m)^# az timeline: \d calls in 2 rounds, at most 3 at once; `, r.Stderr)
+		assert.Regexp(t, `(?m)^#\s+\+0\.\d{3}s\s+0\.\d{3}s\s+\d\s+\|[ =]{40}\|  az account show$`, r.Stderr)
 	}
 }
