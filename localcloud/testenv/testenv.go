@@ -36,9 +36,21 @@ type Result struct {
 // Call is one az invocation as the emulator logged it (AZEMU_LOG), with
 // Argv the arguments after "az".
 type Call struct {
-	Argv []string `json:"argv"`
-	Exit int      `json:"exit"`
-	MS   int      `json:"ms"`
+	Argv  []string `json:"argv"`
+	Exit  int      `json:"exit"`
+	MS    int      `json:"ms"`
+	Start int64    `json:"start"` // Unix milliseconds
+}
+
+// Began is when the call started; Ended when it ended.
+func (c Call) Began() time.Time { return time.UnixMilli(c.Start) }
+
+// Ended is when the call ended.
+func (c Call) Ended() time.Time { return c.Began().Add(time.Duration(c.MS) * time.Millisecond) }
+
+// Overlaps tells whether c and d ran at the same time for a while.
+func (c Call) Overlaps(d Call) bool {
+	return c.Began().Before(d.Ended()) && d.Began().Before(c.Ended())
 }
 
 // Cloud is one test's private local cloud.
