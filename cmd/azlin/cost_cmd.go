@@ -108,6 +108,17 @@ func (a *app) priceTable() (*cost.Table, cost.Age, string) {
 	return t, age, path
 }
 
+// onDemand makes t fetch a region it has no price for from the Retail
+// Prices API when an estimate needs it (once, within cost.FetchTimeout),
+// keeping what it fetched in the cache at path.
+func (a *app) onDemand(t *cost.Table, path string) *cost.Table {
+	p := a.Printer()
+	t.FetchOnDemand(cost.OnDemand{CachePath: path, Fetching: func(region string) {
+		p.Infof("Fetching prices for %s from %s (the price table has none).", region, cost.BaseURL())
+	}})
+	return t
+}
+
 // ageText is "built-in table of 2026-11-25, 3 days old" or "cache fetched today".
 func ageText(age cost.Age) string {
 	s := age.String()
@@ -131,10 +142,11 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	if err != nil {
 		return nil, err
 	}
-	table, age, _ := a.priceTable()
+	table, age, path := a.priceTable()
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
+	a.onDemand(table, path)
 	return costreport.Build(ctx, c, costreport.Request{ResourceGroup: rg, VMs: o.vms(), Storage: o.storages(), Actual: o.Actual,
 		Prices: table, PricesAge: age, Now: now})
 }

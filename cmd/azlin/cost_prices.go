@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -161,30 +160,8 @@ func printPrices(p *output.Printer, t *cost.Table, age cost.Age, path string) er
 		return p.JSON(j)
 	}
 	tbl := output.Table{Headers: []string{"REGION", "ITEM", "PRICE", "UNIT"}}
-	for _, name := range t.RegionNames() {
-		rp := t.Regions[name]
-		add := func(item string, price cost.Price, unit string) {
-			tbl.Rows = append(tbl.Rows, []string{name, item, price.Format(t.Currency), unit})
-		}
-		for _, red := range []string{"LRS", "ZRS"} {
-			if pr, ok := rp.PremiumFilesGiBMonth[red]; ok {
-				add("Premium file share "+red+" (provisioned v1)", pr, "GiB-month provisioned")
-			}
-		}
-		if rp.BlobHotLRSGiBMonth != nil {
-			add("Standard blob hot LRS (NFS 3.0)", *rp.BlobHotLRSGiBMonth, "GiB-month used")
-		}
-		sizes := make([]string, 0, len(rp.VMHour))
-		for s := range rp.VMHour {
-			sizes = append(sizes, s)
-		}
-		sort.Strings(sizes)
-		for _, s := range sizes {
-			add("VM "+s+" (Linux)", rp.VMHour[s], "hour")
-		}
-		if rp.PrivateEndpointHour != nil {
-			add("Private endpoint", *rp.PrivateEndpointHour, "hour")
-		}
+	for _, r := range t.Rows() {
+		tbl.Rows = append(tbl.Rows, []string{r.Region, r.Item, r.Price.Format(t.Currency), r.Unit})
 	}
 	return p.Table(tbl)
 }

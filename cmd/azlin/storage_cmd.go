@@ -70,12 +70,13 @@ func (a *app) storageManager(ctx context.Context) (*storage.Manager, error) {
 	return storage.NewManager(c, a.prices()), nil
 }
 
-// prices is the price table: the refreshed cache if there is one, else the
-// built-in table. A broken cache is reported, never fatal.
+// prices is the price table: the built-in one with the cache laid over it,
+// fetching a region it lacks when an estimate needs one. A broken cache is
+// reported, never fatal.
 func (a *app) prices() *cost.Table {
-	t, age, _ := a.priceTable()
+	t, age, path := a.priceTable()
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
-	return t
+	return a.onDemand(t, path)
 }
