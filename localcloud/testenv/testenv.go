@@ -49,7 +49,7 @@ type Cloud struct {
 	LogFile   string // AZEMU_LOG
 	Env       []string
 	Prices    *retailprices.Server // the Retail Prices API's stand-in (AZLIN_PRICES_URL)
-	callerIP  atomic.Value // string: AZEMU_CALLER_IP, also what the IP-echo server answers
+	callerIP  atomic.Value         // string: AZEMU_CALLER_IP, also what the IP-echo server answers
 }
 
 // DefaultCallerIP is the caller's public address in a local cloud (the
