@@ -268,7 +268,7 @@ func (t *Table) vmExtras(v VMInput) []Line {
 		lines = append(lines, l)
 	}
 	if v.PublicIP != "" {
-		l := Line{Kind: KindPublicIP, Name: v.Name + " public IP", Region: v.Region, Detail: "Standard static IPv4 " + v.PublicIP + " of " + v.Name}
+		l := Line{Kind: KindPublicIP, Name: v.Name + " public IP", Region: v.Region, Detail: "Standard static IPv4 of " + v.Name}
 		l.set(t.PublicIP(v.Region))
 		lines = append(lines, l)
 	}
