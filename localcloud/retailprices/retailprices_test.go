@@ -39,7 +39,13 @@ func TestFilterSelectsByEqAndOrWithParentheses(t *testing.T) {
 	require.Len(t, items, 1)
 	it := items[0].(map[string]any)
 	assert.Equal(t, "Standard IPv4 Static Public IP", it["meterName"])
-	assert.Equal(t, 0.0052, it["retailPrice"])
+	var want float64
+	for _, row := range Catalog() {
+		if row.ArmRegionName == "swedencentral" && row.MeterName == "Standard IPv4 Static Public IP" {
+			want = row.RetailPrice
+		}
+	}
+	assert.Equal(t, want, it["retailPrice"], "the catalog's row, as is")
 	assert.Equal(t, "1 Hour", it["unitOfMeasure"])
 	for _, k := range []string{"BillingCurrency", "CustomerEntityId", "CustomerEntityType", "Items", "NextPageLink", "Count"} {
 		assert.Contains(t, body, k)
