@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +22,8 @@ func runWith(t *testing.T, ctx context.Context, fake azcli.Runner, args ...strin
 	require.NoError(t, err)
 	errF, err := os.Create(filepath.Join(dir, "stderr"))
 	require.NoError(t, err)
-	a := &app{stdin: strings.NewReader(""), stdout: outF, stderr: errF, newRunner: func() azcli.Runner { return fake }}
+	a := &app{stdin: strings.NewReader(""), stdout: outF, stderr: errF, newRunner: func() azcli.Runner { return fake },
+		now: func() time.Time { return testNow }}
 	code = execute(ctx, a, args)
 	outF.Close()
 	errF.Close()
@@ -29,3 +31,6 @@ func runWith(t *testing.T, ctx context.Context, fake azcli.Runner, args ...strin
 	e, _ := os.ReadFile(errF.Name())
 	return string(o), string(e), code
 }
+
+// testNow is the app's clock in tests run by runWith.
+var testNow = time.Date(2025, 11, 25, 12, 0, 0, 0, time.UTC)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -67,7 +69,22 @@ func (a *app) storageManager(ctx context.Context) (*storage.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return storage.NewManager(c, a.prices()), nil
+	return a.storageOn(c), nil
+}
+
+// storageOn is the storage manager on c, on the app's clock.
+func (a *app) storageOn(c *azcli.Client) *storage.Manager {
+	m := storage.NewManager(c, a.prices())
+	m.Now = a.clock
+	return m
+}
+
+// clock is the time now (tests fix it with app.now).
+func (a *app) clock() time.Time {
+	if a.now != nil {
+		return a.now()
+	}
+	return time.Now()
 }
 
 // prices is the price table: the built-in one with the cache laid over it,

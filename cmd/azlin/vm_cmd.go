@@ -370,6 +370,13 @@ func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
 	}
 	a.vmNameChanged(rg, name, false)
 	prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
+	if plan.VM != nil && plan.VM.SharedHome() != "" {
+		// Was it the storage's last VM? Then the storage is unused from now on.
+		home := plan.VM.SharedHome()
+		if err := a.storageOn(c).NoteVMLeft(ctx, rg, home); err != nil {
+			p.Warnf("%v; until a VM attaches and leaves again, azlin storage cleanup counts it as unused since it was created", err)
+		}
+	}
 	return nil
 }
 

@@ -16,6 +16,9 @@ import (
 // Meter names as the Retail Prices API spells them (filter values are case-sensitive).
 const (
 	premiumFilesProduct = "Premium Files"
+	// Provisioned v2 SSD: skuName "SSD LRS"/"SSD ZRS", meters "<sku> Provisioned
+	// Storage", "<sku> Provisioned IOPS", "<sku> Provisioned Throughput MiBPS".
+	premiumV2Product = "Azure Files Provisioned v2"
 	// An account with hierarchical namespace (required for NFS 3.0, which
 	// azlin's Standard tier uses) is billed under this product, not the flat
 	// "General Block Blob v2".
@@ -54,6 +57,12 @@ type meter struct {
 
 	get func(RegionPrices) (Price, bool)
 	set func(*RegionPrices, Price)
+
+	// fill, when set, reads the meter's rows itself instead of get/set: a
+	// price made of several rows (provisioned v2's three meters and their
+	// included amounts). list then says how `azlin cost prices` shows it.
+	fill func(items []retailItem, rp *RegionPrices)
+	list func(rp RegionPrices) []PriceRow
 }
 
 // meters lists every meter a region needs; sizes are the VM sizes to price.
@@ -64,6 +73,29 @@ func meters(sizes []string) []meter {
 			Service: "Storage", Product: premiumFilesProduct, Sku: "Premium " + red, MeterHas: "Provisioned", Units: unitsGiBMonth,
 			get: inMap(func(rp *RegionPrices) *map[string]Price { return &rp.PremiumFilesGiBMonth }, red),
 			set: toMap(func(rp *RegionPrices) *map[string]Price { return &rp.PremiumFilesGiBMonth }, red)})
+	}
+	for _, red := range []string{"LRS", "ZRS"} {
+		ms = append(ms, meter{Service: "Storage", Product: premiumV2Product, Sku: "SSD " + red,
+			fill: func(items []retailItem, rp *RegionPrices) {
+				if m, ok := v2Meters(items, red); ok {
+					if rp.PremiumV2Files == nil {
+						rp.PremiumV2Files = map[string]V2Meters{}
+					}
+					rp.PremiumV2Files[red] = m
+				}
+			},
+			list: func(rp RegionPrices) []PriceRow {
+				m, ok := rp.PremiumV2Files[red]
+				if !ok {
+					return nil
+				}
+				what := "PremiumV2 file share " + red + " (provisioned v2)"
+				return []PriceRow{
+					{Item: what + " storage", Price: m.GiBHour, Unit: "GiB-hour provisioned"},
+					{Item: what + " IOPS", Price: m.IOPSHour, Unit: fmt.Sprintf("IOPS-hour above the first %d", m.IncludedIOPS)},
+					{Item: what + " throughput", Price: m.MiBpsHour, Unit: fmt.Sprintf("MiB/s-hour above the first %d", m.IncludedMiBps)},
+				}
+			}})
 	}
 	ms = append(ms, meter{Item: "Standard blob hot LRS (NFS 3.0)", Unit: "GiB-month used",
 		Service: "Storage", Product: blobProduct, Sku: "Hot LRS", Meter: blobMeter, Units: unitsGiBMonth,
@@ -184,6 +216,13 @@ func (t *Table) Rows() []PriceRow {
 	for _, name := range t.RegionNames() {
 		rp := t.Regions[name]
 		for _, m := range ms {
+			if m.list != nil {
+				for _, r := range m.list(rp) {
+					r.Region = name
+					rows = append(rows, r)
+				}
+				continue
+			}
 			if p, ok := m.get(rp); ok {
 				rows = append(rows, PriceRow{Region: name, Item: m.Item, Price: p, Unit: m.Unit})
 			}
@@ -349,7 +388,17 @@ func (m meter) matches(it retailItem, region string, global bool) bool {
 // for one region.
 func regionFromItems(region string, items []retailItem, ms []meter) RegionPrices {
 	rp := RegionPrices{}
+	var here []retailItem // the rows of the region itself, for the meters that read their rows
+	for _, it := range items {
+		if it.ArmRegionName == region {
+			here = append(here, it)
+		}
+	}
 	for _, m := range ms {
+		if m.fill != nil {
+			m.fill(here, &rp)
+			continue
+		}
 		p, ok := pick(items, func(it retailItem) bool { return m.matches(it, region, false) })
 		if !ok && m.Global {
 			p, ok = pick(items, func(it retailItem) bool { return m.matches(it, region, true) })

@@ -41,9 +41,15 @@ func TestFetchOfTheRecordedShapeKeepsEachMetersRow(t *testing.T) {
 
 	want := RegionPrices{
 		PremiumFilesGiBMonth: map[string]Price{"LRS": 170_000_000, "ZRS": 212_500_000}, // not the snapshot, burst or reservation rows
-		BlobHotLRSGiBMonth:   ptrTo(19_600_000),                                        // the HNS meter's first tier, not the flat product
-		VMHour:               map[string]Price{"Standard_D2s_v5": 99_500_000, "Standard_B2s": 41_600_000},
-		PrivateEndpointHour:  ptrTo(10_000_000), // the Global row
+		// Provisioned v2: the paid rows of its three meters, the zero-priced
+		// first tier or free meter as the included amount.
+		PremiumV2Files: map[string]V2Meters{
+			"LRS": {GiBHour: 150_000, IOPSHour: 40_000, MiBpsHour: 60_000, IncludedIOPS: 3000, IncludedMiBps: 100},
+			"ZRS": {GiBHour: 200_000, IOPSHour: 50_000, MiBpsHour: 80_000, IncludedIOPS: 3000, IncludedMiBps: 100},
+		},
+		BlobHotLRSGiBMonth:  ptrTo(19_600_000), // the HNS meter's first tier, not the flat product
+		VMHour:              map[string]Price{"Standard_D2s_v5": 99_500_000, "Standard_B2s": 41_600_000},
+		PrivateEndpointHour: ptrTo(10_000_000), // the Global row
 		// First tier of each direction, not the 1 PB tier.
 		PrivateEndpointDataGB: map[string]Price{"ingress": 10_000_000, "egress": 10_000_000},
 		PublicIPHour:          ptrTo(4_500_000),                          // Standard, not Basic

@@ -137,6 +137,8 @@ func (c *retailClient) newTable(now time.Time) *Table {
 		FetchedAt: now,
 		Notes: []string{
 			"Premium Files: productName '" + premiumFilesProduct + "', skuName 'Premium LRS'/'Premium ZRS', meterName containing 'Provisioned', per GiB-month.",
+			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
+			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
 			"Blob hot LRS: productName '" + blobProduct + "', meterName '" + blobMeter + "', first volume tier, per GiB-month of used space.",
 			fmt.Sprintf("VMs: Linux pay-as-you-go rows (no 'Windows', 'Spot' or 'Low Priority'), per hour; monthly = %d hours.", HoursPerMonth),
 			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour, and 'Standard Data Processed - Ingress'/'- Egress' per GB (a 'Global' price unless the region has its own).",
@@ -170,6 +172,57 @@ func (c *retailClient) fetchRegion(ctx context.Context, region string, ms []mete
 
 // quote makes an OData string literal; a quote inside is doubled, as OData escapes it.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// v2Meters reads the three provisioned v2 SSD meters of one redundancy; all
+// three or nothing. The API gives a meter's included amount either as a
+// zero-priced first tier (tierMinimumUnits 0, the paid tier starting at the
+// included amount) or as a separate zero-priced "Free" meter; in the second
+// shape the included amounts are Azure's pricing page's, 3000 IOPS and 100
+// MiB/s (the shape seen so far in public records).
+func v2Meters(storage []retailItem, red string) (V2Meters, bool) {
+	sku := "SSD " + red
+	meter := func(name string, unit func(string) bool) (Price, int, bool) {
+		var paid *retailItem
+		for i := range storage {
+			it := &storage[i]
+			if it.Type != "Consumption" || it.CurrencyCode != refreshCurrency || it.ProductName != premiumV2Product ||
+				it.SkuName != sku || it.MeterName != sku+" "+name || !unit(it.UnitOfMeasure) || it.RetailPrice == 0 {
+				continue
+			}
+			if paid == nil || it.TierMinimumUnits < paid.TierMinimumUnits ||
+				(it.TierMinimumUnits == paid.TierMinimumUnits && better(it, paid)) {
+				paid = it
+			}
+		}
+		if paid == nil {
+			return 0, 0, false
+		}
+		return paid.RetailPrice, int(paid.TierMinimumUnits), true
+	}
+	perHour := func(u string) bool { return u == "1/Hour" || u == "1 Hour" }
+	perGiBHour := func(u string) bool { return u == "1 GiB/Hour" || u == "1 GB/Hour" }
+	gib, _, ok1 := meter("Provisioned Storage", perGiBHour)
+	iops, freeIOPS, ok2 := meter("Provisioned IOPS", perHour)
+	mibps, freeMiBps, ok3 := meter("Provisioned Throughput MiBPS", perHour)
+	if !ok1 || !ok2 || !ok3 {
+		return V2Meters{}, false
+	}
+	if freeIOPS == 0 {
+		freeIOPS = v2IncludedIOPS
+	}
+	if freeMiBps == 0 {
+		freeMiBps = v2IncludedMiBps
+	}
+	return V2Meters{GiBHour: gib, IOPSHour: iops, MiBpsHour: mibps, IncludedIOPS: freeIOPS, IncludedMiBps: freeMiBps}, true
+}
+
+// The IOPS and throughput every provisioned v2 SSD share has at no charge
+// (the "Free" meters; the minimums of nfs's tier table), used when the API
+// shows them as a meter of their own rather than as a zero-priced tier.
+const (
+	v2IncludedIOPS  = 3000
+	v2IncludedMiBps = 100
+)
 
 // linuxOnDemand keeps the plain Linux meter of a VM size: not Windows, not
 // Spot or Low Priority, not Cloud Services.

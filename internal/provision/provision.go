@@ -106,11 +106,12 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	// Before anything is created: the name is free and the storage exists
 	// (no VM without its home). Two independent reads, run at once.
 	var home *storage.Storage
+	sm := storage.NewManager(c, pv.Prices)
 	var g errgroup.Group
 	g.Go(func() error { return m.CheckNameFree(ctx, req.ResourceGroup, req.Name) })
 	if req.SharedHome != "" {
 		g.Go(func() (err error) {
-			if home, err = storage.NewManager(c, pv.Prices).FindWithUsage(ctx, req.ResourceGroup, req.SharedHome); err != nil {
+			if home, err = sm.FindWithUsage(ctx, req.ResourceGroup, req.SharedHome); err != nil {
 				return fmt.Errorf("%w\nNo VM was created", err)
 			}
 			return nil
@@ -248,6 +249,11 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		if res.HomeInfo, err = waitSharedHome(ctx, m, p, req, vm, home, prog); err != nil {
 			prog.Fail("")
 			return nil, err
+		}
+		// The storage is in use again: its unused record goes. Failing is
+		// harmless while a VM uses it (the record is read only when none does).
+		if err := sm.NoteVMArrived(ctx, home); err != nil {
+			p.Warnf("%v (harmless while a VM uses the storage)", err)
 		}
 		if vm.Tags == nil {
 			res.VM.Tags = map[string]string{}
