@@ -89,12 +89,13 @@ func (a *app) clock() time.Time {
 	return time.Now()
 }
 
-// prices is the price table: the refreshed cache if there is one, else the
-// built-in table. A broken cache is reported, never fatal.
+// prices is the price table: the built-in one with the cache laid over it,
+// fetching a region it lacks when an estimate needs one. A broken cache is
+// reported, never fatal.
 func (a *app) prices() *cost.Table {
-	t, age, _ := a.priceTable()
+	t, age, path := a.priceTable()
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
-	return t
+	return a.onDemand(t, path)
 }

@@ -24,6 +24,14 @@ type VMInput struct {
 	// completed: the time on its instance view's ProvisioningState status.
 	// Zero when az did not say.
 	LastChange time.Time
+	// The OS disk as az shows it (storageProfile.osDisk); SKU "" when az
+	// did not say. Billed whatever the VM's state.
+	OSDisk    string // its name
+	OSDiskSKU string // "Premium_LRS", ...
+	OSDiskGiB int
+	// PublicIP is the VM's public address, "" when it has none. az vm
+	// create makes a Standard static IP, billed while it exists.
+	PublicIP string
 }
 
 // StorageInput is one azlin storage as the report needs it.
@@ -46,6 +54,8 @@ const (
 	KindVM              = "vm"
 	KindStorage         = "storage"
 	KindPrivateEndpoint = "private-endpoint"
+	KindOSDisk          = "os-disk"
+	KindPublicIP        = "public-ip"
 )
 
 // Line is one priced (or not priced) thing in the report.
@@ -210,6 +220,7 @@ func NewReport(t *Table, age Age, rg string, vms []VMInput, storages []StorageIn
 	sort.Slice(vms, func(i, j int) bool { return vms[i].Name < vms[j].Name })
 	for _, v := range vms {
 		r.Lines = append(r.Lines, t.vmLine(v, now))
+		r.Lines = append(r.Lines, t.vmExtras(v)...)
 	}
 	storages = append([]StorageInput(nil), storages...)
 	sort.Slice(storages, func(i, j int) bool { return storages[i].Name < storages[j].Name })
@@ -226,7 +237,7 @@ func NewReport(t *Table, age Age, rg string, vms []VMInput, storages []StorageIn
 	}
 	if len(vms) > 0 {
 		r.Notes = append(r.Notes, "VMs: the monthly cost is the compute price for a whole month (730 hours) if the VM stays in its "+
-			"state; a deallocated VM costs nothing for compute. OS disks and public IPs are billed separately and not included.")
+			"state; a deallocated VM costs nothing for compute. Its OS disk and public IP are lines of their own: billed whatever the VM's state.")
 	}
 	if r.Total.NotPriced > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d lines are not priced and not in the total: see their basis.",
@@ -284,6 +295,31 @@ func (t *Table) vmLine(v VMInput, now time.Time) Line {
 		}
 	}
 	return l
+}
+
+// vmExtras are the VM's OS disk and public IP lines.
+func (t *Table) vmExtras(v VMInput) []Line {
+	var lines []Line
+	if v.OSDisk != "" || v.OSDiskSKU != "" {
+		name := v.OSDisk
+		if name == "" {
+			name = v.Name + " OS disk"
+		}
+		l := Line{Kind: KindOSDisk, Name: name, Region: v.Region, Detail: fmt.Sprintf("%s, %d GiB, OS disk of %s", v.OSDiskSKU, v.OSDiskGiB, v.Name)}
+		if v.OSDiskSKU == "" || v.OSDiskGiB <= 0 {
+			l.Detail = "OS disk of " + v.Name
+			l.Basis = "not priced: az did not tell the disk's type and size"
+		} else {
+			l.set(t.Disk(v.Region, v.OSDiskSKU, v.OSDiskGiB))
+		}
+		lines = append(lines, l)
+	}
+	if v.PublicIP != "" {
+		l := Line{Kind: KindPublicIP, Name: v.Name + " public IP", Region: v.Region, Detail: "Standard static IPv4 of " + v.Name}
+		l.set(t.PublicIP(v.Region))
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // runningHours works out a VM's billed hours this month (UTC) from its power

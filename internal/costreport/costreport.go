@@ -90,7 +90,8 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 				note("Hours this month are unknown: " + err.Error())
 			}
 			for _, v := range list {
-				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name]})
+				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name],
+					OSDisk: v.OSDisk, OSDiskSKU: v.OSDiskSKU, OSDiskGiB: v.OSDiskGiB, PublicIP: v.PublicIP})
 			}
 			return nil
 		})

@@ -135,10 +135,15 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
-	if est := pv.Prices.VM(req.Region, req.Size); est.Priced {
-		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", req.Size, req.Region, est.Hourly, est.Monthly, est.Basis)
+	est := pv.Prices.NewVM(req.Region, req.Size)
+	if est.Compute.Priced {
+		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", req.Size, req.Region, est.Compute.Hourly, est.Compute.Monthly, est.Compute.Basis)
 	} else {
-		p.Infof("Cost of %s in %s: unknown (%s).", req.Size, req.Region, est.Reason)
+		p.Infof("Cost of %s in %s: unknown (%s).", req.Size, req.Region, est.Compute.Reason)
+	}
+	p.Infof("Billed while the VM exists, running or not: OS disk %s; public IP %s.", estimateText(est.OSDisk), estimateText(est.PublicIP))
+	if est.Priced {
+		p.Infof("In all: about %s/month if left running.", est.Monthly)
 	}
 
 	key := vmprov.KeyPairAt(req.SSHKeyPath)
@@ -403,3 +408,11 @@ func CloudInitPath(configDir, vm string) string {
 
 // KnownHostsPath is azlin's own known_hosts file, beside its config.
 func KnownHostsPath(configDir string) string { return filepath.Join(configDir, "known_hosts") }
+
+// estimateText is "$5.28/month (basis)" or "not priced: reason".
+func estimateText(e cost.Estimate) string {
+	if !e.Priced {
+		return e.String()
+	}
+	return e.String() + " (" + e.Basis + ")"
+}

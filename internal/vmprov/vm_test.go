@@ -34,6 +34,7 @@ func TestShowDetails(t *testing.T) {
 		PowerState: "VM running", ProvisioningState: "Succeeded",
 		PublicIP: "20.80.105.65", PrivateIP: "10.0.0.4", Tags: map[string]string{},
 		NICs: []string{"vmVMNic"}, OSDisk: "vm_OsDisk_1_e9de1371626b437bafcb304eb5c5b6cd",
+		OSDiskSKU: "Premium_LRS", OSDiskGiB: 30, // what the cost report prices the disk by
 	}, vm)
 	assert.Equal(t, "running", vm.State())
 	assert.True(t, vm.Running())

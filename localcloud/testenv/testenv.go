@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/azlin-dev/azlin/localcloud/azrules"
+	"github.com/azlin-dev/azlin/localcloud/retailprices"
 )
 
 // Result is what one command printed and how it exited.
@@ -60,7 +61,8 @@ type Cloud struct {
 	ConfigDir string // AZLIN_CONFIG_DIR
 	LogFile   string // AZEMU_LOG
 	Env       []string
-	callerIP  atomic.Value // string: AZEMU_CALLER_IP, also what the IP-echo server answers
+	Prices    *retailprices.Server // the Retail Prices API's stand-in (AZLIN_PRICES_URL)
+	callerIP  atomic.Value         // string: AZEMU_CALLER_IP, also what the IP-echo server answers
 }
 
 // DefaultCallerIP is the caller's public address in a local cloud (the
@@ -208,6 +210,11 @@ func New(t testing.TB, opts ...Option) *Cloud {
 	}))
 	t.Cleanup(ipEcho.Close)
 	c.Env = append(c.Env, "AZLIN_PUBLIC_IP_URL="+ipEcho.URL)
+	// azlin fetches prices the table lacks from the Retail Prices API; here
+	// from a local stand-in, so no test reaches the internet.
+	c.Prices = retailprices.Start(nil)
+	t.Cleanup(c.Prices.Close)
+	c.Env = append(c.Env, "AZLIN_PRICES_URL="+c.Prices.URL())
 	c.SetCallerIP(DefaultCallerIP)
 	for _, o := range opts {
 		o(c)
