@@ -30,6 +30,7 @@ func newStorageCmd(a *app) *cobra.Command {
 			"  azlin storage list",
 			"  azlin storage status shared-dev",
 			"  azlin storage usage shared-dev --days 30",
+			"  azlin storage bench shared-dev --vm worker-1   # the share against local disk",
 			"  azlin storage resize shared-dev --size 1TB",
 			"  azlin storage delete shared-dev",
 		),
@@ -45,6 +46,7 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageDetachCmd(a, nil),
 		newStorageLayoutCmd(a),
 		newStorageCheckCmd(a, nil),
+		newStorageBenchCmd(a, nil),
 		newStorageUsageCmd(a, nil),
 		newStorageResizeCmd(a, nil),
 	)
