@@ -77,7 +77,8 @@ func TestE2EStandardTierCopiesHardLinksAsSeparateFiles(t *testing.T) {
 // on the endpoint's IP of mount time. storage check says so (the aznfs
 // probe fails), and attach run again converges it: the fstab line becomes
 // the aznfs one and the home is mounted again through AZNFS's proxy
-// address, the files on the share untouched.
+// address (while something uses the home, only fstab, for the next boot),
+// the files on the share untouched.
 func TestE2EStandardOldPlainMountConvergesToAznfs(t *testing.T) {
 	c := sharedCloud(t)
 	azlinRun(t, c, "storage", "create", "blobhome", "--tier", "Standard", "--size", "1TB")
@@ -102,6 +103,30 @@ grep x-azlin.managed /etc/fstab; findmnt -n -o SOURCE,FSTYPE /home/azureuser`)
 	assert.Regexp(t, `aznfs\tfail\t/home/azureuser is mounted from \S+\.blob\.core\.windows\.net:/\S+, not through an AZNFS proxy address`, r.Stdout)
 	assert.Contains(t, r.Stderr, "re-run azlin storage attach for this VM")
 
+	// In use: the home is not unmounted under anyone; the fstab line is
+	// already the aznfs one, for the next boot.
+	ssh(t, c, "old1", "setsid sleep 300 </dev/null >/dev/null 2>&1 &")
+	pid := strings.TrimSpace(asRoot(t, c, "old1", "for i in $(seq 50); do pgrep -x sleep && exit 0; sleep 0.1; done; exit 1"))
+	r = azlinRun(t, c, "storage", "attach", "blobhome", "--vm", "old1")
+	assert.Contains(t, r.Stderr, "old1: /home/azureuser stays a plain NFS mount for now (in use by "+pid+"(sleep)")
+	busy := asRoot(t, c, "old1", "grep x-azlin.managed /etc/fstab; findmnt -n -o SOURCE,FSTYPE /home/azureuser")
+	assert.Regexp(t, `/home/azureuser aznfs sec=sys,vers=3,`, busy)
+	assert.Regexp(t, `\n\S+\.blob\.core\.windows\.net:/\S+ nfs\n$`, busy, "still the plain mount")
+	assert.Equal(t, pid+"\n", asRoot(t, c, "old1", "pgrep -x sleep"), "not stopped")
+	asRoot(t, c, "old1", "kill "+pid)
+
+	// The mount through AZNFS fails once: the home goes back to its plain
+	// mount, as it was, and says so.
+	setFaults(t, c, map[string]any{"name": "aznfs-home", "args": []string{"__azemu-nfs-mount", "/home/azureuser"}, "times": 1,
+		"exit": 1, "stdout": "Mount failed!\n"})
+	r = c.Azlin("storage", "attach", "blobhome", "--vm", "old1")
+	setFaults(t, c)
+	assert.Equal(t, 1, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stderr, `step "remount-aznfs" failed`)
+	assert.Contains(t, r.Stderr, "mounted the share at /home/azureuser with plain NFS again, as it was")
+	assert.Regexp(t, `^\S+\.blob\.core\.windows\.net:/\S+ nfs\n$`, asRoot(t, c, "old1", "findmnt -n -o SOURCE,FSTYPE /home/azureuser"))
+	assert.Equal(t, before, homeTree(t, c, "old1"))
+
 	r = azlinRun(t, c, "storage", "attach", "blobhome", "--vm", "old1")
 	assert.Contains(t, r.Stderr, "old1: the home was a plain NFS mount of the Blob endpoint; it is now mounted through AZNFS (fstab too)")
 	now := asRoot(t, c, "old1", "grep x-azlin.managed /etc/fstab; findmnt -n -o SOURCE,FSTYPE /home/azureuser")
@@ -112,6 +137,12 @@ grep x-azlin.managed /etc/fstab; findmnt -n -o SOURCE,FSTYPE /home/azureuser`)
 	r = azlinRun(t, c, "storage", "check", "blobhome", "--vm", "old1")
 	assert.Regexp(t, `aznfs\tok\t`, r.Stdout)
 	assert.Contains(t, r.Stdout, "tls\tskip\tBlob NFS 3.0 has no encryption in transit")
+
+	// The fstab line mounts through AZNFS at boot.
+	rr := c.Az("vm", "restart", "-g", "rg", "-n", "old1")
+	require.Equal(t, 0, rr.Exit, rr.Stderr)
+	assert.Regexp(t, `^10\.161\.\d+\.\d+:/\S+ nfs\n$`, asRoot(t, c, "old1", "findmnt -n -o SOURCE,FSTYPE /home/azureuser"))
+	assert.Equal(t, before, homeTree(t, c, "old1"))
 
 	// Run again: nothing left to change (a Blob re-attach once failed at its
 	// write check, a name cached from its mount check: lib.sh azlin_verify_rw).
