@@ -72,6 +72,9 @@ func execute(ctx context.Context, a *app, args []string) int {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.client != nil {
+		a.client.WaitLoginCheck() // no az process outlives azlin
+	}
 	if cmd == nil {
 		cmd = root
 	}
@@ -219,13 +222,14 @@ func (a *app) Client() *azcli.Client {
 	return a.client
 }
 
-// Azure returns the az client after making sure az is installed and logged
-// in (one `az account show` per command, only for commands that need Azure).
+// Azure returns the az client with its login check (one `az account show`
+// per command, only for commands that need Azure) started but not awaited:
+// the command's first reads run beside it, mutations wait for it, and a
+// failed read reports "not logged in" when that is the cause
+// (docs/design-choices.md, "What runs at once").
 func (a *app) Azure(ctx context.Context) (*azcli.Client, error) {
 	c := a.Client()
-	if _, err := c.EnsureLoggedIn(ctx); err != nil {
-		return nil, err
-	}
+	c.StartLoginCheck(ctx)
 	return c, nil
 }
 

@@ -174,6 +174,9 @@ func statusText(s *storage.Storage) string {
 		size += " NEARLY FULL"
 	}
 	w.kv("Size", size)
+	if s.ProvisionedIOPS != 0 {
+		w.kv("Performance", performance(s))
+	}
 	if s.Trend != nil {
 		w.kv("Trend", s.Trend.Text)
 	}

@@ -72,6 +72,58 @@ func (t *Table) PremiumFiles(region, redundancy string, provisionedGiB int) Esti
 	}
 }
 
+// V2Estimate is a provisioned v2 share's cost, meter by meter; Total is
+// their sum (not priced when any part is not).
+type V2Estimate struct {
+	Storage, IOPS, Throughput, Total Estimate
+}
+
+// PremiumV2Files estimates an Azure Files provisioned v2 SSD share: billed
+// by the hour on the provisioned storage, IOPS and throughput, the latter two
+// above what every share gets included. Monthly = hourly x HoursPerMonth.
+func (t *Table) PremiumV2Files(region, redundancy string, gib, iops, mibps int) V2Estimate {
+	red := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(redundancy)), "PREMIUMV2_")
+	all := func(e Estimate) V2Estimate { return V2Estimate{Storage: e, IOPS: e, Throughput: e, Total: e} }
+	if red != "LRS" && red != "ZRS" {
+		return all(t.notPriced("redundancy %q: provisioned v2 SSD file shares are LRS or ZRS", redundancy))
+	}
+	if gib <= 0 || iops <= 0 || mibps <= 0 {
+		return all(t.notPriced("provisioned %d GiB, %d IOPS, %d MiB/s: each must be positive", gib, iops, mibps))
+	}
+	rp, name, ok := t.region(region)
+	if !ok {
+		return all(t.unknownRegion(name))
+	}
+	m, ok := rp.PremiumV2Files[red]
+	if !ok {
+		return all(t.notPriced("no PremiumV2_%s (provisioned v2 SSD) file share price for region %s", red, name))
+	}
+	meter := func(units int, price Price, unit, note string) Estimate {
+		monthly, ok := price.times(big.NewRat(int64(units)*HoursPerMonth, 1))
+		if !ok {
+			return t.notPriced("%d %s is too large to price", units, unit)
+		}
+		return Estimate{Monthly: monthly, Currency: t.Currency, Priced: true,
+			Basis: fmt.Sprintf("%d %s%s x %s/%s-hour x %d hours (PremiumV2_%s, %s)", units, unit, note, price.Format(t.Currency), unit, HoursPerMonth, red, name)}
+	}
+	billedIOPS, billedMiBps := max(iops-m.IncludedIOPS, 0), max(mibps-m.IncludedMiBps, 0)
+	v := V2Estimate{
+		Storage:    meter(gib, m.GiBHour, "GiB", " provisioned"),
+		IOPS:       meter(billedIOPS, m.IOPSHour, "IOPS", fmt.Sprintf(" (%d provisioned, %d included)", iops, m.IncludedIOPS)),
+		Throughput: meter(billedMiBps, m.MiBpsHour, "MiB/s", fmt.Sprintf(" (%d provisioned, %d included)", mibps, m.IncludedMiBps)),
+	}
+	v.Total = Estimate{Currency: t.Currency, Priced: true,
+		Monthly: v.Storage.Monthly + v.IOPS.Monthly + v.Throughput.Monthly,
+		Basis: fmt.Sprintf("%d GiB, %d IOPS, %d MiB/s provisioned: storage %s + IOPS %s + throughput %s (PremiumV2_%s, %s)",
+			gib, iops, mibps, v.Storage.Monthly.Format(t.Currency), v.IOPS.Monthly.Format(t.Currency), v.Throughput.Monthly.Format(t.Currency), red, name)}
+	for _, e := range []Estimate{v.Storage, v.IOPS, v.Throughput} {
+		if !e.Priced {
+			v.Total = e
+		}
+	}
+	return v
+}
+
 // StandardBlob estimates Blob storage standard hot LRS (azlin's Standard
 // tier): billed on the space used, at the table's first-tier list price.
 func (t *Table) StandardBlob(region string, usedGiB float64) Estimate {

@@ -133,3 +133,30 @@ func TestUnknownRegionOrSizeIsReportedNotZero(t *testing.T) {
 	assert.False(t, noFiles.Priced)
 	assert.Equal(t, "no Premium_LRS file share price for region testwest", noFiles.Reason)
 }
+
+// The README's tier comparison ("Choosing a tier") is these numbers: the
+// built-in table's eastus2 LRS prices at the default size, 100 GiB, with
+// provisioned v2 at Azure's recommendation for that size (3100 IOPS,
+// 110 MiB/s).
+func TestPremiumV2AtTheDefaultSizeAgainstPremium(t *testing.T) {
+	tbl := Default()
+	v1 := tbl.PremiumFiles("eastus2", "LRS", 100)
+	v2 := tbl.PremiumV2Files("eastus2", "LRS", 100, 3100, 110)
+	require.True(t, v1.Priced, v1.Reason)
+	require.True(t, v2.Total.Priced, v2.Total.Reason)
+	assert.Equal(t, "$16.00", v1.Monthly.String())
+	assert.Equal(t, "$10.00", v2.Storage.Monthly.String()) // 100 x 0.000137 x 730
+	assert.Equal(t, "$2.70", v2.IOPS.Monthly.String())     // 100 above the included 3000 x 0.000037 x 730
+	assert.Equal(t, "$0.39", v2.Throughput.Monthly.String())
+	assert.Equal(t, "$13.10", v2.Total.Monthly.String())
+	assert.Equal(t, v2.Storage.Monthly+v2.IOPS.Monthly+v2.Throughput.Monthly, v2.Total.Monthly)
+
+	// Where the table has no provisioned v2 meter, it says so: never zero.
+	for _, e := range []Estimate{tbl.PremiumV2Files("eastus", "LRS", 100, 3100, 110).Total, tbl.PremiumV2Files("eastus2", "ZRS", 100, 3100, 110).Total} {
+		assert.False(t, e.Priced)
+		assert.Contains(t, e.Reason, "provisioned v2")
+	}
+	// At the included IOPS and throughput only the storage is billed.
+	low := tbl.PremiumV2Files("eastus2", "LRS", 32, 3000, 100)
+	assert.Equal(t, low.Storage.Monthly, low.Total.Monthly)
+}

@@ -28,14 +28,17 @@ type VMInput struct {
 
 // StorageInput is one azlin storage as the report needs it.
 type StorageInput struct {
-	Name             string
-	Region           string
-	Tier             string // "Premium" (Azure Files, billed provisioned) or "Standard" (Blob, billed used)
-	Redundancy       string // "LRS"/"ZRS" or the SKU name "Premium_LRS"
-	ProvisionedGiB   int
-	UsedBytes        *int64   // nil when Azure did not report the usage
-	UsageNote        string   // why UsedBytes is nil
-	PrivateEndpoints []string // names of its private endpoints
+	Name           string
+	Region         string
+	Tier           string // "Premium"/"PremiumV2" (Azure Files, billed provisioned) or "Standard" (Blob, billed used)
+	Redundancy     string // "LRS"/"ZRS" or the SKU name "Premium_LRS"
+	ProvisionedGiB int
+	// ProvisionedIOPS and ProvisionedMiBps are a PremiumV2 (provisioned v2)
+	// share's; zero for the other tiers.
+	ProvisionedIOPS, ProvisionedMiBps int
+	UsedBytes                         *int64   // nil when Azure did not report the usage
+	UsageNote                         string   // why UsedBytes is nil
+	PrivateEndpoints                  []string // names of its private endpoints
 }
 
 // Line kinds.
@@ -321,6 +324,10 @@ func (t *Table) storageLines(s StorageInput) []Line {
 		sku := "Premium_" + strings.TrimPrefix(strings.ToUpper(s.Redundancy), "PREMIUM_")
 		l.Detail = fmt.Sprintf("%s file share, %d GiB provisioned", sku, s.ProvisionedGiB)
 		l.set(t.PremiumFiles(s.Region, s.Redundancy, s.ProvisionedGiB))
+	case "premiumv2":
+		sku := "PremiumV2_" + strings.TrimPrefix(strings.ToUpper(s.Redundancy), "PREMIUMV2_")
+		l.Detail = fmt.Sprintf("%s file share, %d GiB, %d IOPS, %d MiB/s provisioned", sku, s.ProvisionedGiB, s.ProvisionedIOPS, s.ProvisionedMiBps)
+		l.set(t.PremiumV2Files(s.Region, s.Redundancy, s.ProvisionedGiB, s.ProvisionedIOPS, s.ProvisionedMiBps).Total)
 	case "standard":
 		if s.UsedBytes == nil {
 			l.Detail = "Standard blob (NFS 3.0), used space unknown"

@@ -186,3 +186,23 @@ func TestAmountJSONIsAnExactDecimal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "[163.84,0.00,-1.01]", string(b))
 }
+
+// A PremiumV2 storage's line is priced from its three meters: the detail
+// names what is provisioned, the basis each meter's part.
+func TestReportPricesPremiumV2FromItsMeters(t *testing.T) {
+	r := NewReport(Default(), Age{}, "rg", nil, []StorageInput{
+		{Name: "fast", Region: "eastus2", Tier: "PremiumV2", Redundancy: "PremiumV2_LRS", ProvisionedGiB: 1024, ProvisionedIOPS: 6000, ProvisionedMiBps: 300},
+		{Name: "zoned", Region: "eastus2", Tier: "PremiumV2", Redundancy: "ZRS", ProvisionedGiB: 100, ProvisionedIOPS: 3100, ProvisionedMiBps: 110},
+	}, reportNow)
+	require.Len(t, r.Lines, 2)
+	fast := r.Lines[0]
+	assert.Equal(t, "fast", fast.Name)
+	assert.Equal(t, "PremiumV2_LRS file share, 1024 GiB, 6000 IOPS, 300 MiB/s provisioned", fast.Detail)
+	require.True(t, fast.Priced, fast.Basis)
+	// 1024 x 0.000137 x 730 = 102.40768; 3000 x 0.000037 x 730 = 81.03; 200 x 0.000054 x 730 = 7.884
+	assert.Equal(t, "$191.32", fast.Monthly.Money().String())
+	assert.Contains(t, fast.Basis, "storage $102.41 + IOPS $81.03 + throughput $7.88")
+	zoned := r.Lines[1]
+	assert.False(t, zoned.Priced)
+	assert.Contains(t, zoned.Basis, "no PremiumV2_ZRS (provisioned v2 SSD) file share price for region eastus2")
+}

@@ -39,6 +39,9 @@ const (
 // Meter names as the Retail Prices API spells them (filter values are case-sensitive).
 const (
 	premiumFilesProduct = "Premium Files"
+	// Provisioned v2 SSD: skuName "SSD LRS"/"SSD ZRS", meters "<sku> Provisioned
+	// Storage", "<sku> Provisioned IOPS", "<sku> Provisioned Throughput MiBPS".
+	premiumV2Product = "Azure Files Provisioned v2"
 	// An account with hierarchical namespace (required for NFS 3.0, which
 	// azlin's Standard tier uses) is billed under this product, not the flat
 	// "General Block Blob v2".
@@ -117,6 +120,7 @@ func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regio
 		FetchedAt: now,
 		Notes: []string{
 			"Premium Files: productName '" + premiumFilesProduct + "', skuName 'Premium LRS'/'Premium ZRS', meterName containing 'Provisioned', per GiB-month.",
+			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
 			"Blob hot LRS: productName '" + blobProduct + "', meterName '" + blobMeter + "', first volume tier, per GiB-month of used space.",
 			fmt.Sprintf("VMs: Linux pay-as-you-go rows (no 'Windows', 'Spot' or 'Low Priority'), per hour; monthly = %d hours.", HoursPerMonth),
 			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour (a 'Global' price unless the region has its own).",
@@ -126,7 +130,7 @@ func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regio
 	for _, region := range regions {
 		storage, err := c.fetch(ctx, "serviceName eq 'Storage' and armRegionName eq "+quote(region)+
 			" and priceType eq 'Consumption' and (productName eq "+quote(premiumFilesProduct)+
-			" or productName eq "+quote(blobProduct)+")")
+			" or productName eq "+quote(premiumV2Product)+" or productName eq "+quote(blobProduct)+")")
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +158,7 @@ func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regio
 }
 
 func (rp RegionPrices) empty() bool {
-	return len(rp.PremiumFilesGiBMonth) == 0 && rp.BlobHotLRSGiBMonth == nil &&
+	return len(rp.PremiumFilesGiBMonth) == 0 && len(rp.PremiumV2Files) == 0 && rp.BlobHotLRSGiBMonth == nil &&
 		len(rp.VMHour) == 0 && rp.PrivateEndpointHour == nil
 }
 
@@ -184,6 +188,14 @@ func regionFromItems(region string, storage, vms, peItems []retailItem, sizes []
 				rp.PremiumFilesGiBMonth = map[string]Price{}
 			}
 			rp.PremiumFilesGiBMonth[red] = p
+		}
+	}
+	for _, red := range []string{"LRS", "ZRS"} {
+		if m, ok := v2Meters(storage, red); ok {
+			if rp.PremiumV2Files == nil {
+				rp.PremiumV2Files = map[string]V2Meters{}
+			}
+			rp.PremiumV2Files[red] = m
 		}
 	}
 	if p, ok := pick(storage, func(it retailItem) bool {
@@ -216,6 +228,57 @@ func regionFromItems(region string, storage, vms, peItems []retailItem, sizes []
 	}
 	return rp
 }
+
+// v2Meters reads the three provisioned v2 SSD meters of one redundancy; all
+// three or nothing. The API gives a meter's included amount either as a
+// zero-priced first tier (tierMinimumUnits 0, the paid tier starting at the
+// included amount) or as a separate zero-priced "Free" meter; in the second
+// shape the included amounts are Azure's pricing page's, 3000 IOPS and 100
+// MiB/s (the shape seen so far in public records).
+func v2Meters(storage []retailItem, red string) (V2Meters, bool) {
+	sku := "SSD " + red
+	meter := func(name string, unit func(string) bool) (Price, int, bool) {
+		var paid *retailItem
+		for i := range storage {
+			it := &storage[i]
+			if it.Type != "Consumption" || it.CurrencyCode != refreshCurrency || it.ProductName != premiumV2Product ||
+				it.SkuName != sku || it.MeterName != sku+" "+name || !unit(it.UnitOfMeasure) || it.RetailPrice == 0 {
+				continue
+			}
+			if paid == nil || it.TierMinimumUnits < paid.TierMinimumUnits ||
+				(it.TierMinimumUnits == paid.TierMinimumUnits && better(it, paid)) {
+				paid = it
+			}
+		}
+		if paid == nil {
+			return 0, 0, false
+		}
+		return paid.RetailPrice, int(paid.TierMinimumUnits), true
+	}
+	perHour := func(u string) bool { return u == "1/Hour" || u == "1 Hour" }
+	perGiBHour := func(u string) bool { return u == "1 GiB/Hour" || u == "1 GB/Hour" }
+	gib, _, ok1 := meter("Provisioned Storage", perGiBHour)
+	iops, freeIOPS, ok2 := meter("Provisioned IOPS", perHour)
+	mibps, freeMiBps, ok3 := meter("Provisioned Throughput MiBPS", perHour)
+	if !ok1 || !ok2 || !ok3 {
+		return V2Meters{}, false
+	}
+	if freeIOPS == 0 {
+		freeIOPS = v2IncludedIOPS
+	}
+	if freeMiBps == 0 {
+		freeMiBps = v2IncludedMiBps
+	}
+	return V2Meters{GiBHour: gib, IOPSHour: iops, MiBpsHour: mibps, IncludedIOPS: freeIOPS, IncludedMiBps: freeMiBps}, true
+}
+
+// The IOPS and throughput every provisioned v2 SSD share has at no charge
+// (the "Free" meters; the minimums of nfs's tier table), used when the API
+// shows them as a meter of their own rather than as a zero-priced tier.
+const (
+	v2IncludedIOPS  = 3000
+	v2IncludedMiBps = 100
+)
 
 func inRegion(items []retailItem, region string) []retailItem {
 	var out []retailItem

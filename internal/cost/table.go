@@ -46,12 +46,30 @@ type RegionPrices struct {
 	// PremiumFilesGiBMonth is Azure Files premium (provisioned v1) per
 	// provisioned GiB-month, keyed by redundancy "LRS" or "ZRS".
 	PremiumFilesGiBMonth map[string]Price `json:"premium_files_gib_month,omitempty"`
+	// PremiumV2Files is Azure Files provisioned v2 on SSD (azlin's
+	// PremiumV2 tier), keyed by redundancy "LRS" or "ZRS": three meters
+	// billed by the hour on what is provisioned.
+	PremiumV2Files map[string]V2Meters `json:"premium_v2_files,omitempty"`
 	// BlobHotLRSGiBMonth is Blob storage standard hot LRS per used GiB-month.
 	BlobHotLRSGiBMonth *Price `json:"blob_hot_lrs_gib_month,omitempty"`
 	// VMHour is the Linux pay-as-you-go price per hour, keyed by VM size.
 	VMHour map[string]Price `json:"vm_hour,omitempty"`
 	// PrivateEndpointHour is the price of one private endpoint per hour.
 	PrivateEndpointHour *Price `json:"private_endpoint_hour,omitempty"`
+}
+
+// V2Meters are the provisioned v2 SSD meters of one redundancy, per unit and
+// hour as the Retail Prices API lists them (productName "Azure Files
+// Provisioned v2", skuName "SSD LRS"/"SSD ZRS"): Provisioned Storage (per
+// GiB), Provisioned IOPS (per IO/s) and Provisioned Throughput MiBPS (per
+// MiB/s). The first IncludedIOPS and IncludedMiBps of every share are
+// zero-priced: only what is provisioned above them is billed.
+type V2Meters struct {
+	GiBHour       Price `json:"gib_hour"`
+	IOPSHour      Price `json:"iops_hour"`
+	MiBpsHour     Price `json:"mibps_hour"`
+	IncludedIOPS  int   `json:"included_iops"`
+	IncludedMiBps int   `json:"included_mibps"`
 }
 
 //go:embed prices.json
@@ -137,6 +155,14 @@ func (t *Table) validate() error {
 		for red := range rp.PremiumFilesGiBMonth {
 			if red != "LRS" && red != "ZRS" {
 				return fmt.Errorf("price table region %s: premium files redundancy %q is not LRS or ZRS", name, red)
+			}
+		}
+		for red, m := range rp.PremiumV2Files {
+			if red != "LRS" && red != "ZRS" {
+				return fmt.Errorf("price table region %s: premium v2 files redundancy %q is not LRS or ZRS", name, red)
+			}
+			if m.IncludedIOPS < 0 || m.IncludedMiBps < 0 {
+				return fmt.Errorf("price table region %s: premium v2 files %s: included IOPS or throughput is negative", name, red)
 			}
 		}
 	}

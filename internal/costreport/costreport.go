@@ -31,10 +31,9 @@ type Request struct {
 
 // Build reads Azure and prices what it found.
 func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, error) {
-	account, err := c.EnsureLoggedIn(ctx) // remembered: no second az call
-	if err != nil {
-		return nil, err
-	}
+	// The subscription's id is needed only by the reads after the VM list
+	// and by the bill: the login check runs beside the first reads.
+	c.StartLoginCheck(ctx)
 	rg := req.ResourceGroup
 	var (
 		vms      []cost.VMInput
@@ -78,6 +77,10 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			for i, v := range list {
 				names[i] = v.Name
 			}
+			account, err := c.EnsureLoggedIn(gctx) // remembered: no second az call
+			if err != nil {
+				return err
+			}
 			// Only the instance view says when a VM's power last changed.
 			changes, err := billing.LastChanges(gctx, c, account.ID, rg, names)
 			if err != nil {
@@ -112,6 +115,10 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 		g.Go(func() error {
 			now := req.Now
 			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+			account, err := c.EnsureLoggedIn(gctx)
+			if err != nil {
+				return err
+			}
 			b, err := billing.Billed(gctx, c, account.ID, rg, from, now.UTC())
 			billed = b
 			return err
@@ -130,7 +137,8 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 // storageInput is what the report needs of a storage view.
 func storageInput(s *storage.Storage) cost.StorageInput {
 	in := cost.StorageInput{Name: s.Name, Region: s.Region, Tier: string(s.Tier), Redundancy: s.Redundancy,
-		ProvisionedGiB: s.SizeGiB, UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
+		ProvisionedGiB: s.SizeGiB, ProvisionedIOPS: s.ProvisionedIOPS, ProvisionedMiBps: s.ProvisionedMiBps,
+		UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
 	for _, pe := range s.Network.PrivateEndpoints {
 		name, _, _ := strings.Cut(pe, " (") // "acct-pe (Approved)"
 		in.PrivateEndpoints = append(in.PrivateEndpoints, name)

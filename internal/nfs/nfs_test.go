@@ -51,5 +51,5 @@ func TestTLSTargetMountsThroughAznfs(t *testing.T) {
 	assert.Equal(t, "aznfs", strings.Fields(line)[2])
 	assert.Equal(t, strings.Fields(FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser"))[3],
 		strings.Fields(line)[3], "the same options as a plain mount")
-	assert.ErrorContains(t, Target{Account: "devshared02", Share: "homes", Tier: Standard, TLS: true}.Validate(), "Premium (Azure Files) shares only")
+	assert.ErrorContains(t, Target{Account: "devshared02", Share: "homes", Tier: Standard, TLS: true}.Validate(), "Azure Files (Premium, PremiumV2) shares only")
 }

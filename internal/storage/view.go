@@ -28,6 +28,12 @@ type Storage struct {
 	EncryptionInTransit bool   `json:"encryptionInTransit"`
 	Redundancy          string `json:"redundancy"`
 	SizeGiB             int    `json:"sizeGiB"`
+	// ProvisionedIOPS, ProvisionedMiBps and BurstIOPS are a PremiumV2
+	// (provisioned v2) share's, as Azure reports them; absent for the
+	// other tiers, whose performance follows from the size.
+	ProvisionedIOPS  int `json:"provisionedIops,omitempty"`
+	ProvisionedMiBps int `json:"provisionedBandwidthMibps,omitempty"`
+	BurstIOPS        int `json:"includedBurstIops,omitempty"`
 	// UsedBytes is nil when the usage is unknown (UsageNote says why).
 	UsedBytes *int64 `json:"usedBytes"`
 	UsageNote string `json:"usageNote,omitempty"`
@@ -46,9 +52,10 @@ type Storage struct {
 	Unused *Unused  `json:"unused,omitempty"`
 	Cost   CostView `json:"cost"`
 
-	shareMissing bool   // the Premium share was not found (an unfinished create)
-	accountID    string // the account's ARM id, for az tag update
-	unusedTag    string // the tags.UnusedSince tag's value as read ("" when absent)
+	shareMissing bool         // the Azure Files share was not found (an unfinished create)
+	accountID    string       // the account's ARM id, for az tag update
+	unusedTag    string       // the tags.UnusedSince tag's value as read ("" when absent)
+	nextDecrease nextDecrease // when Azure next lets each quantity decrease, as the share says
 }
 
 // NetworkView is how the storage is reached.
@@ -98,6 +105,7 @@ func (m *Manager) summary(p plan) *Storage {
 	s := &Storage{
 		Name: p.name, Account: p.account, ResourceGroup: p.rg, Tier: p.tier, Protocol: p.tier.Protocol(),
 		EncryptionInTransit: p.tls, Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
+		ProvisionedIOPS: p.iops, ProvisionedMiBps: p.mibps,
 		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash, Layout: p.layout,
 		Network: NetworkView{Mode: p.network, DefaultAction: "Deny", PrivateEndpoints: []string{}, VNetRules: []string{}},
 		// A new share has nothing in it; the summary must read the same on every run, so usage is left out.
@@ -108,6 +116,9 @@ func (m *Manager) summary(p plan) *Storage {
 		s.Network.PrivateEndpoints = []string{privateEndpointName(p.account)}
 	} else {
 		s.Network.PublicNetworkAccess = "Enabled (firewall: only the VNet rule)"
+	}
+	if p.iops != 0 {
+		s.BurstIOPS = nfs.BurstIOPS(p.iops)
 	}
 	s.Cost = m.estimate(s, true)
 	return s
@@ -130,9 +141,15 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 		}
 		items = append(items, it)
 	}
-	if s.Tier == nfs.Premium {
+	switch {
+	case s.Tier == nfs.PremiumV2:
+		v := m.prices.PremiumV2Files(s.Region, s.Redundancy, s.SizeGiB, s.ProvisionedIOPS, s.ProvisionedMiBps)
+		add("NFS share storage", v.Storage)
+		add("NFS share IOPS", v.IOPS)
+		add("NFS share throughput", v.Throughput)
+	case s.Tier.AzureFiles():
 		add("NFS share", m.prices.PremiumFiles(s.Region, s.Redundancy, s.SizeGiB))
-	} else {
+	default:
 		switch {
 		case atCreate:
 			add("Blob storage when full", m.prices.StandardBlob(s.Region, float64(s.SizeGiB)))
@@ -315,7 +332,7 @@ func subnetLabel(id string) string {
 // share (an unfinished create) is not an error here: the view says so.
 func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string, days int) ([]UsagePoint, error) {
 	defer func() { s.NearlyFull = s.Utilization() >= NearlyFullPercent }()
-	if s.Tier == nfs.Premium {
+	if s.Tier.AzureFiles() {
 		var sh share
 		err := m.c.Read(ctx, &sh, "storage", "share-rm", "show", "-g", s.ResourceGroup, "--storage-account", s.Account,
 			"-n", s.Name, "--expand", "stats")
@@ -327,6 +344,8 @@ func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string, d
 			return nil, fmt.Errorf("reading NFS share %s: %w", s.Name, err)
 		default:
 			s.SizeGiB, s.RootSquash, s.UsedBytes = sh.ShareQuota, sh.RootSquash, sh.ShareUsageBytes
+			s.ProvisionedIOPS, s.ProvisionedMiBps, s.BurstIOPS = intOr0(sh.ProvisionedIops), intOr0(sh.ProvisionedBandwidthMibps), intOr0(sh.IncludedBurstIops)
+			s.nextDecrease = nextDecrease{size: sh.NextAllowedQuotaDowngrade, iops: sh.NextAllowedIopsDowngrade, mibps: sh.NextAllowedMibpsDowngrade}
 			if s.UsedBytes == nil {
 				s.UsageNote = "Azure reported no usage for the share"
 			}
@@ -420,7 +439,7 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 		}
 		return err
 	})
-	if withTrend && s.Tier == nfs.Premium {
+	if withTrend && s.Tier.AzureFiles() {
 		g.Go(func() (err error) {
 			points, err = m.readSeries(ctx, s, a.ID, days)
 			return err

@@ -114,7 +114,7 @@ func CheckScript(p CheckParams) (string, error) {
 		return "", fmt.Errorf("check script: %w", err)
 	}
 	switch {
-	case p.Tier != nfs.Premium && p.Tier != nfs.Standard:
+	case !p.Tier.AzureFiles() && p.Tier != nfs.Standard:
 		return "", fmt.Errorf("check script: unknown tier %q", p.Tier)
 	case p.Peer != PeerNone && p.Peer != PeerWrite && p.Peer != PeerRead:
 		return "", fmt.Errorf("check script: unknown peer mode %q", p.Peer)
