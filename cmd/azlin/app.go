@@ -73,7 +73,8 @@ func execute(ctx context.Context, a *app, args []string) int {
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if a.client != nil {
-		a.client.WaitLoginCheck() // no az process outlives azlin
+		a.client.WaitLoginCheck()        // no az process outlives azlin
+		a.client.WriteTimeline(a.stderr) // --debug only
 	}
 	if cmd == nil {
 		cmd = root

@@ -27,6 +27,7 @@ const refreshNamesCmd = "__refresh-names"
 // that completes (the first, for all of these).
 var completedArgs = map[string]namecache.Kind{
 	"azlin ssh":                 namecache.VMs,
+	"azlin allow-ssh":           namecache.VMs,
 	"azlin delete":              namecache.VMs,
 	"azlin storage status":      namecache.Storages,
 	"azlin storage delete":      namecache.Storages,

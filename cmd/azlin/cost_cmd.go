@@ -54,6 +54,9 @@ func newCostCmd(a *app, runF func(*costOptions) error) *cobra.Command {
 			"that fetches them. Anything without a price is never shown as zero and is",
 			"left out of the total. Data transfer and disk operations are not included.",
 			"",
+			"Storage no VM has used for 14 days or more is named in a note, with what it",
+			"costs per month and the command that cleans it up (azlin storage cleanup).",
+			"",
 			"--actual also reads what Azure billed the resource group this month, per",
 			"resource: one Cost Management query of the group (az rest), when the account",
 			"may read its cost data (a role such as Cost Management Reader). Azure's cost",
@@ -61,7 +64,8 @@ func newCostCmd(a *app, runF func(*costOptions) error) *cobra.Command {
 			"",
 			"-o json prints the report as one object: resourceGroup, currency, asOf, prices,",
 			"lines [{kind, name, detail, region, state, hoursThisMonth, priced, monthly,",
-			"hourly, basis}], total {monthly, lines, notPriced}, notes, and actual.",
+			"hourly, basis}], total {monthly, lines, notPriced}, notes, actual, and",
+			"unusedStorage {storages, unusedFor, monthly, notPriced, command} when there is any.",
 		),
 		Example: joinLines(
 			"  azlin cost",
@@ -94,7 +98,7 @@ func runCost(ctx context.Context, a *app, o *costOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.costReport(ctx, rg, *o, time.Now())
+	r, err := a.costReport(ctx, rg, *o, a.clock())
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ func newStorageCmd(a *app) *cobra.Command {
 			"  azlin storage usage shared-dev --days 30",
 			"  azlin storage resize shared-dev --size 1TB",
 			"  azlin storage delete shared-dev",
+			"  azlin storage cleanup --unused-for 14d",
 		),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
@@ -49,6 +50,7 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageCheckCmd(a, nil),
 		newStorageUsageCmd(a, nil),
 		newStorageResizeCmd(a, nil),
+		newStorageCleanupCmd(a, nil),
 	)
 	return cmd
 }

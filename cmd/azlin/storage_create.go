@@ -62,6 +62,12 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"            file locking across VMs and slow with many small files.",
 			"Sizes take GB, GiB, TB or TiB; GB means GiB and TB means TiB (1TB = 1024GiB).",
 			"",
+			"Redundancy (--redundancy): Azure Files NFS has no geo-redundancy: no GRS or",
+			"GZRS, no copy in another region. What exists is ZRS (Premium only), copies in",
+			"three availability zones of the region, which survives a zone's outage; LRS",
+			"(the default) keeps three copies in one datacenter. A copy in another region",
+			"is yours to make (e.g. rsync to storage created there).",
+			"",
 			"Security:",
 			"  Premium storage is encrypted in transit: the account keeps secure transfer",
 			"  required ON, so Azure refuses every clear-text NFS mount, and each VM mounts",
@@ -129,7 +135,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 	fl.IntVar(&o.IOPS, "iops", 0, "PremiumV2: provisioned IOPS, 3000-102400 (default: Azure's recommendation, 3000 + 1 per GiB)")
 	fl.IntVar(&o.Throughput, "throughput", 0, "PremiumV2: provisioned throughput in MiB/s, 100-10340 (default: Azure's recommendation, 100 + 0.1 per GiB)")
 	fl.StringVar(&o.Region, "region", "", "Azure region (default: config default_region, else the resource group's)")
-	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium and PremiumV2 only)")
+	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium and PremiumV2 only); NFS has no geo-redundancy")
 	fl.StringVar(&o.RootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
 	fl.StringVar(&o.Network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
 	fl.StringVar(&o.VNet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -29,6 +30,7 @@ func vmEnv(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv("AZLIN_CONFIG_DIR", dir)
 	t.Setenv("AZLIN_RESOURCE_GROUP", "")
+	t.Setenv(azcli.EnvAzureConfigDir, t.TempDir()) // no az profile: az's current subscription is unknown
 	ip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "203.0.113.7") }))
 	t.Cleanup(ip.Close)
 	t.Setenv("AZLIN_PUBLIC_IP_URL", ip.URL)
@@ -258,6 +260,8 @@ func TestSSHRunsSSHWithAzlinKeyAndOwnKnownHosts(t *testing.T) {
 		"-o", "IdentitiesOnly=yes",
 		"-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile=" + filepath.Join(cfgDir, "known_hosts"),
+		"-o", "HostKeyAlias=" + namecache.HostKeyAlias(namecache.Scope{Group: "rg"}, "vm"),
+		"-o", "CheckHostIP=no",
 		"-o", "ConnectTimeout=20",
 		"--", "azureuser@20.80.105.65", "ls", "-la", "/home",
 	}, "\n")+"\n", string(args))

@@ -34,7 +34,16 @@ type Options struct {
 	Subscription string        // appended as --subscription S when set
 	Timeout      time.Duration // per az call; 0 = DefaultTimeout
 	Retry        RetryPolicy   // zero value = DefaultRetry
+	MaxProcs     int           // az processes alive at once; 0 = DefaultMaxProcs
 }
+
+// DefaultMaxProcs bounds the az processes one azlin runs at once. Each az is
+// a Python process of about 100 MB that spends a second or two of CPU
+// starting: 16 keep a laptop responsive (about 1.6 GB at the peak) and stay
+// far below ARM's per-subscription limits, while a command over 50 VMs
+// still takes about four rounds of its slowest call instead of fifty.
+// Callers above this bound (attach of 50 VMs) simply queue here.
+const DefaultMaxProcs = 16
 
 // RetryPolicy bounds retries of transient failures. Zero fields take the
 // values of DefaultRetry.
@@ -130,7 +139,10 @@ type Client struct {
 	runner Runner
 	opts   Options
 
-	debugMu sync.Mutex
+	debugMu  sync.Mutex
+	procs    chan struct{} // one token per az process alive
+	began    time.Time     // the Client's creation: the timeline's zero
+	timeline []Span        // every az process, under --debug
 
 	loginMu sync.Mutex
 	login   *loginCheck // nil: not started (or the last one was stopped by its context)
@@ -154,7 +166,10 @@ func New(r Runner, opts Options) *Client {
 		opts.DryRunOut = os.Stdout
 	}
 	opts.Retry = opts.Retry.withDefaults()
-	return &Client{runner: r, opts: opts}
+	if opts.MaxProcs <= 0 {
+		opts.MaxProcs = DefaultMaxProcs
+	}
+	return &Client{runner: r, opts: opts, procs: make(chan struct{}, opts.MaxProcs), began: time.Now()}
 }
 
 // DryRun reports whether mutations are printed instead of run.
@@ -361,10 +376,18 @@ func (c *Client) call(ctx context.Context, out any, argv []string) error {
 }
 
 func (c *Client) runOnce(ctx context.Context, timeout time.Duration, argv []string) (Result, error) {
+	select {
+	case c.procs <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("az %s not started: %w", commandString(argv), ctx.Err())
+	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := time.Now()
 	res, err := c.runner.Run(actx, argv)
+	<-c.procs
 	line := "az " + shell.Join(RedactArgs(argv))
+	c.record(Span{Command: spanName(argv), Start: start, End: time.Now()})
 	if err != nil {
 		c.debugf("%s  # not completed: %v", line, err)
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {

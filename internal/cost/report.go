@@ -3,6 +3,7 @@ package cost
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +76,8 @@ type Line struct {
 	// Hourly is the exact list price per hour for things billed by the hour.
 	Hourly *Exact `json:"hourly,omitempty"`
 	Basis  string `json:"basis"`
+
+	of string // the storage a storage or private-endpoint line belongs to
 }
 
 // Hours is what az lets azlin know about a VM's billed hours this month.
@@ -162,6 +165,47 @@ type Report struct {
 	Notes []string `json:"notes"`
 	// Actual is the billed cost from Azure (--actual only).
 	Actual *Billed `json:"actual,omitempty"`
+	// UnusedStorage is the storage no VM has used for a while (when any).
+	UnusedStorage *UnusedStorage `json:"unusedStorage,omitempty"`
+}
+
+// UnusedStorage is storage no VM has used for UnusedFor or more, what its
+// lines (the storage and its private endpoints) cost, and the command that
+// cleans it up.
+type UnusedStorage struct {
+	Storages  []string `json:"storages"`
+	UnusedFor string   `json:"unusedFor"` // "14d"
+	// Monthly is exactly the sum of those lines' Monthly, as the total is.
+	Monthly   Amount `json:"monthly"`
+	NotPriced int    `json:"notPriced"`
+	Command   string `json:"command"`
+}
+
+// AddUnusedStorage records that the storages named have had no VM for
+// unusedFor, with their cost from the report's lines and a note that names
+// command.
+func (r *Report) AddUnusedStorage(names []string, unusedFor, command string) {
+	if len(names) == 0 {
+		return
+	}
+	u := &UnusedStorage{Storages: names, UnusedFor: unusedFor, Command: command}
+	for _, l := range r.Lines {
+		if l.of == "" || !slices.Contains(names, l.of) {
+			continue
+		}
+		if !l.Priced {
+			u.NotPriced++
+			continue
+		}
+		u.Monthly += *l.Monthly
+	}
+	r.UnusedStorage = u
+	cost := u.Monthly.Money().Format(r.Currency) + "/month"
+	if u.NotPriced > 0 {
+		cost += fmt.Sprintf(" and %d line(s) not priced", u.NotPriced)
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("Unused storage (no VM for %s or more): %s, costing %s. Review and delete it with: %s",
+		unusedFor, strings.Join(names, ", "), cost, command))
 }
 
 // NewReport prices vms and storages with t at the moment now. age describes
@@ -310,7 +354,7 @@ func runningHours(state string, lastChange, now time.Time) Hours {
 }
 
 func (t *Table) storageLines(s StorageInput) []Line {
-	l := Line{Kind: KindStorage, Name: s.Name, Region: s.Region}
+	l := Line{Kind: KindStorage, Name: s.Name, Region: s.Region, of: s.Name}
 	switch strings.ToLower(s.Tier) {
 	case "premium":
 		sku := "Premium_" + strings.TrimPrefix(strings.ToUpper(s.Redundancy), "PREMIUM_")
@@ -340,7 +384,7 @@ func (t *Table) storageLines(s StorageInput) []Line {
 	}
 	lines := []Line{l}
 	for _, pe := range s.PrivateEndpoints {
-		pl := Line{Kind: KindPrivateEndpoint, Name: pe, Detail: "private endpoint of " + s.Name, Region: s.Region}
+		pl := Line{Kind: KindPrivateEndpoint, Name: pe, Detail: "private endpoint of " + s.Name, Region: s.Region, of: s.Name}
 		pl.set(t.PrivateEndpoint(s.Region))
 		lines = append(lines, pl)
 	}

@@ -93,6 +93,23 @@ func TestReportOrdersVMsThenStoragesWithTheirEndpoints(t *testing.T) {
 	assert.Equal(t, []string{"build", "far", "gpu", "idle", "web", "data", "fresh", "home", "homeacct-pe"}, names)
 }
 
+func TestUnusedStorageSumsItsLinesWithItsEndpoints(t *testing.T) {
+	r := sampleReport(t)
+	r.AddUnusedStorage([]string{"fresh", "home"}, "14d", "azlin storage cleanup -g rg")
+	u := r.UnusedStorage
+	require.NotNil(t, u)
+	assert.Equal(t, "$171.14", u.Monthly.Money().String(), "home $163.84 + its endpoint $7.30; fresh is not priced")
+	assert.Equal(t, 1, u.NotPriced)
+	assert.Contains(t, r.Notes, "Unused storage (no VM for 14d or more): fresh, home, costing $171.14/month and 1 line(s) not priced. "+
+		"Review and delete it with: azlin storage cleanup -g rg")
+
+	none := sampleReport(t)
+	notes := len(none.Notes)
+	none.AddUnusedStorage(nil, "14d", "azlin storage cleanup -g rg")
+	assert.Nil(t, none.UnusedStorage)
+	assert.Len(t, none.Notes, notes, "no unused storage: no note")
+}
+
 func TestRunningHours(t *testing.T) {
 	before := time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC)
 	since := time.Date(2026, 11, 10, 1, 0, 0, 0, time.UTC)

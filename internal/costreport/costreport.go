@@ -96,6 +96,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			return nil
 		})
 	}
+	var unused []string
 	if req.Storage {
 		g.Go(func() error {
 			list, err := storage.NewManager(c, req.Prices).ListWith(gctx, rg, vmsOf)
@@ -104,6 +105,9 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			}
 			for _, s := range list {
 				storages = append(storages, storageInput(s))
+				if d, ok := s.Unused.For(req.Now); ok && d >= storage.DefaultUnusedFor {
+					unused = append(unused, s.Name)
+				}
 			}
 			return nil
 		})
@@ -126,6 +130,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 	}
 	r := cost.NewReport(req.Prices, req.PricesAge, rg, vms, storages, req.Now)
 	r.Notes = append(r.Notes, notes...)
+	r.AddUnusedStorage(unused, storage.FormatUnusedFor(storage.DefaultUnusedFor), "azlin storage cleanup -g "+rg)
 	r.Actual = billed
 	return r, nil
 }

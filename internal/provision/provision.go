@@ -46,6 +46,10 @@ type Request struct {
 	ConfigDir                                string        // azlin's config folder (known_hosts, cloud-init copies)
 	SharedHome                               string        // storage name; "" = a local home
 	SSHFrom                                  string        // CIDR the NSG's azlin-ssh rule must allow (checked by the caller)
+	// HostKeyAlias names the new VM's host key in azlin's known_hosts
+	// (namecache.HostKeyAlias): a key left under it by an earlier VM of the
+	// same name is forgotten, and the first SSH session learns the new one.
+	HostKeyAlias string
 
 	// ResolveLayout gives what the scripts apply for a storage's layout
 	// name (built in, or a user's layout file on this machine).
@@ -240,9 +244,15 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("%w\nThe VM exists and may still come up: azlin list -g %s shows its state; azlin delete %s -g %s removes it",
 			err, req.ResourceGroup, req.Name, req.ResourceGroup)
 	}
-	// Azure reuses public IPs: forget a host key a deleted VM left for this IP.
-	if err := vmprov.ForgetHost(ctx, KnownHostsPath(req.ConfigDir), vm.PublicIP); err != nil {
-		p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", vm.PublicIP, err)
+	// Azure reuses public IPs and names: forget a host key a deleted VM left
+	// for this IP or under this VM's alias.
+	for _, host := range []string{vm.PublicIP, req.HostKeyAlias} {
+		if host == "" {
+			continue
+		}
+		if err := vmprov.ForgetHost(ctx, KnownHostsPath(req.ConfigDir), host); err != nil {
+			p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", host, err)
+		}
 	}
 	res := &Result{VM: vm}
 	if home != nil {
@@ -331,7 +341,7 @@ func waitOverSSH(ctx context.Context, req Request, vm vmprov.VM) (vmscript.Cloud
 	ctx, cancel := context.WithTimeout(ctx, req.Timeout+time.Minute)
 	defer cancel()
 	target := vmprov.SSHTarget{
-		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), Host: vm.PublicIP,
+		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), HostKeyAlias: req.HostKeyAlias, Host: vm.PublicIP,
 		Command: []string{vmscript.CloudInitWaitScript(req.Timeout)}, Batch: true,
 	}
 	// While the attach swaps the local home for the share (before it puts

@@ -76,7 +76,7 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		}
 		if !storageGone {
 			step("recording on storage " + vm.SharedHome() + " whether a VM still uses it")
-			if err := m.Storage.NoteVMLeft(ctx, rg, vm.SharedHome()); err != nil && req.Warn != nil {
+			if err := m.Storage.NoteVMLeft(ctx, rg, vm.SharedHome(), vm.Name); err != nil && req.Warn != nil {
 				req.Warn(err.Error() + "; until a VM attaches and leaves again, azlin storage cleanup counts it as unused since it was created")
 			}
 		}

@@ -149,3 +149,19 @@ func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
 	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
 	assert.Empty(t, mutations(f))
 }
+
+func TestDetachCountsNotTheLeavingVMInARereadThatStillShowsIt(t *testing.T) {
+	// A read right after the tag's removal may still show it (and a dry run
+	// removes nothing): the VM that left is not counted.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	calls = append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags})...)
+	m, f := newManager(t, append(calls, markUnused)...)
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.Len(t, mutations(f), 3, "run-command, the VM's tag, the storage's record")
+}

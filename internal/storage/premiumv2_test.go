@@ -33,9 +33,9 @@ func v2Share(t *testing.T, quota, iops, mibps int, used any) map[string]any {
 	s["provisionedBandwidthMibps"] = mibps
 	s["includedBurstIops"] = nfs.BurstIOPS(iops)
 	s["maxBurstCreditsForIops"] = (nfs.BurstIOPS(iops) - iops) * 3600
-	s["nextAllowedQuotaDowngradeTime"] = "2026-01-03T03:04:05+00:00"
-	s["nextAllowedProvisionedIopsDowngradeTime"] = "2026-01-03T04:00:00+00:00"
-	s["nextAllowedProvisionedBandwidthDowngradeTime"] = "2026-01-02T03:04:05+00:00"
+	s["nextAllowedQuotaDowngradeTime"] = "2026-01-03T03:04:05.0000000Z"
+	s["nextAllowedProvisionedIopsDowngradeTime"] = "2026-01-03T04:00:00.0000000Z"
+	s["nextAllowedProvisionedBandwidthDowngradeTime"] = "2026-01-02T03:04:05.0000000Z"
 	return s
 }
 
@@ -164,7 +164,7 @@ func TestResizePremiumV2DecreaseTooSoonSaysAzuresRule(t *testing.T) {
 	err = m.Resize(context.Background(), p)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Azure refused to decrease the IOPS of storage shared-dev now: a PremiumV2 share's size, IOPS and throughput "+
-		"may each grow at any time, but shrink only 24 hours after that quantity's last increase (the share says: not before 2026-01-03T04:00:00+00:00); "+
+		"may each grow at any time, but shrink only 24 hours after that quantity's last increase (the share says: not before 2026-01-03T04:00:00.0000000Z); "+
 		"it stays 1TiB, 6000 IOPS, 300 MiB/s; run azlin storage resize shared-dev --iops 3000 again later")
 }
 

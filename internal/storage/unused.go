@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,28 +105,24 @@ func FormatUnusedFor(d time.Duration) string {
 }
 
 // UnusedFor lists the storages of the group that have had no VM for at
-// least least, in name order, with their usage and monthly cost (a list's
-// reads). A storage whose unused time is unknown is not listed.
+// least least, in name order, with their usage and monthly cost (list's
+// reads, the usage of those storages only). A storage whose unused time is
+// unknown is not listed.
 func (m *Manager) UnusedFor(ctx context.Context, rg string, least time.Duration) ([]*Storage, error) {
-	all, err := m.List(ctx, rg)
-	if err != nil {
-		return nil, err
-	}
 	now := m.Now()
-	out := []*Storage{}
-	for _, s := range all {
-		if d, ok := s.Unused.For(now); ok && d >= least {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return m.listWhere(ctx, rg, nil, func(s *Storage) bool {
+		d, ok := s.Unused.For(now)
+		return ok && d >= least
+	})
 }
 
-// NoteVMLeft records, after a VM's home left storage name, when the storage
-// was left without VMs: it reads the group again and, if no VM uses the
-// storage now, tags it with the time. A storage that is gone, or still has
-// VMs, is left alone.
-func (m *Manager) NoteVMLeft(ctx context.Context, rg, name string) error {
+// NoteVMLeft records, once VM vm's home has left storage name (its tag
+// removed, or the VM deleted), when the storage was left without VMs: it
+// reads the group again and, if no VM but vm uses the storage (vm is not
+// counted: a read may still show what just changed, and a dry run changed
+// nothing), tags it with the time. A storage that is gone, or still has
+// other VMs, is left alone.
+func (m *Manager) NoteVMLeft(ctx context.Context, rg, name, vm string) error {
 	s, _, err := m.lookup(ctx, rg, name, nil)
 	var nf *NotFoundError
 	switch {
@@ -133,7 +130,7 @@ func (m *Manager) NoteVMLeft(ctx context.Context, rg, name string) error {
 		return nil
 	case err != nil:
 		return err
-	case len(s.ConnectedVMs) > 0:
+	case slices.ContainsFunc(s.ConnectedVMs, func(v string) bool { return v != vm }):
 		return nil
 	}
 	since := m.Now().UTC().Format(time.RFC3339)

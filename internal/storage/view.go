@@ -72,7 +72,13 @@ type CostView struct {
 	Monthly string     `json:"monthly"` // "$171.14"; "" when any part is not priced
 	Priced  bool       `json:"priced"`
 	Items   []CostItem `json:"items"`
+
+	total cost.Money // Monthly's amount, when Priced
 }
+
+// MonthlyAmount is Monthly as an amount, rounded to the cent as shown;
+// false when not priced.
+func (v CostView) MonthlyAmount() (cost.Money, bool) { return v.total.Rounded(), v.Priced }
 
 // CostItem is one priced part.
 type CostItem struct {
@@ -161,7 +167,7 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 	}
 	v := CostView{Priced: priced, Items: items}
 	if priced {
-		v.Monthly = total.String()
+		v.Monthly, v.total = total.String(), total
 	}
 	return v
 }
@@ -370,21 +376,31 @@ func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
 
 // ListWith is List with the group's VMs from vms (nil: List's own read).
 func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Storage, error) {
+	return m.listWhere(ctx, rg, vms, nil)
+}
+
+// listWhere is ListWith of the storages keep accepts (nil: all): the
+// usage, and so the cost, is read for those only.
+func (m *Manager) listWhere(ctx context.Context, rg string, vms VMReader, keep func(*Storage) bool) ([]*Storage, error) {
 	snap, err := m.readGroup(ctx, rg, vms)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Storage, len(snap.accounts))
+	out := make([]*Storage, 0, len(snap.accounts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, m.Concurrency))
 	for i := range snap.accounts {
 		a := &snap.accounts[i]
-		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
+		s := m.view(a, snap.vmsByStorage[a.storageName()])
+		if keep != nil && !keep(s) {
+			continue
+		}
+		out = append(out, s)
 		g.Go(func() error {
-			if _, err := m.fillUsage(gctx, out[i], a.ID, 1); err != nil {
+			if _, err := m.fillUsage(gctx, s, a.ID, 1); err != nil {
 				return err
 			}
-			out[i].Cost = m.estimate(out[i], false)
+			s.Cost = m.estimate(s, false)
 			return nil
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,9 +37,21 @@ type Result struct {
 // Call is one az invocation as the emulator logged it (AZEMU_LOG), with
 // Argv the arguments after "az".
 type Call struct {
-	Argv []string `json:"argv"`
-	Exit int      `json:"exit"`
-	MS   int      `json:"ms"`
+	Argv  []string `json:"argv"`
+	Exit  int      `json:"exit"`
+	MS    int      `json:"ms"`
+	Start int64    `json:"start"` // Unix milliseconds
+}
+
+// Began is when the call started; Ended when it ended.
+func (c Call) Began() time.Time { return time.UnixMilli(c.Start) }
+
+// Ended is when the call ended.
+func (c Call) Ended() time.Time { return c.Began().Add(time.Duration(c.MS) * time.Millisecond) }
+
+// Overlaps tells whether c and d ran at the same time for a while.
+func (c Call) Overlaps(d Call) bool {
+	return c.Began().Before(d.Ended()) && d.Began().Before(c.Ended())
 }
 
 // Cloud is one test's private local cloud.
@@ -228,6 +241,12 @@ func (c *Cloud) Azlin(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "azlin"), "", args)
 }
 
+// AzlinWithStdin runs the built azlin with args and stdin as its standard
+// input (a test's terminal, for prompts).
+func (c *Cloud) AzlinWithStdin(stdin *os.File, args ...string) Result {
+	return c.start(filepath.Join(Binaries(c.t), "azlin"), stdin, args, nil)
+}
+
 // Az runs the emulator directly, e.g. to set up or inspect state.
 func (c *Cloud) Az(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "az"), "", args)
@@ -269,9 +288,13 @@ func (c *Cloud) run(bin, stdin string, args []string) Result {
 // runWith runs bin; while it runs, meanwhile (if any) gets its process and
 // a channel closed when it has ended.
 func (c *Cloud) runWith(bin, stdin string, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
+	return c.start(bin, strings.NewReader(stdin), args, meanwhile)
+}
+
+func (c *Cloud) start(bin string, stdin io.Reader, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), c.Env...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Start()
