@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,8 @@ type app struct {
 	stderr *os.File
 
 	newRunner func() azcli.Runner
+	// now is the clock storage records use (azlin-unused-since); nil: time.Now.
+	now func() time.Time
 
 	cfgOnce sync.Once
 	cfg     *config.Config

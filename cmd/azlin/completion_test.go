@@ -166,7 +166,8 @@ func TestDeleteTakesTheVMOutOfTheCache(t *testing.T) {
 	rg := namecache.Scope{Group: "rg"}
 	listed := time.Now().Add(-time.Minute)
 	require.NoError(t, cache.Write(rg, namecache.VMs, []string{"vm", "vm2"}, listed))
-	fake := aztest.New(t, append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)...)
+	calls := append(append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...), homeLeftCalls(t, "[]")...)
+	fake := aztest.New(t, append(calls, callMarkUnused)...)
 	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
 	require.Equal(t, 0, code, stderr)
 	e, _ := cache.Read(rg, namecache.VMs)

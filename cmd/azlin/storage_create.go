@@ -23,6 +23,7 @@ type storageCreateOptions struct {
 	Layout                                              string
 	PrivateDNSZoneID                                    string
 	NoEncryptionInTransit                               bool
+	IOPS, Throughput                                    int // PremiumV2; 0: Azure's recommendation for the size
 	// The *Set fields tell that the flag was given: an existing storage
 	// keeps its own settings for the flags that were not.
 	TierSet, SizeSet, RedundancySet, RootSquashSet, NetworkSet, LayoutSet bool
@@ -46,11 +47,26 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"",
 			"Tiers (--tier):",
 			"  Premium   Azure Files NFS 4.1, account kind FileStorage, Premium_LRS (or ZRS",
-			"            with --redundancy ZRS). Billed on --size (100GB to 100TB), used or not.",
+			"            with --redundancy ZRS), the provisioned v1 model: billed on --size",
+			"            (100GB to 100TB), used or not; IOPS (3000 + 1 per GiB) and",
+			"            throughput follow the size.",
+			"  PremiumV2 Azure Files NFS 4.1 on the same SSDs, PremiumV2_LRS (or ZRS), the",
+			"            provisioned v2 model Microsoft recommends for new shares: --size 32GB",
+			"            to 256TB, and IOPS (--iops, 3000-102400) and throughput",
+			"            (--throughput MiB/s, 100-10340) provisioned apart, by default Azure's",
+			"            recommendation for the size (3000 + 1 per GiB IOPS, 100 + 0.1 per GiB",
+			"            MiB/s). Billed by the hour on all three; every share's first 3000 IOPS",
+			"            and 100 MiB/s are free. Mounted exactly as Premium.",
 			"  Standard  Azure Blob NFS 3.0 (Azure Files has no NFS on HDD). Billed on the space",
 			"            used; --size is a cap azlin records, not a quota Azure enforces. No",
 			"            file locking across VMs and slow with many small files.",
 			"Sizes take GB, GiB, TB or TiB; GB means GiB and TB means TiB (1TB = 1024GiB).",
+			"",
+			"Redundancy (--redundancy): Azure Files NFS has no geo-redundancy: no GRS or",
+			"GZRS, no copy in another region. What exists is ZRS (Premium only), copies in",
+			"three availability zones of the region, which survives a zone's outage; LRS",
+			"(the default) keeps three copies in one datacenter. A copy in another region",
+			"is yours to make (e.g. rsync to storage created there).",
 			"",
 			"Security:",
 			"  Premium storage is encrypted in transit: the account keeps secure transfer",
@@ -60,7 +76,10 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"  carries NFS inside TLS. --no-encryption-in-transit is for VMs that cannot",
 			"  reach packages.microsoft.com: secure transfer off and plain NFS, readable by",
 			"  anyone who can see the VNet's traffic. Standard (Blob NFS 3.0) has no",
-			"  encryption in transit at all. Data at rest is encrypted by Azure either way.",
+			"  encryption in transit at all; VMs still mount it through AZNFS (-t aznfs, as",
+			"  Microsoft's Blob NFS article says) for its proxy address, which follows the",
+			"  endpoint when its IP changes: not TLS. Data at rest is encrypted by Azure",
+			"  either way.",
 			"  NFS has no passwords, so the network keeps others out: the firewall's",
 			"  default action is Deny and only the azlin VNet gets in. The VNet and subnet",
 			"  (azlin-vnet 10.0.0.0/16, azlin-subnet 10.0.0.0/24 unless the flags below or",
@@ -90,6 +109,8 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 		Example: joinLines(
 			"  azlin storage create shared-dev",
 			"  azlin storage create shared-dev --tier Premium --size 1TB --region westus2",
+			"  azlin storage create fast-dev --tier PremiumV2 --size 64GB      # Azure's IOPS/throughput for 64 GiB",
+			"  azlin storage create build-cache --tier PremiumV2 --size 256GB --iops 12000 --throughput 400",
 			"  azlin storage create ml-data --tier Standard --size 5TB --network service-endpoint",
 			"  azlin storage create shared-dev --dry-run      # print the az commands, change nothing",
 			"  azlin storage create offline-dev --no-encryption-in-transit   # VMs without packages.microsoft.com",
@@ -102,6 +123,9 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			fs := cmd.Flags()
 			o.TierSet, o.SizeSet, o.RedundancySet = flagChanged(fs, "tier"), flagChanged(fs, "size"), flagChanged(fs, "redundancy")
 			o.RootSquashSet, o.NetworkSet, o.LayoutSet = flagChanged(fs, "root-squash"), flagChanged(fs, "network"), flagChanged(fs, "layout")
+			if flagChanged(fs, "iops") && o.IOPS == 0 || flagChanged(fs, "throughput") && o.Throughput == 0 {
+				return clierr.Usagef("--iops and --throughput take a number; leave them out for Azure's recommendation for the size")
+			}
 			if runF != nil {
 				return runF(&o)
 			}
@@ -109,10 +133,12 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Tier, "tier", "Premium", "Premium (Azure Files NFS 4.1) or Standard (Blob NFS 3.0)")
-	fl.StringVar(&o.Size, "size", "100GB", "size, e.g. 100GB, 1TB (GB = GiB, TB = TiB); Premium 100GB-100TB")
+	fl.StringVar(&o.Tier, "tier", string(nfs.DefaultTier), "Premium (Azure Files NFS 4.1, provisioned v1), PremiumV2 (Azure Files NFS 4.1, provisioned v2) or Standard (Blob NFS 3.0)")
+	fl.StringVar(&o.Size, "size", "100GB", "size, e.g. 100GB, 1TB (GB = GiB, TB = TiB); Premium 100GB-100TB, PremiumV2 32GB-256TB")
+	fl.IntVar(&o.IOPS, "iops", 0, "PremiumV2: provisioned IOPS, 3000-102400 (default: Azure's recommendation, 3000 + 1 per GiB)")
+	fl.IntVar(&o.Throughput, "throughput", 0, "PremiumV2: provisioned throughput in MiB/s, 100-10340 (default: Azure's recommendation, 100 + 0.1 per GiB)")
 	fl.StringVar(&o.Region, "region", "", "Azure region (default: config default_region, else the resource group's)")
-	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium only)")
+	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium and PremiumV2 only); NFS has no geo-redundancy")
 	fl.StringVar(&o.RootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
 	fl.StringVar(&o.Network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
 	fl.StringVar(&o.VNet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")
@@ -176,6 +202,7 @@ func storageCreateRequest(a *app, f *storageCreateOptions) (storage.CreateOption
 		}
 		o.Layout = l.Name
 	}
+	o.IOPS, o.MiBps = f.IOPS, f.Throughput
 	o.Region = f.Region
 	o.NoEncryptionInTransit = f.NoEncryptionInTransit
 	o.PrivateDNSZoneID = f.PrivateDNSZoneID
@@ -250,6 +277,9 @@ func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	w.kv("Account", s.Account)
 	w.kv("Tier", fmt.Sprintf("%s, %s, %s", s.Tier, s.Protocol, s.Redundancy))
 	w.kv("Size", size)
+	if s.ProvisionedIOPS != 0 {
+		w.kv("Performance", performance(s))
+	}
 	w.kv("Region", s.Region)
 	w.kv("In transit", transitSummary(s))
 	w.kv("Root squash", s.RootSquash)
@@ -263,13 +293,23 @@ func printStorageSummary(p *output.Printer, s *storage.Storage) error {
 	return err
 }
 
+// performance is a PremiumV2 share's provisioned IOPS and throughput:
+// "3100 IOPS (bursts to 10000), 110 MiB/s".
+func performance(s *storage.Storage) string {
+	out := fmt.Sprintf("%d IOPS", s.ProvisionedIOPS)
+	if s.BurstIOPS > s.ProvisionedIOPS {
+		out += fmt.Sprintf(" (bursts to %d)", s.BurstIOPS)
+	}
+	return out + fmt.Sprintf(", %d MiB/s", s.ProvisionedMiBps)
+}
+
 // transitSummary says whether NFS traffic to the storage is encrypted.
 func transitSummary(s *storage.Storage) string {
 	switch {
 	case s.EncryptionInTransit:
 		return "encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)"
 	case s.Tier == nfs.Standard:
-		return "not encrypted (Blob NFS 3.0 has no encryption in transit)"
+		return "not encrypted (Blob NFS 3.0 has no encryption in transit; VMs mount it through Microsoft's AZNFS helper for its proxy address, which follows the endpoint's IP, not for TLS)"
 	default:
 		return "not encrypted (plain NFS, secure transfer off: made with --no-encryption-in-transit or by an azlin before it encrypted NFS)"
 	}

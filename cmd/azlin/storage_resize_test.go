@@ -48,8 +48,14 @@ func TestStorageResizeSameSizeAndDryRun(t *testing.T) {
 func TestStorageResizeBadInputIsExit2WithoutAz(t *testing.T) {
 	for _, args := range [][]string{
 		{"storage", "resize", "shared-dev", "-g", "rg"},
-		{"storage", "resize", "shared-dev", "--size", "50GB", "-g", "rg"},
-		{"storage", "resize", "shared-dev", "--size", "101TB", "-g", "rg"},
+		// Below PremiumV2's 32 GiB and above its 256 TiB: no Azure Files share has
+		// those sizes. (50GB and 101TB are PremiumV2 sizes: the storage's tier,
+		// read from Azure, decides; see TestStorageResizeChecksTheStoragesTier.)
+		{"storage", "resize", "shared-dev", "--size", "20GB", "-g", "rg"},
+		{"storage", "resize", "shared-dev", "--size", "300TB", "-g", "rg"},
+		{"storage", "resize", "shared-dev", "--iops", "1000", "-g", "rg"},
+		{"storage", "resize", "shared-dev", "--throughput", "20000", "-g", "rg"},
+		{"storage", "resize", "shared-dev", "--iops", "0", "-g", "rg"},
 		{"storage", "resize", "Bad_Name", "--size", "1TB", "-g", "rg"},
 	} {
 		f := aztest.New(t)
@@ -57,4 +63,22 @@ func TestStorageResizeBadInputIsExit2WithoutAz(t *testing.T) {
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
 		assert.Empty(t, f.Calls(), "%v", args)
 	}
+}
+
+// A Premium (provisioned v1) storage keeps v1's rules: 100 GiB at the least,
+// and no IOPS of their own. Refused after reading it, before any change.
+func TestStorageResizeChecksTheStoragesTier(t *testing.T) {
+	g := stGroupCalls(t)
+	for _, args := range [][]string{
+		{"storage", "resize", "shared-dev", "--size", "50GB", "-g", "rg"},
+		{"storage", "resize", "shared-dev", "--iops", "5000", "-g", "rg"},
+	} {
+		f := aztest.New(t, g[0], g[1])
+		_, stderr, code := runStorageCmd(t, f, args...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.Len(t, f.Calls(), 2, "login and the account list, nothing more")
+	}
+	f := aztest.New(t, g[0], g[1])
+	_, stderr, _ := runStorageCmd(t, f, "storage", "resize", "shared-dev", "--size", "50GB", "-g", "rg")
+	assert.Contains(t, stderr, "invalid --size 50GiB for the Premium tier: it must be 100GiB to 100TiB")
 }

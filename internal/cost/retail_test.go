@@ -87,13 +87,29 @@ func TestRefreshFollowsNextPageLinkAndWritesTheCache(t *testing.T) {
 	require.NoError(t, err)
 
 	// The storage query was paged: page 1 gave Premium Files, page 2 the blob price.
-	assert.Contains(t, f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2' and priceType eq 'Consumption' and "+
-		"(productName eq 'Premium Files' or productName eq 'General Block Blob v2 Hierarchical Namespace')")
+	assert.True(t, slicesHasPrefix(f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2' and priceType eq 'Consumption' and "+
+		"((productName eq 'Premium Files' and (skuName eq 'Premium LRS' or skuName eq 'Premium ZRS')) or "+
+		"(productName eq 'Azure Files Provisioned v2' and (skuName eq 'SSD LRS' or skuName eq 'SSD ZRS')) or "+
+		"(productName eq 'General Block Blob v2 Hierarchical Namespace' and (skuName eq 'Hot LRS' and meterName eq 'Hot LRS Data Stored')) or "+
+		"(productName eq 'Premium SSD Managed Disks' and (meterName eq 'P1 LRS Disk' or "), "filters: %q", f.filters)
 	assert.Contains(t, f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2'") // the NextPageLink
 	files := tbl.PremiumFiles("westus2", "LRS", 1024)
 	require.True(t, files.Priced, files.Reason)
 	assert.Equal(t, "$174.08", files.Monthly.String()) // 1024 x 0.17, not the snapshot or reservation rows
 	assert.Equal(t, "$217.60", tbl.PremiumFiles("westus2", "ZRS", 1024).Monthly.String())
+	// Provisioned v2 SSD: the paid meters, with the included IOPS and
+	// throughput read from either shape the API gives them in.
+	v2 := tbl.PremiumV2Files("westus2", "LRS", 100, 3100, 110)
+	require.True(t, v2.Total.Priced, v2.Total.Reason)
+	assert.Equal(t, "$10.95", v2.Storage.Monthly.String()) // 100 x 0.00015 x 730
+	assert.Equal(t, "$2.92", v2.IOPS.Monthly.String())     // (3100-3000) x 0.00004 x 730, not the Free meter
+	assert.Equal(t, "$0.44", v2.Throughput.Monthly.String())
+	assert.Equal(t, "$14.31", v2.Total.Monthly.String())
+	zrs := tbl.PremiumV2Files("westus2", "ZRS", 100, 3100, 110)
+	require.True(t, zrs.Total.Priced, zrs.Total.Reason)
+	assert.Equal(t, "$3.65", zrs.IOPS.Monthly.String()) // 100 above the zero-priced first tier of 3000
+	assert.Equal(t, "$0.58", zrs.Throughput.Monthly.String())
+	assert.Contains(t, zrs.Throughput.Basis, "110 provisioned, 100 included")
 	blob := tbl.StandardBlob("westus2", 1000)
 	require.True(t, blob.Priced, blob.Reason)
 	assert.Equal(t, "$19.60", blob.Monthly.String()) // hierarchical-namespace meter, first tier

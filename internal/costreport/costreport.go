@@ -90,11 +90,13 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 				note("Hours this month are unknown: " + err.Error())
 			}
 			for _, v := range list {
-				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name]})
+				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name],
+					OSDisk: v.OSDisk, OSDiskSKU: v.OSDiskSKU, OSDiskGiB: v.OSDiskGiB, PublicIP: v.PublicIP})
 			}
 			return nil
 		})
 	}
+	var unused []string
 	if req.Storage {
 		g.Go(func() error {
 			list, err := storage.NewManager(c, req.Prices).ListWith(gctx, rg, vmsOf)
@@ -103,6 +105,9 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			}
 			for _, s := range list {
 				storages = append(storages, storageInput(s))
+				if d, ok := s.Unused.For(req.Now); ok && d >= storage.DefaultUnusedFor {
+					unused = append(unused, s.Name)
+				}
 			}
 			return nil
 		})
@@ -125,6 +130,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 	}
 	r := cost.NewReport(req.Prices, req.PricesAge, rg, vms, storages, req.Now)
 	r.Notes = append(r.Notes, notes...)
+	r.AddUnusedStorage(unused, storage.FormatUnusedFor(storage.DefaultUnusedFor), "azlin storage cleanup -g "+rg)
 	r.Actual = billed
 	return r, nil
 }
@@ -132,7 +138,8 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 // storageInput is what the report needs of a storage view.
 func storageInput(s *storage.Storage) cost.StorageInput {
 	in := cost.StorageInput{Name: s.Name, Region: s.Region, Tier: string(s.Tier), Redundancy: s.Redundancy,
-		ProvisionedGiB: s.SizeGiB, UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
+		ProvisionedGiB: s.SizeGiB, ProvisionedIOPS: s.ProvisionedIOPS, ProvisionedMiBps: s.ProvisionedMiBps,
+		UsedBytes: s.UsedBytes, UsageNote: s.UsageNote}
 	for _, pe := range s.Network.PrivateEndpoints {
 		name, _, _ := strings.Cut(pe, " (") // "acct-pe (Approved)"
 		in.PrivateEndpoints = append(in.PrivateEndpoints, name)

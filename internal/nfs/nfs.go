@@ -20,21 +20,37 @@ type Tier string
 const (
 	// Premium is Azure Files on SSD (account kind FileStorage), NFS 4.1.
 	Premium Tier = "Premium"
+	// PremiumV2 is Azure Files on SSD billed by the provisioned v2 model
+	// (account kind FileStorage, SKU PremiumV2_LRS/ZRS), NFS 4.1: storage,
+	// IOPS and throughput are provisioned apart (see the tier table below).
+	PremiumV2 Tier = "PremiumV2"
 	// Standard is Azure Blob storage with NFS 3.0 (StorageV2, hierarchical
 	// namespace): Azure Files has no NFS on HDD shares.
 	Standard Tier = "Standard"
 )
+
+// DefaultTier is the tier of a new storage when --tier is not given
+// (README, "Choosing a tier", compares the prices that decided it).
+const DefaultTier = Premium
 
 // ParseTier reads --tier, case-insensitively.
 func ParseTier(s string) (Tier, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "premium":
 		return Premium, nil
+	case "premiumv2":
+		return PremiumV2, nil
 	case "standard":
 		return Standard, nil
 	}
-	return "", clierr.Usagef("invalid --tier %q: use Premium (Azure Files NFS 4.1, the default) or Standard (Blob NFS 3.0)", s)
+	return "", clierr.Usagef("invalid --tier %q: use Premium (Azure Files NFS 4.1, provisioned v1), PremiumV2 (Azure Files NFS 4.1, provisioned v2) "+
+		"or Standard (Blob NFS 3.0); the default is %s", s, DefaultTier)
 }
+
+// AzureFiles tells whether the tier is an Azure Files NFS 4.1 share
+// (Premium or PremiumV2): both are reached, mounted and encrypted the same
+// way; they differ only in how they are provisioned and billed.
+func (t Tier) AzureFiles() bool { return t == Premium || t == PremiumV2 }
 
 // Protocol says how a tier is reached; every view shows it.
 func (t Tier) Protocol() string {
@@ -42,6 +58,17 @@ func (t Tier) Protocol() string {
 		return "NFS 3.0 (Azure Blob)"
 	}
 	return "NFS 4.1 (Azure Files)"
+}
+
+// Billing names the tier's billing model, for views and --help.
+func (t Tier) Billing() string {
+	switch t {
+	case Premium:
+		return "provisioned v1 (size only)"
+	case PremiumV2:
+		return "provisioned v2 (size, IOPS and throughput)"
+	}
+	return "used space"
 }
 
 // ShareWord names what holds the home on the tier, for messages.
@@ -59,7 +86,8 @@ type Target struct {
 	Tier    Tier
 	// TLS: encrypted in transit, mounted through Microsoft's AZNFS mount
 	// helper (package aznfs), which carries NFS inside TLS. Azure Files
-	// (Premium) only: Blob NFS has no encryption in transit.
+	// (Premium) only: Blob NFS has no encryption in transit (Standard is
+	// mounted through AZNFS too, for its proxy address: FSType).
 	TLS bool
 }
 
@@ -74,18 +102,35 @@ func (t Target) Source() string {
 	return fmt.Sprintf("%s.%s.core.windows.net:/%s/%s", t.Account, endpoint, t.Account, t.Share)
 }
 
-// FSType is the mount type. `mount -t nfs` runs mount.nfs, which picks the
-// protocol version from the vers= option (nfs(5)), so one type and one helper
-// serve NFS 4.1 and NFS 3.0 alike; Microsoft's own mount commands for Azure
-// Files NFS and Blob NFS both use `-t nfs`. A TLS mount is `-t aznfs`: AZNFS's
-// mount.aznfs starts a local TLS tunnel to the share and mounts NFS through it
-// (TLS is its default; the same options apply).
+// FSType is the mount type: `aznfs`, Microsoft's AZNFS mount helper
+// (package aznfs), wherever Microsoft's mount articles use it, else `nfs`.
+//
+//   - Premium encrypted in transit (TLS): mount.aznfs starts a local TLS
+//     tunnel (stunnel) to the share and mounts NFS 4.1 through it.
+//   - Standard (Blob NFS 3.0), always: "Mount Blob Storage by using the NFS
+//     3.0 protocol" (learn.microsoft.com/azure/storage/blobs/
+//     network-file-system-protocol-support-how-to) mounts with `-t aznfs`
+//     and the same options, and so does its fstab line, because a plain
+//     `-t nfs` mount resolves the endpoint's name once and stays on that IP
+//     when Azure moves the endpoint. mount.aznfs mounts a stable local proxy
+//     address instead and maps it to the endpoint with iptables DNAT; its
+//     watchdog follows the endpoint's IP. No TLS: Blob NFS has no encryption
+//     in transit, through AZNFS or not.
+//   - Premium with secure transfer off (--no-encryption-in-transit): plain
+//     `-t nfs`, mount.nfs picking the protocol from vers= (nfs(5)).
 func (t Target) FSType() string {
-	if t.TLS {
+	if t.TLS || AznfsProxy(t.Tier) {
 		return "aznfs"
 	}
 	return "nfs"
 }
+
+// AznfsProxy tells whether a tier's mounts go through AZNFS's proxy address
+// (Blob NFS 3.0: a local private IP, 10.161.x.y unless taken, that AZNFS
+// maps to the endpoint's current IP; its mount map,
+// /opt/microsoft/aznfs/data/mountmap, holds "FQDN PROXY-IP ENDPOINT-IP").
+// The mount table then shows PROXY-IP:/account/container as the source.
+func AznfsProxy(t Tier) bool { return t == Standard }
 
 // TLSSource is how a TLS mount appears in the mount table: AZNFS mounts the
 // export from its local tunnel, 127.0.0.1, under the same path.
@@ -96,14 +141,16 @@ func (t Target) TLSSource() string {
 // MountOptions is THE one place for NFS mount options; the attach script's
 // mount and the fstab line both use it.
 //
-// Premium (Azure Files, NFS 4.1): vers=4,minorversion=1,sec=sys is what Azure
+// Premium and PremiumV2 (Azure Files, NFS 4.1): vers=4,minorversion=1,sec=sys is what Azure
 // Files speaks (NFS v3 there fails with "Protocol not supported");
 // nconnect=4, rsize/wsize=1048576, noresvport and actimeo=30 are Microsoft's
 // recommendations (docs/azure-facts.md#mount-options-and-fstab); hard
 // keeps a share that blips from turning into I/O errors in people's editors.
 //
 // Standard (Blob NFS 3.0): sec=sys,vers=3,nolock,proto=tcp exactly as the Blob
-// NFS mount article gives it; nolock because Blob NFS has no NLM locking.
+// NFS mount article gives it for `-t aznfs` (FSType); nolock because Blob NFS
+// has no NLM locking. AZNFS adds port=2048,mountport=2048 (Blob NFS's fixed
+// port) and retrans=6 itself.
 //
 // The options carry no retry= of their own: a mount by a script and a mount
 // at boot need different ones (ScriptMountOptions, FstabLine).
@@ -138,13 +185,13 @@ func ScriptMountOptions(t Tier) []string {
 // NFS 4.1 uses AUTH_SYS with numeric uids/gids only, and with idmapping on
 // the client maps owners through user@domain names the share does not know
 // (files then belong to "nobody"). NFS 3.0 (Blob) has no idmapping.
-func NumericIDs(t Tier) bool { return t == Premium }
+func NumericIDs(t Tier) bool { return t.AzureFiles() }
 
 // HardLinks tells whether the tier's NFS has hard links: Azure Files NFS
 // does (up to 178 names per file); Blob NFS 3.0 does not, link(2) fails
 // with "Operation not supported", so a home copied there must turn every
 // extra name into a file of its own.
-func HardLinks(t Tier) bool { return t == Premium }
+func HardLinks(t Tier) bool { return t.AzureFiles() }
 
 // FstabSystemdTimeout bounds a boot-time mount of the fstab line: longer than
 // mount.nfs's 2 minutes of retries (see FstabLine).
@@ -183,11 +230,11 @@ var (
 // accounts, file shares and blob containers. Names are validated before any
 // script is generated; quoting is the second line of defence, not the first.
 func (t Target) Validate() error {
-	if t.Tier != Premium && t.Tier != Standard {
-		return fmt.Errorf("storage tier %q is not Premium or Standard", t.Tier)
+	if !t.Tier.AzureFiles() && t.Tier != Standard {
+		return fmt.Errorf("storage tier %q is not Premium, PremiumV2 or Standard", t.Tier)
 	}
-	if t.TLS && t.Tier != Premium {
-		return fmt.Errorf("encryption in transit (TLS) exists for Premium (Azure Files) shares only, not for %s", t.Tier)
+	if t.TLS && !t.Tier.AzureFiles() {
+		return fmt.Errorf("encryption in transit (TLS) exists for Azure Files (Premium, PremiumV2) shares only, not for %s", t.Tier)
 	}
 	if !accountRe.MatchString(t.Account) {
 		return fmt.Errorf("storage account name %q is not 3-24 lowercase letters and digits", t.Account)

@@ -61,6 +61,10 @@ func (a *account) storageName() string {
 // kind decides what the account can serve.
 func (a *account) tier() nfs.Tier {
 	if strings.EqualFold(a.Kind, "FileStorage") {
+		// The SKU tells the billing model: PremiumV2_LRS/ZRS is provisioned v2.
+		if strings.HasPrefix(a.Sku.Name, nfs.PremiumV2.Provisioned().SKUPrefix+"_") {
+			return nfs.PremiumV2
+		}
 		return nfs.Premium
 	}
 	if t, err := nfs.ParseTier(a.Tags[tags.Tier]); err == nil {
@@ -80,7 +84,7 @@ func (a *account) secureTransfer() bool {
 // enforces; Blob NFS has no encryption in transit (and needs secure transfer
 // off).
 func (a *account) encryptedInTransit() bool {
-	return a.tier() == nfs.Premium && a.secureTransfer()
+	return a.tier().AzureFiles() && a.secureTransfer()
 }
 
 // DefaultLayout is the layout of a storage without a layout tag: package
@@ -164,6 +168,13 @@ type share struct {
 	RootSquash      string `json:"rootSquash"`
 	EnabledProtocol string `json:"enabledProtocols"`
 	ShareUsageBytes *int64 `json:"shareUsageBytes"`
+	// Provisioned v2 shares only (null on the others).
+	ProvisionedIops           *int   `json:"provisionedIops"`
+	ProvisionedBandwidthMibps *int   `json:"provisionedBandwidthMibps"`
+	IncludedBurstIops         *int   `json:"includedBurstIops"`
+	NextAllowedQuotaDowngrade string `json:"nextAllowedQuotaDowngradeTime"`
+	NextAllowedIopsDowngrade  string `json:"nextAllowedProvisionedIopsDowngradeTime"`
+	NextAllowedMibpsDowngrade string `json:"nextAllowedProvisionedBandwidthDowngradeTime"`
 }
 
 // container is what azlin reads from `az storage container-rm show`.

@@ -45,9 +45,12 @@ func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
 type CreateOptions struct {
 	Name          string
 	ResourceGroup string
-	Tier          nfs.Tier    // default Premium
-	SizeGiB       int         // default DefaultSizeGiB
-	Redundancy    string      // LRS (default) or ZRS; ZRS is Premium only
+	Tier          nfs.Tier // default nfs.DefaultTier
+	SizeGiB       int      // default DefaultSizeGiB
+	// IOPS and MiBps are a PremiumV2 share's provisioned IOPS and
+	// throughput (MiB/s); 0: Azure's recommendation for the size.
+	IOPS, MiBps   int
+	Redundancy    string      // LRS (default) or ZRS; ZRS is Azure Files (Premium, PremiumV2) only
 	RootSquash    string      // NoRootSquash (default), RootSquash, AllSquash
 	Network       NetworkMode // default PrivateEndpoint
 	Region        string      // --region; else DefaultRegion, else the group's location
@@ -72,19 +75,23 @@ func (o CreateOptions) Validate() error {
 	if err := ValidateName(o.Name); err != nil {
 		return err
 	}
+	// Without --tier the size is checked as a new storage's would be: the
+	// default tier's. (An existing storage of another tier is named with
+	// its --tier.)
+	t := o.Tier
+	if t == "" {
+		t = nfs.DefaultTier
+	}
 	if o.SizeGiB != 0 {
-		// Without --tier the size is checked as a new storage's would be:
-		// Premium. (An existing Standard storage is named with --tier Standard.)
-		t := o.Tier
-		if t == "" {
-			t = nfs.Premium
-		}
 		if err := CheckSize(t, o.SizeGiB); err != nil {
 			return err
 		}
 	}
+	if err := CheckPerformance(t, o.IOPS, o.MiBps); err != nil {
+		return err
+	}
 	if o.Redundancy == "ZRS" && o.Tier == nfs.Standard {
-		return clierr.Usagef("--redundancy ZRS is for the Premium tier; the Standard tier (Blob NFS 3.0) is LRS")
+		return clierr.Usagef("--redundancy ZRS is for the Azure Files tiers (Premium, PremiumV2); the Standard tier (Blob NFS 3.0) is LRS")
 	}
 	if o.Region != "" {
 		if _, err := config.RegionFrom(o.Region, "", nil); err != nil {
@@ -114,7 +121,7 @@ func (o CreateOptions) privateDNSZone() (*network.DNSZoneID, error) {
 	}
 	t := o.Tier
 	if t == "" {
-		t = nfs.Premium
+		t = nfs.DefaultTier
 	}
 	if want := network.PrivateDNSZone(groupID(t)); z.Name != want {
 		return nil, clierr.Usagef("--private-dns-zone-id names zone %s, but %s storage (%s) resolves through zone %s",
@@ -130,6 +137,7 @@ type plan struct {
 	subscription                 string
 	tier                         nfs.Tier
 	sizeGiB                      int
+	iops, mibps                  int // PremiumV2's provisioned IOPS and MiB/s; 0 for the other tiers
 	redundancy, rootSquash       string
 	network                      NetworkMode
 	region, created              string
@@ -473,13 +481,25 @@ func (m *Manager) showAccount(ctx context.Context, rg, name string) (*account, e
 func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	p.tier, p.sizeGiB, p.redundancy, p.rootSquash, p.network = o.Tier, o.SizeGiB, o.Redundancy, o.RootSquash, o.Network
 	if p.tier == "" {
-		p.tier = nfs.Premium
+		p.tier = nfs.DefaultTier
 	}
 	if p.sizeGiB == 0 {
 		p.sizeGiB = DefaultSizeGiB
 	}
 	if err := CheckSize(p.tier, p.sizeGiB); err != nil {
 		return err
+	}
+	if p.tier.Provisioned().SeparatePerformance {
+		// Azure's recommendation for the size unless asked otherwise: the
+		// values Azure itself would pick, written out so the plan, the
+		// estimate and the share agree.
+		p.iops, p.mibps = o.IOPS, o.MiBps
+		if p.iops == 0 {
+			p.iops = nfs.RecommendedIOPS(p.sizeGiB)
+		}
+		if p.mibps == 0 {
+			p.mibps = nfs.RecommendedMiBps(p.sizeGiB)
+		}
 	}
 	if p.redundancy == "" {
 		p.redundancy = "LRS"
@@ -490,7 +510,7 @@ func (m *Manager) fillNew(ctx context.Context, p *plan, o CreateOptions) error {
 	if p.network == "" {
 		p.network = PrivateEndpoint
 	}
-	p.tls = p.tier == nfs.Premium && !o.NoEncryptionInTransit
+	p.tls = p.tier.AzureFiles() && !o.NoEncryptionInTransit
 	p.created = m.Now().UTC().Format(time.RFC3339)
 	p.layout, p.layoutTag = o.Layout, o.Layout != ""
 	if p.layout == "" {
@@ -530,10 +550,7 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 	// transit (secure transfer off) stays plain NFS, as its VMs mount it.
 	p.tls = a.encryptedInTransit()
 
-	var got struct {
-		ShareQuota int    `json:"shareQuota"`
-		RootSquash string `json:"rootSquash"`
-	}
+	var got share
 	kind := "share-rm"
 	if p.tier == nfs.Standard {
 		kind = "container-rm"
@@ -544,13 +561,24 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 		return false, fmt.Errorf("reading %s %s: %w", p.tier.ShareWord(), p.name, err)
 	}
 	if exists {
-		if p.tier == nfs.Premium {
+		if p.tier.AzureFiles() {
 			p.sizeGiB = got.ShareQuota
 		}
+		p.iops, p.mibps = intOr0(got.ProvisionedIops), intOr0(got.ProvisionedBandwidthMibps)
 		p.rootSquash = got.RootSquash
 	}
 	if p.sizeGiB == 0 {
 		p.sizeGiB = DefaultSizeGiB
+	}
+	if !exists && p.tier.Provisioned().SeparatePerformance {
+		// An unfinished create: the share is made as a new one would be.
+		p.iops, p.mibps = o.IOPS, o.MiBps
+		if p.iops == 0 {
+			p.iops = nfs.RecommendedIOPS(p.sizeGiB)
+		}
+		if p.mibps == 0 {
+			p.mibps = nfs.RecommendedMiBps(p.sizeGiB)
+		}
 	}
 	if p.rootSquash == "" {
 		p.rootSquash = "NoRootSquash"
@@ -565,6 +593,12 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 	}
 	if o.SizeGiB != 0 && o.SizeGiB != p.sizeGiB {
 		diff = append(diff, fmt.Sprintf("size is %s, not %s (resizing is not part of create)", FormatGiB(p.sizeGiB), FormatGiB(o.SizeGiB)))
+	}
+	if o.IOPS != 0 && exists && o.IOPS != p.iops {
+		diff = append(diff, fmt.Sprintf("IOPS are %d, not %d (change them with: azlin storage resize %s --iops %d)", p.iops, o.IOPS, o.Name, o.IOPS))
+	}
+	if o.MiBps != 0 && exists && o.MiBps != p.mibps {
+		diff = append(diff, fmt.Sprintf("throughput is %d MiB/s, not %d (change it with: azlin storage resize %s --throughput %d)", p.mibps, o.MiBps, o.Name, o.MiBps))
 	}
 	if o.Redundancy != "" && o.Redundancy != p.redundancy {
 		diff = append(diff, fmt.Sprintf("redundancy is %s, not %s", p.redundancy, o.Redundancy))
@@ -590,8 +624,8 @@ func (m *Manager) fillFromExisting(ctx context.Context, p *plan, o CreateOptions
 // createAccountArgs is the one `az storage account create` line per tier.
 func (m *Manager) createAccountArgs(p plan) []string {
 	args := []string{"storage", "account", "create", "-g", p.rg, "-n", p.account, "-l", p.region}
-	if p.tier == nfs.Premium {
-		args = append(args, "--kind", "FileStorage", "--sku", "Premium_"+p.redundancy)
+	if p.tier.AzureFiles() {
+		args = append(args, "--kind", p.tier.Provisioned().Kind, "--sku", p.tier.AccountSKU(p.redundancy))
 	} else {
 		args = append(args, "--kind", "StorageV2", "--sku", "Standard_LRS",
 			"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true")
@@ -651,10 +685,17 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 		return nil
 	}
 	var args []string
-	if p.tier == nfs.Premium {
-		step(fmt.Sprintf("Creating NFS share %s (%s, %s)", p.name, FormatGiB(p.sizeGiB), p.rootSquash))
+	if p.tier.AzureFiles() {
+		what := FormatGiB(p.sizeGiB)
+		if p.iops != 0 {
+			what += fmt.Sprintf(", %d IOPS, %d MiB/s", p.iops, p.mibps)
+		}
+		step(fmt.Sprintf("Creating NFS share %s (%s, %s)", p.name, what, p.rootSquash))
 		args = []string{"storage", "share-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
 			"--enabled-protocols", "NFS", "--quota", strconv.Itoa(p.sizeGiB), "--root-squash", p.rootSquash}
+		if p.iops != 0 {
+			args = append(args, "--provisioned-iops", strconv.Itoa(p.iops), "--provisioned-bandwidth-mibps", strconv.Itoa(p.mibps))
+		}
 	} else {
 		step(fmt.Sprintf("Creating Blob container %s (%s)", p.name, p.rootSquash))
 		args = []string{"storage", "container-rm", "create", "-g", p.rg, "--storage-account", p.account, "-n", p.name,
@@ -664,4 +705,11 @@ func (m *Manager) ensureShare(ctx context.Context, p plan, exists bool, step fun
 		return fmt.Errorf("creating %s %s in storage account %s: %w", p.tier.ShareWord(), p.name, p.account, err)
 	}
 	return nil
+}
+
+func intOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -14,10 +14,10 @@ import (
 
 // groupID is the private-link sub-resource that serves the tier's NFS.
 func groupID(t nfs.Tier) string {
-	if t == nfs.Standard {
-		return "blob"
+	if t.AzureFiles() {
+		return "file"
 	}
-	return "file"
+	return "blob"
 }
 
 // NetworkMode is how the VNet reaches the storage.
@@ -58,8 +58,24 @@ func ParseRedundancy(s string) (string, error) {
 		return "LRS", nil
 	case "ZRS":
 		return "ZRS", nil
+	case "GRS", "GZRS", "RAGRS", "RA-GRS", "RAGZRS", "RA-GZRS":
+		return "", clierr.Usagef("invalid --redundancy %q: Azure Files NFS has no geo-redundancy (no copy in another region); "+
+			"use ZRS for copies in three availability zones of the region, or LRS (the default)", s)
 	}
 	return "", clierr.Usagef("invalid --redundancy %q: use LRS (the default) or ZRS", s)
+}
+
+// NoGeoRedundancy is what a user asking for replication across regions
+// needs to know: Azure Files NFS shares are LRS or ZRS only (Premium
+// FileStorage has no GRS or GZRS SKU), and azlin makes Blob NFS LRS.
+const NoGeoRedundancy = "no geo-redundancy for NFS"
+
+// RedundancyText is what a storage's redundancy keeps, for status.
+func RedundancyText(redundancy string) string {
+	if redundancy == "ZRS" {
+		return "ZRS (copies in three availability zones of the region); " + NoGeoRedundancy
+	}
+	return "LRS (three copies in one datacenter); " + NoGeoRedundancy
 }
 
 // The name becomes the NFS share's (or Blob container's) name, so it follows
@@ -105,17 +121,9 @@ func AccountName(subscriptionID, resourceGroup, name string) string {
 	return prefix + lowerBase32.EncodeToString(sum[:])[:accountHashLen]
 }
 
-// Size bounds in GiB. Premium: provisioned v1 Azure Files share limits.
-// Standard (Blob NFS) has no quota; its size is a cap azlin records in a tag
-// and shows with the usage, bounded by a storage account's 5 PiB.
-const (
-	premiumMinGiB  = 100
-	premiumMaxGiB  = 102400
-	standardMinGiB = 1
-	standardMaxGiB = 5 * 1024 * 1024
-	// DefaultSizeGiB is --size's default (100GB).
-	DefaultSizeGiB = 100
-)
+// DefaultSizeGiB is --size's default (100GB). The tiers' size bounds are in
+// package nfs's tier table.
+const DefaultSizeGiB = 100
 
 var sizeRE = regexp.MustCompile(`(?i)^\s*([0-9]+(?:\.[0-9]+)?)\s*(gb|gib|tb|tib)\s*$`)
 
@@ -137,14 +145,31 @@ func ParseSize(s string) (int, error) {
 	return int(n.Num().Int64()), nil
 }
 
-// CheckSize checks gib against the tier's bounds.
+// CheckSize checks gib against the tier's bounds (nfs's tier table).
 func CheckSize(t nfs.Tier, gib int) error {
-	lo, hi := premiumMinGiB, premiumMaxGiB
-	if t == nfs.Standard {
-		lo, hi = standardMinGiB, standardMaxGiB
+	pr := t.Provisioned()
+	if gib < pr.MinGiB || gib > pr.MaxGiB {
+		return clierr.Usagef("invalid --size %s for the %s tier: it must be %s to %s", FormatGiB(gib), t, FormatGiB(pr.MinGiB), FormatGiB(pr.MaxGiB))
 	}
-	if gib < lo || gib > hi {
-		return clierr.Usagef("invalid --size %s for the %s tier: it must be %s to %s", FormatGiB(gib), t, FormatGiB(lo), FormatGiB(hi))
+	return nil
+}
+
+// CheckPerformance checks --iops and --throughput (0: not given) for the
+// tier: only provisioned v2 provisions them apart, within Azure's bounds.
+func CheckPerformance(t nfs.Tier, iops, mibps int) error {
+	if iops == 0 && mibps == 0 {
+		return nil
+	}
+	pr := t.Provisioned()
+	if !pr.SeparatePerformance {
+		return clierr.Usagef("--iops and --throughput are for the PremiumV2 tier (Azure Files provisioned v2); a %s storage's performance "+
+			"follows from its size (%s)", t, t.Billing())
+	}
+	if iops != 0 && (iops < pr.MinIOPS || iops > pr.MaxIOPS) {
+		return clierr.Usagef("invalid --iops %d for the %s tier: Azure provisions %d to %d IOPS", iops, t, pr.MinIOPS, pr.MaxIOPS)
+	}
+	if mibps != 0 && (mibps < pr.MinMiBps || mibps > pr.MaxMiBps) {
+		return clierr.Usagef("invalid --throughput %d for the %s tier: Azure provisions %d to %d MiB/s", mibps, t, pr.MinMiBps, pr.MaxMiBps)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/clierr"
+	"github.com/azlin-dev/azlin/internal/nfs"
 )
 
 var argvUpdate = func(quota string) []string {
@@ -22,7 +23,7 @@ func resizeReads(t *testing.T, quota int, used int64) []aztest.Call {
 func TestResizeGrowsWithTheCostBeforeAndAfter(t *testing.T) {
 	f := aztest.New(t, append(resizeReads(t, 100, 5*gib), mutation(argvUpdate("200")...))...)
 	m := newManager(t, f, nil)
-	p, err := m.PlanResize(context.Background(), "rg", testName, 200)
+	p, err := m.PlanResize(context.Background(), "rg", testName, ResizeRequest{SizeGiB: 200})
 	require.NoError(t, err)
 	assert.Equal(t, 100, p.FromGiB)
 	assert.Equal(t, "$23.30", p.CostBefore.Monthly, "100 GiB at $0.16 + a private endpoint")
@@ -34,7 +35,7 @@ func TestResizeGrowsWithTheCostBeforeAndAfter(t *testing.T) {
 func TestResizeToTheSameSizeWritesNothing(t *testing.T) {
 	f := aztest.New(t, resizeReads(t, 300, 5*gib)...)
 	m := newManager(t, f, nil)
-	p, err := m.PlanResize(context.Background(), "rg", testName, 300)
+	p, err := m.PlanResize(context.Background(), "rg", testName, ResizeRequest{SizeGiB: 300})
 	require.NoError(t, err)
 	assert.True(t, p.AlreadyThere)
 	require.NoError(t, m.Resize(context.Background(), p))
@@ -42,12 +43,12 @@ func TestResizeToTheSameSizeWritesNothing(t *testing.T) {
 }
 
 func TestResizeNeverShrinksBelowTheUsedSpaceAndAMargin(t *testing.T) {
-	assert.Equal(t, 100, SmallestSize(0), "Premium's 100 GiB floor")
-	assert.Equal(t, 221, SmallestSize(200*gib+gib/2), "200.5 GiB + 10% = 220.55, rounded up")
-	assert.Equal(t, 112, SmallestSize(101*gib), "101 GiB + 10.1 GiB, rounded up")
+	assert.Equal(t, 100, SmallestSize(nfs.Premium, 0), "Premium's 100 GiB floor")
+	assert.Equal(t, 221, SmallestSize(nfs.Premium, 200*gib+gib/2), "200.5 GiB + 10% = 220.55, rounded up")
+	assert.Equal(t, 112, SmallestSize(nfs.Premium, 101*gib), "101 GiB + 10.1 GiB, rounded up")
 
 	f := aztest.New(t, resizeReads(t, 500, 200*gib)...)
-	_, err := newManager(t, f, nil).PlanResize(context.Background(), "rg", testName, 210)
+	_, err := newManager(t, f, nil).PlanResize(context.Background(), "rg", testName, ResizeRequest{SizeGiB: 210})
 	require.Error(t, err)
 	assert.True(t, clierr.IsUsage(err))
 	assert.Contains(t, err.Error(), "storage shared-dev holds 200GiB: it may shrink to 220GiB at the least")
@@ -55,7 +56,7 @@ func TestResizeNeverShrinksBelowTheUsedSpaceAndAMargin(t *testing.T) {
 
 	f = aztest.New(t, append(resizeReads(t, 500, 200*gib), mutation(argvUpdate("220")...))...)
 	m := newManager(t, f, nil)
-	p, err := m.PlanResize(context.Background(), "rg", testName, 220)
+	p, err := m.PlanResize(context.Background(), "rg", testName, ResizeRequest{SizeGiB: 220})
 	require.NoError(t, err)
 	require.NoError(t, m.Resize(context.Background(), p))
 }
@@ -64,7 +65,7 @@ func TestResizeExplainsAzuresDayAfterAnIncrease(t *testing.T) {
 	f := aztest.New(t, append(resizeReads(t, 500, gib), azErr(argvUpdate("300"), 1, "ContainerQuotaDowngradeNotAllowed",
 		"Cannot downgrade quota at this moment. Please check share properties for the next allowed quota downgrade time."))...)
 	m := newManager(t, f, nil)
-	p, err := m.PlanResize(context.Background(), "rg", testName, 300)
+	p, err := m.PlanResize(context.Background(), "rg", testName, ResizeRequest{SizeGiB: 300})
 	require.NoError(t, err)
 	err = m.Resize(context.Background(), p)
 	require.Error(t, err)
@@ -73,7 +74,7 @@ func TestResizeExplainsAzuresDayAfterAnIncrease(t *testing.T) {
 
 func TestResizeStandardHasNoSize(t *testing.T) {
 	f := aztest.New(t, ok(argvAcctList, js(t, []any{standardAccount(t, "ml-data")})))
-	_, err := newManager(t, f, nil).PlanResize(context.Background(), "rg", "ml-data", 200)
+	_, err := newManager(t, f, nil).PlanResize(context.Background(), "rg", "ml-data", ResizeRequest{SizeGiB: 200})
 	require.Error(t, err)
 	assert.True(t, clierr.IsUsage(err))
 	assert.Contains(t, err.Error(), "has no provisioned size")

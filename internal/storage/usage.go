@@ -74,22 +74,17 @@ func (m *Manager) Usage(ctx context.Context, rg, name string, days int) (*UsageS
 	if err := CheckUsageDays(days); err != nil {
 		return nil, err
 	}
-	snap, err := m.readGroup(ctx, rg, noVMs)
+	s, a, err := m.lookup(ctx, rg, name, noVMs)
 	if err != nil {
 		return nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, nil)
 	u := &UsageSeries{Storage: name, Share: name, Unit: "bytes", Points: []UsagePoint{}}
 	var g errgroup.Group
 	g.Go(func() (err error) {
 		u.Points, err = m.readSeries(ctx, s, a.ID, days)
 		return err
 	})
-	if s.Tier == nfs.Premium {
+	if s.Tier.AzureFiles() {
 		g.Go(func() error {
 			_, err := m.fillUsage(ctx, s, a.ID, days)
 			u.ProvisionedBytes = s.provisionedBytes()
@@ -105,7 +100,7 @@ func (m *Manager) Usage(ctx context.Context, rg, name string, days int) (*UsageS
 // provisionedBytes is a Premium share's size in bytes (nil for Standard,
 // which has no provisioned size, and for a missing share).
 func (s *Storage) provisionedBytes() *int64 {
-	if s.Tier != nfs.Premium || s.shareMissing {
+	if !s.Tier.AzureFiles() || s.shareMissing {
 		return nil
 	}
 	b := int64(s.SizeGiB) << 30
@@ -118,7 +113,7 @@ func noVMs(context.Context) ([]GroupVM, error) { return nil, nil }
 // seriesArgs is the one metric query of a storage's used space.
 func seriesArgs(s *Storage, accountID string, days int) []string {
 	offset := strconv.Itoa(days) + "d"
-	if s.Tier == nfs.Premium {
+	if s.Tier.AzureFiles() {
 		return []string{"monitor", "metrics", "list", "--resource", accountID + "/fileServices/default", "--metrics", "FileCapacity",
 			"--filter", "FileShare eq '" + s.Name + "'", "--aggregation", "Average", "--interval", "1h", "--offset", offset}
 	}

@@ -28,6 +28,12 @@ type Storage struct {
 	EncryptionInTransit bool   `json:"encryptionInTransit"`
 	Redundancy          string `json:"redundancy"`
 	SizeGiB             int    `json:"sizeGiB"`
+	// ProvisionedIOPS, ProvisionedMiBps and BurstIOPS are a PremiumV2
+	// (provisioned v2) share's, as Azure reports them; absent for the
+	// other tiers, whose performance follows from the size.
+	ProvisionedIOPS  int `json:"provisionedIops,omitempty"`
+	ProvisionedMiBps int `json:"provisionedBandwidthMibps,omitempty"`
+	BurstIOPS        int `json:"includedBurstIops,omitempty"`
 	// UsedBytes is nil when the usage is unknown (UsageNote says why).
 	UsedBytes *int64 `json:"usedBytes"`
 	UsageNote string `json:"usageNote,omitempty"`
@@ -42,9 +48,14 @@ type Storage struct {
 	Layout       string      `json:"layout"` // the home's layout (package layout)
 	Network      NetworkView `json:"network"`
 	ConnectedVMs []string    `json:"connectedVMs"`
-	Cost         CostView    `json:"cost"`
+	// Unused is set when no VM uses the storage: since when (unused.go).
+	Unused *Unused  `json:"unused,omitempty"`
+	Cost   CostView `json:"cost"`
 
-	shareMissing bool // the Premium share was not found (an unfinished create)
+	shareMissing bool         // the Azure Files share was not found (an unfinished create)
+	accountID    string       // the account's ARM id, for az tag update
+	unusedTag    string       // the tags.UnusedSince tag's value as read ("" when absent)
+	nextDecrease nextDecrease // when Azure next lets each quantity decrease, as the share says
 }
 
 // NetworkView is how the storage is reached.
@@ -61,7 +72,13 @@ type CostView struct {
 	Monthly string     `json:"monthly"` // "$171.14"; "" when any part is not priced
 	Priced  bool       `json:"priced"`
 	Items   []CostItem `json:"items"`
+
+	total cost.Money // Monthly's amount, when Priced
 }
+
+// MonthlyAmount is Monthly as an amount, rounded to the cent as shown;
+// false when not priced.
+func (v CostView) MonthlyAmount() (cost.Money, bool) { return v.total.Rounded(), v.Priced }
 
 // CostItem is one priced part.
 type CostItem struct {
@@ -88,6 +105,7 @@ func (m *Manager) summary(p plan) *Storage {
 	s := &Storage{
 		Name: p.name, Account: p.account, ResourceGroup: p.rg, Tier: p.tier, Protocol: p.tier.Protocol(),
 		EncryptionInTransit: p.tls, Redundancy: p.redundancy, SizeGiB: p.sizeGiB, Region: p.region, Created: p.created,
+		ProvisionedIOPS: p.iops, ProvisionedMiBps: p.mibps,
 		Endpoint: endpoint(p.account, p.name, p.tier), RootSquash: p.rootSquash, Layout: p.layout,
 		Network: NetworkView{Mode: p.network, DefaultAction: "Deny", PrivateEndpoints: []string{}, VNetRules: []string{}},
 		// A new share has nothing in it; the summary must read the same on every run, so usage is left out.
@@ -98,6 +116,9 @@ func (m *Manager) summary(p plan) *Storage {
 		s.Network.PrivateEndpoints = []string{privateEndpointName(p.account)}
 	} else {
 		s.Network.PublicNetworkAccess = "Enabled (firewall: only the VNet rule)"
+	}
+	if p.iops != 0 {
+		s.BurstIOPS = nfs.BurstIOPS(p.iops)
 	}
 	s.Cost = m.estimate(s, true)
 	return s
@@ -120,9 +141,15 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 		}
 		items = append(items, it)
 	}
-	if s.Tier == nfs.Premium {
+	switch {
+	case s.Tier == nfs.PremiumV2:
+		v := m.prices.PremiumV2Files(s.Region, s.Redundancy, s.SizeGiB, s.ProvisionedIOPS, s.ProvisionedMiBps)
+		add("NFS share storage", v.Storage)
+		add("NFS share IOPS", v.IOPS)
+		add("NFS share throughput", v.Throughput)
+	case s.Tier.AzureFiles():
 		add("NFS share", m.prices.PremiumFiles(s.Region, s.Redundancy, s.SizeGiB))
-	} else {
+	default:
 		switch {
 		case atCreate:
 			add("Blob storage when full", m.prices.StandardBlob(s.Region, float64(s.SizeGiB)))
@@ -140,7 +167,7 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 	}
 	v := CostView{Priced: priced, Items: items}
 	if priced {
-		v.Monthly = total.String()
+		v.Monthly, v.total = total.String(), total
 	}
 	return v
 }
@@ -246,6 +273,7 @@ func (m *Manager) view(a *account, vms []string) *Storage {
 		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
 		EncryptionInTransit: a.encryptedInTransit(), Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
 		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms, Layout: a.layout(),
+		Unused: a.unused(vms), accountID: a.ID, unusedTag: a.Tags[tags.UnusedSince],
 	}
 	if s.ConnectedVMs == nil {
 		s.ConnectedVMs = []string{}
@@ -304,7 +332,7 @@ func subnetLabel(id string) string {
 // share (an unfinished create) is not an error here: the view says so.
 func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string, days int) ([]UsagePoint, error) {
 	defer func() { s.NearlyFull = s.Utilization() >= NearlyFullPercent }()
-	if s.Tier == nfs.Premium {
+	if s.Tier.AzureFiles() {
 		var sh share
 		err := m.c.Read(ctx, &sh, "storage", "share-rm", "show", "-g", s.ResourceGroup, "--storage-account", s.Account,
 			"-n", s.Name, "--expand", "stats")
@@ -316,6 +344,8 @@ func (m *Manager) fillUsage(ctx context.Context, s *Storage, accountID string, d
 			return nil, fmt.Errorf("reading NFS share %s: %w", s.Name, err)
 		default:
 			s.SizeGiB, s.RootSquash, s.UsedBytes = sh.ShareQuota, sh.RootSquash, sh.ShareUsageBytes
+			s.ProvisionedIOPS, s.ProvisionedMiBps, s.BurstIOPS = intOr0(sh.ProvisionedIops), intOr0(sh.ProvisionedBandwidthMibps), intOr0(sh.IncludedBurstIops)
+			s.nextDecrease = nextDecrease{size: sh.NextAllowedQuotaDowngrade, iops: sh.NextAllowedIopsDowngrade, mibps: sh.NextAllowedMibpsDowngrade}
 			if s.UsedBytes == nil {
 				s.UsageNote = "Azure reported no usage for the share"
 			}
@@ -346,21 +376,31 @@ func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
 
 // ListWith is List with the group's VMs from vms (nil: List's own read).
 func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Storage, error) {
+	return m.listWhere(ctx, rg, vms, nil)
+}
+
+// listWhere is ListWith of the storages keep accepts (nil: all): the
+// usage, and so the cost, is read for those only.
+func (m *Manager) listWhere(ctx context.Context, rg string, vms VMReader, keep func(*Storage) bool) ([]*Storage, error) {
 	snap, err := m.readGroup(ctx, rg, vms)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Storage, len(snap.accounts))
+	out := make([]*Storage, 0, len(snap.accounts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, m.Concurrency))
 	for i := range snap.accounts {
 		a := &snap.accounts[i]
-		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
+		s := m.view(a, snap.vmsByStorage[a.storageName()])
+		if keep != nil && !keep(s) {
+			continue
+		}
+		out = append(out, s)
 		g.Go(func() error {
-			if _, err := m.fillUsage(gctx, out[i], a.ID, 1); err != nil {
+			if _, err := m.fillUsage(gctx, s, a.ID, 1); err != nil {
 				return err
 			}
-			out[i].Cost = m.estimate(out[i], false)
+			s.Cost = m.estimate(s, false)
 			return nil
 		})
 	}
@@ -382,15 +422,10 @@ func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error)
 // instead of one day), for Premium from the share's series, read at the
 // same time as the share.
 func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (*Storage, *account, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+	s, a, err := m.lookup(ctx, rg, name, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, snap.vmsByStorage[name])
 	days := 1
 	if withTrend {
 		days = trendDays
@@ -404,7 +439,7 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 		}
 		return err
 	})
-	if withTrend && s.Tier == nfs.Premium {
+	if withTrend && s.Tier.AzureFiles() {
 		g.Go(func() (err error) {
 			points, err = m.readSeries(ctx, s, a.ID, days)
 			return err
@@ -421,18 +456,28 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 	return s, a, nil
 }
 
-// FindWithUsage is Find plus the storage's size and usage (one more read,
-// after the group's): what adding a VM needs, to warn of a nearly full share.
-func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+// lookup is the one way a command finds a storage by name: a round reading
+// the group (its VMs from vmsOf; nil: az vm list), then the storage's
+// account and its view, or a *NotFoundError that lists the names there are.
+func (m *Manager) lookup(ctx context.Context, rg, name string, vmsOf VMReader) (*Storage, *account, error) {
+	snap, err := m.readGroup(ctx, rg, vmsOf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a := snap.find(name)
 	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
 	}
-	s := m.view(a, snap.vmsByStorage[name])
+	return m.view(a, snap.vmsByStorage[name]), a, nil
+}
+
+// FindWithUsage is Find plus the storage's size and usage (one more read,
+// after the group's): what adding a VM needs, to warn of a nearly full share.
+func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
+	s, a, err := m.lookup(ctx, rg, name, nil)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := m.fillUsage(ctx, s, a.ID, 1); err != nil {
 		return nil, err
 	}
@@ -443,13 +488,6 @@ func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage,
 // tier, network, connected VMs), without reading its usage: what attaching
 // or detaching a VM needs to know.
 func (m *Manager) Find(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
-	if err != nil {
-		return nil, err
-	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	return m.view(a, snap.vmsByStorage[name]), nil
+	s, _, err := m.lookup(ctx, rg, name, nil)
+	return s, err
 }

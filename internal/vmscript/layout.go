@@ -60,7 +60,7 @@ func LayoutScript(p LayoutParams) (string, error) {
 	if p.Layout.Name == "" {
 		return "", fmt.Errorf("layout script: no layout given")
 	}
-	if p.Tier != nfs.Premium && p.Tier != nfs.Standard {
+	if !p.Tier.AzureFiles() && p.Tier != nfs.Standard {
 		return "", fmt.Errorf("layout script: unknown tier %q", p.Tier)
 	}
 	if err := p.Layout.Validate(); err != nil {

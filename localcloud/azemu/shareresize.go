@@ -42,17 +42,31 @@ func shareUpdate(c *cmdCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	v2 := provisionedV2(a)
+	iops, mibps, iopsSet, mibpsSet, err := c.performanceFlags(a)
+	if err != nil {
+		return nil, err
+	}
 	if q := c.inv.str("--quota"); q != "" {
 		quota, err := strconv.Atoi(q)
 		if err != nil {
 			return nil, argError("argument --quota/-q: invalid int value: '%s'", q)
 		}
-		lo := 1
+		lo, hi := 1, 102400
 		if str(a, "kind") == "FileStorage" {
 			lo = 100
 		}
-		if quota < lo || quota > 102400 {
+		if v2 {
+			lo, hi = v2MinGiB, v2MaxGiB
+		}
+		if quota < lo || quota > hi {
 			return nil, armError("InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.")
+		}
+		if v2 {
+			// Each quantity on its own (premiumv2.go); a refused one changes nothing.
+			if err := checkV2Decreases(s, quota, iops, mibps, iopsSet, mibpsSet); err != nil {
+				return nil, err
+			}
 		}
 		old, _ := s["shareQuota"].(float64)
 		increased, _ := time.Parse(time.RFC3339Nano, str(emu(s), quotaIncreasedKey))
@@ -64,6 +78,20 @@ func shareUpdate(c *cmdCtx) (any, error) {
 				"Cannot downgrade quota at this moment. Please check share properties for the next allowed quota downgrade time.")
 		}
 		s["shareQuota"] = quota
+	} else if v2 {
+		if err := checkV2Decreases(s, toInt(s["shareQuota"]), iops, mibps, iopsSet, mibpsSet); err != nil {
+			return nil, err
+		}
+	}
+	if v2 {
+		if iopsSet {
+			_ = updateV2Quantity(s, "provisionedIops", iopsIncreasedKey, iops) // checked above
+		}
+		if mibpsSet {
+			_ = updateV2Quantity(s, "provisionedBandwidthMibps", mibpsIncreasedKey, mibps)
+		}
+		setV2Provisioning(s, toInt(s["provisionedIops"]), toInt(s["provisionedBandwidthMibps"]))
+		setNextDowngrades(s)
 	}
 	if v := c.inv.str("--root-squash"); v != "" {
 		s["rootSquash"] = v

@@ -155,6 +155,9 @@ func accountCreate(c *cmdCtx) (any, error) {
 	if err := checkNFSv3(a); err != nil {
 		return nil, err
 	}
+	if err := checkV2Kind(a); err != nil {
+		return nil, err
+	}
 	if err := c.checkPolicy(a); err != nil {
 		return nil, err
 	}
@@ -368,6 +371,9 @@ func accountUpdate(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	if err := checkNFSv3(a); err != nil {
+		return nil, err
+	}
+	if err := checkV2Kind(a); err != nil {
 		return nil, err
 	}
 	if err := c.checkPolicy(a); err != nil {
@@ -589,8 +595,13 @@ func shareCreate(c *cmdCtx) (any, error) {
 	if proto == "NFS" && !premium {
 		return nil, armError("FeatureNotSupportedForAccount", "NfsFileShares is not supported for the account.")
 	}
+	v2 := provisionedV2(a)
 	quota := 5120
 	if premium {
+		quota = 100
+	}
+	if v2 {
+		// Not documented for v2 (azlin always passes --quota): v1's default.
 		quota = 100
 	}
 	if q := inv.str("--quota"); q != "" {
@@ -604,8 +615,21 @@ func shareCreate(c *cmdCtx) (any, error) {
 	if premium {
 		lo = 100
 	}
+	if v2 {
+		lo, hi = v2MinGiB, v2MaxGiB
+	}
 	if quota < lo || quota > hi {
 		return nil, armError("InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.")
+	}
+	iops, mibps, iopsSet, mibpsSet, err := c.performanceFlags(a)
+	if err != nil {
+		return nil, err
+	}
+	if !iopsSet {
+		iops = v2RecommendedIOPS(quota)
+	}
+	if !mibpsSet {
+		mibps = v2RecommendedMiBps(quota)
 	}
 	id := shareID(a, name)
 	if old, err := c.st.get(id); err != nil {
@@ -637,6 +661,10 @@ func shareCreate(c *cmdCtx) (any, error) {
 		"resourceGroup": str(a, "resourceGroup"), "rootSquash": rootSquash, "shareQuota": quota,
 		"shareUsageBytes": nil, "signedIdentifiers": nil, "snapshotTime": nil,
 		"type": shareType, "version": nil,
+	}
+	if v2 {
+		setV2Provisioning(s, iops, mibps)
+		setNextDowngrades(s)
 	}
 	if err := os.MkdirAll(c.st.shareDir(str(a, "name"), name), 0o777); err != nil {
 		return nil, err
