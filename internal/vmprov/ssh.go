@@ -32,8 +32,8 @@ type SSHTarget struct {
 	// ConnectTimeout bounds the TCP connect and ssh's greeting (0 =
 	// DefaultConnectTimeout).
 	ConnectTimeout time.Duration
-	Host            string   // the VM's IP
-	Command         []string // remote command; empty = interactive login
+	Host           string   // the VM's IP
+	Command        []string // remote command; empty = interactive login
 	// Batch: no one is at the terminal (azlin itself runs the command): ssh
 	// never prompts, and a connection that stops answering ends the session.
 	Batch bool
