@@ -188,6 +188,9 @@ func newRefreshNamesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The login check runs under ctx too: let it end before cancel
+			// stops it (deferred calls run last-first).
+			defer c.WaitLoginCheck()
 			storages, vms, err := storage.NewManager(c, nil).GroupNames(ctx, scope.Group)
 			if err != nil {
 				return err

@@ -38,8 +38,9 @@ func callsByCommand(t *testing.T, c *testenv.Cloud, want ...string) map[string]t
 
 // A storage create on Azure's clock (compressed) runs its independent steps
 // at once, as the emulator's call log shows with each call's start and end:
-// the VNet beside the account, the private endpoint beside the DNS zone and
-// its link; what needs another step starts after it has ended.
+// the VNet beside the account, the DNS zone's read beside the share, the
+// private endpoint beside the DNS zone and its link; what needs another step
+// starts after it has ended.
 func TestE2EStorageCreateRunsIndependentStepsAtOnce(t *testing.T) {
 	c := newStorageCloud(t, testenv.WithEnv("AZEMU_PROFILE=azure", "AZEMU_TIME_SCALE=0.02"))
 	c.ResetLog()
@@ -70,10 +71,11 @@ func TestE2EStorageCreateRunsIndependentStepsAtOnce(t *testing.T) {
 	after(acctShow, login) // the account's name comes from the subscription
 	after(account, checkName)
 	after(share, account)
-	for _, net := range []string{pe, zoneShow} {
+	for _, net := range []string{pe, zone} {
 		after(net, share) // nothing network-side for a storage whose share Azure refused
 		after(net, vnet)
 	}
+	after(zoneShow, account) // a read, beside the share
 	after(link, zone)
 	after(zoneGroup, pe)
 	after(zoneGroup, zone)

@@ -152,7 +152,13 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 			if res.connected {
 				return res.outcome(name, base)
 			}
+			if ctx.Err() != nil {
+				return ctx.Err() // Ctrl+C while ssh was connecting
+			}
 			p.Infof("VM %s did not answer at %s, where azlin last reached it (%s); asking Azure where it is now.", name, h.Address, res.why())
+			if a.flags.debug {
+				fmt.Fprintf(a.stderr, "ssh said:\n%s", res.stderr)
+			}
 			missed = &res
 		} else {
 			_ = cache.ForgetHost(scope, name) // an address without its key is never used

@@ -37,13 +37,14 @@ type Options struct {
 	MaxProcs     int           // az processes alive at once; 0 = DefaultMaxProcs
 }
 
-// DefaultMaxProcs bounds the az processes one azlin runs at once. Each az is
-// a Python process of about 100 MB that spends a second or two of CPU
-// starting: 16 keep a laptop responsive (about 1.6 GB at the peak) and stay
-// far below ARM's per-subscription limits, while a command over 50 VMs
-// still takes about four rounds of its slowest call instead of fifty.
-// Callers above this bound (attach of 50 VMs) simply queue here.
-const DefaultMaxProcs = 16
+// DefaultMaxProcs bounds the az processes one azlin runs at once: a
+// resource group of 50 storages or VMs is read in one round (one call per
+// storage, beside the group's own reads), and no more. An az is a Python
+// process of about 100 MB whose time is mostly spent waiting on ARM, so the
+// bound is about memory (some 6 GB at its rare peak), not CPU; ARM's read
+// limits (a burst of 250 per principal) are far above it. Callers that ask
+// for more at once queue here.
+const DefaultMaxProcs = 64
 
 // RetryPolicy bounds retries of transient failures. Zero fields take the
 // values of DefaultRetry.

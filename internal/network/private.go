@@ -78,7 +78,8 @@ func vnetID(subnetID string) string {
 
 // A private endpoint comes with three DNS pieces: the private DNS zone, the
 // zone's link to the VNet and the endpoint's DNS zone group. Each Ensure
-// below makes one piece exist, creating it only when missing, and returns
+// below makes one piece exist, creating it only when missing (the zone: read
+// with ZoneMissing, made with CreateZone), and returns
 // what it created (or, in a dry run, would create), one line each. They are
 // separate so that a caller can run the independent ones at once: the
 // endpoint beside the zone and its link; the zone group needs both the
@@ -109,26 +110,28 @@ func (m *Manager) EnsureEndpoint(ctx context.Context, pe PrivateEndpoint, knownM
 	return true, []string{"private endpoint " + pe.Name}, nil
 }
 
-// EnsureZone makes azlin's private DNS zone exist in the subnet's group (a
-// pe.Zone of the user's is not azlin's to create: nothing to do) and
-// reports whether it created it now (then it has no links yet).
-func (m *Manager) EnsureZone(ctx context.Context, pe PrivateEndpoint) (bool, []string, error) {
+// ZoneMissing reads whether azlin's private DNS zone is missing from the
+// subnet's group (a pe.Zone of the user's is never azlin's to make: false).
+func (m *Manager) ZoneMissing(ctx context.Context, pe PrivateEndpoint) (bool, error) {
 	if pe.Zone != nil {
-		return false, nil, nil
+		return false, nil
 	}
-	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
-	missing, err := m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", rg, "-n", zone)
-	if err != nil || !missing {
-		return false, nil, err
+	zone := PrivateDNSZone(pe.GroupID)
+	return m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", pe.Subnet.ResourceGroup, "-n", zone)
+}
+
+// CreateZone makes azlin's private DNS zone in the subnet's group, which
+// ZoneMissing found missing (it has no links yet).
+func (m *Manager) CreateZone(ctx context.Context, pe PrivateEndpoint) ([]string, error) {
+	zone := PrivateDNSZone(pe.GroupID)
+	if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", pe.Subnet.ResourceGroup, "-n", zone); err != nil {
+		return nil, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
 	}
-	if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", rg, "-n", zone); err != nil {
-		return false, nil, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
-	}
-	return true, []string{"private DNS zone " + zone}, nil
+	return []string{"private DNS zone " + zone}, nil
 }
 
 // EnsureZoneLink links the zone (azlin's, or pe.Zone) to the VNet unless it
-// is linked already; zoneCreated (by EnsureZone just now) saves the read.
+// is linked already; zoneCreated (by CreateZone just now) saves the read.
 func (m *Manager) EnsureZoneLink(ctx context.Context, pe PrivateEndpoint, zoneCreated bool) ([]string, error) {
 	if pe.Zone != nil {
 		return m.ensureSharedZoneLink(ctx, pe, nil)
@@ -239,7 +242,7 @@ func (m *Manager) missing(ctx context.Context, what string, args ...string) (boo
 // Part names one piece of a private endpoint, for Exists.
 type Part int
 
-// The pieces EnsureEndpoint, EnsureZone, EnsureZoneLink and EnsureZoneGroup make.
+// The pieces EnsureEndpoint, CreateZone, EnsureZoneLink and EnsureZoneGroup make.
 const (
 	Endpoint Part = iota
 	Zone

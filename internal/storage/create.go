@@ -31,9 +31,9 @@ type Manager struct {
 	Concurrency int
 }
 
-// DefaultConcurrency: enough that 50 storages take about as long as a few
-// rounds of az calls, few enough not to swamp a laptop with az processes.
-const DefaultConcurrency = 16
+// DefaultConcurrency is the az client's own bound: 50 storages are read in
+// one round of az calls (azcli.DefaultMaxProcs says why that many).
+const DefaultConcurrency = azcli.DefaultMaxProcs
 
 // NewManager returns a Manager using c for az and prices for estimates.
 func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
@@ -362,10 +362,23 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 			endpointCreated, made[slotEndpoint], err = m.net.EnsureEndpoint(ctx, endpoint(), fresh)
 			return err
 		}), vnet, share)
-		zone := run.add(in(slotZone, func() (err error) {
-			zoneCreated, made[slotZone], err = m.net.EnsureZone(ctx, endpoint())
+		// The zone is read beside the share (the read needs nothing of
+		// the VNet's); it is made once the share exists.
+		var zoneMissing bool
+		zoneRead := run.add(func() (err error) {
+			// The subnet's group; the VNet step may be reading the rest.
+			e := network.PrivateEndpoint{Subnet: network.Subnet{ResourceGroup: p.rg}, GroupID: groupID(p.tier), Zone: p.dnsZone}
+			zoneMissing, err = m.net.ZoneMissing(ctx, e)
 			return err
-		}), vnet, share)
+		}, account)
+		zone := run.add(in(slotZone, func() (err error) {
+			if !zoneMissing {
+				return nil
+			}
+			made[slotZone], err = m.net.CreateZone(ctx, endpoint())
+			zoneCreated = err == nil
+			return err
+		}), zoneRead, vnet, share)
 		run.add(in(slotLink, func() (err error) {
 			say("Private DNS zone " + network.PrivateDNSZone(groupID(p.tier)) + ", linked to " + o.Names.VNet)
 			made[slotLink], err = m.net.EnsureZoneLink(ctx, endpoint(), zoneCreated)

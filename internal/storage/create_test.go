@@ -349,10 +349,11 @@ func TestCreateErrorAtEachStep(t *testing.T) {
 	base := freshPremiumCalls(t)
 	const accountCreated = 5 // index of `storage account create`
 	// needs[i]: the calls that must succeed before call i is made. The VNet
-	// (4) runs beside the account (5) and its share (6); the endpoint (7)
-	// and the zone (8, 9) need both; the link (10) the zone; the zone group
-	// (11) the endpoint and the zone.
-	needs := [][]int{1: {0}, 2: {1}, 3: {2}, 4: {3}, 5: {3}, 6: {5}, 7: {4, 6}, 8: {4, 6}, 9: {8}, 10: {9}, 11: {7, 9}}
+	// (4) runs beside the account (5) and its share (6); the zone is read
+	// (8) beside the share; the endpoint (7) and the zone (9) need the VNet
+	// and the share; the link (10) the zone; the zone group (11) the
+	// endpoint and the zone.
+	needs := [][]int{1: {0}, 2: {1}, 3: {2}, 4: {3}, 5: {3}, 6: {5}, 7: {4, 6}, 8: {5}, 9: {4, 6, 8}, 10: {9}, 11: {7, 9}}
 	require.Len(t, needs, len(base))
 	for step := 1; step < len(base); step++ {
 		ok := make([]bool, len(base)) // made and succeeded

@@ -281,6 +281,36 @@ func (c *Cloud) AzlinInterrupted(cond func() bool, args ...string) Result {
 	})
 }
 
+// AzlinPeakRSS runs azlin and returns, with its result, the largest
+// resident memory azlin's own process reached (VmHWM, read every 10 ms from
+// /proc; its az children are not counted), in bytes.
+func (c *Cloud) AzlinPeakRSS(args ...string) (Result, int64) {
+	c.t.Helper()
+	var peak int64
+	watched := make(chan struct{})
+	r := c.runWith(filepath.Join(Binaries(c.t), "azlin"), "", args, func(p *os.Process, done <-chan struct{}) {
+		defer close(watched)
+		status := fmt.Sprintf("/proc/%d/status", p.Pid)
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					var kb int64
+					if _, err := fmt.Sscanf(l, "VmHWM: %d kB", &kb); err == nil {
+						peak = max(peak, kb*1024)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	<-watched
+	return r, peak
+}
+
 func (c *Cloud) run(bin, stdin string, args []string) Result {
 	return c.runWith(bin, stdin, args, nil)
 }
