@@ -83,5 +83,5 @@ func TestE2EPremiumV2StorageSharedByTwoVMs(t *testing.T) {
 	assert.Equal(t, "PremiumV2_LRS file share, 64 GiB, 4000 IOPS, 200 MiB/s provisioned", line[2])
 	assert.Equal(t, "$37.35", line[6], "6.40 + 1000 x 0.000037 x 730 = 27.01 + 3.94 (rounded once)")
 	js := azlinRun(t, c, "cost", "-g", "rg", "--by", "storage", "-o", "json").Stdout
-	assert.Contains(t, js, "storage $6.40 + IOPS $27.01 + throughput $3.94 (PremiumV2_LRS, eastus2)")
+	assert.Contains(t, js, "storage $6.40 + IOPS $27.01 + throughput $3.94 (PremiumV2_LRS, eastus2; price table of ")
 }

@@ -17,7 +17,7 @@ import (
 
 // End-to-end tests of prices fetched on demand: the built-in table has no
 // swedencentral; the local cloud's stand-in of the Retail Prices API has
-// (test prices: Premium LRS $0.187/GiB-month, private endpoint $0.011/hour).
+// (test prices: Premium LRS $0.187/GiB-month; the private endpoint at the Global $0.01/hour).
 
 func TestE2EStorageCreateInARegionMissingFromTheTableFetchesItsPrice(t *testing.T) {
 	c := testenv.New(t)
@@ -25,8 +25,8 @@ func TestE2EStorageCreateInARegionMissingFromTheTableFetchesItsPrice(t *testing.
 
 	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--size", "1TB")
 	require.Equal(t, 0, r.Exit, r.Stderr)
-	// 1024 x 0.187 = 191.488; 730 x 0.011 = 8.03: both from the stand-in.
-	assert.Contains(t, r.Stdout, "Est. cost: $199.52/month (NFS share $191.49 + private endpoint $8.03)")
+	// 1024 x 0.187 = 191.488, from the stand-in.
+	assert.Contains(t, r.Stdout, "Est. cost: $198.79/month (NFS share $191.49 + private endpoint $7.30)")
 	assert.Contains(t, r.Stderr, "Fetching prices for swedencentral from "+c.Prices.URL())
 	first := c.Prices.Requests()
 	require.NotEmpty(t, first)
@@ -49,11 +49,11 @@ func TestE2EStorageCreateInARegionMissingFromTheTableFetchesItsPrice(t *testing.
 		} `json:"cost"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &st), r.Stdout)
-	assert.Equal(t, "$199.52", st.Cost.Monthly)
+	assert.Equal(t, "$198.79", st.Cost.Monthly)
 	require.NotEmpty(t, st.Cost.Items)
 	assert.Contains(t, st.Cost.Items[0].Basis, "x $0.187/GiB-month (Premium_LRS, swedencentral; Retail Prices API, fetched ")
 	last := st.Cost.Items[len(st.Cost.Items)-1]
-	assert.Contains(t, last.Basis, "plus data processed at $0.011/GB in or out (Standard Data Processed), not included")
+	assert.Contains(t, last.Basis, "plus data processed at $0.01/GB in or out (Standard Data Processed), not included")
 
 	// cost prices lists the fetched region beside the built-in ones.
 	r = c.Azlin("cost", "prices")
@@ -82,7 +82,7 @@ func TestE2EOfflineEstimateSaysNotPricedAndTheCommandThatFixesIt(t *testing.T) {
 	n := len(c.Prices.Requests())
 	r = c.Azlin("storage", "status", "home", "-g", "rg")
 	require.Equal(t, 0, r.Exit, r.Stderr)
-	assert.Contains(t, r.Stdout, "$199.52/month")
+	assert.Contains(t, r.Stdout, "$198.79/month")
 	assert.Len(t, c.Prices.Requests(), n, "refreshed: nothing fetched on demand")
 
 	// A refresh of everything includes the region fetched before.

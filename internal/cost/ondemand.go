@@ -73,7 +73,7 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 	name = normRegion(region)
 	if t.od == nil {
 		rp, ok = t.Regions[name]
-		return rp, name, ok && has(rp), t.missing(name, ok, rp, nil)
+		return t.attribute(name, rp, has), name, ok && has(rp), t.missing(name, ok, rp, nil)
 	}
 	od := t.od
 	od.mu.Lock()
@@ -82,7 +82,7 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 	fresh := !rp.FetchedAt.IsZero() && od.cfg.Now().Sub(rp.FetchedAt) < RegionMaxAge
 	stale := !rp.FetchedAt.IsZero() && !fresh
 	if (ok && has(rp) && !stale) || fresh || !regionName.MatchString(name) {
-		return rp, name, ok && has(rp), t.missing(name, ok, rp, nil)
+		return t.attribute(name, rp, has), name, ok && has(rp), t.missing(name, ok, rp, nil)
 	}
 	err, tried := od.tried[name]
 	if !tried {
@@ -90,7 +90,22 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 		od.tried[name] = err
 	}
 	rp, ok = t.Regions[name]
-	return rp, name, ok && has(rp), t.missing(name, ok, rp, err)
+	return t.attribute(name, rp, has), name, ok && has(rp), t.missing(name, ok, rp, err)
+}
+
+// attribute makes rp's FetchedAt say where the price an estimate needs came
+// from: when it was fetched, or zero when it is the built-in table's (a
+// region fetched from an API that lacks a price keeps the built-in one, and
+// its basis must not claim the API for it).
+func (t *Table) attribute(name string, rp RegionPrices, has func(RegionPrices) bool) RegionPrices {
+	if t.fetched == nil {
+		return rp // no built-in prices beneath: the region's own date says it
+	}
+	rp.FetchedAt = time.Time{}
+	if f, ok := t.fetched[name]; ok && has(f) {
+		rp.FetchedAt = f.FetchedAt
+	}
+	return rp
 }
 
 // missing says why region has no price: not in the table, the API had none
@@ -132,6 +147,10 @@ func (t *Table) fetchNow(region string) error {
 	}
 	rp.FetchedAt = now // also when the API has no price here: do not ask again
 	t.Regions[region] = overlay(t.Regions[region], rp)
+	if t.fetched == nil {
+		t.fetched = map[string]RegionPrices{}
+	}
+	t.fetched[region] = rp
 	if od.cfg.CachePath == "" {
 		return nil
 	}

@@ -197,7 +197,10 @@ func TestACachedRegionKeepsTheBuiltInPricesItLacks(t *testing.T) {
 	tbl, _, err := Load(cache)
 	require.NoError(t, err)
 	assert.Equal(t, "$150.00", tbl.PremiumFiles("eastus", "LRS", 1000).Monthly.String())
-	assert.Equal(t, "$5.28", tbl.Disk("eastus", "Premium_LRS", 30).Monthly.String())
+	assert.Contains(t, tbl.PremiumFiles("eastus", "LRS", 1000).Basis, "; Retail Prices API, fetched 2026-11-01)")
+	disk := tbl.Disk("eastus", "Premium_LRS", 30)
+	assert.Equal(t, "$5.28", disk.Monthly.String())
+	assert.Contains(t, disk.Basis, "; price table of "+Default().Date+")", "the basis names where this price came from")
 	assert.Equal(t, "$0.16", Default().Regions["eastus"].PremiumFilesGiBMonth["LRS"].Format("USD"), "the built-in table is not changed")
 }
 

@@ -39,8 +39,9 @@ type Table struct {
 	FetchedAt time.Time               `json:"fetched_at,omitzero"`
 	Regions   map[string]RegionPrices `json:"regions"`
 
-	builtinDate string    // Date as parsed: the date of the prices without a FetchedAt of their own
-	od          *onDemand // set by FetchOnDemand
+	builtinDate string                  // Date as parsed: the date of the prices without a FetchedAt of their own
+	fetched     map[string]RegionPrices // what came from the API (cache, on demand), when laid over built-in prices
+	od          *onDemand               // set by FetchOnDemand
 }
 
 // RegionPrices are the prices known for one region. A missing entry means
@@ -261,6 +262,10 @@ func (t *Table) mergeCache(c *Table) {
 			rp.FetchedAt = c.FetchedAt // a cache written before regions had their own date
 		}
 		t.Regions[name] = overlay(t.Regions[name], rp)
+		if t.fetched == nil {
+			t.fetched = map[string]RegionPrices{}
+		}
+		t.fetched[name] = rp
 	}
 	t.Source = fmt.Sprintf("%s (regions %s); other prices: the built-in table of %s", c.Source, strings.Join(names, ", "), t.builtinDate)
 	t.Date, t.FetchedAt = c.Date, c.FetchedAt

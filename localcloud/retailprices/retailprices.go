@@ -3,7 +3,10 @@
 // HTTP server answering GET /api/retail/prices?$filter=... with the real
 // API's JSON shape (BillingCurrency, CustomerEntityId, CustomerEntityType,
 // Items, NextPageLink, Count; items with the API's field names), from a
-// catalog of rows whose prices are test values, never real ones.
+// catalog of rows whose regional prices are test values, not Azure's. The
+// Global rows (private endpoint) carry Azure's list price, the one the
+// built-in table has for every region, so that a fetch in any test's region
+// leaves that test's private endpoint costs as they were.
 //
 // It keeps the API's rules that azlin depends on: $filter is an OData
 // expression of `field eq 'value'` joined by `and`/`or` with parentheses
