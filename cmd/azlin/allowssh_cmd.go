@@ -108,15 +108,19 @@ func runAllowSSH(ctx context.Context, a *app, o *allowSSHOptions) error {
 		return err
 	}
 	// The VM must be there: a misspelt name must not open the NSG.
-	if _, err := vmprov.NewManager(c).Show(ctx, rg, o.VM, false); err != nil {
+	vm, err := vmprov.NewManager(c).Show(ctx, rg, o.VM, false)
+	if err != nil {
 		return err
+	}
+	p := a.Printer()
+	if !vm.Managed() {
+		p.Warnf("VM %s was not made by azlin (no tag azlin-managed=true): its SSH may be let in by another network security group than azlin's", o.VM)
 	}
 	nsg := vmprov.NSGFor(cfg.VNetName)
 	access, err := network.NewManager(c).AllowSSHFrom(ctx, rg, nsg, me.cidr)
 	if err != nil {
 		return err
 	}
-	p := a.Printer()
 	if c.DryRun() {
 		return nil
 	}

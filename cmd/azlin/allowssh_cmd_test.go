@@ -24,6 +24,7 @@ func TestAllowSSHAddsTheAddressKeepingTheOthers(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "vm\t198.51.100.20/32\ttrue\t203.0.113.7/32, 198.51.100.20/32\n", stdout)
 	assert.Contains(t, stderr, "SSH to VM vm is now let in from 198.51.100.20/32 (rule azlin-ssh of network security group azlin-vnet-nsg")
+	assert.NotContains(t, stderr, "not made by azlin")
 }
 
 // Without --from it is the caller's public address (vmEnv's IP service

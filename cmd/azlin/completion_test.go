@@ -61,6 +61,7 @@ func TestCompleteVMAndStorageNamesFromTheCache(t *testing.T) {
 		{[]string{"ssh", "-g", "rg", "w"}, []string{"worker-1", "worker-2"}},
 		{[]string{"ssh", "-g", "rg", "worker-1", ""}, nil}, // after the VM: nothing
 		{[]string{"delete", "-g", "rg", "b"}, []string{"build"}},
+		{[]string{"allow-ssh", "-g", "rg", "worker-"}, []string{"worker-1", "worker-2"}},
 		{[]string{"storage", "status", "-g", "rg", ""}, []string{"scratch", "shared-dev"}},
 		{[]string{"storage", "delete", "-g", "rg", "sh"}, []string{"shared-dev"}},
 		{[]string{"storage", "check", "-g", "rg", "s"}, []string{"scratch", "shared-dev"}},

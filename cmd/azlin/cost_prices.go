@@ -40,7 +40,8 @@ func newCostPricesCmd(a *app, runF func(*costPricesOptions) error) *cobra.Comman
 			"is not asked for again for 30 days. When the API cannot be reached the cache",
 			"is left as it was, and the estimate says \"not priced\" and this command.",
 			"",
-			"--refresh fetches the built-in table's regions and your default_region;",
+			"--refresh fetches the built-in table's regions, those fetched before and your",
+			"default_region;",
 			"--region names others. AZLIN_PRICES_URL replaces the API's address (a mirror,",
 			"or a local stand-in in tests).",
 			"",
@@ -61,7 +62,7 @@ func newCostPricesCmd(a *app, runF func(*costPricesOptions) error) *cobra.Comman
 		},
 	}
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "fetch current prices from the Azure Retail Prices API into the cache")
-	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: the built-in regions and default_region)")
+	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: every region in use and default_region)")
 	return cmd
 }
 
@@ -85,6 +86,9 @@ func runCostPrices(ctx context.Context, a *app, o *costPricesOptions) error {
 			return fmt.Errorf("no folder to keep the price cache in (set AZLIN_CONFIG_DIR); still using the %s", ageText(age))
 		}
 		if len(regions) == 0 {
+			for _, r := range table.RegionNames() { // the regions fetched before, too
+				wanted = appendRegion(wanted, r)
+			}
 			if cfg, err := a.Config(); err == nil && cfg.DefaultRegion != "" {
 				wanted = appendRegion(wanted, cfg.DefaultRegion)
 			}

@@ -84,6 +84,11 @@ func TestE2EOfflineEstimateSaysNotPricedAndTheCommandThatFixesIt(t *testing.T) {
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	assert.Contains(t, r.Stdout, "$199.52/month")
 	assert.Len(t, c.Prices.Requests(), n, "refreshed: nothing fetched on demand")
+
+	// A refresh of everything includes the region fetched before.
+	r = c.Azlin("cost", "prices", "--refresh", "--dry-run")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	assert.Regexp(t, `Would fetch prices for [a-z0-9, ]*eastus, [a-z0-9, ]*swedencentral`, r.Stderr)
 }
 
 func TestE2ENewEstimateIncludesTheOSDiskAndPublicIP(t *testing.T) {

@@ -73,7 +73,7 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 	name = normRegion(region)
 	if t.od == nil {
 		rp, ok = t.Regions[name]
-		return rp, name, ok && has(rp), t.missing(name, ok, nil, false)
+		return rp, name, ok && has(rp), t.missing(name, ok, rp, nil)
 	}
 	od := t.od
 	od.mu.Lock()
@@ -82,7 +82,7 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 	fresh := !rp.FetchedAt.IsZero() && od.cfg.Now().Sub(rp.FetchedAt) < RegionMaxAge
 	stale := !rp.FetchedAt.IsZero() && !fresh
 	if (ok && has(rp) && !stale) || fresh || !regionName.MatchString(name) {
-		return rp, name, ok && has(rp), t.missing(name, ok, nil, fresh)
+		return rp, name, ok && has(rp), t.missing(name, ok, rp, nil)
 	}
 	err, tried := od.tried[name]
 	if !tried {
@@ -90,18 +90,20 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 		od.tried[name] = err
 	}
 	rp, ok = t.Regions[name]
-	return rp, name, ok && has(rp), t.missing(name, ok, err, err == nil)
+	return rp, name, ok && has(rp), t.missing(name, ok, rp, err)
 }
 
-// missing says why region has no price: not in the table, the API has none,
-// or the fetch failed; always with the command that fetches it.
-func (t *Table) missing(name string, inTable bool, fetchErr error, fetched bool) string {
+// missing says why region has no price: not in the table, the API had none
+// when the region was fetched, or the fetch failed; always with the command
+// that fetches it.
+func (t *Table) missing(name string, inTable bool, rp RegionPrices, fetchErr error) string {
 	fix := RefreshCommand(name)
 	switch {
 	case fetchErr != nil:
 		return fmt.Sprintf("the Retail Prices API could not be reached for %s (%v); fetch its prices with: %s", name, fetchErr, fix)
-	case fetched:
-		return "the Retail Prices API lists no such price for " + name
+	case !rp.FetchedAt.IsZero():
+		return fmt.Sprintf("the Retail Prices API listed no such price for %s when azlin fetched it on %s; fetch again with: %s",
+			name, rp.FetchedAt.UTC().Format(dateLayout), fix)
 	case !inTable:
 		return fmt.Sprintf("region %q is not in the price table (it has %s); fetch its prices with: %s", name, strings.Join(t.RegionNames(), ", "), fix)
 	}

@@ -106,7 +106,8 @@ func TestOnDemandFetchesAMissingRegionOnceAndCachesIt(t *testing.T) {
 	assert.True(t, tbl.StandardBlob("westus2", 10).Priced)
 	noSize := tbl.VM("westus2", "Standard_E4s_v5")
 	assert.False(t, noSize.Priced)
-	assert.Contains(t, noSize.Reason, "the Retail Prices API lists no such price for westus2")
+	assert.Contains(t, noSize.Reason, "the Retail Prices API listed no such price for westus2 when azlin fetched it on 2026-12-03; "+
+		"fetch again with: azlin cost prices --refresh --region westus2")
 	assert.Equal(t, fetched, f.count())
 
 	// The next run reads it from the cache: no request.
