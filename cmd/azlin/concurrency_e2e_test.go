@@ -42,7 +42,7 @@ func callsByCommand(t *testing.T, c *testenv.Cloud, want ...string) map[string]t
 // private endpoint beside the DNS zone and its link; what needs another step
 // starts after it has ended.
 func TestE2EStorageCreateRunsIndependentStepsAtOnce(t *testing.T) {
-	c := newStorageCloud(t, testenv.WithEnv("AZEMU_PROFILE=azure", "AZEMU_TIME_SCALE=0.02"))
+	c := newStorageCloud(t, testenv.WithEnv("AZEMU_PROFILE=azure", "AZEMU_TIME_SCALE=0.05"))
 	c.ResetLog()
 	azlinRun(t, c, "storage", "create", "overlap", "-g", "rg", "--region", "eastus")
 	const (

@@ -1,8 +1,10 @@
 // Package azcli is the only package in azlin that starts `az`. It runs az
 // (Runner), adds the flags every call needs, decodes az's JSON, turns failures
 // into classified errors (errors.Is(err, ErrNotFound), ...), retries transient
-// failures, prints instead of running mutations under --dry-run, and logs each
-// call under --debug with secrets redacted.
+// failures, prints instead of running mutations under --dry-run, logs each
+// call under --debug with secrets redacted (and the command's calls as a
+// timeline at the end), checks the login beside a command's first reads, and
+// bounds the az processes alive at once.
 package azcli
 
 import (
