@@ -96,7 +96,7 @@ func (t *Table) PremiumV2Files(region, redundancy string, gib, iops, mibps int) 
 	}
 	m, ok := rp.PremiumV2Files[red]
 	if !ok {
-		return all(t.notPriced("no PremiumV2_%s (provisioned v2 SSD) file share price for region %s", red, name))
+		return all(t.notPriced("no PremiumV2_%s (provisioned v2 SSD) file share price for region %s in the table; azlin cost prices --refresh --region %s fetches it", red, name, name))
 	}
 	meter := func(units int, price Price, unit, note string) Estimate {
 		monthly, ok := price.times(big.NewRat(int64(units)*HoursPerMonth, 1))
