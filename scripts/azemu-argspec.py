@@ -72,6 +72,7 @@ network nsg rule create
 network nsg rule list
 network nsg rule show
 network nsg rule delete
+network nsg rule update
 network private-endpoint create
 network private-endpoint show
 network private-endpoint delete

@@ -22,6 +22,10 @@ export PATH=$repo/build/local-cloud:$PATH
 # for the caller's address: it is given instead, the same one the emulator
 # takes as the caller's (AZEMU_CALLER_IP), so SSH is allowed from it.
 export AZEMU_CALLER_IP=203.0.113.7
+# Nor the Retail Prices API: the demo's region (eastus) is in azlin's built-in
+# price table, and should a price be missing, this refused local address makes
+# the estimate say "not priced" at once instead of waiting on the internet.
+export AZLIN_PRICES_URL=http://127.0.0.1:9/api/retail/prices
 mkdir -p "$AZEMU_STATE_DIR" "$AZLIN_CONFIG_DIR"
 azlin=$repo/bin/azlin
 "$azlin" config set ssh_from "$AZEMU_CALLER_IP/32" >/dev/null

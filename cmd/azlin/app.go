@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,8 @@ type app struct {
 	stderr *os.File
 
 	newRunner func() azcli.Runner
+	// now is the clock storage records use (azlin-unused-since); nil: time.Now.
+	now func() time.Time
 
 	cfgOnce sync.Once
 	cfg     *config.Config
@@ -69,6 +72,10 @@ func execute(ctx context.Context, a *app, args []string) int {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.client != nil {
+		a.client.WaitLoginCheck()        // no az process outlives azlin
+		a.client.WriteTimeline(a.stderr) // --debug only
+	}
 	if cmd == nil {
 		cmd = root
 	}
@@ -216,13 +223,14 @@ func (a *app) Client() *azcli.Client {
 	return a.client
 }
 
-// Azure returns the az client after making sure az is installed and logged
-// in (one `az account show` per command, only for commands that need Azure).
+// Azure returns the az client with its login check (one `az account show`
+// per command, only for commands that need Azure) started but not awaited:
+// the command's first reads run beside it, mutations wait for it, and a
+// failed read reports "not logged in" when that is the cause
+// (docs/design-choices.md, "What runs at once").
 func (a *app) Azure(ctx context.Context) (*azcli.Client, error) {
 	c := a.Client()
-	if _, err := c.EnsureLoggedIn(ctx); err != nil {
-		return nil, err
-	}
+	c.StartLoginCheck(ctx)
 	return c, nil
 }
 

@@ -27,6 +27,7 @@ const refreshNamesCmd = "__refresh-names"
 // that completes (the first, for all of these).
 var completedArgs = map[string]namecache.Kind{
 	"azlin ssh":                 namecache.VMs,
+	"azlin allow-ssh":           namecache.VMs,
 	"azlin delete":              namecache.VMs,
 	"azlin storage status":      namecache.Storages,
 	"azlin storage delete":      namecache.Storages,
@@ -187,6 +188,9 @@ func newRefreshNamesCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The login check runs under ctx too: let it end before cancel
+			// stops it (deferred calls run last-first).
+			defer c.WaitLoginCheck()
 			storages, vms, err := storage.NewManager(c, nil).GroupNames(ctx, scope.Group)
 			if err != nil {
 				return err

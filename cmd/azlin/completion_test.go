@@ -61,6 +61,7 @@ func TestCompleteVMAndStorageNamesFromTheCache(t *testing.T) {
 		{[]string{"ssh", "-g", "rg", "w"}, []string{"worker-1", "worker-2"}},
 		{[]string{"ssh", "-g", "rg", "worker-1", ""}, nil}, // after the VM: nothing
 		{[]string{"delete", "-g", "rg", "b"}, []string{"build"}},
+		{[]string{"allow-ssh", "-g", "rg", "worker-"}, []string{"worker-1", "worker-2"}},
 		{[]string{"storage", "status", "-g", "rg", ""}, []string{"scratch", "shared-dev"}},
 		{[]string{"storage", "delete", "-g", "rg", "sh"}, []string{"shared-dev"}},
 		{[]string{"storage", "check", "-g", "rg", "s"}, []string{"scratch", "shared-dev"}},
@@ -166,7 +167,8 @@ func TestDeleteTakesTheVMOutOfTheCache(t *testing.T) {
 	rg := namecache.Scope{Group: "rg"}
 	listed := time.Now().Add(-time.Minute)
 	require.NoError(t, cache.Write(rg, namecache.VMs, []string{"vm", "vm2"}, listed))
-	fake := aztest.New(t, append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)...)
+	calls := append(append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...), homeLeftCalls(t, "[]")...)
+	fake := aztest.New(t, append(calls, callMarkUnused)...)
 	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
 	require.Equal(t, 0, code, stderr)
 	e, _ := cache.Read(rg, namecache.VMs)

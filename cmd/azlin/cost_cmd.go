@@ -42,11 +42,20 @@ func newCostCmd(a *app, runF func(*costOptions) error) *cobra.Command {
 			"             not changed state this month, else a lower bound (>= N).",
 			"  Premium    the provisioned size (billed whether used or not).",
 			"  Standard   the space used (as Azure last measured it).",
-			"  Private endpoints of the storage, per hour.",
+			"  OS disks   by the tier their type and size bill as (30 GiB Premium_LRS: P4),",
+			"             and each VM's Standard public IP per hour: both billed whatever",
+			"             the VM's state.",
+			"  Private endpoints of the storage, per hour; the per-GB price of the data",
+			"             they process is named in the basis, not added (it is traffic).",
 			"",
 			"Each line is rounded to the cent; the total is the sum of the lines as shown.",
-			"Anything the table has no price for is listed as \"not priced\", never as zero,",
-			"and left out of the total. Disks, public IPs and data transfer are not included.",
+			"A region the price table lacks is fetched from the Retail Prices API once",
+			"(5 s at most) and cached; offline its lines say \"not priced\" and the command",
+			"that fetches them. Anything without a price is never shown as zero and is",
+			"left out of the total. Data transfer and disk operations are not included.",
+			"",
+			"Storage no VM has used for 14 days or more is named in a note, with what it",
+			"costs per month and the command that cleans it up (azlin storage cleanup).",
 			"",
 			"--actual also reads what Azure billed the resource group this month, per",
 			"resource: one Cost Management query of the group (az rest), when the account",
@@ -55,7 +64,8 @@ func newCostCmd(a *app, runF func(*costOptions) error) *cobra.Command {
 			"",
 			"-o json prints the report as one object: resourceGroup, currency, asOf, prices,",
 			"lines [{kind, name, detail, region, state, hoursThisMonth, priced, monthly,",
-			"hourly, basis}], total {monthly, lines, notPriced}, notes, and actual.",
+			"hourly, basis}], total {monthly, lines, notPriced}, notes, actual, and",
+			"unusedStorage {storages, unusedFor, monthly, notPriced, command} when there is any.",
 		),
 		Example: joinLines(
 			"  azlin cost",
@@ -88,7 +98,7 @@ func runCost(ctx context.Context, a *app, o *costOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.costReport(ctx, rg, *o, time.Now())
+	r, err := a.costReport(ctx, rg, *o, a.clock())
 	if err != nil {
 		return err
 	}
@@ -106,6 +116,17 @@ func (a *app) priceTable() (*cost.Table, cost.Age, string) {
 	path := cost.CachePath(dir)
 	t, age, _ := cost.Load(path) // a broken cache is in age.Warning
 	return t, age, path
+}
+
+// onDemand makes t fetch a region it has no price for from the Retail
+// Prices API when an estimate needs it (once, within cost.FetchTimeout),
+// keeping what it fetched in the cache at path.
+func (a *app) onDemand(t *cost.Table, path string) *cost.Table {
+	p := a.Printer()
+	t.FetchOnDemand(cost.OnDemand{CachePath: path, Fetching: func(region string) {
+		p.Infof("Fetching prices for %s from %s (the price table has none).", region, cost.BaseURL())
+	}})
+	return t
 }
 
 // ageText is "built-in table of 2026-11-25, 3 days old" or "cache fetched today".
@@ -131,10 +152,11 @@ func (a *app) costReport(ctx context.Context, rg string, o costOptions, now time
 	if err != nil {
 		return nil, err
 	}
-	table, age, _ := a.priceTable()
+	table, age, path := a.priceTable()
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
+	a.onDemand(table, path)
 	return costreport.Build(ctx, c, costreport.Request{ResourceGroup: rg, VMs: o.vms(), Storage: o.storages(), Actual: o.Actual,
 		Prices: table, PricesAge: age, Now: now})
 }

@@ -84,15 +84,27 @@ func TestE2ECostListsEveryVMAndStorageAndTheirSum(t *testing.T) {
 	}
 	total := strings.Split(rows[len(rows)-1], "\t")
 	require.Equal(t, "total", total[0], "the last row is the total: %q", r.Stdout)
-	assert.Equal(t, "6 lines", total[2])
+	assert.Equal(t, "10 lines", total[2])
 	assert.Equal(t, sum, cents(t, total[6]), "the total is the sum of the rows")
-	assert.Equal(t, "$248.52", total[6])
+	assert.Equal(t, "$266.38", total[6])
 
 	assert.Equal(t, "$70.08", got["vm vm-a"], "D2s_v5 running: $0.096 x 730 h")
 	assert.Equal(t, "$0.00", got["vm vm-b"], "deallocated: no compute")
 	assert.Equal(t, "$163.84", got["storage home-one"], "1 TiB premium at $0.16")
 	assert.Equal(t, "$0.00", got["storage data-two"], "Standard is billed by use; nothing is used yet")
-	assert.Len(t, got, 6, "two VMs, two storages, two private endpoints: %v", got)
+	// The OS disk (30 GiB Premium_LRS: P4) and the Standard public IP are
+	// billed whatever the VM's state, deallocated vm-b too.
+	assert.Equal(t, "$3.65", got["public-ip vm-a public IP"], "$0.005 x 730 h")
+	assert.Equal(t, "$3.65", got["public-ip vm-b public IP"])
+	var disks int
+	for k, v := range got {
+		if strings.HasPrefix(k, "os-disk vm-") {
+			disks++
+			assert.Equal(t, "$5.28", v, "P4 LRS at $5.2795/month")
+		}
+	}
+	assert.Equal(t, 2, disks)
+	assert.Len(t, got, 10, "two VMs with their disks and IPs, two storages, two private endpoints: %v", got)
 	var endpoints int
 	for k, v := range got {
 		if strings.HasPrefix(k, "private-endpoint ") {
@@ -197,6 +209,7 @@ func TestE2ECostJSONGolden(t *testing.T) {
 	out = regexp.MustCompile(`"ageDays": \d+`).ReplaceAllString(out, `"ageDays": N`)
 	out = regexp.MustCompile(`"hours": [1-9]\d*`).ReplaceAllString(out, `"hours": HOURS_SINCE_MONTH_START`)
 	out = regexp.MustCompile(`"since": "\d{4}-\d\d-01T00:00:00Z"`).ReplaceAllString(out, `"since": "MONTH_START"`)
+	out = regexp.MustCompile(`_OsDisk_1_[0-9a-f]{32}`).ReplaceAllString(out, `_OsDisk_1_ID`) // az vm create's random suffix
 	assert.Equal(t, golden(t, filepath.Join("testdata", "cost-report.golden.json"), out), out)
 }
 
@@ -293,7 +306,7 @@ func TestE2ECostActualSaysWhenTheAccountMayNotReadBilling(t *testing.T) {
 	c := costCloud(t, faults(t, refuse))
 	r := c.Azlin("cost", "-g", "rg", "--actual")
 	require.Equal(t, 0, r.Exit, "the estimates still stand: %s", r.Stderr)
-	assert.Regexp(t, `(?m)^total\t\t6 lines\t\t\t\t\$248\.52$`, r.Stdout)
+	assert.Regexp(t, `(?m)^total\t\t10 lines\t\t\t\t\$266\.38$`, r.Stdout)
 	assert.Contains(t, r.Stderr, "Warning: No billed costs for ")
 	assert.Contains(t, r.Stderr, "this account may not read the resource group's cost data (it needs a role such as Cost Management Reader or Billing Reader)")
 	assert.Contains(t, r.Stderr, "The estimates above stand.")
@@ -344,9 +357,11 @@ func TestE2ECostPricesShowsAndRefreshesTheTable(t *testing.T) {
 	r = c.Azlin("cost", "prices", "--refresh", "--region", "westus2")
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	assert.Contains(t, r.Stderr, "Prices for 1 regions saved to "+cache)
-	assert.Equal(t, "westus2\tPremium file share LRS (provisioned v1)\t$0.17\tGiB-month provisioned\n"+
+	// The fetched prices, beside the built-in regions (the cache is laid over them).
+	assert.Contains(t, r.Stdout, "westus2\tPremium file share LRS (provisioned v1)\t$0.17\tGiB-month provisioned\n"+
 		"westus2\tVM Standard_D2s_v5 (Linux)\t$0.10\thour\n"+
-		"westus2\tPrivate endpoint\t$0.01\thour\n", r.Stdout)
+		"westus2\tPrivate endpoint\t$0.01\thour\n")
+	assert.Contains(t, r.Stdout, "eastus\tPremium file share LRS (provisioned v1)\t$0.16\tGiB-month provisioned\n")
 	assert.FileExists(t, cache)
 
 	r = c.Azlin("cost", "prices", "-o", "json")

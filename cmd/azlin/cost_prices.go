@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,13 +32,18 @@ func newCostPricesCmd(a *app, runF func(*costPricesOptions) error) *cobra.Comman
 			"they are, and each region's prices. azlin ships a table in its binary; --refresh",
 			"fetches current list prices from the public Azure Retail Prices API (no login",
 			"needed) into a cache ($AZLIN_CONFIG_DIR/cache/prices.json, else",
-			"~/.azlin/cache/prices.json) that every later command uses.",
+			"~/.azlin/cache/prices.json) that every later command uses, laid over the",
+			"built-in table: the regions fetched replace theirs, the others stay.",
 			"",
-			"When the API cannot be reached the cache is left as it was, and azlin keeps",
-			"using the table it had (it says how old it is).",
+			"Any command whose estimate needs a region the table has no price for fetches",
+			"that region once by itself (5 s at most) into the same cache; a region fetched",
+			"is not asked for again for 30 days. When the API cannot be reached the cache",
+			"is left as it was, and the estimate says \"not priced\" and this command.",
 			"",
-			"--refresh fetches the built-in table's regions and your default_region;",
-			"--region names others. AZLIN_PRICES_URL replaces the API's address.",
+			"--refresh fetches the built-in table's regions, those fetched before and your",
+			"default_region;",
+			"--region names others. AZLIN_PRICES_URL replaces the API's address (a mirror,",
+			"or a local stand-in in tests).",
 			"",
 			"-o json prints {source, date, currency, fromCache, fetchedAt, ageDays,",
 			"cachePath, notes, regions}.",
@@ -58,7 +62,7 @@ func newCostPricesCmd(a *app, runF func(*costPricesOptions) error) *cobra.Comman
 		},
 	}
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "fetch current prices from the Azure Retail Prices API into the cache")
-	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: the built-in regions and default_region)")
+	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "with --refresh: a region to fetch (repeatable; default: every region in use and default_region)")
 	return cmd
 }
 
@@ -82,6 +86,9 @@ func runCostPrices(ctx context.Context, a *app, o *costPricesOptions) error {
 			return fmt.Errorf("no folder to keep the price cache in (set AZLIN_CONFIG_DIR); still using the %s", ageText(age))
 		}
 		if len(regions) == 0 {
+			for _, r := range table.RegionNames() { // the regions fetched before, too
+				wanted = appendRegion(wanted, r)
+			}
 			if cfg, err := a.Config(); err == nil && cfg.DefaultRegion != "" {
 				wanted = appendRegion(wanted, cfg.DefaultRegion)
 			}
@@ -161,38 +168,8 @@ func printPrices(p *output.Printer, t *cost.Table, age cost.Age, path string) er
 		return p.JSON(j)
 	}
 	tbl := output.Table{Headers: []string{"REGION", "ITEM", "PRICE", "UNIT"}}
-	for _, name := range t.RegionNames() {
-		rp := t.Regions[name]
-		add := func(item string, price cost.Price, unit string) {
-			tbl.Rows = append(tbl.Rows, []string{name, item, price.Format(t.Currency), unit})
-		}
-		for _, red := range []string{"LRS", "ZRS"} {
-			if pr, ok := rp.PremiumFilesGiBMonth[red]; ok {
-				add("Premium file share "+red+" (provisioned v1)", pr, "GiB-month provisioned")
-			}
-		}
-		for _, red := range []string{"LRS", "ZRS"} {
-			if m, ok := rp.PremiumV2Files[red]; ok {
-				what := "PremiumV2 file share " + red + " (provisioned v2)"
-				add(what+" storage", m.GiBHour, "GiB-hour provisioned")
-				add(what+" IOPS", m.IOPSHour, fmt.Sprintf("IOPS-hour above the first %d", m.IncludedIOPS))
-				add(what+" throughput", m.MiBpsHour, fmt.Sprintf("MiB/s-hour above the first %d", m.IncludedMiBps))
-			}
-		}
-		if rp.BlobHotLRSGiBMonth != nil {
-			add("Standard blob hot LRS (NFS 3.0)", *rp.BlobHotLRSGiBMonth, "GiB-month used")
-		}
-		sizes := make([]string, 0, len(rp.VMHour))
-		for s := range rp.VMHour {
-			sizes = append(sizes, s)
-		}
-		sort.Strings(sizes)
-		for _, s := range sizes {
-			add("VM "+s+" (Linux)", rp.VMHour[s], "hour")
-		}
-		if rp.PrivateEndpointHour != nil {
-			add("Private endpoint", *rp.PrivateEndpointHour, "hour")
-		}
+	for _, r := range t.Rows() {
+		tbl.Rows = append(tbl.Rows, []string{r.Region, r.Item, r.Price.Format(t.Currency), r.Unit})
 	}
 	return p.Table(tbl)
 }

@@ -64,6 +64,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newNewCmd(a, nil),
 		newListCmd(a),
 		newSSHCmd(a, nil),
+		newAllowSSHCmd(a, nil),
 		newDeleteCmd(a, nil),
 		newCostCmd(a, nil),
 	)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/testjson"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 	"github.com/azlin-dev/azlin/internal/vmscript"
@@ -109,10 +110,11 @@ func TestNewSharedHomeWaitsForTheMountAndTagsTheVM(t *testing.T) {
 	calls := fake.Calls()
 	require.Len(t, calls, 11, "the share's usage is read beside the VM name check")
 	assert.Equal(t, shTag.Argv, calls[10], "the tag comes after the mount's result")
-	// One session, with azlin's key and known_hosts, that waits as long as --timeout.
+	// One session, with azlin's key and known_hosts (the key learnt under
+	// the VM's alias), that waits as long as --timeout.
 	require.Len(t, *sessions, 1)
 	assert.Equal(t, vmprov.SSHTarget{KeyPath: filepath.Join(cfgDir, "azlin_ed25519"), KnownHosts: filepath.Join(cfgDir, "known_hosts"),
-		Host: "20.80.105.65", Command: []string{vmscript.CloudInitWaitScript(10 * time.Minute)}, Batch: true}, (*sessions)[0])
+		HostKeyAlias: namecache.HostKeyAlias(namecache.Scope{Group: "rg"}, "vm"), Host: "20.80.105.65", Command: []string{vmscript.CloudInitWaitScript(10 * time.Minute)}, Batch: true}, (*sessions)[0])
 
 	// The VM was given the attach script for this storage, run from runcmd.
 	doc, err := os.ReadFile(filepath.Join(cfgDir, "cloud-init", "vm.yaml"))

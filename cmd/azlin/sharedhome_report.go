@@ -39,6 +39,12 @@ func reportScriptInfo(p *output.Printer, vm string, info map[string]string) {
 		p.Infof("%s: layout %s applied.", vm, l)
 	}
 	reportLayoutInfo(p, []layoutResultView{{VM: vm, Moved: info["layout_moved"], KeptLocal: info["layout_kept_local"], Conflicts: info["layout_conflicts"]}})
+	switch rm := info["remount"]; {
+	case rm == "plain NFS -> aznfs":
+		p.Infof("%s: the home was a plain NFS mount of the Blob endpoint; it is now mounted through AZNFS (fstab too), which follows the endpoint's IP. Files untouched.", vm)
+	case strings.HasPrefix(rm, "busy: "):
+		p.Warnf("%s: %s", vm, strings.TrimPrefix(rm, "busy: "))
+	}
 	if n := info["hard_links"]; n != "" {
 		p.Warnf("%s: %s paths in the home were hard links (e.g. %s): Blob NFS 3.0 has no hard links, so each was copied as a separate file", vm, n, info["hard_link_examples"])
 	}

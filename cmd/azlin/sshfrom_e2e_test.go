@@ -36,10 +36,10 @@ func TestE2ENewOpensSSHOnlyToTheCaller(t *testing.T) {
 	r := azlinOK(t, c, "ssh", "a", "-g", "rg", "--", "hostname")
 	assert.Equal(t, "a\n", r.Stdout)
 
-	// The caller's public address changes: from the next az call on (azlin
-	// ssh reads the VM's address first), the local cloud drops SSH from it,
-	// as the NSG on Azure would.
+	// The caller's public address changes: from the next az call on, the
+	// local cloud drops SSH from it, as the NSG on Azure would at once.
 	c.SetCallerIP("198.51.100.20")
+	require.Equal(t, 0, c.Az("group", "show", "-n", "rg").Exit)
 	r = c.Azlin("ssh", "a", "-g", "rg", "--", "hostname")
 	assert.NotEqual(t, 0, r.Exit, "SSH from an address the rule does not name is dropped: %s", r.Stdout)
 }

@@ -22,7 +22,7 @@ import (
 func (a *app) sharedHomeManager(c *azcli.Client) *sharedhome.Manager {
 	return &sharedhome.Manager{
 		VMs:     vmprov.NewManager(c),
-		Storage: storage.NewManager(c, a.prices()),
+		Storage: a.storageOn(c),
 		Net:     network.NewManager(c),
 	}
 }

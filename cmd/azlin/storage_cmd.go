@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/storage"
 )
@@ -30,8 +32,10 @@ func newStorageCmd(a *app) *cobra.Command {
 			"  azlin storage list",
 			"  azlin storage status shared-dev",
 			"  azlin storage usage shared-dev --days 30",
+			"  azlin storage bench shared-dev --vm worker-1   # the share against local disk",
 			"  azlin storage resize shared-dev --size 1TB",
 			"  azlin storage delete shared-dev",
+			"  azlin storage cleanup --unused-for 14d",
 		),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
@@ -45,8 +49,10 @@ func newStorageCmd(a *app) *cobra.Command {
 		newStorageDetachCmd(a, nil),
 		newStorageLayoutCmd(a),
 		newStorageCheckCmd(a, nil),
+		newStorageBenchCmd(a, nil),
 		newStorageUsageCmd(a, nil),
 		newStorageResizeCmd(a, nil),
+		newStorageCleanupCmd(a, nil),
 	)
 	return cmd
 }
@@ -67,15 +73,31 @@ func (a *app) storageManager(ctx context.Context) (*storage.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return storage.NewManager(c, a.prices()), nil
+	return a.storageOn(c), nil
 }
 
-// prices is the price table: the refreshed cache if there is one, else the
-// built-in table. A broken cache is reported, never fatal.
+// storageOn is the storage manager on c, on the app's clock.
+func (a *app) storageOn(c *azcli.Client) *storage.Manager {
+	m := storage.NewManager(c, a.prices())
+	m.Now = a.clock
+	return m
+}
+
+// clock is the time now (tests fix it with app.now).
+func (a *app) clock() time.Time {
+	if a.now != nil {
+		return a.now()
+	}
+	return time.Now()
+}
+
+// prices is the price table: the built-in one with the cache laid over it,
+// fetching a region it lacks when an estimate needs one. A broken cache is
+// reported, never fatal.
 func (a *app) prices() *cost.Table {
-	t, age, _ := a.priceTable()
+	t, age, path := a.priceTable()
 	if age.Warning != "" {
 		a.Printer().Warnf("%s", age.Warning)
 	}
-	return t
+	return a.onDemand(t, path)
 }

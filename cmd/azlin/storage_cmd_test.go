@@ -146,6 +146,7 @@ func TestStorageStatusLayout(t *testing.T) {
 	assert.Equal(t, `Storage: shared-dev
 Account: `+stAcct+`
 Tier: Premium, NFS 4.1 (Azure Files), LRS
+Redundancy: LRS (three copies in one datacenter); no geo-redundancy for NFS
 Size: 1TiB (45GiB used, 4% utilization)
 Trend: +15GiB in 3 days; full in about 196 days at this rate
 Region: eastus

@@ -63,6 +63,12 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"            file locking across VMs and slow with many small files.",
 			"Sizes take GB, GiB, TB or TiB; GB means GiB and TB means TiB (1TB = 1024GiB).",
 			"",
+			"Redundancy (--redundancy): Azure Files NFS has no geo-redundancy: no GRS or",
+			"GZRS, no copy in another region. What exists is ZRS (Premium and PremiumV2):",
+			"copies in three availability zones of the region, which survives a zone's",
+			"outage; LRS (the default) keeps three copies in one datacenter. A copy in",
+			"another region is yours to make (e.g. rsync to storage created there).",
+			"",
 			"Security:",
 			"  Azure Files storage (Premium, PremiumV2) is encrypted in transit: the account",
 			"  keeps secure transfer required ON, so Azure refuses every clear-text NFS",
@@ -72,7 +78,10 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"  is for VMs that cannot",
 			"  reach packages.microsoft.com: secure transfer off and plain NFS, readable by",
 			"  anyone who can see the VNet's traffic. Standard (Blob NFS 3.0) has no",
-			"  encryption in transit at all. Data at rest is encrypted by Azure either way.",
+			"  encryption in transit at all; VMs still mount it through AZNFS (-t aznfs, as",
+			"  Microsoft's Blob NFS article says) for its proxy address, which follows the",
+			"  endpoint when its IP changes: not TLS. Data at rest is encrypted by Azure",
+			"  either way.",
 			"  NFS has no passwords, so the network keeps others out: the firewall's",
 			"  default action is Deny and only the azlin VNet gets in. The VNet and subnet",
 			"  (azlin-vnet 10.0.0.0/16, azlin-subnet 10.0.0.0/24 unless the flags below or",
@@ -131,7 +140,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 	fl.IntVar(&o.IOPS, "iops", 0, "PremiumV2: provisioned IOPS, 3000-102400 (default: Azure's recommendation, 3000 + 1 per GiB)")
 	fl.IntVar(&o.Throughput, "throughput", 0, "PremiumV2: provisioned throughput in MiB/s, 100-10340 (default: Azure's recommendation, 100 + 0.1 per GiB)")
 	fl.StringVar(&o.Region, "region", "", "Azure region (default: config default_region, else the resource group's)")
-	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium and PremiumV2 only)")
+	fl.StringVar(&o.Redundancy, "redundancy", "LRS", "LRS, or ZRS (Premium and PremiumV2 only); NFS has no geo-redundancy")
 	fl.StringVar(&o.RootSquash, "root-squash", "NoRootSquash", "NoRootSquash, RootSquash or AllSquash")
 	fl.StringVar(&o.Network, "network", "private-endpoint", "how the VNet reaches the storage: private-endpoint or service-endpoint")
 	fl.StringVar(&o.VNet, "vnet", "", "virtual network to use or create (default: config vnet_name, azlin-vnet)")
@@ -302,7 +311,7 @@ func transitSummary(s *storage.Storage) string {
 	case s.EncryptionInTransit:
 		return "encrypted (TLS through Microsoft's AZNFS mount helper; secure transfer required)"
 	case s.Tier == nfs.Standard:
-		return "not encrypted (Blob NFS 3.0 has no encryption in transit)"
+		return "not encrypted (Blob NFS 3.0 has no encryption in transit; VMs mount it through Microsoft's AZNFS helper for its proxy address, which follows the endpoint's IP, not for TLS)"
 	default:
 		return "not encrypted (plain NFS, secure transfer off: made with --no-encryption-in-transit or by an azlin before it encrypted NFS)"
 	}

@@ -41,7 +41,7 @@ func newStorageDeleteCmd(a *app, runF func(*storageDeleteOptions) error) *cobra.
 	}
 }
 
-// runStorageDelete shows what goes, asks, and deletes the storage.
+// runStorageDelete checks the name, then deletes the storage.
 func runStorageDelete(ctx context.Context, a *app, o *storageDeleteOptions) error {
 	name := o.Name
 	rg, err := a.storageTarget(name)
@@ -52,6 +52,14 @@ func runStorageDelete(ctx context.Context, a *app, o *storageDeleteOptions) erro
 	if err != nil {
 		return err
 	}
+	return deleteStorage(ctx, a, m, rg, name)
+}
+
+// deleteStorage is storage delete's one path, for `storage delete` and
+// `storage cleanup` alike: it reads the storage (refusing, a
+// *storage.ConnectedError, while a VM uses it), shows what goes, asks
+// (clierr.ErrCancelled when the answer is no) and deletes it.
+func deleteStorage(ctx context.Context, a *app, m *storage.Manager, rg, name string) error {
 	plan, err := m.PlanDelete(ctx, rg, name)
 	if err != nil {
 		return err

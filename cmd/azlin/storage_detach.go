@@ -69,7 +69,7 @@ func runStorageDetach(ctx context.Context, a *app, o *storageDetachOptions) erro
 	p := a.Printer()
 	prog := p.StartProgress("Detaching VM " + vm)
 	res, err := a.sharedHomeManager(c).Detach(ctx, sharedhome.DetachRequest{
-		ResourceGroup: rg, VM: vm, Force: o.Force, Progress: prog.Step})
+		ResourceGroup: rg, VM: vm, Force: o.Force, Progress: prog.Step, Warn: func(msg string) { p.Warnf("%s", msg) }})
 	if err != nil {
 		prog.Fail("")
 		return err

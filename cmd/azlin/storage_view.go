@@ -115,7 +115,9 @@ func newStorageStatusCmd(a *app, runF func(*storageStatusOptions) error) *cobra.
 			"Trend is the used space's change over the last 7 days of Azure's daily capacity",
 			"values and, for a growing Premium share, when it is full at that rate",
 			"(azlin storage usage NAME draws them). NEARLY FULL marks 90% or more.",
-			"With -o json the same facts as one object (trend, nearlyFull).",
+			"Redundancy is LRS or ZRS: Azure Files NFS has no geo-redundancy. A storage no",
+			"VM uses says since when (azlin storage cleanup deletes long-unused ones).",
+			"With -o json the same facts as one object (trend, nearlyFull, unused).",
 		),
 		Example: "  azlin storage status shared-dev\n  azlin storage status shared-dev -o json",
 		Args:    usageArgs(cobra.ExactArgs(1)),
@@ -161,6 +163,7 @@ func statusText(s *storage.Storage) string {
 	w.kv("Storage", s.Name)
 	w.kv("Account", s.Account)
 	w.kv("Tier", fmt.Sprintf("%s, %s, %s", s.Tier, s.Protocol, s.Redundancy))
+	w.kv("Redundancy", storage.RedundancyText(s.Redundancy))
 	size := storage.FormatGiB(s.SizeGiB)
 	if u := s.Utilization(); u >= 0 {
 		size += fmt.Sprintf(" (%s used, %d%% utilization)", used(s), u)
@@ -183,7 +186,11 @@ func statusText(s *storage.Storage) string {
 	w.kv("Cost", costLine(s.Cost))
 	w.line("")
 	if len(s.ConnectedVMs) == 0 {
-		w.line("Connected VMs: none (attach one: azlin new --shared-home " + s.Name + ")")
+		unused := ""
+		if s.Unused != nil {
+			unused = ", unused " + s.Unused.Text()
+		}
+		w.line("Connected VMs: none" + unused + " (attach one: azlin new --shared-home " + s.Name + ")")
 	} else {
 		w.line("Connected VMs:")
 		for _, v := range s.ConnectedVMs {

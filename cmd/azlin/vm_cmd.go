@@ -220,6 +220,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		ResourceGroup: rg, Name: name, Region: region, Size: size, Image: o.Image,
 		NoWait: o.NoWait, Timeout: o.Timeout, SSHKeyPath: cfg.SSHKeyPath, ConfigDir: dir, SharedHome: o.SharedHome,
 		SSHFrom:        sshFrom,
+		HostKeyAlias:   namecache.HostKeyAlias(a.sshScope(rg), name),
 		Network:        network.Names{VNet: cfg.VNetName, VNetPrefix: cfg.VNetPrefix, Subnet: cfg.SubnetName, SubnetPrefix: cfg.SubnetPrefix},
 		ResolveLayout:  scriptLayout,
 		AuthorizedKeys: a.azlinPublicKey,
@@ -233,6 +234,9 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		return nil
 	}
 	a.vmNameChanged(rg, name, true)
+	if dir, err := azlinDir(); err == nil {
+		_ = namecache.In(dir).ForgetHost(a.sshScope(rg), name) // an earlier VM's address
+	}
 	if res.Accepted {
 		p.Infof("See its state: azlin list -g %s   Connect once it is running: azlin ssh %s -g %s", rg, name, rg)
 		return renderVMs(p, []vmView{{Name: name, State: "creating", Size: size, Region: region, ResourceGroup: rg}})
@@ -369,7 +373,15 @@ func runDelete(ctx context.Context, a *app, o *deleteOptions) error {
 		_ = os.Remove(provision.CloudInitPath(dir, name))
 	}
 	a.vmNameChanged(rg, name, false)
+	a.forgetSSHHost(ctx, rg, name)
 	prog.Done(fmt.Sprintf("Deleted VM %s and its disk, network interface and public IP", name))
+	if plan.VM != nil && plan.VM.SharedHome() != "" {
+		// Was it the storage's last VM? Then the storage is unused from now on.
+		home := plan.VM.SharedHome()
+		if err := a.storageOn(c).NoteVMLeft(ctx, rg, home, name); err != nil {
+			p.Warnf("%v; until a VM attaches and leaves again, azlin storage cleanup counts it as unused since it was created", err)
+		}
+	}
 	return nil
 }
 

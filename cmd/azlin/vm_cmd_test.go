@@ -17,6 +17,7 @@ import (
 
 	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
+	"github.com/azlin-dev/azlin/internal/namecache"
 	"github.com/azlin-dev/azlin/internal/vmprov"
 )
 
@@ -29,6 +30,7 @@ func vmEnv(t *testing.T) string {
 	dir := t.TempDir()
 	t.Setenv("AZLIN_CONFIG_DIR", dir)
 	t.Setenv("AZLIN_RESOURCE_GROUP", "")
+	t.Setenv(azcli.EnvAzureConfigDir, t.TempDir()) // no az profile: az's current subscription is unknown
 	ip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "203.0.113.7") }))
 	t.Cleanup(ip.Close)
 	t.Setenv("AZLIN_PUBLIC_IP_URL", ip.URL)
@@ -117,10 +119,11 @@ func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 	assert.Contains(t, stderr, "azlin ssh vm")
 
 	// The calls in order: the name check comes before anything is created.
-	calls := fake.Calls()
-	require.Len(t, calls, 7)
-	assert.Equal(t, []string{"vm", "show", "-g", "rg", "-n", "vm"}, calls[2])
-	assert.Equal(t, createArgv(cfgDir), calls[5])
+	// (The login check runs beside the first reads: its place varies.)
+	calls := slices.DeleteFunc(fake.Calls(), func(argv []string) bool { return slices.Equal(argv, callAccountShow.Argv) })
+	require.Len(t, calls, 6)
+	assert.Equal(t, []string{"vm", "show", "-g", "rg", "-n", "vm"}, calls[1])
+	assert.Equal(t, createArgv(cfgDir), calls[4])
 
 	fi, err := os.Stat(filepath.Join(cfgDir, "azlin_ed25519"))
 	require.NoError(t, err)
@@ -257,6 +260,8 @@ func TestSSHRunsSSHWithAzlinKeyAndOwnKnownHosts(t *testing.T) {
 		"-o", "IdentitiesOnly=yes",
 		"-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile=" + filepath.Join(cfgDir, "known_hosts"),
+		"-o", "HostKeyAlias=" + namecache.HostKeyAlias(namecache.Scope{Group: "rg"}, "vm"),
+		"-o", "CheckHostIP=no",
 		"-o", "ConnectTimeout=20",
 		"--", "azureuser@20.80.105.65", "ls", "-la", "/home",
 	}, "\n")+"\n", string(args))
@@ -308,20 +313,61 @@ var deleteCalls = []aztest.Call{
 
 var callShowManaged = aztest.Call{Argv: []string{"vm", "show", "-g", "rg", "-n", "vm"}, StdoutFile: vmTestdata + "vm-show-managed.json"}
 
+// homeLeftCalls are the reads after deleting a VM whose home was on
+// shared-dev: the group's storage and the VMs left (vms, az vm list's JSON).
+func homeLeftCalls(t *testing.T, vms string) []aztest.Call {
+	return []aztest.Call{
+		{Argv: []string{"storage", "account", "list", "-g", "rg"}, Stdout: stJSON(t, []any{stAccount(t)})},
+		{Argv: []string{"vm", "list", "-g", "rg"}, Stdout: vms},
+	}
+}
+
+// callMarkUnused records shared-dev as unused since runWith's clock.
+var callMarkUnused = aztest.Call{Argv: []string{"tag", "update", "--resource-id",
+	"/subscriptions/" + stSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/" + stAcct,
+	"--operation", "Merge", "--tags", "azlin-unused-since=2025-11-25T12:00:00Z"}}
+
 func TestDeleteRemovesVMAndItsParts(t *testing.T) {
 	cfgDir := vmEnv(t)
 	ci := filepath.Join(cfgDir, "cloud-init", "vm.yaml")
 	require.NoError(t, os.MkdirAll(filepath.Dir(ci), 0o700))
 	require.NoError(t, os.WriteFile(ci, []byte("#cloud-config\n"), 0o600))
-	fake := aztest.New(t, append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)...)
+	calls := append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...)
+	// It was shared-dev's last VM: the storage is recorded unused from now.
+	calls = append(append(calls, homeLeftCalls(t, "[]")...), callMarkUnused)
+	fake := aztest.New(t, calls...)
 	stdout, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "shared storage shared-dev: the files there stay")
 	assert.Contains(t, stderr, "✓ Deleted VM vm and its disk, network interface and public IP")
-	assert.Len(t, fake.Calls(), 6)
+	assert.NotContains(t, stderr, "Warning")
+	assert.Len(t, fake.Calls(), 9)
 	_, err := os.Stat(ci)
 	assert.True(t, os.IsNotExist(err), "the VM's cloud-init copy goes with it")
+}
+
+func TestDeleteOfAVMWhoseStorageHasOthersLeavesItInUse(t *testing.T) {
+	vmEnv(t)
+	others := strings.Replace(stVMs(t), `"name":"vm"`, `"name":"vm2"`, 1)
+	require.Contains(t, others, `"vm2"`)
+	calls := append(append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...), homeLeftCalls(t, others)...)
+	fake := aztest.New(t, calls...)
+	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, fake.Calls(), 8, "vm2 still uses shared-dev: no tag update")
+}
+
+func TestDeleteSaysWhenTheUnusedRecordFails(t *testing.T) {
+	vmEnv(t)
+	fail := callMarkUnused
+	fail.Exit, fail.Stderr = 1, "ERROR: (AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.Resources/tags/write'.\nCode: AuthorizationFailed\n"
+	calls := append(append([]aztest.Call{callAccountShow, callShowManaged}, deleteCalls...), homeLeftCalls(t, "[]")...)
+	fake := aztest.New(t, append(calls, fail)...)
+	_, stderr, code := runVMCmd(t, fake, "delete", "vm", "-g", "rg", "--yes")
+	require.Equal(t, 0, code, "the VM is deleted: %s", stderr)
+	assert.Contains(t, stderr, "Warning: recording on storage shared-dev that no VM uses it since 2025-11-25T12:00:00Z")
+	assert.Contains(t, stderr, "azlin storage cleanup counts it as unused since it was created")
 }
 
 func TestDeleteWithoutYesWhenNotInteractiveDeletesNothing(t *testing.T) {

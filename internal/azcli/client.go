@@ -34,7 +34,17 @@ type Options struct {
 	Subscription string        // appended as --subscription S when set
 	Timeout      time.Duration // per az call; 0 = DefaultTimeout
 	Retry        RetryPolicy   // zero value = DefaultRetry
+	MaxProcs     int           // az processes alive at once; 0 = DefaultMaxProcs
 }
+
+// DefaultMaxProcs bounds the az processes one azlin runs at once: a
+// resource group of 50 storages or VMs is read in one round (one call per
+// storage, beside the group's own reads), and no more. An az is a Python
+// process of about 100 MB whose time is mostly spent waiting on ARM, so the
+// bound is about memory (some 6 GB at its rare peak), not CPU; ARM's read
+// limits (a burst of 250 per principal) are far above it. Callers that ask
+// for more at once queue here.
+const DefaultMaxProcs = 64
 
 // RetryPolicy bounds retries of transient failures. Zero fields take the
 // values of DefaultRetry.
@@ -130,12 +140,22 @@ type Client struct {
 	runner Runner
 	opts   Options
 
-	debugMu sync.Mutex
+	debugMu  sync.Mutex
+	procs    chan struct{} // one token per az process alive
+	began    time.Time     // the Client's creation: the timeline's zero
+	timeline []Span        // every az process, under --debug
 
-	loginMu   sync.Mutex
-	loginDone bool
-	account   Account
-	loginErr  error
+	loginMu sync.Mutex
+	login   *loginCheck // nil: not started (or the last one was stopped by its context)
+}
+
+// loginCheck is one `az account show`, run once per Client; done closes
+// when account and err are set.
+type loginCheck struct {
+	done    chan struct{}
+	account Account
+	err     error
+	stopped bool // by the context of the caller that started it: forgotten
 }
 
 // New returns a Client that runs az through r.
@@ -147,7 +167,10 @@ func New(r Runner, opts Options) *Client {
 		opts.DryRunOut = os.Stdout
 	}
 	opts.Retry = opts.Retry.withDefaults()
-	return &Client{runner: r, opts: opts}
+	if opts.MaxProcs <= 0 {
+		opts.MaxProcs = DefaultMaxProcs
+	}
+	return &Client{runner: r, opts: opts, procs: make(chan struct{}, opts.MaxProcs), began: time.Now()}
 }
 
 // DryRun reports whether mutations are printed instead of run.
@@ -155,20 +178,35 @@ func (c *Client) DryRun() bool { return c.opts.DryRun }
 
 // Read runs `az <args> --output json --only-show-errors [--subscription S]`
 // and decodes az's JSON output into out. out may be nil; then empty output is
-// fine. A non-zero exit becomes a classified *Error.
+// fine. A non-zero exit becomes a classified *Error. A read does not wait for
+// a login check started by StartLoginCheck, but when it fails and that check
+// failed too, the check's error is returned: "not logged in" is the cause.
 func (c *Client) Read(ctx context.Context, out any, args ...string) error {
-	return c.call(ctx, out, c.argv(args))
+	err := c.call(ctx, out, c.argv(args))
+	if err != nil {
+		if lerr := c.loginFailure(ctx); lerr != nil {
+			return lerr
+		}
+	}
+	return err
 }
 
 // Mutate is Read for calls that change Azure. Under DryRun it prints the
 // exact az line (secrets redacted) to DryRunOut and returns nil without
-// running anything; out is left untouched.
+// running anything; out is left untouched. A login check under way is
+// waited for first: nothing changes (or is printed) before the login is
+// known to work.
 //
 // Mutations are retried like reads: the az commands azlin uses to change
 // Azure are idempotent ARM PUT/PATCH/DELETE calls that either did not happen
 // (throttled, 5xx, another operation in progress) or can be repeated to the
 // same end state.
 func (c *Client) Mutate(ctx context.Context, out any, args ...string) error {
+	if c.loginStarted() {
+		if _, err := c.EnsureLoggedIn(ctx); err != nil {
+			return err
+		}
+	}
 	argv := c.argv(args)
 	if c.opts.DryRun {
 		_, err := fmt.Fprintln(c.opts.DryRunOut, "az "+shell.Join(RedactArgs(argv)))
@@ -186,21 +224,87 @@ type Account struct {
 }
 
 // EnsureLoggedIn runs `az account show` once per Client, however many
-// goroutines ask; later calls get the same account or error. A call stopped
-// by its own context is not remembered, so a later caller can still try.
+// goroutines ask (or joins the check StartLoginCheck began); later calls get
+// the same account or error. A check stopped by its own context is not
+// remembered, so a later caller can still try.
 func (c *Client) EnsureLoggedIn(ctx context.Context) (Account, error) {
+	for {
+		l := c.startLogin(ctx)
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return Account{}, fmt.Errorf("az account show: %w", ctx.Err())
+		}
+		// Another caller's context stopped the check: try again with ours.
+		if l.stopped && ctx.Err() == nil {
+			continue
+		}
+		return l.account, l.err
+	}
+}
+
+// StartLoginCheck begins EnsureLoggedIn's `az account show` without waiting
+// for it, so that a command's first reads run beside it instead of after it
+// (one round of az calls less). Mutations wait for its answer; a failed read
+// reports its error (see Read); WaitLoginCheck waits for it at the end.
+func (c *Client) StartLoginCheck(ctx context.Context) { c.startLogin(ctx) }
+
+// WaitLoginCheck waits until a login check under way has ended (at once
+// when none was started), so that no az process outlives azlin.
+func (c *Client) WaitLoginCheck() {
+	c.loginMu.Lock()
+	l := c.login
+	c.loginMu.Unlock()
+	if l != nil {
+		<-l.done
+	}
+}
+
+func (c *Client) startLogin(ctx context.Context) *loginCheck {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
-	if c.loginDone {
-		return c.account, c.loginErr
+	if c.login != nil {
+		return c.login
 	}
-	var a Account
-	err := c.Read(ctx, &a, "account", "show")
-	if err != nil && ctx.Err() != nil {
-		return Account{}, err
+	l := &loginCheck{done: make(chan struct{})}
+	c.login = l
+	go func() {
+		defer close(l.done)
+		l.err = c.call(ctx, &l.account, c.argv([]string{"account", "show"}))
+		if l.err != nil && ctx.Err() != nil {
+			l.account, l.stopped = Account{}, true
+			c.loginMu.Lock()
+			if c.login == l {
+				c.login = nil
+			}
+			c.loginMu.Unlock()
+		}
+	}()
+	return l
+}
+
+func (c *Client) loginStarted() bool {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	return c.login != nil
+}
+
+// loginFailure is the error of a login check that was started, once it has
+// ended; nil when none was started or it succeeded.
+func (c *Client) loginFailure(ctx context.Context) error {
+	if !c.loginStarted() {
+		return nil
 	}
-	c.loginDone, c.account, c.loginErr = true, a, err
-	return a, err
+	_, err := c.EnsureLoggedIn(ctx)
+	if err != nil && isStopped(err) {
+		return nil // the caller's own error says it was stopped
+	}
+	return err
+}
+
+// isStopped tells an error of a call that was cancelled or ran out of time.
+func isStopped(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Flags Client adds to every call.
@@ -273,10 +377,18 @@ func (c *Client) call(ctx context.Context, out any, argv []string) error {
 }
 
 func (c *Client) runOnce(ctx context.Context, timeout time.Duration, argv []string) (Result, error) {
+	select {
+	case c.procs <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("az %s not started: %w", commandString(argv), ctx.Err())
+	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := time.Now()
 	res, err := c.runner.Run(actx, argv)
+	<-c.procs
 	line := "az " + shell.Join(RedactArgs(argv))
+	c.record(Span{Command: spanName(argv), Start: start, End: time.Now()})
 	if err != nil {
 		c.debugf("%s  # not completed: %v", line, err)
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {

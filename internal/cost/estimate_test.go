@@ -33,7 +33,7 @@ func TestPremiumFilesV1FormulaOneTiBIsExactly163_84(t *testing.T) {
 	assert.Equal(t, Money(163_840_000), e.Monthly) // exact, not 163.83999...
 	assert.Equal(t, "$163.84", e.Monthly.String())
 	assert.Equal(t, "$163.84/month", e.String())
-	assert.Equal(t, "1024 GiB provisioned x $0.16/GiB-month (Premium_LRS, testeast)", e.Basis)
+	assert.Equal(t, "1024 GiB provisioned x $0.16/GiB-month (Premium_LRS, testeast; price table of 2026-01-02)", e.Basis)
 	assert.Zero(t, e.Hourly)
 }
 
@@ -86,7 +86,7 @@ func TestStandardBlobIsBilledByUsedSpace(t *testing.T) {
 	assert.False(t, neg.Priced)
 	nowhere := tbl.StandardBlob("testwest", 10)
 	assert.False(t, nowhere.Priced)
-	assert.Equal(t, "no Blob hot LRS price for region testwest", nowhere.Reason)
+	assert.Equal(t, "no Blob hot LRS price for testwest: fetch its prices with: azlin cost prices --refresh --region testwest", nowhere.Reason)
 }
 
 func TestVMHourlyAndMonthlyAt730Hours(t *testing.T) {
@@ -108,7 +108,7 @@ func TestPrivateEndpointPerMonth(t *testing.T) {
 	require.True(t, e.Priced, e.Reason)
 	assert.Equal(t, Money(10_000), e.Hourly)
 	assert.Equal(t, "$7.30", e.Monthly.String())
-	assert.Contains(t, e.Basis, "data processed not included")
+	assert.Contains(t, e.Basis, "plus data processed per GB (Standard Data Processed, not in the price table), not included")
 }
 
 func TestUnknownRegionOrSizeIsReportedNotZero(t *testing.T) {
@@ -121,17 +121,18 @@ func TestUnknownRegionOrSizeIsReportedNotZero(t *testing.T) {
 	} {
 		assert.False(t, e.Priced, name)
 		assert.Zero(t, e.Monthly, name)
-		assert.Equal(t, `region "mars" is not in the price table (it has testeast, testwest)`, e.Reason, name)
-		assert.Equal(t, `not priced: region "mars" is not in the price table (it has testeast, testwest)`, e.String(), name)
+		assert.Contains(t, e.Reason, `mars: region "mars" is not in the price table (it has testeast, testwest); `+
+			"fetch its prices with: azlin cost prices --refresh --region mars", name)
+		assert.Equal(t, "not priced: "+e.Reason, e.String(), name)
 	}
 
 	size := tbl.VM("testeast", "Standard_M416ms_v2")
 	assert.False(t, size.Priced)
-	assert.Equal(t, `no price for VM size "Standard_M416ms_v2" in region testeast`, size.Reason)
+	assert.Equal(t, `no price for VM size "Standard_M416ms_v2" in testeast: fetch its prices with: azlin cost prices --refresh --region testeast`, size.Reason)
 
 	noFiles := tbl.PremiumFiles("testwest", "LRS", 100)
 	assert.False(t, noFiles.Priced)
-	assert.Equal(t, "no Premium_LRS file share price for region testwest", noFiles.Reason)
+	assert.Equal(t, "no Premium_LRS file share price for testwest: fetch its prices with: azlin cost prices --refresh --region testwest", noFiles.Reason)
 }
 
 // The README's tier comparison ("Choosing a tier") is these numbers: the

@@ -28,6 +28,10 @@ func (m Money) Cents() int64 {
 	return (v + microPerCent/2) / microPerCent
 }
 
+// Rounded is m rounded to whole cents, as String shows it: sums of Rounded
+// amounts add up to what their lines show.
+func (m Money) Rounded() Money { return Money(m.Cents() * microPerCent) }
+
 // String shows m as US dollars rounded to cents: "$163.84".
 func (m Money) String() string { return m.Format("USD") }
 

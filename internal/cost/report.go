@@ -3,6 +3,7 @@ package cost
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,14 @@ type VMInput struct {
 	// completed: the time on its instance view's ProvisioningState status.
 	// Zero when az did not say.
 	LastChange time.Time
+	// The OS disk as az shows it (storageProfile.osDisk); SKU "" when az
+	// did not say. Billed whatever the VM's state.
+	OSDisk    string // its name
+	OSDiskSKU string // "Premium_LRS", ...
+	OSDiskGiB int
+	// PublicIP is the VM's public address, "" when it has none. az vm
+	// create makes a Standard static IP, billed while it exists.
+	PublicIP string
 }
 
 // StorageInput is one azlin storage as the report needs it.
@@ -45,6 +54,8 @@ const (
 	KindVM              = "vm"
 	KindStorage         = "storage"
 	KindPrivateEndpoint = "private-endpoint"
+	KindOSDisk          = "os-disk"
+	KindPublicIP        = "public-ip"
 )
 
 // Line is one priced (or not priced) thing in the report.
@@ -65,6 +76,8 @@ type Line struct {
 	// Hourly is the exact list price per hour for things billed by the hour.
 	Hourly *Exact `json:"hourly,omitempty"`
 	Basis  string `json:"basis"`
+
+	of string // the storage a storage or private-endpoint line belongs to
 }
 
 // Hours is what az lets azlin know about a VM's billed hours this month.
@@ -152,6 +165,47 @@ type Report struct {
 	Notes []string `json:"notes"`
 	// Actual is the billed cost from Azure (--actual only).
 	Actual *Billed `json:"actual,omitempty"`
+	// UnusedStorage is the storage no VM has used for a while (when any).
+	UnusedStorage *UnusedStorage `json:"unusedStorage,omitempty"`
+}
+
+// UnusedStorage is storage no VM has used for UnusedFor or more, what its
+// lines (the storage and its private endpoints) cost, and the command that
+// cleans it up.
+type UnusedStorage struct {
+	Storages  []string `json:"storages"`
+	UnusedFor string   `json:"unusedFor"` // "14d"
+	// Monthly is exactly the sum of those lines' Monthly, as the total is.
+	Monthly   Amount `json:"monthly"`
+	NotPriced int    `json:"notPriced"`
+	Command   string `json:"command"`
+}
+
+// AddUnusedStorage records that the storages named have had no VM for
+// unusedFor, with their cost from the report's lines and a note that names
+// command.
+func (r *Report) AddUnusedStorage(names []string, unusedFor, command string) {
+	if len(names) == 0 {
+		return
+	}
+	u := &UnusedStorage{Storages: names, UnusedFor: unusedFor, Command: command}
+	for _, l := range r.Lines {
+		if l.of == "" || !slices.Contains(names, l.of) {
+			continue
+		}
+		if !l.Priced {
+			u.NotPriced++
+			continue
+		}
+		u.Monthly += *l.Monthly
+	}
+	r.UnusedStorage = u
+	cost := u.Monthly.Money().Format(r.Currency) + "/month"
+	if u.NotPriced > 0 {
+		cost += fmt.Sprintf(" and %d line(s) not priced", u.NotPriced)
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("Unused storage (no VM for %s or more): %s, costing %s. Review and delete it with: %s",
+		unusedFor, strings.Join(names, ", "), cost, command))
 }
 
 // NewReport prices vms and storages with t at the moment now. age describes
@@ -166,6 +220,7 @@ func NewReport(t *Table, age Age, rg string, vms []VMInput, storages []StorageIn
 	sort.Slice(vms, func(i, j int) bool { return vms[i].Name < vms[j].Name })
 	for _, v := range vms {
 		r.Lines = append(r.Lines, t.vmLine(v, now))
+		r.Lines = append(r.Lines, t.vmExtras(v)...)
 	}
 	storages = append([]StorageInput(nil), storages...)
 	sort.Slice(storages, func(i, j int) bool { return storages[i].Name < storages[j].Name })
@@ -182,7 +237,7 @@ func NewReport(t *Table, age Age, rg string, vms []VMInput, storages []StorageIn
 	}
 	if len(vms) > 0 {
 		r.Notes = append(r.Notes, "VMs: the monthly cost is the compute price for a whole month (730 hours) if the VM stays in its "+
-			"state; a deallocated VM costs nothing for compute. OS disks and public IPs are billed separately and not included.")
+			"state; a deallocated VM costs nothing for compute. Its OS disk and public IP are lines of their own: billed whatever the VM's state.")
 	}
 	if r.Total.NotPriced > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d lines are not priced and not in the total: see their basis.",
@@ -242,6 +297,31 @@ func (t *Table) vmLine(v VMInput, now time.Time) Line {
 	return l
 }
 
+// vmExtras are the VM's OS disk and public IP lines.
+func (t *Table) vmExtras(v VMInput) []Line {
+	var lines []Line
+	if v.OSDisk != "" || v.OSDiskSKU != "" {
+		name := v.OSDisk
+		if name == "" {
+			name = v.Name + " OS disk"
+		}
+		l := Line{Kind: KindOSDisk, Name: name, Region: v.Region, Detail: fmt.Sprintf("%s, %d GiB, OS disk of %s", v.OSDiskSKU, v.OSDiskGiB, v.Name)}
+		if v.OSDiskSKU == "" || v.OSDiskGiB <= 0 {
+			l.Detail = "OS disk of " + v.Name
+			l.Basis = "not priced: az did not tell the disk's type and size"
+		} else {
+			l.set(t.Disk(v.Region, v.OSDiskSKU, v.OSDiskGiB))
+		}
+		lines = append(lines, l)
+	}
+	if v.PublicIP != "" {
+		l := Line{Kind: KindPublicIP, Name: v.Name + " public IP", Region: v.Region, Detail: "Standard static IPv4 of " + v.Name}
+		l.set(t.PublicIP(v.Region))
+		lines = append(lines, l)
+	}
+	return lines
+}
+
 // runningHours works out a VM's billed hours this month (UTC) from its power
 // state now and when its last operation completed. Azure keeps no power
 // history that az shows, so: a VM whose last operation is older than the
@@ -274,7 +354,7 @@ func runningHours(state string, lastChange, now time.Time) Hours {
 }
 
 func (t *Table) storageLines(s StorageInput) []Line {
-	l := Line{Kind: KindStorage, Name: s.Name, Region: s.Region}
+	l := Line{Kind: KindStorage, Name: s.Name, Region: s.Region, of: s.Name}
 	switch strings.ToLower(s.Tier) {
 	case "premium":
 		sku := "Premium_" + strings.TrimPrefix(strings.ToUpper(s.Redundancy), "PREMIUM_")
@@ -304,7 +384,7 @@ func (t *Table) storageLines(s StorageInput) []Line {
 	}
 	lines := []Line{l}
 	for _, pe := range s.PrivateEndpoints {
-		pl := Line{Kind: KindPrivateEndpoint, Name: pe, Detail: "private endpoint of " + s.Name, Region: s.Region}
+		pl := Line{Kind: KindPrivateEndpoint, Name: pe, Detail: "private endpoint of " + s.Name, Region: s.Region, of: s.Name}
 		pl.set(t.PrivateEndpoint(s.Region))
 		lines = append(lines, pl)
 	}

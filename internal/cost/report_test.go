@@ -68,7 +68,8 @@ func TestReportLinesSayWhatIsNotPricedAndWhy(t *testing.T) {
 		byName[l.Name] = l
 	}
 	assert.Contains(t, byName["gpu"].Basis, `not priced: no price for VM size "Standard_NC6"`)
-	assert.Contains(t, byName["far"].Basis, `not priced: region "mars" is not in the price table`)
+	assert.Contains(t, byName["far"].Basis, `not priced: no price for VM size "Standard_B2s" in mars: region "mars" is not in the price table`)
+	assert.Contains(t, byName["far"].Basis, "fetch its prices with: azlin cost prices --refresh --region mars")
 	assert.Contains(t, byName["fresh"].Basis, "not priced: billed by used space, which is unknown (Azure has not reported it yet)")
 	assert.Contains(t, r.Notes, "3 of 9 lines are not priced and not in the total: see their basis.")
 
@@ -90,6 +91,23 @@ func TestReportOrdersVMsThenStoragesWithTheirEndpoints(t *testing.T) {
 		names = append(names, l.Name)
 	}
 	assert.Equal(t, []string{"build", "far", "gpu", "idle", "web", "data", "fresh", "home", "homeacct-pe"}, names)
+}
+
+func TestUnusedStorageSumsItsLinesWithItsEndpoints(t *testing.T) {
+	r := sampleReport(t)
+	r.AddUnusedStorage([]string{"fresh", "home"}, "14d", "azlin storage cleanup -g rg")
+	u := r.UnusedStorage
+	require.NotNil(t, u)
+	assert.Equal(t, "$171.14", u.Monthly.Money().String(), "home $163.84 + its endpoint $7.30; fresh is not priced")
+	assert.Equal(t, 1, u.NotPriced)
+	assert.Contains(t, r.Notes, "Unused storage (no VM for 14d or more): fresh, home, costing $171.14/month and 1 line(s) not priced. "+
+		"Review and delete it with: azlin storage cleanup -g rg")
+
+	none := sampleReport(t)
+	notes := len(none.Notes)
+	none.AddUnusedStorage(nil, "14d", "azlin storage cleanup -g rg")
+	assert.Nil(t, none.UnusedStorage)
+	assert.Len(t, none.Notes, notes, "no unused storage: no note")
 }
 
 func TestRunningHours(t *testing.T) {
@@ -187,5 +205,5 @@ func TestReportPricesPremiumV2FromItsMeters(t *testing.T) {
 	assert.Contains(t, fast.Basis, "storage $102.41 + IOPS $81.03 + throughput $7.88")
 	zoned := r.Lines[1]
 	assert.False(t, zoned.Priced)
-	assert.Contains(t, zoned.Basis, "no PremiumV2_ZRS (provisioned v2 SSD) file share price for region eastus2")
+	assert.Contains(t, zoned.Basis, "no PremiumV2_ZRS (provisioned v2 SSD) file share price for eastus2: fetch its prices with: azlin cost prices --refresh --region eastus2")
 }

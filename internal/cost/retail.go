@@ -10,8 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultPricesURL is the public, unauthenticated Azure Retail Prices API.
@@ -34,21 +37,6 @@ const (
 	maxPages        = 50
 	maxPageBytes    = 16 << 20
 	refreshCurrency = "USD" // the API's default; the only currency Microsoft calls a retail price
-)
-
-// Meter names as the Retail Prices API spells them (filter values are case-sensitive).
-const (
-	premiumFilesProduct = "Premium Files"
-	// Provisioned v2 SSD: skuName "SSD LRS"/"SSD ZRS", meters "<sku> Provisioned
-	// Storage", "<sku> Provisioned IOPS", "<sku> Provisioned Throughput MiBPS".
-	premiumV2Product = "Azure Files Provisioned v2"
-	// An account with hierarchical namespace (required for NFS 3.0, which
-	// azlin's Standard tier uses) is billed under this product, not the flat
-	// "General Block Blob v2".
-	blobProduct          = "General Block Blob v2 Hierarchical Namespace"
-	blobMeter            = "Hot LRS Data Stored"
-	privateLinkProduct   = "Virtual Network Private Link"
-	privateEndpointMeter = "Standard Private Endpoint"
 )
 
 // retailPage is one page of the API's answer.
@@ -77,10 +65,13 @@ type retailItem struct {
 }
 
 // Refresh fetches current list prices for regions from the Retail Prices API
-// at baseURL (BaseURL() when empty) and writes them to cachePath atomically
-// (temporary file, then rename; mode 0600). The VM sizes fetched are those of
-// the built-in table. On any failure nothing is written: the previous cache
-// (or the built-in table) stays in use, and Load says how old it is.
+// at baseURL (BaseURL() when empty) and merges them into the cache at
+// cachePath atomically (temporary file, then rename; mode 0600): the regions
+// fetched replace what the cache had for them, other cached regions stay.
+// The meters fetched are the table's (meters), VM sizes those of the built-in
+// table. On any failure nothing is written: the previous cache (or the
+// built-in table) stays in use, and Load says how old it is. The table
+// returned holds the fetched regions only.
 func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regions []string, cachePath string) (*Table, error) {
 	if len(regions) == 0 {
 		return nil, errors.New("no regions to refresh")
@@ -93,6 +84,39 @@ func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regio
 	if cachePath == "" {
 		return nil, errors.New("no cache path to write prices to")
 	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 2 * time.Minute}
+	}
+	c, err := newRetailClient(httpClient, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	t := c.newTable(now)
+	for _, region := range regions {
+		rp, err := c.fetchRegion(ctx, region, meters(defaultTable.VMSizes()), now)
+		if err != nil {
+			return nil, err
+		}
+		if rp.hasPrices() {
+			t.Regions[region] = rp
+		}
+	}
+	if len(t.Regions) == 0 {
+		return nil, fmt.Errorf("the Retail Prices API at %s returned no matching prices for %s; cache left unchanged",
+			c.base, strings.Join(regions, ", "))
+	}
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
+	if err := mergeIntoCache(cachePath, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newRetailClient checks baseURL ("" = BaseURL()).
+func newRetailClient(httpClient *http.Client, baseURL string) (*retailClient, error) {
 	if baseURL == "" {
 		baseURL = BaseURL()
 	}
@@ -100,134 +124,54 @@ func Refresh(ctx context.Context, httpClient *http.Client, baseURL string, regio
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("prices URL %q is not an http(s) URL", baseURL)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 2 * time.Minute}
-	}
-	c := &retailClient{http: httpClient, base: base}
-	sizes := defaultTable.VMSizes()
+	return &retailClient{http: httpClient, base: base}, nil
+}
 
-	peItems, err := c.fetch(ctx, "serviceName eq 'Virtual Network' and productName eq "+quote(privateLinkProduct)+
-		" and meterName eq "+quote(privateEndpointMeter)+" and priceType eq 'Consumption'")
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().UTC()
-	t := &Table{
+// newTable is an empty table of prices fetched now from the API.
+func (c *retailClient) newTable(now time.Time) *Table {
+	return &Table{
 		Source: fmt.Sprintf("Azure Retail Prices API (%s), list prices of type Consumption in %s, fetched %s",
-			baseURL, refreshCurrency, now.Format(time.RFC3339)),
+			c.base, refreshCurrency, now.Format(time.RFC3339)),
 		Date:      now.Format(dateLayout),
 		Currency:  refreshCurrency,
 		FetchedAt: now,
 		Notes: []string{
 			"Premium Files: productName '" + premiumFilesProduct + "', skuName 'Premium LRS'/'Premium ZRS', meterName containing 'Provisioned', per GiB-month.",
 			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
+			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
 			"Blob hot LRS: productName '" + blobProduct + "', meterName '" + blobMeter + "', first volume tier, per GiB-month of used space.",
 			fmt.Sprintf("VMs: Linux pay-as-you-go rows (no 'Windows', 'Spot' or 'Low Priority'), per hour; monthly = %d hours.", HoursPerMonth),
-			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour (a 'Global' price unless the region has its own).",
+			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour, and 'Standard Data Processed - Ingress'/'- Egress' per GB (a 'Global' price unless the region has its own).",
+			"Public IP: productName '" + publicIPProduct + "', meterName '" + publicIPMeter + "', per hour. Managed disks: meterName '<tier> LRS Disk', per month.",
 		},
 		Regions: map[string]RegionPrices{},
 	}
-	for _, region := range regions {
-		storage, err := c.fetch(ctx, "serviceName eq 'Storage' and armRegionName eq "+quote(region)+
-			" and priceType eq 'Consumption' and (productName eq "+quote(premiumFilesProduct)+
-			" or productName eq "+quote(premiumV2Product)+" or productName eq "+quote(blobProduct)+")")
-		if err != nil {
-			return nil, err
-		}
-		vms, err := c.fetch(ctx, "serviceName eq 'Virtual Machines' and armRegionName eq "+quote(region)+
-			" and priceType eq 'Consumption' and ("+orEq("armSkuName", sizes)+")")
-		if err != nil {
-			return nil, err
-		}
-		rp := regionFromItems(region, storage, vms, peItems, sizes)
-		if !rp.empty() {
-			t.Regions[region] = rp
-		}
-	}
-	if len(t.Regions) == 0 {
-		return nil, fmt.Errorf("the Retail Prices API at %s returned no matching prices for %s; cache left unchanged",
-			baseURL, strings.Join(regions, ", "))
-	}
-	if err := t.validate(); err != nil {
-		return nil, err
-	}
-	if err := writeAtomic(cachePath, t); err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
-func (rp RegionPrices) empty() bool {
-	return len(rp.PremiumFilesGiBMonth) == 0 && len(rp.PremiumV2Files) == 0 && rp.BlobHotLRSGiBMonth == nil &&
-		len(rp.VMHour) == 0 && rp.PrivateEndpointHour == nil
+// fetchRegion asks the API for ms in region, one query per service, all at
+// once, and keeps the prices it found, stamped with now.
+func (c *retailClient) fetchRegion(ctx context.Context, region string, ms []meter, now time.Time) (RegionPrices, error) {
+	qs := queries(region, ms)
+	results := make([][]retailItem, len(qs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, q := range qs {
+		g.Go(func() (err error) {
+			results[i], err = c.fetch(gctx, q)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return RegionPrices{}, err
+	}
+	rp := regionFromItems(region, slices.Concat(results...), ms)
+	if rp.hasPrices() {
+		rp.FetchedAt = now
+	}
+	return rp, nil
 }
 
 // quote makes an OData string literal; a quote inside is doubled, as OData escapes it.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func orEq(field string, values []string) string {
-	parts := make([]string, len(values))
-	for i, v := range values {
-		parts[i] = field + " eq " + quote(v)
-	}
-	return strings.Join(parts, " or ")
-}
-
-// regionFromItems picks, from the rows the API returned, the prices the
-// table keeps for one region.
-func regionFromItems(region string, storage, vms, peItems []retailItem, sizes []string) RegionPrices {
-	// Storage and VM rows were asked for this region; drop strays anyway.
-	storage, vms = inRegion(storage, region), inRegion(vms, region)
-	rp := RegionPrices{}
-	for _, red := range []string{"LRS", "ZRS"} {
-		if p, ok := pick(storage, func(it retailItem) bool {
-			return it.ProductName == premiumFilesProduct && it.SkuName == "Premium "+red &&
-				strings.Contains(it.MeterName, "Provisioned") && perGiBMonth(it.UnitOfMeasure)
-		}); ok {
-			if rp.PremiumFilesGiBMonth == nil {
-				rp.PremiumFilesGiBMonth = map[string]Price{}
-			}
-			rp.PremiumFilesGiBMonth[red] = p
-		}
-	}
-	for _, red := range []string{"LRS", "ZRS"} {
-		if m, ok := v2Meters(storage, red); ok {
-			if rp.PremiumV2Files == nil {
-				rp.PremiumV2Files = map[string]V2Meters{}
-			}
-			rp.PremiumV2Files[red] = m
-		}
-	}
-	if p, ok := pick(storage, func(it retailItem) bool {
-		return it.ProductName == blobProduct && it.SkuName == "Hot LRS" && it.MeterName == blobMeter &&
-			perGiBMonth(it.UnitOfMeasure)
-	}); ok {
-		rp.BlobHotLRSGiBMonth = &p
-	}
-	for _, size := range sizes {
-		if p, ok := pick(vms, func(it retailItem) bool {
-			return strings.EqualFold(it.ArmSkuName, size) && linuxOnDemand(it) && it.UnitOfMeasure == "1 Hour"
-		}); ok {
-			if rp.VMHour == nil {
-				rp.VMHour = map[string]Price{}
-			}
-			rp.VMHour[size] = p
-		}
-	}
-	// The private endpoint is priced once for all regions (armRegionName
-	// "Global"); a row for the region itself wins if the API ever has one.
-	isPE := func(it retailItem) bool {
-		return it.ProductName == privateLinkProduct && it.MeterName == privateEndpointMeter && it.UnitOfMeasure == "1 Hour"
-	}
-	if p, ok := pick(peItems, func(it retailItem) bool { return isPE(it) && it.ArmRegionName == region }); ok {
-		rp.PrivateEndpointHour = &p
-	} else if p, ok := pick(peItems, func(it retailItem) bool {
-		return isPE(it) && (strings.EqualFold(it.ArmRegionName, "global") || it.ArmRegionName == "")
-	}); ok {
-		rp.PrivateEndpointHour = &p
-	}
-	return rp
-}
 
 // v2Meters reads the three provisioned v2 SSD meters of one redundancy; all
 // three or nothing. The API gives a meter's included amount either as a
@@ -279,19 +223,6 @@ const (
 	v2IncludedIOPS  = 3000
 	v2IncludedMiBps = 100
 )
-
-func inRegion(items []retailItem, region string) []retailItem {
-	var out []retailItem
-	for _, it := range items {
-		if it.ArmRegionName == region {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
-// perGiBMonth accepts both spellings the API uses for storage capacity.
-func perGiBMonth(unit string) bool { return unit == "1 GiB/Month" || unit == "1 GB/Month" }
 
 // linuxOnDemand keeps the plain Linux meter of a VM size: not Windows, not
 // Spot or Low Priority, not Cloud Services.

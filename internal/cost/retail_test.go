@@ -87,8 +87,11 @@ func TestRefreshFollowsNextPageLinkAndWritesTheCache(t *testing.T) {
 	require.NoError(t, err)
 
 	// The storage query was paged: page 1 gave Premium Files, page 2 the blob price.
-	assert.Contains(t, f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2' and priceType eq 'Consumption' and "+
-		"(productName eq 'Premium Files' or productName eq 'Azure Files Provisioned v2' or productName eq 'General Block Blob v2 Hierarchical Namespace')")
+	assert.True(t, slicesHasPrefix(f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2' and priceType eq 'Consumption' and "+
+		"((productName eq 'Premium Files' and (skuName eq 'Premium LRS' or skuName eq 'Premium ZRS')) or "+
+		"(productName eq 'Azure Files Provisioned v2' and (skuName eq 'SSD LRS' or skuName eq 'SSD ZRS')) or "+
+		"(productName eq 'General Block Blob v2 Hierarchical Namespace' and (skuName eq 'Hot LRS' and meterName eq 'Hot LRS Data Stored')) or "+
+		"(productName eq 'Premium SSD Managed Disks' and (meterName eq 'P1 LRS Disk' or "), "filters: %q", f.filters)
 	assert.Contains(t, f.filters, "serviceName eq 'Storage' and armRegionName eq 'westus2'") // the NextPageLink
 	files := tbl.PremiumFiles("westus2", "LRS", 1024)
 	require.True(t, files.Priced, files.Reason)

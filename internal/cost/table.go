@@ -38,6 +38,9 @@ type Table struct {
 	// FetchedAt is set on tables fetched from the Retail Prices API.
 	FetchedAt time.Time               `json:"fetched_at,omitzero"`
 	Regions   map[string]RegionPrices `json:"regions"`
+
+	builtinDate string    // Date as parsed: the date of the prices without a FetchedAt of their own
+	od          *onDemand // set by FetchOnDemand
 }
 
 // RegionPrices are the prices known for one region. A missing entry means
@@ -56,6 +59,20 @@ type RegionPrices struct {
 	VMHour map[string]Price `json:"vm_hour,omitempty"`
 	// PrivateEndpointHour is the price of one private endpoint per hour.
 	PrivateEndpointHour *Price `json:"private_endpoint_hour,omitempty"`
+	// PrivateEndpointDataGB is the data processed through a private
+	// endpoint per GB (first volume tier), keyed "ingress" or "egress". It
+	// depends on traffic, so estimates name it and never add it in.
+	PrivateEndpointDataGB map[string]Price `json:"private_endpoint_data_gb,omitempty"`
+	// PublicIPHour is a Standard static IPv4 public IP (what az vm create
+	// makes) per hour; billed while it exists, VM running or not.
+	PublicIPHour *Price `json:"public_ip_hour,omitempty"`
+	// ManagedDiskMonth is one managed disk per month, keyed by the tier the
+	// API bills it as ("P4 LRS": a Premium SSD of up to 32 GiB).
+	ManagedDiskMonth map[string]Price `json:"managed_disk_month,omitempty"`
+
+	// FetchedAt is set on a region fetched from the Retail Prices API (a
+	// refresh or on demand); zero for the built-in table's regions.
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
 }
 
 // V2Meters are the provisioned v2 SSD meters of one redundancy, per unit and
@@ -128,6 +145,7 @@ func parseTable(b []byte) (*Table, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
+	t.builtinDate = t.Date
 	return &t, nil
 }
 
@@ -211,11 +229,12 @@ func Load(cachePath string) (*Table, Age, error) { return LoadAt(cachePath, time
 
 // LoadAt is Load with the current time given, for tests.
 func LoadAt(cachePath string, now time.Time) (*Table, Age, error) {
-	t, err := readCache(cachePath)
-	if err == nil {
-		return t, Age{FromCache: true, Date: t.FetchedAt, Days: daysBetween(t.FetchedAt, now)}, nil
-	}
 	def := Default()
+	c, err := readCache(cachePath)
+	if err == nil {
+		def.mergeCache(c)
+		return def, Age{FromCache: true, Date: c.FetchedAt, Days: daysBetween(c.FetchedAt, now)}, nil
+	}
 	date, _ := time.Parse(dateLayout, def.Date)
 	age := Age{Date: date, Days: daysBetween(date, now)}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -223,6 +242,29 @@ func LoadAt(cachePath string, now time.Time) (*Table, Age, error) {
 	}
 	age.Warning = "cache ignored: " + err.Error()
 	return def, age, fmt.Errorf("price cache %s ignored: %w", cachePath, err)
+}
+
+// mergeCache lays the cache's regions over t's: a cached price replaces the
+// built-in one, a price only the built-in table has stays. The table then
+// carries the cache's source and date (the prices in use came from there or
+// from regions the cache does not hold, whose basis says the built-in date).
+func (t *Table) mergeCache(c *Table) {
+	if c.Currency != t.Currency {
+		*t = *c // prices in another currency cannot be mixed: the cache wins whole
+		t.builtinDate = c.Date
+		return
+	}
+	names := c.RegionNames()
+	for _, name := range names {
+		rp := c.Regions[name]
+		if rp.FetchedAt.IsZero() {
+			rp.FetchedAt = c.FetchedAt // a cache written before regions had their own date
+		}
+		t.Regions[name] = overlay(t.Regions[name], rp)
+	}
+	t.Source = fmt.Sprintf("%s (regions %s); other prices: the built-in table of %s", c.Source, strings.Join(names, ", "), t.builtinDate)
+	t.Date, t.FetchedAt = c.Date, c.FetchedAt
+	t.Notes = append(append([]string(nil), c.Notes...), t.Notes...)
 }
 
 func readCache(path string) (*Table, error) {

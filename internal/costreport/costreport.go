@@ -31,10 +31,9 @@ type Request struct {
 
 // Build reads Azure and prices what it found.
 func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, error) {
-	account, err := c.EnsureLoggedIn(ctx) // remembered: no second az call
-	if err != nil {
-		return nil, err
-	}
+	// The subscription's id is needed only by the reads after the VM list
+	// and by the bill: the login check runs beside the first reads.
+	c.StartLoginCheck(ctx)
 	rg := req.ResourceGroup
 	var (
 		vms      []cost.VMInput
@@ -78,6 +77,10 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			for i, v := range list {
 				names[i] = v.Name
 			}
+			account, err := c.EnsureLoggedIn(gctx) // remembered: no second az call
+			if err != nil {
+				return err
+			}
 			// Only the instance view says when a VM's power last changed.
 			changes, err := billing.LastChanges(gctx, c, account.ID, rg, names)
 			if err != nil {
@@ -87,11 +90,13 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 				note("Hours this month are unknown: " + err.Error())
 			}
 			for _, v := range list {
-				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name]})
+				vms = append(vms, cost.VMInput{Name: v.Name, Region: v.Region, Size: v.Size, PowerState: v.PowerState, LastChange: changes[v.Name],
+					OSDisk: v.OSDisk, OSDiskSKU: v.OSDiskSKU, OSDiskGiB: v.OSDiskGiB, PublicIP: v.PublicIP})
 			}
 			return nil
 		})
 	}
+	var unused []string
 	if req.Storage {
 		g.Go(func() error {
 			list, err := storage.NewManager(c, req.Prices).ListWith(gctx, rg, vmsOf)
@@ -100,6 +105,9 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 			}
 			for _, s := range list {
 				storages = append(storages, storageInput(s))
+				if d, ok := s.Unused.For(req.Now); ok && d >= storage.DefaultUnusedFor {
+					unused = append(unused, s.Name)
+				}
 			}
 			return nil
 		})
@@ -108,6 +116,10 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 		g.Go(func() error {
 			now := req.Now
 			from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+			account, err := c.EnsureLoggedIn(gctx)
+			if err != nil {
+				return err
+			}
 			b, err := billing.Billed(gctx, c, account.ID, rg, from, now.UTC())
 			billed = b
 			return err
@@ -118,6 +130,7 @@ func Build(ctx context.Context, c *azcli.Client, req Request) (*cost.Report, err
 	}
 	r := cost.NewReport(req.Prices, req.PricesAge, rg, vms, storages, req.Now)
 	r.Notes = append(r.Notes, notes...)
+	r.AddUnusedStorage(unused, storage.FormatUnusedFor(storage.DefaultUnusedFor), "azlin storage cleanup -g "+rg)
 	r.Actual = billed
 	return r, nil
 }

@@ -3,6 +3,7 @@
 // and an az call takes seconds. The names are a hint, never a record:
 // commands read Azure for what exists (docs/architecture.md), and a stale
 // name only offers a completion that the command then reports as missing.
+// It also keeps the VMs' SSH addresses (hosts.go), hints of the same kind.
 //
 // One small JSON file per resource group and kind, written atomically
 // (temporary file, then rename), so a reader never sees half a file and
@@ -97,6 +98,12 @@ func (c Cache) Write(s Scope, k Kind, names []string, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return c.writeFile(c.path(s, k), raw)
+}
+
+// writeFile replaces path with raw atomically: a temporary file, then a
+// rename, so that a reader never sees half a file.
+func (c Cache) writeFile(path string, raw []byte) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return err
 	}
@@ -112,7 +119,7 @@ func (c Cache) Write(s Scope, k Kind, names []string, now time.Time) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), c.path(s, k))
+	return os.Rename(tmp.Name(), path)
 }
 
 // Add and Remove change a cached list after azlin made or deleted one

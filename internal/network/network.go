@@ -101,6 +101,26 @@ func (m *Manager) EnsureSubnet(ctx context.Context, rg, region string, n Names) 
 	return s, created, err
 }
 
+// SubnetExists reads whether the VNet (and its subnet) exists now and
+// returns the line EnsureSubnet would have returned for it, or nothing: for
+// the report of a job stopped (Ctrl+C) while EnsureSubnet ran.
+func (m *Manager) SubnetExists(ctx context.Context, rg string, n Names) ([]string, error) {
+	var v vnet
+	err := m.c.Read(ctx, &v, "network", "vnet", "show", "-g", rg, "-n", n.VNet)
+	switch {
+	case errors.Is(err, azcli.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading virtual network %s: %w", n.VNet, err)
+	}
+	for _, s := range v.Subnets {
+		if strings.EqualFold(s.Name, n.Subnet) {
+			return []string{"virtual network " + n.VNet + " with subnet " + n.Subnet}, nil
+		}
+	}
+	return []string{"virtual network " + n.VNet}, nil
+}
+
 // subnet describes a subnet azlin has just created (or, in a dry run, would
 // have): its ID follows ARM's fixed pattern, so no read is needed.
 func (m *Manager) subnet(ctx context.Context, rg, location string, n Names, endpoints []string) (Subnet, error) {

@@ -99,9 +99,12 @@ func (r securityRule) opensSSHToAll() bool {
 	if !slices.ContainsFunc(ports, func(p string) bool { return p == "22" || p == "*" }) {
 		return false
 	}
-	return slices.ContainsFunc(r.sources(), func(s string) bool {
-		return s == "*" || s == "0.0.0.0/0" || strings.EqualFold(s, "Internet") || strings.EqualFold(s, "Any")
-	})
+	return slices.ContainsFunc(r.sources(), anySource)
+}
+
+// anySource tells whether a rule's source lets in every internet address.
+func anySource(s string) bool {
+	return s == "*" || s == "0.0.0.0/0" || strings.EqualFold(s, "Internet") || strings.EqualFold(s, "Any")
 }
 
 // SSHAccess is what EnsureSSHFrom found and did.
@@ -129,6 +132,27 @@ func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr str
 	case err != nil:
 		return a, fmt.Errorf("reading network security group %s: %w", nsg, err)
 	}
+	return m.allowIn(ctx, rg, nsg, cidr, out, a)
+}
+
+// AllowSSHFrom makes the azlin-ssh rule of the existing NSG nsg allow cidr
+// too (created when the NSG has none), as EnsureSSHFrom does, but never
+// creates the NSG: a VM behind a missing NSG is not one azlin made there.
+func (m *Manager) AllowSSHFrom(ctx context.Context, rg, nsg, cidr string) (SSHAccess, error) {
+	out, err := m.readNSG(ctx, rg, nsg)
+	switch {
+	case errors.Is(err, azcli.ErrNotFound):
+		return SSHAccess{}, fmt.Errorf("there is no network security group %s in resource group %s, so azlin has no SSH rule to add %s to "+
+			"(azlin new makes it with azlin's virtual network, config vnet_name): %w", nsg, rg, cidr, err)
+	case err != nil:
+		return SSHAccess{}, fmt.Errorf("reading network security group %s: %w", nsg, err)
+	}
+	return m.allowIn(ctx, rg, nsg, cidr, out, SSHAccess{})
+}
+
+// allowIn makes the azlin-ssh rule among out's rules allow cidr: it creates
+// the rule, or adds cidr to its sources unless one covers it already.
+func (m *Manager) allowIn(ctx context.Context, rg, nsg, cidr string, out nsgBody, a SSHAccess) (SSHAccess, error) {
 	var mine *securityRule
 	for i, r := range out.SecurityRules {
 		if strings.EqualFold(r.Name, SSHRuleName) {
@@ -147,7 +171,7 @@ func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr str
 		return a, nil
 	}
 	have := mine.sources()
-	if covers(have, cidr) {
+	if Covers(have, cidr) {
 		a.Sources = have
 		return a, nil
 	}
@@ -162,6 +186,17 @@ func (m *Manager) EnsureSSHFrom(ctx context.Context, rg, location, nsg, cidr str
 	return a, nil
 }
 
+// SSHSources reads the sources of nsg's azlin-ssh rule (one az call): the
+// addresses SSH is let in from. A missing rule (or NSG) is an error that
+// errors.Is azcli.ErrNotFound.
+func (m *Manager) SSHSources(ctx context.Context, rg, nsg string) ([]string, error) {
+	var r securityRule
+	if err := m.c.Read(ctx, &r, "network", "nsg", "rule", "show", "-g", rg, "--nsg-name", nsg, "-n", SSHRuleName); err != nil {
+		return nil, err
+	}
+	return r.sources(), nil
+}
+
 type nsgBody struct {
 	SecurityRules []securityRule `json:"securityRules"`
 }
@@ -172,14 +207,17 @@ func (m *Manager) readNSG(ctx context.Context, rg, nsg string) (nsgBody, error) 
 	return out, err
 }
 
-// covers tells whether one of sources (prefixes as ARM holds them) takes in
+// Covers tells whether one of sources (prefixes as ARM holds them) takes in
 // every address of cidr.
-func covers(sources []string, cidr string) bool {
+func Covers(sources []string, cidr string) bool {
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
 		return false
 	}
 	return slices.ContainsFunc(sources, func(s string) bool {
+		if anySource(s) {
+			return true
+		}
 		q, err := netip.ParsePrefix(s)
 		return err == nil && q.Bits() <= p.Bits() && q.Contains(p.Addr())
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/azlin-dev/azlin/internal/azcli"
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 )
 
@@ -115,4 +116,54 @@ func TestEnsureSSHFromTakesAnAddressInsideAnAllowedRangeAsThere(t *testing.T) {
 func TestRemoveOpenRuleCommandQuotes(t *testing.T) {
 	assert.Equal(t, "az network nsg rule delete -g 'my rg' --nsg-name azlin-vnet-nsg -n default-allow-ssh",
 		RemoveOpenRuleCommand("my rg", "azlin-vnet-nsg", "default-allow-ssh"))
+}
+
+var ruleShowArgv = []string{"network", "nsg", "rule", "show", "-g", "rg", "--nsg-name", "azlin-vnet-nsg", "-n", "azlin-ssh"}
+
+// ruleShow is an `az network nsg rule show` body (az 2.74's shape: the rule
+// object, one source in sourceAddressPrefix, several in ...Prefixes).
+func ruleShow(t *testing.T, sources ...string) string {
+	r := sshRule("azlin-ssh", 900, sources...)
+	r["id"] = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/azlin-vnet-nsg/securityRules/azlin-ssh"
+	r["provisioningState"] = "Succeeded"
+	r["type"] = "Microsoft.Network/networkSecurityGroups/securityRules"
+	if len(sources) == 1 {
+		r["sourceAddressPrefixes"] = []string{}
+	}
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestSSHSourcesReadsTheRuleInOneCall(t *testing.T) {
+	for _, srcs := range [][]string{{"203.0.113.7/32"}, {"203.0.113.7/32", "192.0.2.0/24"}} {
+		f := aztest.New(t, aztest.Call{Argv: ruleShowArgv, Stdout: ruleShow(t, srcs...)})
+		got, err := manager(f, nil).SSHSources(context.Background(), "rg", "azlin-vnet-nsg")
+		require.NoError(t, err)
+		assert.Equal(t, srcs, got)
+		assert.Len(t, f.Calls(), 1)
+	}
+	_, err := manager(aztest.New(t, notFound(t, ruleShowArgv...)), nil).SSHSources(context.Background(), "rg", "azlin-vnet-nsg")
+	assert.ErrorIs(t, err, azcli.ErrNotFound)
+}
+
+func TestAllowSSHFromAddsToTheRuleButNeverMakesTheNSG(t *testing.T) {
+	f := aztest.New(t, aztest.Call{Argv: nsgShowArgv, Stdout: nsgShow(t, sshRule("azlin-ssh", 900, "203.0.113.7/32"))},
+		aztest.Call{Argv: []string{"network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "azlin-vnet-nsg", "-n", "azlin-ssh",
+			"--source-address-prefixes", "203.0.113.7/32", "198.51.100.20/32"}})
+	a, err := manager(f, nil).AllowSSHFrom(context.Background(), "rg", "azlin-vnet-nsg", "198.51.100.20/32")
+	require.NoError(t, err)
+	assert.Equal(t, SSHAccess{Sources: []string{"203.0.113.7/32", "198.51.100.20/32"}, Changed: true}, a)
+
+	f = aztest.New(t, notFound(t, nsgShowArgv...))
+	_, err = manager(f, nil).AllowSSHFrom(context.Background(), "rg", "azlin-vnet-nsg", "198.51.100.20/32")
+	require.ErrorContains(t, err, "there is no network security group azlin-vnet-nsg in resource group rg")
+	assert.Len(t, f.Calls(), 1, "nothing created")
+}
+
+func TestCoversTakesAnOpenRuleAsCoveringAll(t *testing.T) {
+	assert.True(t, Covers([]string{"*"}, "198.51.100.20/32"))
+	assert.True(t, Covers([]string{"Internet"}, "198.51.100.20/32"))
+	assert.False(t, Covers([]string{"VirtualNetwork"}, "198.51.100.20/32"))
+	assert.False(t, Covers(nil, "198.51.100.20/32"))
 }

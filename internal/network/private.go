@@ -76,90 +76,99 @@ func vnetID(subnetID string) string {
 	return subnetID
 }
 
-// EnsurePrivateEndpoint makes the private endpoint, the private DNS zone,
-// the zone's link to the VNet and the endpoint's DNS zone group exist,
-// creating only what is missing, and returns what it created (or, in a dry
-// run, would create), one line each. known tells that the endpoint cannot
-// exist yet (its target was created a moment ago), which saves reading it
-// and its zone group. The zone and link are shared: they are always read.
-func (m *Manager) EnsurePrivateEndpoint(ctx context.Context, pe PrivateEndpoint, knownMissing bool) ([]string, error) {
-	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
-	var created []string
-	var err error
+// A private endpoint comes with three DNS pieces: the private DNS zone, the
+// zone's link to the VNet and the endpoint's DNS zone group. Each Ensure
+// below makes one piece exist, creating it only when missing (the zone: read
+// with ZoneMissing, made with CreateZone), and returns
+// what it created (or, in a dry run, would create), one line each. They are
+// separate so that a caller can run the independent ones at once: the
+// endpoint beside the zone and its link; the zone group needs both the
+// endpoint and the zone.
 
-	peMissing := knownMissing
+// EnsureEndpoint makes the private endpoint exist. knownMissing tells that it
+// cannot exist yet (its target was created a moment ago), which saves
+// reading it. It also reports whether it created the endpoint now (then
+// its zone group cannot exist either).
+func (m *Manager) EnsureEndpoint(ctx context.Context, pe PrivateEndpoint, knownMissing bool) (bool, []string, error) {
+	missing := knownMissing
 	if !knownMissing {
-		if peMissing, err = m.missing(ctx, "private endpoint "+pe.Name,
-			"network", "private-endpoint", "show", "-g", rg, "-n", pe.Name); err != nil {
-			return created, err
+		var err error
+		if missing, err = m.missing(ctx, "private endpoint "+pe.Name,
+			"network", "private-endpoint", "show", "-g", pe.Subnet.ResourceGroup, "-n", pe.Name); err != nil {
+			return false, nil, err
 		}
 	}
-	if peMissing {
-		if err := m.c.Mutate(ctx, nil, "network", "private-endpoint", "create", "-g", rg, "-n", pe.Name,
-			"-l", pe.Subnet.Location, "--vnet-name", pe.Subnet.VNet, "--subnet", pe.Subnet.Name,
-			"--private-connection-resource-id", pe.ResourceID, "--group-id", pe.GroupID,
-			"--connection-name", pe.Name+"-conn"); err != nil {
-			return created, fmt.Errorf("creating private endpoint %s: %w", pe.Name, err)
-		}
-		created = append(created, "private endpoint "+pe.Name)
+	if !missing {
+		return false, nil, nil
 	}
-
-	if pe.Zone != nil {
-		created, err = m.ensureSharedZoneLink(ctx, pe, created)
-	} else {
-		created, err = m.ensureOwnZone(ctx, pe, created)
+	if err := m.c.Mutate(ctx, nil, "network", "private-endpoint", "create", "-g", pe.Subnet.ResourceGroup, "-n", pe.Name,
+		"-l", pe.Subnet.Location, "--vnet-name", pe.Subnet.VNet, "--subnet", pe.Subnet.Name,
+		"--private-connection-resource-id", pe.ResourceID, "--group-id", pe.GroupID,
+		"--connection-name", pe.Name+"-conn"); err != nil {
+		return false, nil, fmt.Errorf("creating private endpoint %s: %w", pe.Name, err)
 	}
-	if err != nil {
-		return created, err
-	}
-
-	groupMissing := peMissing
-	if !peMissing {
-		if groupMissing, err = m.missing(ctx, "DNS zone group of "+pe.Name,
-			"network", "private-endpoint", "dns-zone-group", "show", "-g", rg, "--endpoint-name", pe.Name, "-n", ZoneGroupName); err != nil {
-			return created, err
-		}
-	}
-	if groupMissing {
-		zoneRef := zone // a name: the zone in the endpoint's group
-		if pe.Zone != nil {
-			zoneRef = pe.Zone.ID
-		}
-		if err := m.c.Mutate(ctx, nil, "network", "private-endpoint", "dns-zone-group", "create", "-g", rg,
-			"--endpoint-name", pe.Name, "-n", ZoneGroupName, "--private-dns-zone", zoneRef, "--zone-name", pe.GroupID); err != nil {
-			return created, fmt.Errorf("registering private endpoint %s in DNS zone %s: %w", pe.Name, zone, err)
-		}
-		created = append(created, "DNS zone group for "+pe.Name)
-	}
-	return created, nil
+	return true, []string{"private endpoint " + pe.Name}, nil
 }
 
-// ensureOwnZone makes azlin's private DNS zone in the subnet's group and its
-// link to the VNet exist.
-func (m *Manager) ensureOwnZone(ctx context.Context, pe PrivateEndpoint, created []string) ([]string, error) {
+// ZoneMissing reads whether azlin's private DNS zone is missing from the
+// subnet's group (a pe.Zone of the user's is never azlin's to make: false).
+func (m *Manager) ZoneMissing(ctx context.Context, pe PrivateEndpoint) (bool, error) {
+	if pe.Zone != nil {
+		return false, nil
+	}
+	zone := PrivateDNSZone(pe.GroupID)
+	return m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", pe.Subnet.ResourceGroup, "-n", zone)
+}
+
+// CreateZone makes azlin's private DNS zone in the subnet's group, which
+// ZoneMissing found missing (it has no links yet).
+func (m *Manager) CreateZone(ctx context.Context, pe PrivateEndpoint) ([]string, error) {
+	zone := PrivateDNSZone(pe.GroupID)
+	if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", pe.Subnet.ResourceGroup, "-n", zone); err != nil {
+		return nil, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
+	}
+	return []string{"private DNS zone " + zone}, nil
+}
+
+// EnsureZoneLink links the zone (azlin's, or pe.Zone) to the VNet unless it
+// is linked already; zoneCreated (by CreateZone just now) saves the read.
+func (m *Manager) EnsureZoneLink(ctx context.Context, pe PrivateEndpoint, zoneCreated bool) ([]string, error) {
+	if pe.Zone != nil {
+		return m.ensureSharedZoneLink(ctx, pe, nil)
+	}
 	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
-	zoneMissing, err := m.missing(ctx, "private DNS zone "+zone, "network", "private-dns", "zone", "show", "-g", rg, "-n", zone)
-	if err != nil {
-		return created, err
-	}
-	if zoneMissing {
-		if err := m.c.Mutate(ctx, nil, "network", "private-dns", "zone", "create", "-g", rg, "-n", zone); err != nil {
-			return created, fmt.Errorf("creating private DNS zone %s: %w", zone, err)
-		}
-		created = append(created, "private DNS zone "+zone)
-	}
 	link := LinkName(pe.Subnet.VNet)
-	linkMissing := zoneMissing // a zone created just now has no links
-	if !zoneMissing {
-		if linkMissing, err = m.missing(ctx, "DNS link "+link,
-			"network", "private-dns", "link", "vnet", "show", "-g", rg, "-z", zone, "-n", link); err != nil {
-			return created, err
+	if !zoneCreated {
+		missing, err := m.missing(ctx, "DNS link "+link,
+			"network", "private-dns", "link", "vnet", "show", "-g", rg, "-z", zone, "-n", link)
+		if err != nil || !missing {
+			return nil, err
 		}
 	}
-	if !linkMissing {
-		return created, nil
+	return m.createLink(ctx, pe, nil, link, []string{"-g", rg, "-z", zone, "-n", link, "-v", pe.Subnet.VNet})
+}
+
+// EnsureZoneGroup registers the endpoint in the zone (its DNS zone group)
+// unless it is registered; endpointCreated (by EnsureEndpoint just now)
+// saves the read. The zone must exist.
+func (m *Manager) EnsureZoneGroup(ctx context.Context, pe PrivateEndpoint, endpointCreated bool) ([]string, error) {
+	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
+	if !endpointCreated {
+		missing, err := m.missing(ctx, "DNS zone group of "+pe.Name,
+			"network", "private-endpoint", "dns-zone-group", "show", "-g", rg, "--endpoint-name", pe.Name, "-n", ZoneGroupName)
+		if err != nil || !missing {
+			return nil, err
+		}
 	}
-	return m.createLink(ctx, pe, created, link, []string{"-g", rg, "-z", zone, "-n", link, "-v", pe.Subnet.VNet})
+	zoneRef := zone // a name: the zone in the endpoint's group
+	if pe.Zone != nil {
+		zoneRef = pe.Zone.ID
+	}
+	if err := m.c.Mutate(ctx, nil, "network", "private-endpoint", "dns-zone-group", "create", "-g", rg,
+		"--endpoint-name", pe.Name, "-n", ZoneGroupName, "--private-dns-zone", zoneRef, "--zone-name", pe.GroupID); err != nil {
+		return nil, fmt.Errorf("registering private endpoint %s in DNS zone %s: %w", pe.Name, zone, err)
+	}
+	return []string{"DNS zone group for " + pe.Name}, nil
 }
 
 // ensureSharedZoneLink links an existing zone (pe.Zone) to the VNet unless
@@ -228,4 +237,50 @@ func (m *Manager) missing(ctx context.Context, what string, args ...string) (boo
 	default:
 		return false, fmt.Errorf("reading %s: %w", what, err)
 	}
+}
+
+// Part names one piece of a private endpoint, for Exists.
+type Part int
+
+// The pieces EnsureEndpoint, CreateZone, EnsureZoneLink and EnsureZoneGroup make.
+const (
+	Endpoint Part = iota
+	Zone
+	ZoneLink
+	ZoneGroup
+)
+
+// Exists reads whether one piece exists now and returns the line its Ensure
+// would have returned for it, or nothing: for the report of a job stopped
+// (Ctrl+C) while that piece was being made, which must say what exists, not
+// guess.
+func (m *Manager) Exists(ctx context.Context, pe PrivateEndpoint, part Part) ([]string, error) {
+	rg, zone := pe.Subnet.ResourceGroup, PrivateDNSZone(pe.GroupID)
+	var what string
+	var args []string
+	switch part {
+	case Endpoint:
+		what, args = "private endpoint "+pe.Name, []string{"network", "private-endpoint", "show", "-g", rg, "-n", pe.Name}
+	case Zone:
+		if pe.Zone != nil {
+			return nil, nil
+		}
+		what, args = "private DNS zone "+zone, []string{"network", "private-dns", "zone", "show", "-g", rg, "-n", zone}
+	case ZoneLink:
+		link, where := LinkName(pe.Subnet.VNet), []string{"-g", rg, "-z", zone}
+		if pe.Zone != nil {
+			link, where = sharedLinkName(pe.Subnet.VNet, vnetID(pe.Subnet.ID)), []string{"-g", pe.Zone.ResourceGroup, "-z", pe.Zone.Name}
+			if !strings.EqualFold(pe.Zone.Subscription, pe.Subscription) {
+				where = append(where, "--subscription", pe.Zone.Subscription)
+			}
+		}
+		what, args = "DNS link "+link+" to "+pe.Subnet.VNet, append(append([]string{"network", "private-dns", "link", "vnet", "show"}, where...), "-n", link)
+	case ZoneGroup:
+		what, args = "DNS zone group for "+pe.Name, []string{"network", "private-endpoint", "dns-zone-group", "show", "-g", rg, "--endpoint-name", pe.Name, "-n", ZoneGroupName}
+	}
+	missing, err := m.missing(ctx, what, args...)
+	if err != nil || missing {
+		return nil, err
+	}
+	return []string{what}, nil
 }

@@ -86,7 +86,8 @@ type Target struct {
 	Tier    Tier
 	// TLS: encrypted in transit, mounted through Microsoft's AZNFS mount
 	// helper (package aznfs), which carries NFS inside TLS. Azure Files
-	// (Premium) only: Blob NFS has no encryption in transit.
+	// (Premium) only: Blob NFS has no encryption in transit (Standard is
+	// mounted through AZNFS too, for its proxy address: FSType).
 	TLS bool
 }
 
@@ -101,18 +102,35 @@ func (t Target) Source() string {
 	return fmt.Sprintf("%s.%s.core.windows.net:/%s/%s", t.Account, endpoint, t.Account, t.Share)
 }
 
-// FSType is the mount type. `mount -t nfs` runs mount.nfs, which picks the
-// protocol version from the vers= option (nfs(5)), so one type and one helper
-// serve NFS 4.1 and NFS 3.0 alike; Microsoft's own mount commands for Azure
-// Files NFS and Blob NFS both use `-t nfs`. A TLS mount is `-t aznfs`: AZNFS's
-// mount.aznfs starts a local TLS tunnel to the share and mounts NFS through it
-// (TLS is its default; the same options apply).
+// FSType is the mount type: `aznfs`, Microsoft's AZNFS mount helper
+// (package aznfs), wherever Microsoft's mount articles use it, else `nfs`.
+//
+//   - Premium encrypted in transit (TLS): mount.aznfs starts a local TLS
+//     tunnel (stunnel) to the share and mounts NFS 4.1 through it.
+//   - Standard (Blob NFS 3.0), always: "Mount Blob Storage by using the NFS
+//     3.0 protocol" (learn.microsoft.com/azure/storage/blobs/
+//     network-file-system-protocol-support-how-to) mounts with `-t aznfs`
+//     and the same options, and so does its fstab line, because a plain
+//     `-t nfs` mount resolves the endpoint's name once and stays on that IP
+//     when Azure moves the endpoint. mount.aznfs mounts a stable local proxy
+//     address instead and maps it to the endpoint with iptables DNAT; its
+//     watchdog follows the endpoint's IP. No TLS: Blob NFS has no encryption
+//     in transit, through AZNFS or not.
+//   - Premium with secure transfer off (--no-encryption-in-transit): plain
+//     `-t nfs`, mount.nfs picking the protocol from vers= (nfs(5)).
 func (t Target) FSType() string {
-	if t.TLS {
+	if t.TLS || AznfsProxy(t.Tier) {
 		return "aznfs"
 	}
 	return "nfs"
 }
+
+// AznfsProxy tells whether a tier's mounts go through AZNFS's proxy address
+// (Blob NFS 3.0: a local private IP, 10.161.x.y unless taken, that AZNFS
+// maps to the endpoint's current IP; its mount map,
+// /opt/microsoft/aznfs/data/mountmap, holds "FQDN PROXY-IP ENDPOINT-IP").
+// The mount table then shows PROXY-IP:/account/container as the source.
+func AznfsProxy(t Tier) bool { return t == Standard }
 
 // TLSSource is how a TLS mount appears in the mount table: AZNFS mounts the
 // export from its local tunnel, 127.0.0.1, under the same path.
@@ -130,7 +148,9 @@ func (t Target) TLSSource() string {
 // keeps a share that blips from turning into I/O errors in people's editors.
 //
 // Standard (Blob NFS 3.0): sec=sys,vers=3,nolock,proto=tcp exactly as the Blob
-// NFS mount article gives it; nolock because Blob NFS has no NLM locking.
+// NFS mount article gives it for `-t aznfs` (FSType); nolock because Blob NFS
+// has no NLM locking. AZNFS adds port=2048,mountport=2048 (Blob NFS's fixed
+// port) and retrans=6 itself.
 //
 // The options carry no retry= of their own: a mount by a script and a mount
 // at boot need different ones (ScriptMountOptions, FstabLine).

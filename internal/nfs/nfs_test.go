@@ -14,7 +14,7 @@ func TestSourceAndMountOptionsPerTier(t *testing.T) {
 	assert.Equal(t, "devshared01.file.core.windows.net:/devshared01/home", p.Source())
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", s.Source())
 	assert.Equal(t, "nfs", p.FSType())
-	assert.Equal(t, "nfs", s.FSType())
+	assert.Equal(t, "aznfs", s.FSType(), "Blob NFS mounts through AZNFS, as Microsoft's Blob NFS mount article says")
 	assert.Equal(t, "vers=4,minorversion=1,sec=sys,nconnect=4,hard,noresvport,rsize=1048576,wsize=1048576,actimeo=30",
 		strings.Join(MountOptions(Premium), ","))
 	assert.Equal(t, "sec=sys,vers=3,nolock,proto=tcp,hard", strings.Join(MountOptions(Standard), ","))
@@ -52,4 +52,24 @@ func TestTLSTargetMountsThroughAznfs(t *testing.T) {
 	assert.Equal(t, strings.Fields(FstabLine(Target{Account: "devshared01", Share: "home", Tier: Premium}, "/home/azureuser"))[3],
 		strings.Fields(line)[3], "the same options as a plain mount")
 	assert.ErrorContains(t, Target{Account: "devshared02", Share: "homes", Tier: Standard, TLS: true}.Validate(), "Azure Files (Premium, PremiumV2) shares only")
+}
+
+// Standard (Blob NFS 3.0) mounts with -t aznfs and the Blob NFS article's
+// options, in the script and in fstab, as "Mount Blob Storage by using the
+// NFS 3.0 protocol" gives both: AZNFS's proxy address follows the
+// endpoint's IP. It is not TLS: a Standard target cannot ask for it.
+func TestStandardTargetMountsThroughAznfsWithoutTLS(t *testing.T) {
+	tg := Target{Account: "devshared02", Share: "homes", Tier: Standard}
+	require.NoError(t, tg.Validate())
+	assert.Equal(t, "aznfs", tg.FSType())
+	assert.True(t, AznfsProxy(Standard))
+	assert.False(t, AznfsProxy(Premium), "Azure Files' endpoint is reached through TLS (or plain), not AZNFS's proxy")
+	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", tg.Source(), "mount.aznfs takes the endpoint's name")
+	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes /home/azureuser aznfs "+
+		"sec=sys,vers=3,nolock,proto=tcp,hard,_netdev,nofail,x-systemd.mount-timeout=3min,x-azlin.managed 0 0",
+		FstabLine(tg, "/home/azureuser"))
+	assert.NotContains(t, ScriptMountOptions(Standard), "notls", "notls is an Azure Files option; Blob NFS has no TLS to turn off")
+	assert.Error(t, Target{Account: "devshared02", Share: "homes", Tier: Standard, TLS: true}.Validate())
+	// Premium without TLS stays plain NFS.
+	assert.Equal(t, "nfs", Target{Account: "devshared01", Share: "home", Tier: Premium}.FSType())
 }

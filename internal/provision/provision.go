@@ -46,6 +46,10 @@ type Request struct {
 	ConfigDir                                string        // azlin's config folder (known_hosts, cloud-init copies)
 	SharedHome                               string        // storage name; "" = a local home
 	SSHFrom                                  string        // CIDR the NSG's azlin-ssh rule must allow (checked by the caller)
+	// HostKeyAlias names the new VM's host key in azlin's known_hosts
+	// (namecache.HostKeyAlias): a key left under it by an earlier VM of the
+	// same name is forgotten, and the first SSH session learns the new one.
+	HostKeyAlias string
 
 	// ResolveLayout gives what the scripts apply for a storage's layout
 	// name (built in, or a user's layout file on this machine).
@@ -106,11 +110,12 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 	// Before anything is created: the name is free and the storage exists
 	// (no VM without its home). Two independent reads, run at once.
 	var home *storage.Storage
+	sm := storage.NewManager(c, pv.Prices)
 	var g errgroup.Group
 	g.Go(func() error { return m.CheckNameFree(ctx, req.ResourceGroup, req.Name) })
 	if req.SharedHome != "" {
 		g.Go(func() (err error) {
-			if home, err = storage.NewManager(c, pv.Prices).FindWithUsage(ctx, req.ResourceGroup, req.SharedHome); err != nil {
+			if home, err = sm.FindWithUsage(ctx, req.ResourceGroup, req.SharedHome); err != nil {
 				return fmt.Errorf("%w\nNo VM was created", err)
 			}
 			return nil
@@ -130,10 +135,15 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 
-	if est := pv.Prices.VM(req.Region, req.Size); est.Priced {
-		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", req.Size, req.Region, est.Hourly, est.Monthly, est.Basis)
+	est := pv.Prices.NewVM(req.Region, req.Size)
+	if est.Compute.Priced {
+		p.Infof("Cost of %s in %s: about %s/hour, %s/month if left running (%s).", req.Size, req.Region, est.Compute.Hourly, est.Compute.Monthly, est.Compute.Basis)
 	} else {
-		p.Infof("Cost of %s in %s: unknown (%s).", req.Size, req.Region, est.Reason)
+		p.Infof("Cost of %s in %s: unknown (%s).", req.Size, req.Region, est.Compute.Reason)
+	}
+	p.Infof("Billed while the VM exists, running or not: OS disk %s; public IP %s.", estimateText(est.OSDisk), estimateText(est.PublicIP))
+	if est.Priced {
+		p.Infof("In all: about %s/month if left running.", est.Monthly)
 	}
 
 	key := vmprov.KeyPairAt(req.SSHKeyPath)
@@ -234,15 +244,26 @@ func (pv *Provisioner) New(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("%w\nThe VM exists and may still come up: azlin list -g %s shows its state; azlin delete %s -g %s removes it",
 			err, req.ResourceGroup, req.Name, req.ResourceGroup)
 	}
-	// Azure reuses public IPs: forget a host key a deleted VM left for this IP.
-	if err := vmprov.ForgetHost(ctx, KnownHostsPath(req.ConfigDir), vm.PublicIP); err != nil {
-		p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", vm.PublicIP, err)
+	// Azure reuses public IPs and names: forget a host key a deleted VM left
+	// for this IP or under this VM's alias.
+	for _, host := range []string{vm.PublicIP, req.HostKeyAlias} {
+		if host == "" {
+			continue
+		}
+		if err := vmprov.ForgetHost(ctx, KnownHostsPath(req.ConfigDir), host); err != nil {
+			p.Warnf("could not clear an old host key for %s from azlin's known_hosts: %v", host, err)
+		}
 	}
 	res := &Result{VM: vm}
 	if home != nil {
 		if res.HomeInfo, err = waitSharedHome(ctx, m, p, req, vm, home, prog); err != nil {
 			prog.Fail("")
 			return nil, err
+		}
+		// The storage is in use again: its unused record goes. Failing is
+		// harmless while a VM uses it (the record is read only when none does).
+		if err := sm.NoteVMArrived(ctx, home); err != nil {
+			p.Warnf("%v (harmless while a VM uses the storage)", err)
 		}
 		if vm.Tags == nil {
 			res.VM.Tags = map[string]string{}
@@ -320,7 +341,7 @@ func waitOverSSH(ctx context.Context, req Request, vm vmprov.VM) (vmscript.Cloud
 	ctx, cancel := context.WithTimeout(ctx, req.Timeout+time.Minute)
 	defer cancel()
 	target := vmprov.SSHTarget{
-		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), Host: vm.PublicIP,
+		KeyPath: req.SSHKeyPath, KnownHosts: KnownHostsPath(req.ConfigDir), HostKeyAlias: req.HostKeyAlias, Host: vm.PublicIP,
 		Command: []string{vmscript.CloudInitWaitScript(req.Timeout)}, Batch: true,
 	}
 	// While the attach swaps the local home for the share (before it puts
@@ -387,3 +408,11 @@ func CloudInitPath(configDir, vm string) string {
 
 // KnownHostsPath is azlin's own known_hosts file, beside its config.
 func KnownHostsPath(configDir string) string { return filepath.Join(configDir, "known_hosts") }
+
+// estimateText is "$5.28/month (basis)" or "not priced: reason".
+func estimateText(e cost.Estimate) string {
+	if !e.Priced {
+		return e.String()
+	}
+	return e.String() + " (" + e.Basis + ")"
+}

@@ -31,7 +31,8 @@ type AttachRequest struct {
 	// Progress hears what happens on each VM; nil is fine.
 	Progress func(vm, step string)
 	// Warn hears, before any VM is changed, that the storage is nearly
-	// full (storage.Storage.FullnessWarning); nil is fine.
+	// full (storage.Storage.FullnessWarning), and, after, that its unused
+	// record could not be removed; nil is fine.
 	Warn func(msg string)
 }
 
@@ -105,7 +106,24 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*storage.Stora
 		})
 	}
 	_ = w.Wait()
+	m.noteArrived(ctx, st, results, req.Warn)
 	return st, results, nil
+}
+
+// noteArrived removes the storage's unused record once a VM's home is on it
+// (tags.UnusedSince). Failing is only a warning: while a VM uses the
+// storage the record is not read, and the next VM to leave it last
+// overwrites it.
+func (m *Manager) noteArrived(ctx context.Context, st *storage.Storage, results []Result, warn func(string)) {
+	for _, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		if err := m.Storage.NoteVMArrived(ctx, st); err != nil && warn != nil {
+			warn(err.Error() + " (harmless while a VM uses the storage: the record is read only when none does)")
+		}
+		return
+	}
 }
 
 // refuseAttach says why a VM cannot be attached to the storage as it is,

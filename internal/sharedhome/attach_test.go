@@ -321,3 +321,40 @@ func TestAttachWarnsOfANearlyFullShareBeforeAnyVMChanges(t *testing.T) {
 		assert.Equal(t, tc.want, got, "%d bytes used", tc.used)
 	}
 }
+
+func TestAttachRemovesTheUnusedRecord(t *testing.T) {
+	a := account(t, storage.PrivateEndpoint)
+	a["tags"].(map[string]any)[tags.UnusedSince] = "2026-01-05T08:00:00Z"
+	calls := append(attachReads(t, []any{a}, nil, 100, 1<<30),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		runCommand(t, attachScript(t), seededOutput, ""),
+		tagCall,
+		markUsed("2026-01-05T08:00:00Z"),
+	)
+	m, f := newManager(t, calls...)
+	st, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id", "tag update --resource-id"}, mutations(f),
+		"the storage's record goes once the VM's home is on it")
+	assert.Nil(t, st.Unused)
+}
+
+func TestAttachThatFailsKeepsTheUnusedRecord(t *testing.T) {
+	a := account(t, storage.PrivateEndpoint)
+	a["tags"].(map[string]any)[tags.UnusedSince] = "2026-01-05T08:00:00Z"
+	fail := runCommand(t, attachScript(t), info("fail", "mount", "mount.nfs: access denied"), "")
+	calls := append(attachReads(t, []any{a}, nil, 100, 1<<30),
+		vmShow(t, "VM running", nil),
+		nicShow(t, subnetID),
+		peShow(t, subnetID),
+		fail,
+	)
+	m, f := newManager(t, calls...)
+	_, results, err := m.Attach(context.Background(), attachReq())
+	require.NoError(t, err)
+	require.Error(t, results[0].Err)
+	assert.Equal(t, []string{"vm run-command invoke"}, mutations(f), "no VM arrived: the storage is still unused")
+}

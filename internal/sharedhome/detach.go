@@ -16,6 +16,9 @@ type DetachRequest struct {
 	VM            string
 	Force         bool // stop processes that keep the home busy
 	Progress      func(step string)
+	// Warn hears that the storage's unused record could not be written
+	// (the detach itself is done then); nil is fine.
+	Warn func(msg string)
 }
 
 // Detach gives the VM a local home again: a copy of the shared home, made on
@@ -37,12 +40,14 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 			vm.Name, vm.State(), rg, vm.Name)
 	}
 	params := vmscript.DetachParams{Force: req.Force, Timestamp: m.Timestamp}
+	storageGone := false
 	if name := vm.SharedHome(); name != "" {
 		st, err := m.Storage.Find(ctx, rg, name)
 		var nf *storage.NotFoundError
 		switch {
 		case errors.As(err, &nf):
 			// The storage is gone; the script finds the mount from fstab.
+			storageGone = true
 		case err != nil:
 			return res, err
 		default:
@@ -68,6 +73,12 @@ func (m *Manager) Detach(ctx context.Context, req DetachRequest) (Result, error)
 		if err := m.VMs.RemoveTag(ctx, vm, tags.Storage); err != nil {
 			return res, fmt.Errorf("%w\nThe VM HAS its local home back; only the record is left. Re-run: azlin storage detach --vm %s -g %s",
 				err, vm.Name, rg)
+		}
+		if !storageGone {
+			step("recording on storage " + vm.SharedHome() + " whether a VM still uses it")
+			if err := m.Storage.NoteVMLeft(ctx, rg, vm.SharedHome(), vm.Name); err != nil && req.Warn != nil {
+				req.Warn(err.Error() + "; until a VM attaches and leaves again, azlin storage cleanup counts it as unused since it was created")
+			}
 		}
 	}
 	return res, nil

@@ -25,12 +25,51 @@ func TestDetachAttachedVM(t *testing.T) {
 		runCommand(t, detachScript(t, target, false), out, ""),
 		untagCall,
 	)
+	// Then the group again: no VM uses the storage now, so it is marked unused.
+	calls = append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{})...)
+	calls = append(calls, markUnused)
 	m, f := newManager(t, calls...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
 	require.NoError(t, err)
 	assert.False(t, res.Already)
 	assert.Equal(t, "/home/azureuser.backup", res.Info["backup"])
-	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id"}, mutations(f), "the tag goes after the home is local")
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id", "tag update --resource-id"}, mutations(f),
+		"the VM's tag goes after the home is local; the storage's unused record after the VM's tag")
+	assert.Equal(t, acctID, f.Calls()[len(f.Calls())-1][3], "the record is on the storage account")
+}
+
+func TestDetachOfOneOfTwoVMsLeavesTheStorageInUse(t *testing.T) {
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	other := vmTags{"vm2": attachedTags}
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	m, f := newManager(t, append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, other)...)...)
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"vm run-command invoke", "tag update --resource-id"}, mutations(f), "vm2 still uses it: no unused record")
+}
+
+func TestDetachSaysWhenTheUnusedRecordFails(t *testing.T) {
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	calls = append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{})...)
+	fail := markUnused
+	fail.Exit, fail.Stderr = 1, "ERROR: (AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.Resources/tags/write'.\nCode: AuthorizationFailed"
+	m, _ := newManager(t, append(calls, fail)...)
+	var warned []string
+	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm", Warn: func(s string) { warned = append(warned, s) }})
+	require.NoError(t, err, "the VM has its local home: the detach is done")
+	assert.False(t, res.Already)
+	require.Len(t, warned, 1)
+	assert.Contains(t, warned[0], "recording on storage shared-dev that no VM uses it since 2026-01-10T12:00:00Z (tag azlin-unused-since)")
+	assert.Contains(t, warned[0], "azlin storage cleanup counts it as unused since it was created")
 }
 
 func TestDetachNotAttachedIsIdempotent(t *testing.T) {
@@ -96,7 +135,8 @@ func TestDetachForceReachesTheScript(t *testing.T) {
 		runCommand(t, detachScript(t, target, true), out, ""),
 		untagCall,
 	)
-	m, _ := newManager(t, calls...)
+	calls = append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{})...)
+	m, _ := newManager(t, append(calls, markUnused)...)
 	res, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm", Force: true})
 	require.NoError(t, err)
 	assert.Equal(t, "390(sleep)", res.Info["stopped"])
@@ -108,4 +148,20 @@ func TestDetachRefusesAVMThatIsNotRunning(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "VM vm is stopped; detaching runs a script on it, so start it first: az vm start -g rg -n vm", err.Error())
 	assert.Empty(t, mutations(f))
+}
+
+func TestDetachCountsNotTheLeavingVMInARereadThatStillShowsIt(t *testing.T) {
+	// A read right after the tag's removal may still show it (and a dry run
+	// removes nothing): the VM that left is not counted.
+	out := info("ok", "fstab", "", "attached", "0", "was_attached_to", nfsSource, "copied_entries", "10", "backup", "none")
+	calls := append(groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags}),
+		vmShow(t, "VM running", attachedTags),
+		runCommand(t, detachScript(t, target, false), out, ""),
+		untagCall,
+	)
+	calls = append(calls, groupReads(t, []any{account(t, storage.PrivateEndpoint)}, vmTags{"vm": attachedTags})...)
+	m, f := newManager(t, append(calls, markUnused)...)
+	_, err := m.Detach(context.Background(), DetachRequest{ResourceGroup: rg, VM: "vm"})
+	require.NoError(t, err)
+	assert.Len(t, mutations(f), 3, "run-command, the VM's tag, the storage's record")
 }

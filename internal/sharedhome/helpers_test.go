@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -217,7 +218,22 @@ func newManager(t *testing.T, calls ...aztest.Call) (*Manager, *aztest.Fake) {
 	t.Helper()
 	f := aztest.New(t, calls...)
 	c := azcli.New(f, azcli.Options{Retry: azcli.RetryPolicy{MaxAttempts: 1}})
-	return &Manager{VMs: vmprov.NewManager(c), Storage: storage.NewManager(c, cost.Default()), Net: network.NewManager(c), Timestamp: ts}, f
+	st := storage.NewManager(c, cost.Default())
+	st.Now = func() time.Time { return testNow }
+	return &Manager{VMs: vmprov.NewManager(c), Storage: st, Net: network.NewManager(c), Timestamp: ts}, f
+}
+
+// testNow is the storage manager's clock in these tests.
+var testNow = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+
+const acctID = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+
+// markUnused is the tag update that records the storage unused at testNow;
+// markUsed the one that removes the record made at since.
+var markUnused = mutation("tag", "update", "--resource-id", acctID, "--operation", "Merge", "--tags", "azlin-unused-since=2026-01-10T12:00:00Z")
+
+func markUsed(since string) aztest.Call {
+	return mutation("tag", "update", "--resource-id", acctID, "--operation", "Delete", "--tags", "azlin-unused-since="+since)
 }
 
 // mutations are the calls that change something, as "az ..." lines.

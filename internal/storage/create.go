@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azlin-dev/azlin/internal/azcli"
@@ -29,9 +31,9 @@ type Manager struct {
 	Concurrency int
 }
 
-// DefaultConcurrency: enough that 50 storages take about as long as a few
-// rounds of az calls, few enough not to swamp a laptop with az processes.
-const DefaultConcurrency = 16
+// DefaultConcurrency is the az client's own bound: 50 storages are read in
+// one round of az calls (azcli.DefaultMaxProcs says why that many).
+const DefaultConcurrency = azcli.DefaultMaxProcs
 
 // NewManager returns a Manager using c for az and prices for estimates.
 func NewManager(c *azcli.Client, prices *cost.Table) *Manager {
@@ -206,8 +208,11 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Storage, error)
 }
 
 func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error) {
-	step := func(s string) {
+	var stepMu sync.Mutex // steps run at once; Progress hears one at a time
+	say := func(s string) {
 		if o.Progress != nil {
+			stepMu.Lock()
+			defer stepMu.Unlock()
 			o.Progress(s)
 		}
 	}
@@ -218,7 +223,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 	p := plan{name: o.Name, rg: o.ResourceGroup, account: AccountName(login.ID, o.ResourceGroup, o.Name), subscription: login.ID}
 	p.accountID = fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s", login.ID, p.rg, p.account)
 
-	step("Looking for storage account " + p.account)
+	say("Looking for storage account " + p.account)
 	existing, err := m.showAccount(ctx, p.rg, p.account)
 	if err != nil {
 		return nil, err
@@ -240,75 +245,218 @@ func (m *Manager) create(ctx context.Context, o CreateOptions) (*Storage, error)
 		}
 	}
 
-	var done []string
-	partial := func(err error) error {
-		if len(done) == 0 {
+	// The steps run as soon as what they need exists (docs/design-choices.md,
+	// "What runs at once"): the VNet beside the account and its share; once
+	// both exist, the private endpoint beside the DNS zone and its link; the
+	// endpoint's zone group once the endpoint and the zone exist. Network
+	// pieces wait for the share: a share Azure refuses (a missing role, a
+	// policy) leaves no endpoint billed for a storage nobody can use, and the
+	// wait costs nothing, the link's minute being the longest road anyway.
+	const (
+		slotExisting = iota
+		slotVNet
+		slotAccount
+		slotShare
+		slotEndpoint
+		slotZone
+		slotLink
+		slotZoneGroup
+		slots
+	)
+	made := make([][]string, slots) // each step writes its own slot: what exists, in a fixed order
+	// A step stopped by Ctrl+C may have left its resource made or not: the
+	// report reads which (recheck), it does not guess.
+	recheck := make([]func(context.Context) ([]string, error), slots)
+	stopped := make([]bool, slots)
+	in := func(slot int, fn func() error) func() error {
+		return func() error {
+			err := fn()
+			stopped[slot] = err != nil && ctx.Err() != nil
 			return err
 		}
-		return &PartialError{Done: done, Err: err}
 	}
 	if existing != nil {
-		done = append(done, "storage account "+p.account)
+		made[slotExisting] = []string{"storage account " + p.account}
 	}
-
-	step(fmt.Sprintf("Virtual network %s, subnet %s", o.Names.VNet, o.Names.Subnet))
-	subnet, created, err := m.net.EnsureSubnet(ctx, p.rg, p.region, o.Names)
-	done = append(done, created...)
-	if err != nil {
-		return nil, partial(err)
-	}
-	if p.network == ServiceEndpoint && subnet.Location != "" && !strings.EqualFold(subnet.Location, p.region) {
-		return nil, partial(fmt.Errorf("virtual network %s is in %s but the storage is in %s: a service endpoint reaches storage "+
-			"in its own region only. Use --region %s, or the default --network private-endpoint", subnet.VNet, subnet.Location, p.region, subnet.Location))
-	}
-
+	run := steps{sequential: m.c.DryRun()}
 	fresh := existing == nil
-	if fresh {
-		step("Creating storage account " + p.account)
-		if err := m.c.Mutate(ctx, nil, m.createAccountArgs(p)...); err != nil {
-			if errors.Is(err, azcli.ErrAlreadyExists) {
-				return nil, partial(&NameTakenError{Name: p.name, Account: p.account, Message: "Azure says: " + err.Error(), Err: err})
-			}
-			return nil, partial(fmt.Errorf("creating storage account %s: %w", p.account, err))
-		}
-		done = append(done, "storage account "+p.account)
-	} else if fix := accountFixes(existing, p); len(fix) > 0 {
-		step("Correcting settings of storage account " + p.account)
-		args := append([]string{"storage", "account", "update", "-g", p.rg, "-n", p.account}, fix...)
-		if err := m.c.Mutate(ctx, nil, args...); err != nil {
-			return nil, partial(fmt.Errorf("correcting settings of storage account %s: %w", p.account, err))
-		}
-	}
+	var subnet network.Subnet
 
-	if err := m.ensureShare(ctx, p, shareExists, step); err != nil {
-		return nil, partial(err)
+	recheck[slotVNet] = func(ctx context.Context) ([]string, error) { return m.net.SubnetExists(ctx, p.rg, o.Names) }
+	vnet := run.add(in(slotVNet, func() error {
+		say(fmt.Sprintf("Virtual network %s, subnet %s", o.Names.VNet, o.Names.Subnet))
+		s, created, err := m.net.EnsureSubnet(ctx, p.rg, p.region, o.Names)
+		made[slotVNet] = created
+		if err != nil {
+			return err
+		}
+		if p.network == ServiceEndpoint && s.Location != "" && !strings.EqualFold(s.Location, p.region) {
+			return fmt.Errorf("virtual network %s is in %s but the storage is in %s: a service endpoint reaches storage "+
+				"in its own region only. Use --region %s, or the default --network private-endpoint", s.VNet, s.Location, p.region, s.Location)
+		}
+		subnet = s
+		return nil
+	}))
+	var accountNeeds []*step
+	if p.network == ServiceEndpoint {
+		// The VNet's region decides whether a service endpoint can work:
+		// no account is made before it is known.
+		accountNeeds = append(accountNeeds, vnet)
 	}
-	done = append(done, p.tier.ShareWord()+" "+p.name)
+	recheck[slotAccount] = func(ctx context.Context) ([]string, error) {
+		if !fresh {
+			return nil, nil // listed already; the step was correcting its settings
+		}
+		if a, err := m.showAccount(ctx, p.rg, p.account); err != nil || a == nil {
+			return nil, err
+		}
+		return []string{"storage account " + p.account}, nil
+	}
+	account := run.add(in(slotAccount, func() error {
+		if fresh {
+			say("Creating storage account " + p.account)
+			if err := m.c.Mutate(ctx, nil, m.createAccountArgs(p)...); err != nil {
+				if errors.Is(err, azcli.ErrAlreadyExists) {
+					return &NameTakenError{Name: p.name, Account: p.account, Message: "Azure says: " + err.Error(), Err: err}
+				}
+				return fmt.Errorf("creating storage account %s: %w", p.account, err)
+			}
+			made[slotAccount] = []string{"storage account " + p.account}
+		} else if fix := accountFixes(existing, p); len(fix) > 0 {
+			say("Correcting settings of storage account " + p.account)
+			args := append([]string{"storage", "account", "update", "-g", p.rg, "-n", p.account}, fix...)
+			if err := m.c.Mutate(ctx, nil, args...); err != nil {
+				return fmt.Errorf("correcting settings of storage account %s: %w", p.account, err)
+			}
+		}
+		return nil
+	}), accountNeeds...)
+	recheck[slotShare] = func(ctx context.Context) ([]string, error) {
+		if ok, err := m.shareExists(ctx, p); err != nil || !ok {
+			return nil, err
+		}
+		return []string{p.tier.ShareWord() + " " + p.name}, nil
+	}
+	share := run.add(in(slotShare, func() error {
+		if err := m.ensureShare(ctx, p, shareExists, say); err != nil {
+			return err
+		}
+		made[slotShare] = []string{p.tier.ShareWord() + " " + p.name}
+		return nil
+	}), account)
 
 	switch p.network {
 	case PrivateEndpoint:
-		step("Private endpoint " + privateEndpointName(p.account))
-		created, err := m.net.EnsurePrivateEndpoint(ctx, network.PrivateEndpoint{
-			Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID, GroupID: groupID(p.tier),
-			Zone: p.dnsZone, Subscription: p.subscription,
-		}, fresh)
-		done = append(done, created...)
-		if err != nil {
-			return nil, partial(err)
+		// Read once vnet has set subnet.
+		endpoint := func() network.PrivateEndpoint {
+			return network.PrivateEndpoint{Name: privateEndpointName(p.account), Subnet: subnet, ResourceID: p.accountID,
+				GroupID: groupID(p.tier), Zone: p.dnsZone, Subscription: p.subscription}
 		}
-	case ServiceEndpoint:
-		step("Service endpoint Microsoft.Storage on subnet " + subnet.Name)
-		if subnet, err = m.net.AddServiceEndpoint(ctx, subnet, "Microsoft.Storage"); err != nil {
-			return nil, partial(err)
+		for slot, part := range map[int]network.Part{slotEndpoint: network.Endpoint, slotZone: network.Zone,
+			slotLink: network.ZoneLink, slotZoneGroup: network.ZoneGroup} {
+			recheck[slot] = func(ctx context.Context) ([]string, error) { return m.net.Exists(ctx, endpoint(), part) }
 		}
-		if fresh || !existing.hasVNetRule(subnet.ID) {
-			step("Firewall rule for subnet " + subnet.Name)
-			if err := m.addVNetRule(ctx, p.rg, p.account, subnet); err != nil {
-				return nil, partial(err)
+		var endpointCreated, zoneCreated bool
+		pe := run.add(in(slotEndpoint, func() (err error) {
+			say("Private endpoint " + privateEndpointName(p.account))
+			endpointCreated, made[slotEndpoint], err = m.net.EnsureEndpoint(ctx, endpoint(), fresh)
+			return err
+		}), vnet, share)
+		// The zone is read beside the share (the read needs nothing of
+		// the VNet's); it is made once the share exists.
+		var zoneMissing bool
+		zoneRead := run.add(func() (err error) {
+			// The subnet's group; the VNet step may be reading the rest.
+			e := network.PrivateEndpoint{Subnet: network.Subnet{ResourceGroup: p.rg}, GroupID: groupID(p.tier), Zone: p.dnsZone}
+			zoneMissing, err = m.net.ZoneMissing(ctx, e)
+			return err
+		}, account)
+		zone := run.add(in(slotZone, func() (err error) {
+			if !zoneMissing {
+				return nil
 			}
-		}
+			made[slotZone], err = m.net.CreateZone(ctx, endpoint())
+			zoneCreated = err == nil
+			return err
+		}), zoneRead, vnet, share)
+		run.add(in(slotLink, func() (err error) {
+			say("Private DNS zone " + network.PrivateDNSZone(groupID(p.tier)) + ", linked to " + o.Names.VNet)
+			made[slotLink], err = m.net.EnsureZoneLink(ctx, endpoint(), zoneCreated)
+			return err
+		}), zone)
+		run.add(in(slotZoneGroup, func() (err error) {
+			made[slotZoneGroup], err = m.net.EnsureZoneGroup(ctx, endpoint(), endpointCreated)
+			return err
+		}), pe, zone)
+	case ServiceEndpoint:
+		se := run.add(func() (err error) {
+			say("Service endpoint Microsoft.Storage on subnet " + subnet.Name)
+			subnet, err = m.net.AddServiceEndpoint(ctx, subnet, "Microsoft.Storage")
+			return err
+		}, vnet, share)
+		run.add(func() error {
+			if !fresh && existing.hasVNetRule(subnet.ID) {
+				return nil
+			}
+			say("Firewall rule for subnet " + subnet.Name)
+			return m.addVNetRule(ctx, p.rg, p.account, subnet)
+		}, se)
 	}
-	return m.summary(p), nil
+	err = run.wait()
+	if err == nil {
+		return m.summary(p), nil
+	}
+	if ctx.Err() != nil {
+		m.recheckStopped(ctx, made, recheck, stopped)
+	}
+	done := slices.Concat(made...)
+	if len(done) == 0 {
+		return nil, err
+	}
+	return nil, &PartialError{Done: done, Err: err}
+}
+
+// recheckTimeout bounds the reads that tell, after Ctrl+C, what the steps
+// that were stopped midway left behind.
+const recheckTimeout = 30 * time.Second
+
+// recheckStopped fills the slots of the steps Ctrl+C stopped with what
+// exists now, read at once with a context of its own (the command's is
+// cancelled). A read that fails leaves a line saying the piece may exist.
+func (m *Manager) recheckStopped(ctx context.Context, made [][]string, recheck []func(context.Context) ([]string, error), stopped []bool) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recheckTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for slot, r := range recheck {
+		if !stopped[slot] || r == nil {
+			continue
+		}
+		wg.Go(func() {
+			lines, err := r(rctx)
+			if err != nil {
+				lines = []string{fmt.Sprintf("perhaps more: a step was stopped midway and reading what it left failed (%v)", err)}
+			}
+			made[slot] = lines
+		})
+	}
+	wg.Wait()
+}
+
+// shareExists reads whether the storage's share (Premium) or container
+// (Standard) exists.
+func (m *Manager) shareExists(ctx context.Context, p plan) (bool, error) {
+	kind := "share-rm"
+	if p.tier == nfs.Standard {
+		kind = "container-rm"
+	}
+	err := m.c.Read(ctx, nil, "storage", kind, "show", "-g", p.rg, "--storage-account", p.account, "-n", p.name)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, azcli.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("reading %s %s: %w", p.tier.ShareWord(), p.name, err)
 }
 
 // privateEndpointName is the storage's private endpoint, named after its account.

@@ -146,8 +146,13 @@ func TestCreateFinishesWhatAnInterruptedCreateLeft(t *testing.T) {
 	got, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 	assert.Equal(t, testAcct, got.Account)
-	// Creates come after all reads of existing things.
-	assert.Equal(t, "storage share-rm create", strings.Join(f.Calls()[4][:3], " "))
+	// The share is created after the reads that tell it is missing (the
+	// VNet is read beside it).
+	at := func(argv []string) int {
+		return slices.IndexFunc(f.Calls(), func(c []string) bool { return slices.Equal(c, argv) })
+	}
+	assert.Less(t, at(argvShareShow), at(argvShareCreate))
+	assert.Less(t, at(argvAcctShow), at(argvShareCreate))
 }
 
 func TestCreateFixesOnlyWrongAccountSettings(t *testing.T) {
@@ -327,8 +332,9 @@ func TestCreateInAMissingResourceGroup(t *testing.T) {
 }
 
 // Every call of a fresh create can fail with each class of error az
-// reports; the error keeps its class, and once the account exists it says
-// what exists and that a re-run finishes.
+// reports; the error keeps its class, the calls that need the failed one are
+// never made (the others, running beside it, are), and once the account
+// exists it says what exists and that a re-run finishes.
 func TestCreateErrorAtEachStep(t *testing.T) {
 	classes := []struct {
 		code  string
@@ -341,16 +347,43 @@ func TestCreateErrorAtEachStep(t *testing.T) {
 		{"InternalServerError", azcli.ErrServer},
 	}
 	base := freshPremiumCalls(t)
-	accountCreated := 5 // index of `storage account create`
+	const accountCreated = 5 // index of `storage account create`
+	// needs[i]: the calls that must succeed before call i is made. The VNet
+	// (4) runs beside the account (5) and its share (6); the zone is read
+	// (8) beside the share; the endpoint (7) and the zone (9) need the VNet
+	// and the share; the link (10) the zone; the zone group (11) the
+	// endpoint and the zone.
+	needs := [][]int{1: {0}, 2: {1}, 3: {2}, 4: {3}, 5: {3}, 6: {5}, 7: {4, 6}, 8: {5}, 9: {4, 6, 8}, 10: {9}, 11: {7, 9}}
+	require.Len(t, needs, len(base))
 	for step := 1; step < len(base); step++ {
+		ok := make([]bool, len(base)) // made and succeeded
+		var calls []aztest.Call
+		for i := range base {
+			made := true
+			for _, n := range needs[i] {
+				made = made && ok[n]
+			}
+			switch {
+			case !made:
+			case i == step:
+				calls = append(calls, azErr(base[step].Argv, 1, "CODE", "az said no"))
+			default:
+				ok[i] = true
+				calls = append(calls, base[i])
+			}
+		}
 		for _, cl := range classes {
 			t.Run(fmt.Sprintf("%s/%s", strings.Join(base[step].Argv[:4], " "), cl.code), func(t *testing.T) {
-				calls := append([]aztest.Call{}, base[:step]...)
-				calls = append(calls, azErr(base[step].Argv, 1, cl.code, "az said no"))
+				calls := slices.Clone(calls)
+				for i := range calls {
+					if slices.Equal(calls[i].Argv, base[step].Argv) {
+						calls[i] = azErr(base[step].Argv, 1, cl.code, "az said no")
+					}
+				}
 				_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 				require.ErrorIs(t, err, cl.class)
 				var pe *PartialError
-				if step > accountCreated {
+				if ok[accountCreated] {
 					require.ErrorAs(t, err, &pe)
 					assert.Contains(t, err.Error(), "storage account "+testAcct)
 					assert.Contains(t, err.Error(), "run the same command again to finish")
@@ -449,7 +482,8 @@ func TestCreateWithAnExistingPrivateDNSZoneAlreadyLinked(t *testing.T) {
 // Azure links a VNet to one zone of a name: the refusal says which flag helps.
 func TestCreateSaysWhenTheVNetIsLinkedToAnotherZoneOfTheName(t *testing.T) {
 	calls := append(freshPremiumCalls(t)[:10], aztest.Call{Argv: argvLinkCreate, Exit: 1, Stderr: "ERROR: (BadRequest) A virtual network cannot be linked to multiple zones " +
-		"with overlapping namespaces. You tried to link virtual network with 'privatelink.file.core.windows.net' and 'privatelink.file.core.windows.net' zones.\nCode: BadRequest\n"})
+		"with overlapping namespaces. You tried to link virtual network with 'privatelink.file.core.windows.net' and 'privatelink.file.core.windows.net' zones.\nCode: BadRequest\n"},
+		mutation(argvZoneGrpCreate...)) // beside the link: it needs the endpoint and the zone only
 	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "virtual network azlin-vnet is already linked to another private DNS zone named privatelink.file.core.windows.net")

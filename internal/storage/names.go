@@ -58,8 +58,24 @@ func ParseRedundancy(s string) (string, error) {
 		return "LRS", nil
 	case "ZRS":
 		return "ZRS", nil
+	case "GRS", "GZRS", "RAGRS", "RA-GRS", "RAGZRS", "RA-GZRS":
+		return "", clierr.Usagef("invalid --redundancy %q: Azure Files NFS has no geo-redundancy (no copy in another region); "+
+			"use ZRS for copies in three availability zones of the region, or LRS (the default)", s)
 	}
 	return "", clierr.Usagef("invalid --redundancy %q: use LRS (the default) or ZRS", s)
+}
+
+// NoGeoRedundancy is what a user asking for replication across regions
+// needs to know: Azure Files NFS shares are LRS or ZRS only (Premium
+// FileStorage has no GRS or GZRS SKU), and azlin makes Blob NFS LRS.
+const NoGeoRedundancy = "no geo-redundancy for NFS"
+
+// RedundancyText is what a storage's redundancy keeps, for status.
+func RedundancyText(redundancy string) string {
+	if redundancy == "ZRS" {
+		return "ZRS (copies in three availability zones of the region); " + NoGeoRedundancy
+	}
+	return "LRS (three copies in one datacenter); " + NoGeoRedundancy
 }
 
 // The name becomes the NFS share's (or Blob container's) name, so it follows

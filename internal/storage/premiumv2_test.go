@@ -70,7 +70,8 @@ func TestCreateByDefaultIsPremiumV2WithAzuresRecommendationForTheSize(t *testing
 	// eastus has no provisioned v2 price in the built-in table: said, not zero.
 	require.False(t, got.Cost.Priced)
 	assert.Equal(t, "NFS share", got.Cost.Items[0].What, "one reason, said once")
-	assert.Contains(t, got.Cost.Items[0].Basis, "not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for region eastus")
+	assert.Contains(t, got.Cost.Items[0].Basis, "not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for eastus: "+
+		"fetch its prices with: azlin cost prices --refresh --region eastus")
 }
 
 func TestCreatePremiumV2WithIOPSAndThroughputAndBadInput(t *testing.T) {

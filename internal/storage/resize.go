@@ -119,15 +119,10 @@ func (m *Manager) PlanResize(ctx context.Context, rg, name string, r ResizeReque
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	snap, err := m.readGroup(ctx, rg, noVMs)
+	s, a, err := m.lookup(ctx, rg, name, noVMs)
 	if err != nil {
 		return nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, nil)
 	if s.Tier == nfs.Standard {
 		return nil, clierr.Usagef("storage %s is Standard (Blob NFS 3.0): it has no provisioned size to change; it grows with what is stored and is billed on the space used", name)
 	}

@@ -74,15 +74,10 @@ func (m *Manager) Usage(ctx context.Context, rg, name string, days int) (*UsageS
 	if err := CheckUsageDays(days); err != nil {
 		return nil, err
 	}
-	snap, err := m.readGroup(ctx, rg, noVMs)
+	s, a, err := m.lookup(ctx, rg, name, noVMs)
 	if err != nil {
 		return nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, nil)
 	u := &UsageSeries{Storage: name, Share: name, Unit: "bytes", Points: []UsagePoint{}}
 	var g errgroup.Group
 	g.Go(func() (err error) {

@@ -48,9 +48,13 @@ type Storage struct {
 	Layout       string      `json:"layout"` // the home's layout (package layout)
 	Network      NetworkView `json:"network"`
 	ConnectedVMs []string    `json:"connectedVMs"`
-	Cost         CostView    `json:"cost"`
+	// Unused is set when no VM uses the storage: since when (unused.go).
+	Unused *Unused  `json:"unused,omitempty"`
+	Cost   CostView `json:"cost"`
 
 	shareMissing bool         // the Azure Files share was not found (an unfinished create)
+	accountID    string       // the account's ARM id, for az tag update
+	unusedTag    string       // the tags.UnusedSince tag's value as read ("" when absent)
 	nextDecrease nextDecrease // when Azure next lets each quantity decrease, as the share says
 }
 
@@ -68,7 +72,13 @@ type CostView struct {
 	Monthly string     `json:"monthly"` // "$171.14"; "" when any part is not priced
 	Priced  bool       `json:"priced"`
 	Items   []CostItem `json:"items"`
+
+	total cost.Money // Monthly's amount, when Priced
 }
+
+// MonthlyAmount is Monthly as an amount, rounded to the cent as shown;
+// false when not priced.
+func (v CostView) MonthlyAmount() (cost.Money, bool) { return v.total.Rounded(), v.Priced }
 
 // CostItem is one priced part.
 type CostItem struct {
@@ -161,7 +171,7 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 	}
 	v := CostView{Priced: priced, Items: items}
 	if priced {
-		v.Monthly = total.String()
+		v.Monthly, v.total = total.String(), total
 	}
 	return v
 }
@@ -267,6 +277,7 @@ func (m *Manager) view(a *account, vms []string) *Storage {
 		Name: a.storageName(), Account: a.Name, ResourceGroup: a.ResourceGroup, Tier: t, Protocol: t.Protocol(),
 		EncryptionInTransit: a.encryptedInTransit(), Redundancy: a.redundancy(), SizeGiB: a.taggedSizeGiB(), Region: a.Location, Created: a.created(),
 		Endpoint: endpoint(a.Name, a.storageName(), t), ConnectedVMs: vms, Layout: a.layout(),
+		Unused: a.unused(vms), accountID: a.ID, unusedTag: a.Tags[tags.UnusedSince],
 	}
 	if s.ConnectedVMs == nil {
 		s.ConnectedVMs = []string{}
@@ -369,21 +380,31 @@ func (m *Manager) List(ctx context.Context, rg string) ([]*Storage, error) {
 
 // ListWith is List with the group's VMs from vms (nil: List's own read).
 func (m *Manager) ListWith(ctx context.Context, rg string, vms VMReader) ([]*Storage, error) {
+	return m.listWhere(ctx, rg, vms, nil)
+}
+
+// listWhere is ListWith of the storages keep accepts (nil: all): the
+// usage, and so the cost, is read for those only.
+func (m *Manager) listWhere(ctx context.Context, rg string, vms VMReader, keep func(*Storage) bool) ([]*Storage, error) {
 	snap, err := m.readGroup(ctx, rg, vms)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Storage, len(snap.accounts))
+	out := make([]*Storage, 0, len(snap.accounts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, m.Concurrency))
 	for i := range snap.accounts {
 		a := &snap.accounts[i]
-		out[i] = m.view(a, snap.vmsByStorage[a.storageName()])
+		s := m.view(a, snap.vmsByStorage[a.storageName()])
+		if keep != nil && !keep(s) {
+			continue
+		}
+		out = append(out, s)
 		g.Go(func() error {
-			if _, err := m.fillUsage(gctx, out[i], a.ID, 1); err != nil {
+			if _, err := m.fillUsage(gctx, s, a.ID, 1); err != nil {
 				return err
 			}
-			out[i].Cost = m.estimate(out[i], false)
+			s.Cost = m.estimate(s, false)
 			return nil
 		})
 	}
@@ -405,15 +426,10 @@ func (m *Manager) Status(ctx context.Context, rg, name string) (*Storage, error)
 // instead of one day), for Premium from the share's series, read at the
 // same time as the share.
 func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (*Storage, *account, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+	s, a, err := m.lookup(ctx, rg, name, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	s := m.view(a, snap.vmsByStorage[name])
 	days := 1
 	if withTrend {
 		days = trendDays
@@ -444,18 +460,28 @@ func (m *Manager) status(ctx context.Context, rg, name string, withTrend bool) (
 	return s, a, nil
 }
 
-// FindWithUsage is Find plus the storage's size and usage (one more read,
-// after the group's): what adding a VM needs, to warn of a nearly full share.
-func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
+// lookup is the one way a command finds a storage by name: a round reading
+// the group (its VMs from vmsOf; nil: az vm list), then the storage's
+// account and its view, or a *NotFoundError that lists the names there are.
+func (m *Manager) lookup(ctx context.Context, rg, name string, vmsOf VMReader) (*Storage, *account, error) {
+	snap, err := m.readGroup(ctx, rg, vmsOf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a := snap.find(name)
 	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
+		return nil, nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
 	}
-	s := m.view(a, snap.vmsByStorage[name])
+	return m.view(a, snap.vmsByStorage[name]), a, nil
+}
+
+// FindWithUsage is Find plus the storage's size and usage (one more read,
+// after the group's): what adding a VM needs, to warn of a nearly full share.
+func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage, error) {
+	s, a, err := m.lookup(ctx, rg, name, nil)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := m.fillUsage(ctx, s, a.ID, 1); err != nil {
 		return nil, err
 	}
@@ -466,13 +492,6 @@ func (m *Manager) FindWithUsage(ctx context.Context, rg, name string) (*Storage,
 // tier, network, connected VMs), without reading its usage: what attaching
 // or detaching a VM needs to know.
 func (m *Manager) Find(ctx context.Context, rg, name string) (*Storage, error) {
-	snap, err := m.readGroup(ctx, rg, nil)
-	if err != nil {
-		return nil, err
-	}
-	a := snap.find(name)
-	if a == nil {
-		return nil, &NotFoundError{Name: name, ResourceGroup: rg, Existing: snap.names()}
-	}
-	return m.view(a, snap.vmsByStorage[name]), nil
+	s, _, err := m.lookup(ctx, rg, name, nil)
+	return s, err
 }

@@ -20,4 +20,8 @@ const (
 	SizeGiB = "azlin-size-gib" // the size asked for; Standard's only record of it
 	Network = "azlin-network"  // private-endpoint | service-endpoint
 	Layout  = "azlin-layout"   // the home's layout (package layout); absent: the default layout
+	// UnusedSince is when the storage's last VM left it (RFC 3339, UTC):
+	// set when a detach or delete leaves it without VMs, removed when a VM
+	// attaches again. Changed with `az tag update` only.
+	UnusedSince = "azlin-unused-since"
 )

@@ -8,14 +8,28 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/azlin-dev/azlin/internal/shell"
 )
 
 // SSHTarget is one ssh session to an azlin VM.
 type SSHTarget struct {
-	KeyPath    string   // azlin's private key
-	KnownHosts string   // azlin's own known_hosts file (not the user's ~/.ssh/known_hosts)
-	Host       string   // the VM's IP
-	Command    []string // remote command; empty = interactive login
+	KeyPath    string // azlin's private key
+	KnownHosts string // azlin's own known_hosts file (not the user's ~/.ssh/known_hosts)
+	// HostKeyAlias is the name the VM's host key has in KnownHosts ("" = its
+	// address). Azure hands a deleted VM's public IP to the next VM, so an
+	// address does not say which VM answers; an alias names one VM.
+	HostKeyAlias string
+	// Pinned: the VM's key must be in KnownHosts already
+	// (StrictHostKeyChecking=yes). Otherwise a VM's first key is accepted
+	// and remembered, and checked ever after (accept-new).
+	Pinned bool
+	// ConnectedMarker, when set, is a file ssh creates once it has connected
+	// and logged in, before the remote command starts (LocalCommand): a
+	// failed ssh that left no marker ran nothing on the VM.
+	ConnectedMarker string
+	Host            string   // the VM's IP
+	Command         []string // remote command; empty = interactive login
 	// Batch: no one is at the terminal (azlin itself runs the command): ssh
 	// never prompts, and a connection that stops answering ends the session.
 	Batch bool
@@ -25,14 +39,30 @@ type SSHTarget struct {
 // come before "--" and the destination, so nothing in the remote command can
 // be read as an ssh option: after "--" ssh takes the destination and then
 // passes the command's words on as they are (joined by spaces, like ssh does).
-// A new VM's host key is accepted on first use and checked ever after.
 func SSHArgs(t SSHTarget) []string {
+	check := "accept-new"
+	if t.Pinned {
+		check = "yes"
+	}
 	args := []string{
 		"-i", t.KeyPath,
 		"-o", "IdentitiesOnly=yes",
-		"-o", "StrictHostKeyChecking=accept-new",
+		"-o", "StrictHostKeyChecking=" + check,
 		"-o", "UserKnownHostsFile=" + sshConfigValue(t.KnownHosts),
-		"-o", "ConnectTimeout=20",
+	}
+	if t.HostKeyAlias != "" {
+		// CheckHostIP=no: the key is the VM's, whatever address it has now;
+		// no entry for the address is written or compared.
+		args = append(args, "-o", "HostKeyAlias="+t.HostKeyAlias, "-o", "CheckHostIP=no")
+	}
+	args = append(args, "-o", "ConnectTimeout=20")
+	if t.ConnectedMarker != "" {
+		// The rest of the line is the command, run by the user's shell, with
+		// ssh's %-tokens expanded: the path is quoted, its % doubled.
+		// ControlPath=none: a session through a shared connection runs no
+		// LocalCommand, and so would leave no mark.
+		path := strings.ReplaceAll(t.ConnectedMarker, "%", "%%")
+		args = append(args, "-o", "PermitLocalCommand=yes", "-o", "LocalCommand=touch "+shell.Quote(path), "-o", "ControlPath=none")
 	}
 	if t.Batch {
 		args = append(args, "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4")
@@ -50,17 +80,32 @@ func sshConfigValue(v string) string {
 	return v
 }
 
-// ForgetHost removes ip's entries from azlin's known_hosts. Azure reuses
-// public IPs, so a new VM may get the address of a deleted one with another
-// host key; without this, ssh would refuse the new VM as an impostor.
-func ForgetHost(ctx context.Context, knownHosts, ip string) error {
+// ForgetHost removes host's entries (an address or a host key alias) from
+// azlin's known_hosts. Azure reuses public IPs and names, so a new VM may
+// get the address or name of a deleted one with another host key; without
+// this, ssh would refuse the new VM as an impostor.
+func ForgetHost(ctx context.Context, knownHosts, host string) error {
 	if _, err := os.Stat(knownHosts); err != nil {
 		return nil // nothing remembered yet
 	}
-	_, err := sshKeygen(ctx, "-R", ip, "-f", knownHosts)
+	_, err := sshKeygen(ctx, "-R", host, "-f", knownHosts)
 	// ssh-keygen -R keeps a backup copy; azlin's file needs none.
 	_ = os.Remove(knownHosts + ".old")
 	return err
+}
+
+// KnowsHost tells whether azlin's known_hosts holds a key for host (an
+// address or a host key alias), hashed or not (ssh-keygen -F).
+func KnowsHost(ctx context.Context, knownHosts, host string) (bool, error) {
+	if _, err := os.Stat(knownHosts); err != nil {
+		return false, nil
+	}
+	out, err := sshKeygen(ctx, "-F", host, "-f", knownHosts)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 && len(out) == 0 {
+		return false, nil // not found
+	}
+	return err == nil && len(out) > 0, err
 }
 
 // SSHRunner runs one batch ssh session and returns the remote command's

@@ -29,6 +29,8 @@ type VM struct {
 	Tags              map[string]string
 	NICs              []string // names of its network interfaces
 	OSDisk            string   // name of its OS disk
+	OSDiskSKU         string   // its type, e.g. "Premium_LRS" ("" when az did not say)
+	OSDiskGiB         int      // its size
 }
 
 // State is the VM's state in one word: "running", "deallocated", "stopped",
@@ -73,7 +75,11 @@ type vmJSON struct {
 	} `json:"networkProfile"`
 	StorageProfile struct {
 		OsDisk struct {
-			Name string `json:"name"`
+			Name        string `json:"name"`
+			DiskSizeGb  int    `json:"diskSizeGb"`
+			ManagedDisk struct {
+				StorageAccountType string `json:"storageAccountType"`
+			} `json:"managedDisk"`
 		} `json:"osDisk"`
 	} `json:"storageProfile"`
 }
@@ -91,6 +97,8 @@ func (j vmJSON) vm() VM {
 		PrivateIP:         firstOf(j.PrivateIps),
 		Tags:              j.Tags,
 		OSDisk:            j.StorageProfile.OsDisk.Name,
+		OSDiskSKU:         j.StorageProfile.OsDisk.ManagedDisk.StorageAccountType,
+		OSDiskGiB:         j.StorageProfile.OsDisk.DiskSizeGb,
 	}
 	if v.Tags == nil {
 		v.Tags = map[string]string{}

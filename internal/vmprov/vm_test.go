@@ -34,6 +34,7 @@ func TestShowDetails(t *testing.T) {
 		PowerState: "VM running", ProvisioningState: "Succeeded",
 		PublicIP: "20.80.105.65", PrivateIP: "10.0.0.4", Tags: map[string]string{},
 		NICs: []string{"vmVMNic"}, OSDisk: "vm_OsDisk_1_e9de1371626b437bafcb304eb5c5b6cd",
+		OSDiskSKU: "Premium_LRS", OSDiskGiB: 30, // what the cost report prices the disk by
 	}, vm)
 	assert.Equal(t, "running", vm.State())
 	assert.True(t, vm.Running())
@@ -333,4 +334,43 @@ func TestForgetHost(t *testing.T) {
 	assert.Contains(t, string(got), "127.0.1.3 ")
 	_, err := os.Stat(kh + ".old")
 	assert.True(t, os.IsNotExist(err))
+}
+
+// A VM's key goes by its alias, not its address; a pinned session accepts
+// only a key already known, and marks that it connected.
+func TestSSHArgsPinTheKeyOfTheVMNamed(t *testing.T) {
+	args := SSHArgs(SSHTarget{KeyPath: "k", KnownHosts: "kh", HostKeyAlias: "dev-1.0123456789ab.azlin", Pinned: true,
+		ConnectedMarker: "/tmp/azlin ssh%1/connected", Host: "20.1.2.3"})
+	assert.Equal(t, []string{
+		"-i", "k",
+		"-o", "IdentitiesOnly=yes",
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile=kh",
+		"-o", "HostKeyAlias=dev-1.0123456789ab.azlin",
+		"-o", "CheckHostIP=no",
+		"-o", "ConnectTimeout=20",
+		"-o", "PermitLocalCommand=yes",
+		"-o", "LocalCommand=touch '/tmp/azlin ssh%%1/connected'",
+		"-o", "ControlPath=none",
+		"--", "azureuser@20.1.2.3",
+	}, args)
+}
+
+func TestKnowsHostFindsAnAlias(t *testing.T) {
+	ctx := context.Background()
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	known, err := KnowsHost(ctx, kh, "dev-1.0123456789ab.azlin")
+	require.NoError(t, err, "no file yet is fine")
+	assert.False(t, known)
+	require.NoError(t, os.WriteFile(kh, []byte(
+		"dev-1.0123456789ab.azlin ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOld/old/old/old/old/old/old/old/old/old/old/o\n"), 0o600))
+	known, err = KnowsHost(ctx, kh, "dev-1.0123456789ab.azlin")
+	require.NoError(t, err)
+	assert.True(t, known)
+	known, err = KnowsHost(ctx, kh, "dev-2.0123456789ab.azlin")
+	require.NoError(t, err)
+	assert.False(t, known)
+	require.NoError(t, ForgetHost(ctx, kh, "dev-1.0123456789ab.azlin"))
+	known, _ = KnowsHost(ctx, kh, "dev-1.0123456789ab.azlin")
+	assert.False(t, known, "forgotten")
 }

@@ -359,7 +359,8 @@ func TestDetachOfBusyHomeIsReportedNotForced(t *testing.T) {
 	assert.Equal(t, origFstab, e.fstab())
 }
 
-// Standard tier: the blob endpoint with NFS 3.0 options, through the same script.
+// Standard tier: the blob endpoint with NFS 3.0 options, through the same
+// script, mounted with -t aznfs (its proxy address follows the endpoint's IP).
 func TestAttachStandardTierMountsBlobNFSv3(t *testing.T) {
 	e := newNSEnv(t, envOpts{installed: true})
 	populateHome(t, e.home(), 1000, localKey+"\n")
@@ -368,7 +369,10 @@ func TestAttachStandardTierMountsBlobNFSv3(t *testing.T) {
 	res, out := e.runScript("attach.sh", attachScript(t, blob, "T1"))
 	require.True(t, res.OK, out)
 	assert.Equal(t, "devshared02.blob.core.windows.net:/devshared02/homes", res.Info["source"])
-	assert.Contains(t, e.ctlFile("mount.log"), "/home/azureuser rw,sec=sys,vers=3,nolock,proto=tcp")
+	assert.Contains(t, e.ctlFile("mount.log"), "mount.aznfs devshared02.blob.core.windows.net:/devshared02/homes /home/azureuser rw,sec=sys,vers=3,nolock,proto=tcp",
+		"through AZNFS, as Microsoft's Blob NFS mount article says")
+	assert.NotContains(t, e.ctlFile("mount.log"), "mount.nfs ")
+	assert.Contains(t, e.fstab(), " /home/azureuser aznfs sec=sys,vers=3,nolock,proto=tcp,")
 	assert.Equal(t, origFstab+nfs.FstabLine(blob, "/home/azureuser")+"\n", e.fstab())
 	assert.Empty(t, res.Info["idmapping"], "NFS 3.0 has no idmapping")
 	assert.NoFileExists(t, filepath.Join(e.dir, "etc-upper", "modprobe.d", "azlin-nfs.conf"))

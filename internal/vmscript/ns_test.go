@@ -88,14 +88,14 @@ func newNSEnv(t *testing.T, o envOpts) *nsEnv {
 	}
 	e.writeFile(filepath.Join(e.dir, "fake", "mount.nfs"), fakeMountHelper(e.ctl, e.shares), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fake", "dpkg"), fmt.Sprintf(`#!/bin/sh
-if [ "$1" = -s ] && [ "$2" = nfs-common ] && [ -f %[1]s/installed ]; then
-  printf 'Package: nfs-common\nStatus: install ok installed\n'; exit 0
+if [ "$1" = -s ] && { [ "$2" = nfs-common ] || [ "$2" = aznfs ]; } && [ -f %[1]s/installed ]; then
+  printf 'Package: %%s\nStatus: install ok installed\n' "$2"; exit 0
 fi
 echo "dpkg-query: package '$2' is not installed" >&2; exit 1
 `, e.ctl), 0o755)
 	e.writeFile(filepath.Join(e.dir, "fake", "apt-get"), fmt.Sprintf(`#!/bin/sh
 echo "$*" >>%[1]s/apt.log
-case "$*" in *install*nfs-common*)
+case "$*" in *install*nfs-common* | *install*aznfs*)
   # The dpkg frontend lock, as apt takes it: at once, or within DPkg::Lock::Timeout.
   t=0
   case "$*" in *DPkg::Lock::Timeout=*) t=${*#*DPkg::Lock::Timeout=}; t=${t%%%% *} ;; esac
@@ -134,6 +134,7 @@ if [ -n "$IDMAP" ]; then
   if [ "$IDMAP" = ro ]; then echo N >"$f"; mount --bind "$f" "$f"; mount -o remount,bind,ro "$f"; else echo "$IDMAP" >"$f"; fi
 fi
 cp "$D/fake/mount.nfs" /usr/sbin/mount.nfs
+cp "$D/fake/mount.nfs" /usr/sbin/mount.aznfs # aznfs's helper, here the same fake (no proxy address)
 awk -F: '$3 != 1000 && $1 != "azureuser"' /etc/passwd >"$D/passwd.new"
 echo "azureuser:x:%[2]d:%[2]d::/home/azureuser:/bin/bash" >>"$D/passwd.new"
 cat "$D/passwd.new" >/etc/passwd
@@ -165,7 +166,7 @@ func fakeMountHelper(ctl, shares string) string {
 # by bind-mounting %[2]s/<acct>/<share>, with Azure's protocol rules.
 src=$1 dir=$2; shift 2; opts=
 while [ $# -gt 0 ]; do case $1 in -o) opts=$2; shift 2 ;; *) shift ;; esac; done
-echo "$src $dir $opts" >>%[1]s/mount.log
+echo "${0##*/} $src $dir $opts" >>%[1]s/mount.log
 n=$(( $(cat %[1]s/mounts 2>/dev/null || echo 0) + 1 )); echo "$n" >%[1]s/mounts
 if [ -f %[1]s/refuse ] || [ "$n" = "$(cat %[1]s/refuse-at 2>/dev/null)" ]; then
   echo "mount.nfs: access denied by server while mounting $src" >&2; exit 32

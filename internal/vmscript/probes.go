@@ -48,19 +48,21 @@ var probeFacts = []struct{ name, tests, meaning string }{
 		"rename over a file does not replace it: editors and tools that save through a temp file and a rename can lose work"},
 	{"tls", "the home is mounted through AZNFS's local TLS tunnel (encrypted in transit)",
 		"the home is mounted in clear text although the storage is encrypted in transit: the mount predates it or was made by hand; re-run azlin storage attach for this VM"},
+	{"aznfs", "the home is mounted through AZNFS's proxy address, which follows the Blob endpoint's IP (not encryption: Blob NFS has none)",
+		"the home is a plain NFS mount of the Blob endpoint: it stays on the endpoint's IP of mount time and hangs if Azure moves the endpoint; re-run azlin storage attach for this VM (it remounts when the home is not in use) or reboot it"},
 	{"peer", "a file written on this VM is read on another VM with the same shared home",
 		"a file written on one VM is not seen on another: they are not on the same share, or attribute caching (actimeo) delays it"},
 }
 
 // Probes reads the self-test's results from a script's info (probe_NAME
 // keys). The local probes are always listed, as unknown when missing; the
-// tls and peer probes only when they ran (the self-test of azlin storage
-// check runs them, attach does not).
+// tls, aznfs (Standard) and peer probes only when they ran (the self-test of
+// azlin storage check runs them, attach does not).
 func Probes(info map[string]string) []Probe {
 	var out []Probe
 	for _, f := range probeFacts {
 		v, ok := info["probe_"+f.name]
-		if !ok && (f.name == "peer" || f.name == "tls") {
+		if !ok && (f.name == "peer" || f.name == "tls" || f.name == "aznfs") {
 			continue
 		}
 		p := Probe{Name: f.name, Tests: f.tests}
@@ -103,11 +105,16 @@ type CheckParams struct {
 	TLS bool
 }
 
+// AznfsMountMap is AZNFS's record of its Blob NFS proxy addresses, one line
+// "FQDN PROXY-IP ENDPOINT-IP" each (AZNFS-mount lib/common.sh MOUNTMAPv3).
+const AznfsMountMap = "/opt/microsoft/aznfs/data/mountmap"
+
 var tokenRe = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
 
 // CheckScript returns the self-test script (sh/probes.sh, sh/check.sh) for a
 // VM whose home is the share. Info it reports: probe_<name> for each probe
-// (read with Probes), peer_written.
+// (read with Probes), peer_written, aznfs_proxy (Standard: "IP (FQDN ->
+// ENDPOINT-IP)" from AZNFS's mount map).
 func CheckScript(p CheckParams) (string, error) {
 	a := AttachParams{User: p.User, UID: p.UID, GID: p.GID, Home: p.Home}.withDefaults()
 	if err := validateUser(a.User, a.UID, a.GID, a.Home); err != nil {
@@ -132,5 +139,8 @@ func CheckScript(p CheckParams) (string, error) {
 	h.set("PEER_MODE", string(p.Peer))
 	h.set("PEER_TOKEN", p.Token)
 	h.set("TLS_EXPECTED", boolFlag(p.TLS))
+	// Standard: the aznfs probe (Blob NFS through AZNFS's proxy address).
+	h.set("PROXY_EXPECTED", boolFlag(nfs.AznfsProxy(p.Tier)))
+	h.set("AZNFS_MOUNTMAP", AznfsMountMap)
 	return assemble("self-test of the shared home "+a.Home, h, probesSh+"\n"+checkSh), nil
 }

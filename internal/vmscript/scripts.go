@@ -82,7 +82,9 @@ func (p AttachParams) validate() error {
 // source, backup, seeded, seeded_entries, share_had_files,
 // local_files_kept_in, keys_added, idmapping (Premium), hard_links and
 // hard_link_examples (Standard: files with more than one name, copied as
-// separate files), the layout's
+// separate files), remount (a home already on the share as a plain NFS mount
+// of a share now mounted through aznfs: "plain NFS -> aznfs", or "busy: WHY"
+// when it is in use and stays as it is until the next boot), the layout's
 // (LayoutScript), the break-glass login's (breakglass=on|off: WHY,
 // bg_keys_added, sshd_reload) and the self-test's (probe_<name>, see Probes).
 func AttachScript(p AttachParams) (string, error) {
@@ -106,8 +108,8 @@ func AttachScript(p AttachParams) (string, error) {
 	h.set("STAGING", stagingDir(p.Target))
 	h.set("TS", p.Timestamp)
 	h.set("APT_WAIT", strconv.Itoa(aptWait))
-	msKey := "" // only a TLS mount needs Microsoft's repository (aznfs)
-	if p.Target.TLS {
+	msKey := "" // only an aznfs mount (TLS, or Blob NFS) needs Microsoft's repository
+	if p.Target.FSType() == "aznfs" {
 		msKey = microsoftKeyBinary()
 	}
 	h.set("MS_KEY", msKey)

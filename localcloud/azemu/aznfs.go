@@ -3,8 +3,10 @@ package azemu
 import (
 	"bufio"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -12,9 +14,14 @@ import (
 // AZNFS, Microsoft's mount helper (`mount -t aznfs`, package aznfs): for
 // Azure Files NFS 4.1 it tunnels the mount through a local stunnel with TLS
 // unless the option notls is given; all mounts of one endpoint on a client
-// must agree, as they share one connection. Sources:
+// must agree, as they share one connection. For Blob NFS 3.0 (vers=3) it
+// mounts a local proxy address that iptables DNAT maps to the endpoint's
+// IP, so the mount survives the endpoint's IP changing; there is no TLS for
+// Blob NFS, and secure transfer must still be off. Sources:
 // learn.microsoft.com/azure/storage/files/encryption-in-transit-for-nfs-shares,
-// github.com/Azure/AZNFS-mount (README, src/mountscript.sh, src/nfsv4mountscript.sh).
+// learn.microsoft.com/azure/storage/blobs/network-file-system-protocol-support-how-to,
+// github.com/Azure/AZNFS-mount (README, lib/common.sh, src/mountscript.sh,
+// src/nfsv3mountscript.sh, src/nfsv4mountscript.sh).
 
 // tlsTunnelAddr is where aznfs's stunnel listens; a TLS mount's source is
 // 127.0.0.1:/account/share and its options carry port= and addr=127.0.0.1.
@@ -25,7 +32,7 @@ const tlsFirstPort = 20049
 
 // nfsMountsRecord lists, inside a host, what a real VM's mount table shows
 // for each emulated NFS mount, by mount ID, one line each:
-// "ID TARGET ENDPOINT tls|plain FSTYPE SOURCE OPTIONS". The host's findmnt
+// "ID TARGET ENDPOINT tls|proxy|plain FSTYPE SOURCE OPTIONS". The host's findmnt
 // and mount stand-ins (vmhost/fakes) show the NFS view from it; a line whose
 // mount ID and target are no longer in /proc/self/mountinfo is a mount that
 // is gone (IDs are reused, so the last line for an ID wins).
@@ -119,12 +126,110 @@ func aznfsMain(st *store, argv []string, env Env, stdio IO) int {
 			}
 		}
 	}
+	if vers == "3" {
+		// nfsv3mountscript.sh: one proxy address per endpoint name, from its
+		// mount map or the first free one; Blob NFS's fixed port 2048 (no
+		// portmapper call) and retrans=6 unless given.
+		proxy, err := aznfsProxyFor(st, env, endpoint)
+		if err != nil {
+			return fail(err.Error(), "Mount failed!")
+		}
+		m.proxy = proxy
+		for _, o := range []string{"retrans=6", "port=2048", "mountport=2048"} {
+			if k, _, _ := strings.Cut(o, "="); m.opt(k) == "" {
+				m.opts = append(m.opts, o)
+			}
+		}
+	}
 	m.opts = aznfsInnerOptions(m.opts, m.tls, tunnelPort(live, endpoint))
 	if err := m.mount(dir); err != nil {
 		aznfsSay(stdio.Stdout, aznfsNormal, err.Error())
 		return fail("Mount failed!")
 	}
 	return 0
+}
+
+// aznfsMountMap is AZNFS's record of its Blob NFS proxy addresses inside
+// the host, one line "FQDN PROXY-IP ENDPOINT-IP" each (lib/common.sh
+// MOUNTMAPv3).
+const aznfsMountMap = "/opt/microsoft/aznfs/data/mountmap"
+
+// aznfsProxyFor is the proxy address for a Blob endpoint: the one its
+// mount map holds for the name, else the first free address from
+// 10.161.100.100 on (nfsv3mountscript.sh search_free_local_ip_with_prefix:
+// prefix 10.161, third and fourth octets from 100), recorded with the
+// endpoint's IP. The emulated watchdog never clears an entry, so a name
+// keeps its address, as it does while mounts of it exist.
+func aznfsProxyFor(st *store, env Env, fqdn string) (string, error) {
+	data, err := os.ReadFile(aznfsMountMap)
+	if err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	used := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		if f[0] == fqdn {
+			return f[1], nil
+		}
+		used[f[1]] = true
+	}
+	proxy := ""
+	for third := 100; third < 255 && proxy == ""; third++ {
+		for fourth := 100; fourth < 255; fourth++ {
+			if ip := fmt.Sprintf("10.161.%d.%d", third, fourth); !used[ip] {
+				proxy = ip
+				break
+			}
+		}
+	}
+	if proxy == "" {
+		return "", fmt.Errorf("Could not find a free local IP to use for aznfs using DEFAULT_AZNFS_IP_PREFIXES=10.161 192.168 172.16!")
+	}
+	ip, err := endpointIP(st, env, fqdn)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(aznfsMountMap), 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(aznfsMountMap, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "%s %s %s\n", fqdn, proxy, ip)
+	return proxy, err
+}
+
+// endpointIP is what the endpoint's name resolves to: a private
+// endpoint's address for it, else (a public endpoint, which the emulator
+// does not give an address) a stable stand-in from 20.150.0.0/16, a range
+// Azure Storage uses.
+func endpointIP(st *store, env Env, fqdn string) (string, error) {
+	unlock, err := st.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	pes, err := st.listAllGroups("providers/" + peType)
+	if err != nil {
+		return "", err
+	}
+	for _, pe := range pes {
+		for _, d := range list(pe, "customDnsConfigs") {
+			dm := d.(map[string]any)
+			if ips := list(dm, "ipAddresses"); strings.EqualFold(str(dm, "fqdn"), fqdn) && len(ips) > 0 {
+				return fmt.Sprint(ips[0]), nil
+			}
+		}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(fqdn))
+	sum := h.Sum32()
+	return fmt.Sprintf("20.150.%d.%d", sum>>8&0xff, sum&0xff%254+1), nil
 }
 
 // aznfsVersion is "3", "4.1", another version, or "" when vers= is missing
@@ -229,9 +334,13 @@ func recordNFSMount(m *nfsMount, dir string) error {
 		opts = append(opts, o)
 	}
 	transport := "plain"
-	if m.tls {
+	switch {
+	case m.tls:
 		transport = "tls"
 		opts = append(opts, "addr="+tlsTunnelAddr)
+	case m.proxy != "":
+		transport = "proxy"
+		opts = append(opts, "addr="+m.proxy)
 	}
 	f, err := os.OpenFile(nfsMountsRecord, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {

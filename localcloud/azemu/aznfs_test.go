@@ -179,3 +179,49 @@ func TestAznfsTLSAndSecureTransfer(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "127.0.0.1:/acct/share nfs4\n127.0.0.1:/acct/share on /mnt/boot type nfs4 (rw,relatime,vers=4.1,sec=sys,port=20049,addr=127.0.0.1)\n", out)
 }
+
+// Blob NFS 3.0 through AZNFS, as "Mount Blob Storage by using the Network
+// File System (NFS) 3.0 protocol" (learn.microsoft.com/azure/storage/blobs/
+// network-file-system-protocol-support-how-to) mounts it: `mount -t aznfs
+// -o sec=sys,vers=3,nolock,proto=tcp`, so that the mount stays connected
+// when the endpoint's IP changes. AZNFS (github.com/Azure/AZNFS-mount
+// README, src/nfsv3mountscript.sh) mounts a local proxy address that it
+// maps to the endpoint's IP (iptables DNAT, its mount map), one per
+// endpoint name, from 10.161.100.100 on, with Blob NFS's fixed port 2048.
+// No TLS: secure transfer must stay off, through AZNFS or not.
+func TestAznfsBlobNFSMountsAProxyAddressWithoutTLS(t *testing.T) {
+	c, _, _ := aznfsCloud(t)
+	c.ok("storage", "account", "create", "-g", "rg", "-n", "blobacct", "--kind", "StorageV2", "--sku", "Standard_LRS",
+		"--enable-hierarchical-namespace", "true", "--enable-nfs-v3", "true", "--https-only", "false",
+		"--default-action", "Deny", "-o", "none", "--only-show-errors")
+	c.ok("storage", "container-rm", "create", "-g", "rg", "--storage-account", "blobacct", "-n", "homes", "-o", "none")
+	c.ok("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", "blobacct", "--vnet-name", "v", "--subnet", "s", "-o", "none")
+	msg := c.runScript("vm1", microsoftRepo+"apt-get update >/dev/null\n"+installAznfs)
+	require.Contains(t, msg, "rc=0")
+
+	const blobMount = "mount -t aznfs -o sec=sys,vers=3,nolock,proto=tcp blobacct.blob.core.windows.net:/blobacct/homes "
+	msg = c.runScript("vm1", "mkdir -p /mnt/blob /mnt/blob2\n"+blobMount+"/mnt/blob; echo rc=$?\n"+
+		"echo via-proxy > /mnt/blob/note\n"+blobMount+"/mnt/blob2; echo rc=$?\ncat /mnt/blob2/note\n"+
+		"findmnt -n -o SOURCE,FSTYPE,OPTIONS /mnt/blob\nfindmnt -n -o SOURCE /mnt/blob2\ncat /opt/microsoft/aznfs/data/mountmap")
+	assert.Equal(t, 2, strings.Count(msg, "rc=0\n"), msg)
+	assert.Contains(t, msg, "via-proxy\n")
+	assert.Regexp(t, `\n10\.161\.100\.100:/blobacct/homes +nfs +rw,[a-z,]*relatime,vers=3,sec=sys,nolock,proto=tcp,retrans=6,port=2048,mountport=2048,addr=10\.161\.100\.100\n`, msg,
+		"findmnt shows the proxy address as the server, NFS 3 on port 2048, no TLS tunnel")
+	assert.Contains(t, msg, "\n10.161.100.100:/blobacct/homes\n", "a second mount of the endpoint uses its proxy address")
+	assert.Regexp(t, `\nblobacct\.blob\.core\.windows\.net 10\.161\.100\.100 20\.150\.\d+\.\d+\n`, msg, "the mount map: name, proxy, endpoint IP")
+	assert.Equal(t, 1, strings.Count(msg, "blobacct.blob.core.windows.net 10.161"), "one proxy address per endpoint name")
+	assert.NotContains(t, msg, "127.0.0.1", "Blob NFS has no TLS")
+
+	// A plain mount.nfs mount of the name shows the name, as before.
+	msg = c.runScript("vm1", "mkdir -p /mnt/plain; mount -t nfs -o sec=sys,vers=3,nolock,proto=tcp blobacct.blob.core.windows.net:/blobacct/homes /mnt/plain; echo rc=$?\n"+
+		"findmnt -n -o SOURCE /mnt/plain")
+	assert.Contains(t, msg, "rc=0\nblobacct.blob.core.windows.net:/blobacct/homes\n")
+
+	// No encryption in transit for Blob NFS: with secure transfer required
+	// the server refuses the mount through AZNFS too, as the article says
+	// (its step 3: secure transfer required disabled).
+	c.ok("storage", "account", "update", "-g", "rg", "-n", "blobacct", "--https-only", "true", "-o", "none")
+	msg = c.runScript("vm1", "mkdir -p /mnt/blob3\n"+blobMount+"/mnt/blob3; echo rc=$?")
+	assert.Contains(t, msg, "mount.nfs: access denied by server while mounting 10.161.100.100:/blobacct/homes")
+	assert.Contains(t, msg, "rc=1")
+}

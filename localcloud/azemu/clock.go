@@ -71,6 +71,7 @@ var azureProfile = profile{
 		"network vnet subnet update":                     12 * time.Second,
 		"network nsg create":                             12 * time.Second,
 		"network nsg rule create":                        12 * time.Second,
+		"network nsg rule update":                        12 * time.Second,
 		"network private-endpoint dns-zone-group create": 12 * time.Second,
 		"network private-endpoint dns-zone-group delete": 12 * time.Second,
 		"network nic delete":                             12 * time.Second,

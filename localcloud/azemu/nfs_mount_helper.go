@@ -87,14 +87,21 @@ type nfsMount struct {
 	// tls: the mount goes through aznfs's TLS tunnel, so mount.nfs sees
 	// 127.0.0.1 as the server (aznfs.go).
 	tls bool
+	// proxy: a Blob NFS mount through aznfs goes to its local proxy
+	// address, which mount.nfs sees as the server (aznfs.go).
+	proxy string
 }
 
 // server is the source mount.nfs is given: the share, or for a TLS mount
-// the local end of aznfs's tunnel.
+// the local end of aznfs's tunnel, or for a Blob NFS mount through aznfs its
+// proxy address.
 func (m *nfsMount) server() string {
-	if m.tls {
-		_, path, _ := strings.Cut(m.src, ":")
+	_, path, _ := strings.Cut(m.src, ":")
+	switch {
+	case m.tls:
 		return tlsTunnelAddr + ":" + path
+	case m.proxy != "":
+		return m.proxy + ":" + path
 	}
 	return m.src
 }

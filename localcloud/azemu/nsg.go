@@ -39,6 +39,7 @@ func init() {
 	register("network nsg rule list", locked(nsgRuleList))
 	register("network nsg rule show", locked(nsgRuleShow))
 	register("network nsg rule delete", locked(nsgRuleDelete))
+	register("network nsg rule update", locked(nsgRuleUpdate))
 	register("network nic update", locked(nicUpdate))
 }
 
@@ -451,6 +452,89 @@ func nsgRuleDelete(c *cmdCtx) (any, error) {
 		return nil, err
 	}
 	return nil, c.refreshSSH(str(n, "id"))
+}
+
+// ruleLists are a security rule's fields that hold one value or a list: ARM
+// keeps one of them in the singular field, several in the plural one.
+var ruleLists = []struct{ opt, single, plural string }{
+	{"--source-address-prefixes", "sourceAddressPrefix", "sourceAddressPrefixes"},
+	{"--destination-address-prefixes", "destinationAddressPrefix", "destinationAddressPrefixes"},
+	{"--source-port-ranges", "sourcePortRange", "sourcePortRanges"},
+	{"--destination-port-ranges", "destinationPortRange", "destinationPortRanges"},
+}
+
+// nsgRuleUpdate changes the options given and keeps the rest, as az 2.74's
+// NSGRuleUpdate (network/custom.py) does around ARM's GET and PUT: a list
+// option REPLACES the field's values (pre_instance_update moves a singular
+// value into the plural list, the option then sets the list), and
+// post_instance_update puts a list of one back into the singular field.
+// The PUT meets ARM's checks as a create does: priority bounds and
+// conflicts, then Azure Policy; a missing rule is ARM's 404 of the GET.
+func nsgRuleUpdate(c *cmdCtx) (any, error) {
+	n, err := c.ruleNSG()
+	if err != nil {
+		return nil, err
+	}
+	if c.inv.has("--add") {
+		return nil, cliError("azemu: 'az network nsg rule update --add' is not emulated (use the rule's own options or --set)")
+	}
+	name := c.idOr("--name", "securityRules")
+	old, i := c.findRule(n, name)
+	if old == nil {
+		return nil, notFound(nsgType+"/"+str(n, "name")+"/securityRules", name, str(n, "resourceGroup"))
+	}
+	r := map[string]any{}
+	for k, v := range old {
+		r[k] = v
+	}
+	for _, f := range ruleLists {
+		if !c.inv.has(f.opt) {
+			continue
+		}
+		v := c.inv.list(f.opt)
+		delete(r, f.single)
+		r[f.plural] = []any{}
+		if len(v) == 1 {
+			r[f.single] = v[0]
+		} else {
+			r[f.plural] = toAny(v)
+		}
+	}
+	for opt, field := range map[string]string{"--access": "access", "--description": "description",
+		"--direction": "direction", "--protocol": "protocol"} {
+		if c.inv.has(opt) {
+			r[field] = c.inv.str(opt)
+		}
+	}
+	if err := genericUpdate(r, c.inv.list("--set"), c.inv.list("--remove")); err != nil {
+		return nil, err
+	}
+	prioValue := fmt.Sprint(int(priority(r)))
+	if c.inv.has("--priority") {
+		prioValue = c.inv.str("--priority")
+	}
+	prio, prioErr := rulePriority(n, str(r, "name"), prioValue, str(r, "direction"))
+	if prioErr == nil {
+		r["priority"] = prio
+	}
+	r["etag"] = networkEtag()
+	if err := c.checkPolicy(r); err != nil {
+		return nil, err
+	}
+	if prioErr != nil {
+		return nil, prioErr
+	}
+	rules := append([]any{}, list(n, "securityRules")...)
+	rules[i] = r
+	n["securityRules"] = rules
+	n["etag"] = networkEtag()
+	if err := c.st.put(str(n, "id"), n); err != nil {
+		return nil, err
+	}
+	if err := c.refreshSSH(str(n, "id")); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // nicUpdate supports --network-security-group NAME|ID (attach) and "" (detach).

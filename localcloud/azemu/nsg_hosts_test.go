@@ -82,6 +82,16 @@ func TestNSGDecidesWhoReachesSSH(t *testing.T) {
 	requireTimeout(t, priv, closed, "the caller's rule deleted")
 	rule("closedNSG", "other", "310", "Allow", "198.51.100.9/32")
 	requireTimeout(t, priv, closed, "a rule for another /32")
+	// An update that adds the caller's address lets it in at once; one that
+	// takes it out again shuts it out.
+	sources := func(src ...string) {
+		c.ok(append([]string{"network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "closedNSG", "-n", "other",
+			"-o", "none", "--source-address-prefixes"}, src...)...)
+	}
+	sources("198.51.100.9/32", "203.0.113.7/32")
+	requireSSH(t, priv, closed, "the caller's /32 added to the rule")
+	sources("198.51.100.9/32")
+	requireTimeout(t, priv, closed, "the caller's /32 taken out of the rule")
 
 	// The decision uses the caller address of the az call that changes the
 	// NSG: the same rule, made by a caller at 198.51.100.9, lets that caller in.

@@ -116,3 +116,49 @@ func TestNSGRulesCRUDAndDefaults(t *testing.T) {
 	assert.Equal(t, 3, miss.code)
 	require.Contains(t, miss.stderr, "(ResourceNotFound)")
 }
+
+// `az network nsg rule update` changes what it is given and keeps the rest;
+// a list option replaces the field's values, one value lands in the singular
+// field and several in the plural one (az 2.74 network/custom.py
+// NSGRuleUpdate, pre_ and post_instance_update, around ARM's GET and PUT).
+// The PUT meets ARM's priority rules ("Network security groups", security
+// rules) as a create does; a missing rule is ARM's 404.
+func TestNSGRuleUpdateKeepsWhatItIsNotGiven(t *testing.T) {
+	c := newCloud(t)
+	c.ok("group", "create", "-n", "rg", "-l", "eastus", "-o", "none")
+	c.ok("network", "nsg", "create", "-g", "rg", "-n", "n", "-o", "none")
+	c.ok("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "n", "-n", "ssh", "--priority", "900",
+		"--protocol", "Tcp", "--destination-port-ranges", "22", "--source-address-prefixes", "203.0.113.7/32", "-o", "none")
+	c.ok("network", "nsg", "rule", "create", "-g", "rg", "--nsg-name", "n", "-n", "web", "--priority", "910", "-o", "none")
+	update := func(extra ...string) map[string]any {
+		return c.obj(append([]string{"network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "n", "-n", "ssh"}, extra...)...)
+	}
+
+	r := update("--source-address-prefixes", "203.0.113.7/32", "198.51.100.20/32")
+	assert.Equal(t, []any{"203.0.113.7/32", "198.51.100.20/32"}, r["sourceAddressPrefixes"])
+	assert.NotContains(t, r, "sourceAddressPrefix")
+	assert.Equal(t, "22", r["destinationPortRange"], "not given: kept")
+	assert.Equal(t, "Tcp", r["protocol"])
+	assert.EqualValues(t, 900, r["priority"])
+	shown := c.obj("network", "nsg", "rule", "show", "-g", "rg", "--nsg-name", "n", "-n", "ssh")
+	assert.Equal(t, r["sourceAddressPrefixes"], shown["sourceAddressPrefixes"], "stored")
+	assert.Equal(t, []string{"ssh", "web"}, ruleNames(t, c, "n"), "the other rules stay, in order")
+
+	r = update("--source-address-prefixes", "198.51.100.20/32", "--description", "mine")
+	assert.Equal(t, "198.51.100.20/32", r["sourceAddressPrefix"], "one value: the singular field")
+	assert.Empty(t, r["sourceAddressPrefixes"])
+	assert.Equal(t, "mine", r["description"])
+
+	dup := c.run("network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "n", "-n", "ssh", "--priority", "910")
+	assert.Equal(t, 1, dup.code)
+	assert.Contains(t, dup.stderr, "(SecurityRuleConflict)")
+	bad := c.run("network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "n", "-n", "ssh", "--priority", "5000")
+	assert.Equal(t, 1, bad.code)
+	assert.Contains(t, bad.stderr, "(SecurityRuleInvalidPriority)")
+	shown = c.obj("network", "nsg", "rule", "show", "-g", "rg", "--nsg-name", "n", "-n", "ssh")
+	assert.EqualValues(t, 900, shown["priority"], "a refused update changes nothing")
+
+	miss := c.run("network", "nsg", "rule", "update", "-g", "rg", "--nsg-name", "n", "-n", "nope", "--access", "Deny")
+	assert.Equal(t, 3, miss.code)
+	assert.Contains(t, miss.stderr, "(ResourceNotFound)")
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTagUpdateMergesReplacesAndDeletes(t *testing.T) {
@@ -63,4 +64,25 @@ func TestTagUpdateOnMissingResourceFailsLikeARM(t *testing.T) {
 		"--operation", "Merge", "--tags", "a=1")
 	assert.Equal(t, 3, r.code)
 	assert.Contains(t, r.stderr, "(ResourceGroupNotFound)")
+}
+
+// A storage account's tags changed by `az tag update` are what `storage
+// account list` and `show` print, and its other properties (its creation
+// time) stay: ARM's tags PATCH touches the tags alone
+// (https://learn.microsoft.com/rest/api/resources/tags/update-at-scope).
+func TestTagUpdateOnAStorageAccountIsWhatListShows(t *testing.T) {
+	c := newCloud(t)
+	c.base()
+	before := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	id := before["id"].(string)
+	c.ok("tag", "update", "--resource-id", id, "--operation", "Merge", "--tags", "azlin-unused-since=2026-11-20T14:03:00Z")
+	list := c.json("storage", "account", "list", "-g", "rg").([]any)
+	require.Len(t, list, 1)
+	acct := list[0].(map[string]any)
+	assert.Equal(t, "2026-11-20T14:03:00Z", acct["tags"].(map[string]any)["azlin-unused-since"])
+	assert.Equal(t, before["creationTime"], acct["creationTime"], "the tags alone change")
+
+	c.ok("tag", "update", "--resource-id", id, "--operation", "Delete", "--tags", "azlin-unused-since=2026-11-20T14:03:00Z")
+	after := c.obj("storage", "account", "show", "-g", "rg", "-n", "acct")
+	assert.NotContains(t, after["tags"], "azlin-unused-since")
 }

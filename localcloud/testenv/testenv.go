@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/azlin-dev/azlin/localcloud/azrules"
+	"github.com/azlin-dev/azlin/localcloud/retailprices"
 )
 
 // Result is what one command printed and how it exited.
@@ -35,9 +37,21 @@ type Result struct {
 // Call is one az invocation as the emulator logged it (AZEMU_LOG), with
 // Argv the arguments after "az".
 type Call struct {
-	Argv []string `json:"argv"`
-	Exit int      `json:"exit"`
-	MS   int      `json:"ms"`
+	Argv  []string `json:"argv"`
+	Exit  int      `json:"exit"`
+	MS    int      `json:"ms"`
+	Start int64    `json:"start"` // Unix milliseconds
+}
+
+// Began is when the call started; Ended when it ended.
+func (c Call) Began() time.Time { return time.UnixMilli(c.Start) }
+
+// Ended is when the call ended.
+func (c Call) Ended() time.Time { return c.Began().Add(time.Duration(c.MS) * time.Millisecond) }
+
+// Overlaps tells whether c and d ran at the same time for a while.
+func (c Call) Overlaps(d Call) bool {
+	return c.Began().Before(d.Ended()) && d.Began().Before(c.Ended())
 }
 
 // Cloud is one test's private local cloud.
@@ -47,7 +61,8 @@ type Cloud struct {
 	ConfigDir string // AZLIN_CONFIG_DIR
 	LogFile   string // AZEMU_LOG
 	Env       []string
-	callerIP  atomic.Value // string: AZEMU_CALLER_IP, also what the IP-echo server answers
+	Prices    *retailprices.Server // the Retail Prices API's stand-in (AZLIN_PRICES_URL)
+	callerIP  atomic.Value         // string: AZEMU_CALLER_IP, also what the IP-echo server answers
 }
 
 // DefaultCallerIP is the caller's public address in a local cloud (the
@@ -195,6 +210,11 @@ func New(t testing.TB, opts ...Option) *Cloud {
 	}))
 	t.Cleanup(ipEcho.Close)
 	c.Env = append(c.Env, "AZLIN_PUBLIC_IP_URL="+ipEcho.URL)
+	// azlin fetches prices the table lacks from the Retail Prices API; here
+	// from a local stand-in, so no test reaches the internet.
+	c.Prices = retailprices.Start(nil)
+	t.Cleanup(c.Prices.Close)
+	c.Env = append(c.Env, "AZLIN_PRICES_URL="+c.Prices.URL())
 	c.SetCallerIP(DefaultCallerIP)
 	for _, o := range opts {
 		o(c)
@@ -219,6 +239,12 @@ func New(t testing.TB, opts ...Option) *Cloud {
 // Azlin runs the built azlin with args and no standard input.
 func (c *Cloud) Azlin(args ...string) Result {
 	return c.run(filepath.Join(Binaries(c.t), "azlin"), "", args)
+}
+
+// AzlinWithStdin runs the built azlin with args and stdin as its standard
+// input (a test's terminal, for prompts).
+func (c *Cloud) AzlinWithStdin(stdin *os.File, args ...string) Result {
+	return c.start(filepath.Join(Binaries(c.t), "azlin"), stdin, args, nil)
 }
 
 // Az runs the emulator directly, e.g. to set up or inspect state.
@@ -255,6 +281,36 @@ func (c *Cloud) AzlinInterrupted(cond func() bool, args ...string) Result {
 	})
 }
 
+// AzlinPeakRSS runs azlin and returns, with its result, the largest
+// resident memory azlin's own process reached (VmHWM, read every 10 ms from
+// /proc; its az children are not counted), in bytes.
+func (c *Cloud) AzlinPeakRSS(args ...string) (Result, int64) {
+	c.t.Helper()
+	var peak int64
+	watched := make(chan struct{})
+	r := c.runWith(filepath.Join(Binaries(c.t), "azlin"), "", args, func(p *os.Process, done <-chan struct{}) {
+		defer close(watched)
+		status := fmt.Sprintf("/proc/%d/status", p.Pid)
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					var kb int64
+					if _, err := fmt.Sscanf(l, "VmHWM: %d kB", &kb); err == nil {
+						peak = max(peak, kb*1024)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	<-watched
+	return r, peak
+}
+
 func (c *Cloud) run(bin, stdin string, args []string) Result {
 	return c.runWith(bin, stdin, args, nil)
 }
@@ -262,9 +318,13 @@ func (c *Cloud) run(bin, stdin string, args []string) Result {
 // runWith runs bin; while it runs, meanwhile (if any) gets its process and
 // a channel closed when it has ended.
 func (c *Cloud) runWith(bin, stdin string, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
+	return c.start(bin, strings.NewReader(stdin), args, meanwhile)
+}
+
+func (c *Cloud) start(bin string, stdin io.Reader, args []string, meanwhile func(*os.Process, <-chan struct{})) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), c.Env...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Start()

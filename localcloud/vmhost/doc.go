@@ -34,7 +34,7 @@
 //     prints mount.nfs's message (e.g. "mount.nfs: access denied by server
 //     while mounting SRC") to stderr and exits 32, as mount.nfs does (aznfs:
 //     its own messages on stdout, exit 1). Each mount it makes it may note in
-//     /run/azemu/nfs-mounts as "ID TARGET ENDPOINT tls|plain FSTYPE SOURCE
+//     /run/azemu/nfs-mounts as "ID TARGET ENDPOINT tls|proxy|plain FSTYPE SOURCE
 //     OPTIONS", which the host's findmnt, mount and df stand-ins show instead
 //     of the bind mount's backing disk.
 //

@@ -16,6 +16,7 @@ BACKUP=
 SEEDED=no
 KEYS_ADDED=0
 ALREADY=0     # 1: the home was the share's mount already
+PLAIN_UNMOUNTED=0 # 1: azlin_mount_through_aznfs unmounted the home's plain NFS mount
 ALL_KEYS=()   # azlin_collect_keys
 HOME_HAD_FILES=no
 
@@ -26,6 +27,14 @@ azlin_rollback() {
   if [ "$BG_CHANGED" = 1 ]; then
     azlin_breakglass_restore
     notes+=("restored the sshd configuration")
+  fi
+  if [ "$PLAIN_UNMOUNTED" = 1 ] && ! azlin_mounted "$HOME_DIR"; then
+    # The home was on the share through plain NFS a moment ago: back to that.
+    if timeout -k 5 "$MOUNT_TIMEOUT" mount -t nfs -o "$MOUNT_OPTS" "$NFS_SOURCE" "$HOME_DIR" >/dev/null 2>&1; then
+      notes+=("mounted the share at $HOME_DIR with plain NFS again, as it was")
+    else
+      notes+=("could not mount the share at $HOME_DIR again: the files are on the share, untouched; mount -a or a reboot mounts it")
+    fi
   fi
   if [ "$HOME_MOUNTED" = 1 ] && azlin_mounted "$HOME_DIR"; then
     # Lazily if busy: the mount goes away, nothing under it is touched.
@@ -152,6 +161,28 @@ azlin_share_current() {
   # Last: another VM holding the lock may be seeding the share right now
   # (what was checked above may be its first moves); then wait for it.
   [ ! -e "$root/.azlin-lock" ]
+}
+
+# azlin_mount_through_aznfs SRC: the home is already this share's mount; when
+# it is a plain NFS mount of the endpoint's name (SRC = NFS_SOURCE) but the
+# share is mounted through AZNFS (a VM attached by an azlin that mounted Blob
+# NFS with -t nfs), it is mounted again through AZNFS, so that it follows the
+# endpoint's IP from now on. Only when nothing uses the home: a busy home is
+# left as it is (the fstab line, already AZNFS's, takes over at the next
+# boot), never unmounted lazily. The files on the share are not touched.
+azlin_mount_through_aznfs() {
+  [ "$NFS_TYPE" = aznfs ] && [ "$1" = "$NFS_SOURCE" ] || return 0
+  azlin_step remount-aznfs
+  if ! azlin_unmount "$HOME_DIR"; then
+    azlin_info remount "busy: $HOME_DIR stays a plain NFS mount for now (in use by $(azlin_holders "$HOME_DIR")); the fstab line mounts it through AZNFS at the next boot, or run attach again when the home is not in use"
+    return 0
+  fi
+  # Not HOME_MOUNTED: once mounted, a later failure leaves the home on the
+  # share (through AZNFS) rather than unmount it.
+  PLAIN_UNMOUNTED=1
+  azlin_mount "$HOME_DIR"
+  PLAIN_UNMOUNTED=0
+  azlin_info remount "plain NFS -> aznfs"
 }
 
 azlin_mount_staging() {
@@ -284,6 +315,7 @@ if azlin_mounted "$HOME_DIR"; then
     fi
   fi
   azlin_done_staging
+  azlin_mount_through_aznfs "$src"
   azlin_finish
 fi
 

@@ -28,12 +28,31 @@ azlin_probes "$HOME_DIR"
 # Encrypted in transit: AZNFS mounts the share from its local TLS tunnel,
 # so the mount table shows the share's path on 127.0.0.1, not the endpoint.
 src=$(findmnt -n -o SOURCE --mountpoint "$HOME_DIR" | tail -n 1)
-if [ "$TLS_EXPECTED" != 1 ]; then
+if [ "$PROXY_EXPECTED" = 1 ]; then
+  azlin_info probe_tls "skip: Blob NFS 3.0 has no encryption in transit (AZNFS gives it a proxy address, not TLS)"
+elif [ "$TLS_EXPECTED" != 1 ]; then
   azlin_info probe_tls "skip: the storage is not encrypted in transit (plain NFS from $src)"
 elif [[ $src == 127.0.0.1:/* ]]; then
   azlin_info probe_tls ok
 else
   azlin_info probe_tls "fail: $HOME_DIR is mounted in clear text from $src, not through AZNFS's TLS tunnel"
+fi
+# Blob NFS through AZNFS: the mount's server is AZNFS's proxy address, a
+# local IP that its mount map (FQDN PROXY-IP ENDPOINT-IP) maps to the
+# endpoint and its watchdog keeps pointing at the endpoint's current IP.
+if [ "$PROXY_EXPECTED" = 1 ]; then
+  proxy=${src%%:/*} mapped=
+  if [[ $proxy =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && [ -r "$AZNFS_MOUNTMAP" ]; then
+    while read -r m_host m_proxy m_ip _; do
+      if [ "$m_proxy" = "$proxy" ]; then mapped="$m_host -> $m_ip"; fi
+    done <"$AZNFS_MOUNTMAP"
+  fi
+  if [ -n "$mapped" ]; then
+    azlin_info probe_aznfs "ok"
+    azlin_info aznfs_proxy "$proxy ($mapped)"
+  else
+    azlin_info probe_aznfs "fail: $HOME_DIR is mounted from $src, not through an AZNFS proxy address (none in $AZNFS_MOUNTMAP)"
+  fi
 fi
 # Free space as the VM sees the mount: for an Azure Files share df reports
 # its provisioned size and what is left of it.

@@ -116,7 +116,8 @@ azlin_installed() {
 }
 
 # The NFS client the mount needs: nfs-common for plain NFS, Microsoft's aznfs
-# (which brings nfs-common) for a TLS mount. aznfs comes from Microsoft's
+# (which brings nfs-common) for a TLS mount and for Blob NFS (its proxy
+# address follows the endpoint's IP; no TLS there). aznfs comes from Microsoft's
 # package repository, configured first; AZNFS_NONINTERACTIVE_INSTALL=1 keeps
 # its install from asking (whiptail) whether it may update itself, and says
 # yes, as Microsoft's unattended install does.
@@ -224,10 +225,12 @@ azlin_check_mount_helper() {
 }
 
 # azlin_is_share_source SRC: whether SRC, a mount's source in the mount
-# table, is this share: NFS_SOURCE, or for a TLS mount AZNFS's local tunnel
-# with the share's path (127.0.0.1:/account/share).
+# table, is this share: NFS_SOURCE, or for an aznfs mount an IPv4 address
+# with the share's path: AZNFS's local TLS tunnel (127.0.0.1:/account/share)
+# or its Blob NFS proxy address (10.161.x.y:/account/container).
 azlin_is_share_source() {
-  [ "$1" = "$NFS_SOURCE" ] || { [ "$NFS_TYPE" = aznfs ] && [ "$1" = "127.0.0.1:/${NFS_SOURCE#*:/}" ]; }
+  [ "$1" = "$NFS_SOURCE" ] && return 0
+  [ "$NFS_TYPE" = aznfs ] && [[ ${1%%:/*} =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && [ "${1#*:/}" = "${NFS_SOURCE#*:/}" ]
 }
 
 # azlin_check_user: uid/gid must be the same on every VM that shares a home,
@@ -565,9 +568,13 @@ azlin_as_user() {
   setpriv --reuid="$USER_UID" --regid="$USER_GID" --clear-groups -- "$@"
 }
 
-# azlin_verify_rw DIR: a write and a read back as the user in DIR.
+# azlin_verify_rw DIR: a write and a read back as the user in DIR. Its file's
+# name is its own: attach's check-mounted probe (.azlin-probe-...) was just
+# made and removed through another mount of the share, and this mount may
+# still have that name cached (NFS attribute caching; a Blob re-attach
+# failed here when both used one name).
 azlin_verify_rw() {
-  local probe="$1/.azlin-probe-$HOSTNAME-$$" token="azlin-$TS-$$" got
+  local probe="$1/.azlin-verify-$HOSTNAME-$$" token="azlin-$TS-$$" got
   # One shell as the user writes, reads back and removes the file.
   # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   if ! got=$(azlin_as_user sh -c 'printf %s "$1" >"$2" || exit 3; cat "$2"; rm -f "$2"' sh "$token" "$probe" 2>/dev/null); then
