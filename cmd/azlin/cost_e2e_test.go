@@ -156,7 +156,7 @@ func TestE2EStorageCreateDryRunShowsTheEstimate(t *testing.T) {
 	// The default tier, PremiumV2, has no built-in price in eastus: said, with the way to get one.
 	r = c.Azlin("storage", "create", "plan-only", "-g", "rg", "--size", "1TB", "--dry-run")
 	require.Equal(t, 0, r.Exit, r.Stderr)
-	assert.Contains(t, r.Stdout+r.Stderr, "Est. cost: not priced (NFS share not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for region eastus")
+	assert.Contains(t, r.Stdout+r.Stderr, "Est. cost: not priced (NFS share not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for eastus: ")
 	assert.Contains(t, r.Stdout+r.Stderr, "azlin cost prices --refresh --region eastus")
 }
 
