@@ -124,7 +124,7 @@ func (a *app) priceTable() (*cost.Table, cost.Age, string) {
 func (a *app) onDemand(t *cost.Table, path string) *cost.Table {
 	p := a.Printer()
 	t.FetchOnDemand(cost.OnDemand{CachePath: path, Fetching: func(region string) {
-		p.Infof("Fetching prices for %s from %s (the price table has none).", region, cost.BaseURL())
+		p.Infof("Fetching prices for %s from %s (the price table lacks a price this estimate needs).", region, cost.BaseURL())
 	}})
 	return t
 }

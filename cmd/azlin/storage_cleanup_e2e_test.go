@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,7 +26,8 @@ func unusedCloud(t *testing.T) *testenv.Cloud {
 		azlinRun(t, c, "storage", "create", n, "-g", "rg")
 	}
 	setEnvVar(c, "AZEMU_CLOCK_OFFSET", "0s")
-	r := c.Az("vm", "create", "-g", "rg", "-n", "worker-1", "--image", "Ubuntu2204", "--tags", "azlin-managed=true", "azlin-storage=busy",
+	r := c.Az("vm", "create", "-g", "rg", "-n", "worker-1", "--image", "Ubuntu2204", "--size", "Standard_D2s_v5",
+		"--tags", "azlin-managed=true", "azlin-storage=busy",
 		"--ssh-key-values", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uga2V5IGZvciB0ZXN0cw test")
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	c.ResetLog()
@@ -92,11 +94,37 @@ func TestE2EStorageCleanupDryRunChangesNothing(t *testing.T) {
 
 func TestE2ECostShowsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
 	c := unusedCloud(t)
-	r := azlinRun(t, c, "cost", "-g", "rg")
+	r := azlinRun(t, c, "cost", "-g", "rg", "-o", "json")
+	var rep struct {
+		Lines []struct {
+			Kind, Name, Detail string
+			Monthly            json.RawMessage
+		}
+		UnusedStorage struct {
+			Storages []string
+			Monthly  json.RawMessage
+			Command  string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &rep))
+	// Its monthly cost is the sum of the unused storages' lines: each
+	// storage and its private endpoint.
+	var sum int64
+	for _, l := range rep.Lines {
+		for _, n := range []string{"old-a", "old-b"} {
+			if (l.Kind == "storage" && l.Name == n) || l.Detail == "private endpoint of "+n {
+				sum += cents(t, "$"+string(l.Monthly))
+			}
+		}
+	}
+	assert.Equal(t, sum, cents(t, "$"+string(rep.UnusedStorage.Monthly)))
+	assert.Equal(t, int64(4660), sum, "two storages of $16.00 and their endpoints of $7.30")
+	assert.Equal(t, []string{"old-a", "old-b"}, rep.UnusedStorage.Storages, "busy is in use")
+	assert.Equal(t, "azlin storage cleanup -g rg", rep.UnusedStorage.Command)
+
+	r = azlinRun(t, c, "cost", "-g", "rg")
 	assert.Contains(t, r.Stderr, "Note: Unused storage (no VM for 14d or more): old-a, old-b, costing $46.60/month. "+
 		"Review and delete it with: azlin storage cleanup -g rg\n")
-	r = azlinRun(t, c, "cost", "-g", "rg", "-o", "json", "--query", "unusedStorage.[storages, command]")
-	assert.Equal(t, "[\n  [\n    \"old-a\",\n    \"old-b\"\n  ],\n  \"azlin storage cleanup -g rg\"\n]\n", r.Stdout)
 }
 
 // The unused record over a storage's life: a detach that leaves it without

@@ -304,3 +304,19 @@ func TestCostMentionsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
 	assert.Equal(t, map[string]any{"storages": []any{"old-a", "old-b"}, "unusedFor": "14d", "notPriced": float64(0),
 		"command": "azlin storage cleanup -g rg"}, u)
 }
+
+func TestStorageCleanupGoesOnAfterAFailedDeleteAndSaysSo(t *testing.T) {
+	failed := clDeleteCalls(t, "old-a", clVMs(t), true)
+	failed[len(failed)-1].Exit = 1
+	failed[len(failed)-1].Stderr = "ERROR: (ScopeLocked) The scope cannot perform delete operation because following scope(s) are locked.\nCode: ScopeLocked\n"
+	calls := append(clListCalls(t, clOld...), failed...)
+	calls = append(calls, clDeleteCalls(t, "old-b", clVMs(t), true)...)
+	f := aztest.New(t, calls...)
+	out, stderr, code := runStorageCmd(t, f, "storage", "cleanup", "-g", "rg", "--yes")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "re-run azlin storage delete old-a -g rg", "storage delete's own hint")
+	assert.Contains(t, stderr, "Error: 1 storage(s) could not be deleted: old-a")
+	assert.Contains(t, out, "old-a\tsince created 2025-10-01 08:00 UTC (55 days)\t$23.30\tfailed\n")
+	assert.Contains(t, out, "old-b\tsince 2025-11-01 10:00 UTC (24 days)\t$23.30\tdeleted\n", "the next one is still deleted")
+	assert.Contains(t, stderr, "Deleted storage costing $23.30/month.")
+}

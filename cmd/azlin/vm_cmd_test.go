@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,6 +101,14 @@ func TestNewRefusesARegionOtherThanTheVNets(t *testing.T) {
 func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 	cfgDir := vmEnv(t)
 	probeOnly(t, "20.80.105.65")
+	// An earlier VM of this name left its address and host key: the new VM
+	// has another key, so both are forgotten.
+	scope := namecache.Scope{Group: "rg"}
+	alias := namecache.HostKeyAlias(scope, "vm")
+	require.NoError(t, namecache.In(cfgDir).SetHost(scope, "vm", "20.80.105.1", time.Now()))
+	kh := filepath.Join(cfgDir, "known_hosts")
+	require.NoError(t, os.WriteFile(kh, []byte(alias+" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOf/old\n"+
+		"dev-2.0123456789ab.azlin ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOf/dev2\n"), 0o600))
 	fake := aztest.New(t,
 		callAccountShow,
 		aztest.Call{Argv: []string{"group", "show", "-n", "rg"}, StdoutFile: vmTestdata + "group-show.json"},
@@ -132,6 +141,12 @@ func TestNewCreatesWaitsAndPrintsTheVM(t *testing.T) {
 	require.NoError(t, err)
 	want, _ := vmprov.PlainCloudConfig("vm").Render()
 	assert.Equal(t, string(want), string(doc))
+
+	_, found := namecache.In(cfgDir).Host(scope, "vm")
+	assert.False(t, found)
+	known, _ := os.ReadFile(kh)
+	assert.NotContains(t, string(known), alias)
+	assert.Contains(t, string(known), "dev-2.0123456789ab.azlin", "other VMs' keys stay")
 }
 
 func TestNewNoWaitReturnsOnceAccepted(t *testing.T) {

@@ -67,9 +67,7 @@ func TestE2EVMLifecycle(t *testing.T) {
 	for _, call := range c.Calls() {
 		argvs = append(argvs, strings.Join(call.Argv, " "))
 	}
-	require.Len(t, argvs, 2, "%q", argvs)
-	assert.True(t, strings.HasPrefix(argvs[0], "account show"), argvs[0])
-	assert.True(t, strings.HasPrefix(argvs[1], "vm show -g rg -n a"), argvs[1])
+	assertLoginCheckAndRead(t, argvs, "vm show -g rg -n a")
 
 	// Remote scripts through run-command: the result marker decides.
 	m := vmManagerFor(t, c)

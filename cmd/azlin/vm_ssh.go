@@ -63,8 +63,8 @@ func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
 			"azlin remembers the VM's address and host key from the last time it asked",
 			"Azure, so connecting again makes no az call: the remembered address is used",
 			"only with the VM's pinned host key (StrictHostKeyChecking=yes). When it does",
-			"not answer with that key (the VM moved, was deallocated or deleted), azlin",
-			"asks Azure again and connects to the address Azure reports.",
+			"not answer with that key within 8 seconds (the VM moved, was deallocated or",
+			"deleted), azlin asks Azure again and connects to the address Azure reports.",
 			"",
 			"Host keys are kept in azlin's own known_hosts file in the config folder, one",
 			"per VM (under an alias, not the address: Azure reuses addresses), accepted on",
@@ -144,7 +144,7 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 	if h, ok := cache.Host(scope, name); ok && !a.flags.dryRun {
 		if pinned, _ := vmprov.KnowsHost(ctx, base.KnownHosts, base.HostKeyAlias); pinned {
 			t := base
-			t.Host, t.Pinned = h.Address, true
+			t.Host, t.Pinned, t.ConnectTimeout = h.Address, true, pinnedConnectTimeout
 			res, err := runSSHProcess(a, t)
 			if err != nil {
 				return err
@@ -202,6 +202,12 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 	}
 	return res.outcome(name, base)
 }
+
+// pinnedConnectTimeout bounds the wait at a remembered address: a VM that
+// answered there before answers within a second or two, and one that
+// moved or was deallocated should cost a short wait before azlin asks
+// Azure, not ssh's full timeout.
+const pinnedConnectTimeout = 8 * time.Second
 
 // sshScope is where a VM's address and host key are kept: its group in
 // the subscription --subscription names, else in az's current one (read

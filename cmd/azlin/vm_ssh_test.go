@@ -135,6 +135,8 @@ func TestSSHSecondTimeMakesNoAzCall(t *testing.T) {
 	assert.Contains(t, calls[0], "StrictHostKeyChecking=accept-new", "first time: the key is learnt")
 	assert.Contains(t, calls[1], "StrictHostKeyChecking=yes", "then: pinned")
 	assert.Contains(t, calls[1], "HostKeyAlias="+namecache.HostKeyAlias(vmScope, "vm"))
+	assert.Contains(t, calls[0], "ConnectTimeout=20")
+	assert.Contains(t, calls[1], "ConnectTimeout=8", "a short wait at a remembered address")
 }
 
 // ssh's own 255 after it connected (the session broke, or the command

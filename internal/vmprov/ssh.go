@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/azlin-dev/azlin/internal/shell"
 )
@@ -28,12 +29,19 @@ type SSHTarget struct {
 	// and logged in, before the remote command starts (LocalCommand): a
 	// failed ssh that left no marker ran nothing on the VM.
 	ConnectedMarker string
-	Host            string   // the VM's IP
-	Command         []string // remote command; empty = interactive login
+	// ConnectTimeout bounds the TCP connect and ssh's greeting (0 =
+	// DefaultConnectTimeout).
+	ConnectTimeout time.Duration
+	Host           string   // the VM's IP
+	Command        []string // remote command; empty = interactive login
 	// Batch: no one is at the terminal (azlin itself runs the command): ssh
 	// never prompts, and a connection that stops answering ends the session.
 	Batch bool
 }
+
+// DefaultConnectTimeout is how long ssh waits for a VM to answer: a VM
+// that is still booting may take a while to accept connections.
+const DefaultConnectTimeout = 20 * time.Second
 
 // SSHArgs returns ssh's arguments (without the program name). All options
 // come before "--" and the destination, so nothing in the remote command can
@@ -55,7 +63,11 @@ func SSHArgs(t SSHTarget) []string {
 		// no entry for the address is written or compared.
 		args = append(args, "-o", "HostKeyAlias="+t.HostKeyAlias, "-o", "CheckHostIP=no")
 	}
-	args = append(args, "-o", "ConnectTimeout=20")
+	timeout := DefaultConnectTimeout
+	if t.ConnectTimeout > 0 {
+		timeout = t.ConnectTimeout
+	}
+	args = append(args, "-o", fmt.Sprintf("ConnectTimeout=%d", int(timeout.Seconds())))
 	if t.ConnectedMarker != "" {
 		// The rest of the line is the command, run by the user's shell, with
 		// ssh's %-tokens expanded: the path is quoted, its % doubled.

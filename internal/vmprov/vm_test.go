@@ -340,7 +340,7 @@ func TestForgetHost(t *testing.T) {
 // only a key already known, and marks that it connected.
 func TestSSHArgsPinTheKeyOfTheVMNamed(t *testing.T) {
 	args := SSHArgs(SSHTarget{KeyPath: "k", KnownHosts: "kh", HostKeyAlias: "dev-1.0123456789ab.azlin", Pinned: true,
-		ConnectedMarker: "/tmp/azlin ssh%1/connected", Host: "20.1.2.3"})
+		ConnectedMarker: "/tmp/azlin ssh%1/connected", ConnectTimeout: 8 * time.Second, Host: "20.1.2.3"})
 	assert.Equal(t, []string{
 		"-i", "k",
 		"-o", "IdentitiesOnly=yes",
@@ -348,7 +348,7 @@ func TestSSHArgsPinTheKeyOfTheVMNamed(t *testing.T) {
 		"-o", "UserKnownHostsFile=kh",
 		"-o", "HostKeyAlias=dev-1.0123456789ab.azlin",
 		"-o", "CheckHostIP=no",
-		"-o", "ConnectTimeout=20",
+		"-o", "ConnectTimeout=8",
 		"-o", "PermitLocalCommand=yes",
 		"-o", "LocalCommand=touch '/tmp/azlin ssh%%1/connected'",
 		"-o", "ControlPath=none",

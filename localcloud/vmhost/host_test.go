@@ -122,7 +122,7 @@ mkdir -p /var/lib/%[1]s`, marker))
 	assert.NotEqual(t, strings.TrimSpace(string(machine)), before[0])
 	assert.NotEqual(t, strings.TrimSpace(string(kernelBoot)), before[1], "a boot id of its own")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
 	defer cancel()
 	require.NoError(t, Restart(ctx, cfg))
 	after := ids()
@@ -196,7 +196,7 @@ func TestCloudInitRunsOnceAtFirstBoot(t *testing.T) {
 	// cloud-init's packages module ran the host's apt-get stand-in.
 	assert.Contains(t, mustRun(t, cfg, "cat /var/log/cloud-init-output.log"), "Setting up nfs-common (azemu) ...")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
 	defer cancel()
 	require.NoError(t, Restart(ctx, cfg))
 	// A boot runs cloud-init's stages again; its per-instance modules do nothing.
@@ -338,7 +338,9 @@ func TestFakePackageTools(t *testing.T) {
 
 func TestPackageFaults(t *testing.T) {
 	locked := newConfig(t, "vm-dpkg-lock")
-	locked.Env = append(locked.Env, "AZEMU_HOST_DPKG_LOCK_SECONDS=2")
+	// Held long enough that cloud-init's packages module, which starts after
+	// sshd, still finds it on a loaded machine.
+	locked.Env = append(locked.Env, "AZEMU_HOST_DPKG_LOCK_SECONDS=6")
 	failing := newConfig(t, "vm-apt-fail")
 	failing.Env = append(failing.Env, "AZEMU_HOST_APT_FAIL=1")
 	// Real cloud-init's packages module runs the apt-get stand-in, so the faults reach it.
@@ -425,7 +427,7 @@ acct.file.core.windows.net:/acct/home /home/azureuser/shared nfs4 vers=4,minorve
 acct.file.core.windows.net:/acct/missing /mnt/missing nfs4 vers=4,minorversion=1,_netdev,nofail 0 0
 acct.file.core.windows.net:/acct/home /mnt/ro nfs ro,vers=4.1,nofail 0 0
 EOF`)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard
 	defer cancel()
 	require.NoError(t, Restart(ctx, cfg))
 	assert.Equal(t, "shared\n", mustRun(t, cfg, "mountpoint -q /home/azureuser/shared && cat /home/azureuser/shared/from-share"))

@@ -126,7 +126,9 @@ func newConfig(t testing.TB, name string) Config {
 
 func boot(t testing.TB, cfg Config) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A guard against a hung boot, not a timing assertion: real cloud-init's
+	// early stages take far longer on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	require.NoError(t, Boot(ctx, cfg))
 }
@@ -134,7 +136,7 @@ func boot(t testing.TB, cfg Config) {
 // run runs a script in the host and fails the test if it cannot be run.
 func run(t testing.TB, cfg Config, script string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, errOut, code, err := Run(ctx, cfg.DiskDir, script)
 	require.NoError(t, err)
