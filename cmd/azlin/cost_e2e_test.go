@@ -39,7 +39,7 @@ func costCloud(t *testing.T, opts ...testenv.Option) *testenv.Cloud {
 	}
 	mustAz("group", "create", "-n", "rg", "-l", "eastus")
 	for _, args := range [][]string{
-		{"storage", "create", "home-one", "-g", "rg", "--size", "1TB"},
+		{"storage", "create", "home-one", "-g", "rg", "--tier", "Premium", "--size", "1TB"},
 		{"storage", "create", "data-two", "-g", "rg", "--tier", "Standard", "--size", "500GB"},
 	} {
 		r := c.Azlin(args...)
@@ -149,9 +149,15 @@ func TestE2ECostByLimitsWhatIsReadAndBadByIsAUsageError(t *testing.T) {
 
 func TestE2EStorageCreateDryRunShowsTheEstimate(t *testing.T) {
 	c := costCloud(t)
-	r := c.Azlin("storage", "create", "plan-only", "-g", "rg", "--size", "1TB", "--dry-run")
+	r := c.Azlin("storage", "create", "plan-only", "-g", "rg", "--tier", "Premium", "--size", "1TB", "--dry-run")
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	assert.Contains(t, r.Stdout+r.Stderr, "Est. cost: $171.14/month (NFS share $163.84 + private endpoint $7.30)")
+
+	// The default tier, PremiumV2, has no built-in price in eastus: said, with the way to get one.
+	r = c.Azlin("storage", "create", "plan-only", "-g", "rg", "--size", "1TB", "--dry-run")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stdout+r.Stderr, "Est. cost: not priced (NFS share not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for eastus: ")
+	assert.Contains(t, r.Stdout+r.Stderr, "azlin cost prices --refresh --region eastus")
 }
 
 // faults writes an AZEMU_FAULTS file answering the given commands.

@@ -65,7 +65,7 @@ func TestNewFlags(t *testing.T) {
 }
 
 func TestStorageCreateFlags(t *testing.T) {
-	defaults := storageCreateOptions{Name: "dev-shared", Tier: "Premium", Size: "100GB", Redundancy: "LRS",
+	defaults := storageCreateOptions{Name: "dev-shared", Tier: "PremiumV2", Size: "100GB", Redundancy: "LRS",
 		RootSquash: "NoRootSquash", Network: "private-endpoint", Layout: layout.Default}
 	every := storageCreateOptions{Name: "dev-shared", Tier: "Standard", Size: "1TB", Region: "westus2", Redundancy: "ZRS",
 		RootSquash: "RootSquash", Network: "service-endpoint", VNet: "v", VNetPrefix: "10.1.0.0/16", Subnet: "s",
@@ -80,7 +80,9 @@ func TestStorageCreateFlags(t *testing.T) {
 		{"every flag", []string{"dev-shared", "--tier", "Standard", "--size", "1TB", "--region", "westus2",
 			"--redundancy", "ZRS", "--root-squash", "RootSquash", "--network", "service-endpoint", "--vnet", "v",
 			"--vnet-prefix", "10.1.0.0/16", "--subnet", "s", "--subnet-prefix", "10.1.0.0/24", "--layout", "minimal"}, every},
-		{"flag before the name", []string{"--tier", "Premium", "dev-shared"}, explicitDefault},
+		{"flag before the name", []string{"--tier", "PremiumV2", "dev-shared"}, explicitDefault},
+		{"PremiumV2 performance", []string{"dev-shared", "--iops", "5000", "--throughput", "200"},
+			func() storageCreateOptions { o := defaults; o.IOPS, o.Throughput = 5000, 200; return o }()},
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/azlin-dev/azlin/localcloud/testenv"
 )
 
 // A PremiumV2 (Azure Files provisioned v2) storage shared by two VMs: made
@@ -48,8 +50,11 @@ func TestE2EPremiumV2StorageSharedByTwoVMs(t *testing.T) {
 	// More IOPS and throughput, in place: cost before and after, then the share has them.
 	r = azlinRun(t, c, "storage", "resize", "fast", "--iops", "6000", "--throughput", "200", "--yes")
 	assert.Contains(t, r.Stderr, "Change storage fast from 64GiB, 3064 IOPS, 107 MiB/s to 64GiB, 6000 IOPS, 200 MiB/s")
-	assert.Contains(t, r.Stderr, "Est. cost now:   $15.71/month")
-	assert.Contains(t, r.Stderr, "Est. cost after: $98.67/month (NFS share storage $6.40 + NFS share IOPS $81.03 + NFS share throughput $3.94 + private endpoint $7.30)")
+	// (The private endpoint's price may have been fetched by now: azlin new asked for eastus2's VM prices.)
+	assert.Contains(t, r.Stderr, "Est. cost now:   $")
+	assert.Contains(t, r.Stderr, "(NFS share storage $6.40 + NFS share IOPS $1.73 + NFS share throughput $0.28 + private endpoint $")
+	assert.Contains(t, r.Stderr, "Est. cost after: $")
+	assert.Contains(t, r.Stderr, "(NFS share storage $6.40 + NFS share IOPS $81.03 + NFS share throughput $3.94 + private endpoint $")
 	assert.Contains(t, r.Stderr, "Azure lets the IOPS and throughput shrink again only 24 hours after this increase.")
 	assert.Contains(t, r.Stderr, "Storage fast is now 64GiB, 6000 IOPS, 200 MiB/s")
 	c.AzJSON(&sh, "storage", "share-rm", "show", "-g", "rg", "--storage-account", acct[1], "-n", "fast")
@@ -84,4 +89,23 @@ func TestE2EPremiumV2StorageSharedByTwoVMs(t *testing.T) {
 	assert.Equal(t, "$37.35", line[6], "6.40 + 1000 x 0.000037 x 730 = 27.01 + 3.94 (rounded once)")
 	js := azlinRun(t, c, "cost", "-g", "rg", "--by", "storage", "-o", "json").Stdout
 	assert.Contains(t, js, "storage $6.40 + IOPS $27.01 + throughput $3.94 (PremiumV2_LRS, eastus2; price table of ")
+}
+
+// Where the built-in table has no provisioned v2 meters, the default
+// create fetches them from the Retail Prices API like any other price (the
+// local cloud's stand-in has swedencentral's, test values: storage
+// $0.00016/GiB-hour, IOPS $0.00004, throughput $0.00006, with "Free"
+// meters for the included 3000 IOPS and 100 MiB/s).
+func TestE2EPremiumV2MetersAreFetchedOnDemand(t *testing.T) {
+	c := testenv.New(t)
+	require.Equal(t, 0, c.Az("group", "create", "-n", "rg", "-l", "swedencentral").Exit)
+	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--dry-run")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stderr, "Fetching prices for swedencentral from "+c.Prices.URL())
+	// 100 x 0.00016 x 730; 100 above 3000 x 0.00004 x 730; 10 above 100 x 0.00006 x 730; 730 x 0.01.
+	assert.Contains(t, r.Stdout+r.Stderr, "Est. cost: $22.34/month (NFS share storage $11.68 + NFS share IOPS $2.92 + NFS share throughput $0.44 + private endpoint $7.30)")
+
+	r = c.Azlin("cost", "prices")
+	require.Equal(t, 0, r.Exit, r.Stderr)
+	assert.Contains(t, r.Stdout, "swedencentral\tPremiumV2 file share LRS (provisioned v2) IOPS\t$0.00004\tIOPS-hour above the first 3000\n")
 }

@@ -23,7 +23,7 @@ func TestE2EStorageCreateInARegionMissingFromTheTableFetchesItsPrice(t *testing.
 	c := testenv.New(t)
 	require.Equal(t, 0, c.Az("group", "create", "-n", "rg", "-l", "swedencentral").Exit)
 
-	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--size", "1TB")
+	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--tier", "Premium", "--size", "1TB")
 	require.Equal(t, 0, r.Exit, r.Stderr)
 	// 1024 x 0.187 = 191.488, from the stand-in.
 	assert.Contains(t, r.Stdout, "Est. cost: $198.79/month (NFS share $191.49 + private endpoint $7.30)")
@@ -67,7 +67,7 @@ func TestE2EOfflineEstimateSaysNotPricedAndTheCommandThatFixesIt(t *testing.T) {
 	c.Prices.SetDown(true)
 	require.Equal(t, 0, c.Az("group", "create", "-n", "rg", "-l", "swedencentral").Exit)
 
-	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--size", "1TB")
+	r := c.Azlin("storage", "create", "home", "-g", "rg", "--region", "swedencentral", "--tier", "Premium", "--size", "1TB")
 	require.Equal(t, 0, r.Exit, "an estimate is not what the command is for: %s", r.Stderr)
 	assert.Contains(t, r.Stdout, "Est. cost: not priced (NFS share not priced: no Premium_LRS file share price for swedencentral: "+
 		"the Retail Prices API could not be reached for swedencentral")

@@ -18,7 +18,7 @@ import (
 // about Azure), and nothing of the benchmark left in the home or /tmp.
 func TestE2EStorageBenchPrintsBothFigures(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "benchhome", "--size", "100GB")
+	azlinRun(t, c, "storage", "create", "benchhome", "--tier", "Premium", "--size", "100GB")
 	azlinRun(t, c, "new", "--shared-home", "benchhome", "--name", "w1")
 	ssh(t, c, "w1", "echo mine > ~/keep.txt")
 	before := homeTree(t, c, "w1")

@@ -23,7 +23,7 @@ func unusedCloud(t *testing.T) *testenv.Cloud {
 	c := newStorageCloud(t)
 	setEnvVar(c, "AZEMU_CLOCK_OFFSET", "-480h")
 	for _, n := range []string{"old-a", "old-b", "busy"} {
-		azlinRun(t, c, "storage", "create", n, "-g", "rg")
+		azlinRun(t, c, "storage", "create", n, "-g", "rg", "--tier", "Premium")
 	}
 	setEnvVar(c, "AZEMU_CLOCK_OFFSET", "0s")
 	r := c.Az("vm", "create", "-g", "rg", "-n", "worker-1", "--image", "Ubuntu2204", "--size", "Standard_D2s_v5",
@@ -132,7 +132,7 @@ func TestE2ECostShowsUnusedStorageWithItsCostAndTheCommand(t *testing.T) {
 // again; status and cleanup read it.
 func TestE2EStorageUnusedRecordFollowsItsVMs(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "home")
+	azlinRun(t, c, "storage", "create", "home", "--tier", "Premium")
 	azlinRun(t, c, "new", "--shared-home", "home", "--name", "w1")
 	var login struct {
 		ID string `json:"id"`

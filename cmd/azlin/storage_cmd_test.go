@@ -118,8 +118,12 @@ func TestStorageBadInputIsExit2WithoutAz(t *testing.T) {
 	for _, args := range [][]string{
 		{"storage", "create", "Bad_Name", "-g", "rg"},
 		{"storage", "create", "ok-name", "--size", "12XB", "-g", "rg"},
-		{"storage", "create", "ok-name", "--size", "50GB", "-g", "rg"},
+		{"storage", "create", "ok-name", "--size", "20GB", "-g", "rg"}, // below the default tier's (PremiumV2) 32 GiB
 		{"storage", "create", "ok-name", "--tier", "Cool", "-g", "rg"},
+		{"storage", "create", "ok-name", "--tier", "Premium", "--iops", "5000", "-g", "rg"}, // v1: IOPS follow the size
+		{"storage", "create", "ok-name", "--iops", "2000", "-g", "rg"},                      // below PremiumV2's 3000
+		{"storage", "create", "ok-name", "--throughput", "0", "-g", "rg"},
+		{"storage", "create", "ok-name", "--tier", "Standard", "--throughput", "200", "-g", "rg"},
 		{"storage", "create", "ok-name", "--network", "public", "-g", "rg"},
 		{"storage", "create", "ok-name", "--vnet", "bad vnet!", "-g", "rg"},
 		{"storage", "create", "ok-name"}, // no resource group

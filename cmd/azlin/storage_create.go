@@ -45,7 +45,8 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"running it again. An existing storage is never changed: a different --tier,",
 			"--size or other setting for it is an error.",
 			"",
-			"Tiers (--tier):",
+			"Tiers (--tier; the default is PremiumV2: at the default 100GB it costs less",
+			"than Premium for the same IOPS and throughput, see the README's \"Choosing a tier\"):",
 			"  Premium   Azure Files NFS 4.1, account kind FileStorage, Premium_LRS (or ZRS",
 			"            with --redundancy ZRS), the provisioned v1 model: billed on --size",
 			"            (100GB to 100TB), used or not; IOPS (3000 + 1 per GiB) and",
@@ -69,11 +70,12 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"another region is yours to make (e.g. rsync to storage created there).",
 			"",
 			"Security:",
-			"  Premium storage is encrypted in transit: the account keeps secure transfer",
-			"  required ON, so Azure refuses every clear-text NFS mount, and each VM mounts",
-			"  the share through Microsoft's AZNFS mount helper (package aznfs from",
-			"  packages.microsoft.com, which azlin configures and installs on the VM), which",
-			"  carries NFS inside TLS. --no-encryption-in-transit is for VMs that cannot",
+			"  Azure Files storage (Premium, PremiumV2) is encrypted in transit: the account",
+			"  keeps secure transfer required ON, so Azure refuses every clear-text NFS",
+			"  mount, and each VM mounts the share through Microsoft's AZNFS mount helper",
+			"  (package aznfs from packages.microsoft.com, which azlin configures and",
+			"  installs on the VM), which carries NFS inside TLS. --no-encryption-in-transit",
+			"  is for VMs that cannot",
 			"  reach packages.microsoft.com: secure transfer off and plain NFS, readable by",
 			"  anyone who can see the VNet's traffic. Standard (Blob NFS 3.0) has no",
 			"  encryption in transit at all; VMs still mount it through AZNFS (-t aznfs, as",
@@ -107,7 +109,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 			"  container storage) and which VM-wide settings azlin writes. See azlin storage layout.",
 		),
 		Example: joinLines(
-			"  azlin storage create shared-dev",
+			"  azlin storage create shared-dev                 # PremiumV2, 100GB, Azure's IOPS/throughput for it",
 			"  azlin storage create shared-dev --tier Premium --size 1TB --region westus2",
 			"  azlin storage create fast-dev --tier PremiumV2 --size 64GB      # Azure's IOPS/throughput for 64 GiB",
 			"  azlin storage create build-cache --tier PremiumV2 --size 256GB --iops 12000 --throughput 400",
@@ -145,7 +147,7 @@ func newStorageCreateCmd(a *app, runF func(*storageCreateOptions) error) *cobra.
 	fl.StringVar(&o.VNetPrefix, "vnet-prefix", "", "address space of a VNet azlin creates (default: config vnet_prefix, 10.0.0.0/16)")
 	fl.StringVar(&o.Subnet, "subnet", "", "subnet to use or create (default: config subnet_name, azlin-subnet)")
 	fl.StringVar(&o.SubnetPrefix, "subnet-prefix", "", "address range of a subnet azlin creates (default: config subnet_prefix, 10.0.0.0/24)")
-	fl.BoolVar(&o.NoEncryptionInTransit, "no-encryption-in-transit", false, "Premium: plain NFS with secure transfer off, for VMs that cannot reach packages.microsoft.com (traffic is not encrypted)")
+	fl.BoolVar(&o.NoEncryptionInTransit, "no-encryption-in-transit", false, "Premium, PremiumV2: plain NFS with secure transfer off, for VMs that cannot reach packages.microsoft.com (traffic is not encrypted)")
 	fl.StringVar(&o.PrivateDNSZoneID, "private-dns-zone-id", "", "an existing private DNS zone's ARM id (privatelink.file/blob.core.windows.net, any group or subscription) to use instead of creating one")
 	fl.StringVar(&o.Layout, "layout", layout.Default, "the home's layout: which paths stay per VM (developer, minimal, or ~/.azlin/layouts/NAME.toml; see azlin storage layout)")
 	return cmd
@@ -237,7 +239,7 @@ func createStorage(ctx context.Context, a *app, o storage.CreateOptions) error {
 		p.Warnf("The Standard tier is Azure Blob NFS 3.0, not Azure Files: no file locking across VMs " +
 			"(two VMs writing one file can corrupt it), no hard links (attach copies each name as a separate file) " +
 			"and much slower with many small files. " +
-			"It is billed on the space used. Use --tier Premium for a shared home that behaves like a local disk.")
+			"It is billed on the space used. Use the default tier (PremiumV2) or --tier Premium for a shared home that behaves like a local disk.")
 	}
 	if o.NoEncryptionInTransit && o.Tier != nfs.Standard {
 		p.Warnf("--no-encryption-in-transit: NFS traffic between the VMs and this share will not be encrypted: " +

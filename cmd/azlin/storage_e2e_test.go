@@ -290,7 +290,7 @@ func TestE2EStorageBadInputMakesNoAzCall(t *testing.T) {
 		{"storage", "create", "ab", "-g", "rg"},
 		{"storage", "create", "a--b", "-g", "rg"},
 		{"storage", "create", "ok-name", "--size", "10GB", "-g", "rg"},
-		{"storage", "create", "ok-name", "--size", "200TB", "-g", "rg"},
+		{"storage", "create", "ok-name", "--size", "300TB", "-g", "rg"}, // above PremiumV2's (the default's) 256 TiB
 		{"storage", "create", "ok-name", "--size", "1PB", "-g", "rg"},
 		{"storage", "create", "ok-name", "--tier", "Hot", "-g", "rg"},
 	} {
@@ -304,7 +304,7 @@ var storageGolden = "testdata/storage/status-premium.golden.json"
 
 func TestE2EStorageStatusJSONGolden(t *testing.T) {
 	c := newStorageCloud(t)
-	azlinRun(t, c, "storage", "create", "golden", "-g", "rg")
+	azlinRun(t, c, "storage", "create", "golden", "-g", "rg", "--tier", "Premium")
 	r := azlinRun(t, c, "storage", "status", "golden", "-g", "rg", "-o", "json")
 	var v map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &v), "status -o json parses")

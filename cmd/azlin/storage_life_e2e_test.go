@@ -20,7 +20,7 @@ import (
 // files, which is what the emulator measures.
 func TestE2EStorageOverItsLife(t *testing.T) {
 	c := sharedCloud(t)
-	azlinRun(t, c, "storage", "create", "life")
+	azlinRun(t, c, "storage", "create", "life", "--tier", "Premium")
 	azlinRun(t, c, "new", "--shared-home", "life", "--name", "w1")
 	at := func(offset string) { setEnvVar(c, "AZEMU_CLOCK_OFFSET", offset) }
 	fill := func(size string) { ssh(t, c, "w1", "truncate -s "+size+" ~/data.bin") }

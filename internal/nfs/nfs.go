@@ -31,7 +31,7 @@ const (
 
 // DefaultTier is the tier of a new storage when --tier is not given
 // (README, "Choosing a tier", compares the prices that decided it).
-const DefaultTier = Premium
+const DefaultTier = PremiumV2
 
 // ParseTier reads --tier, case-insensitively.
 func ParseTier(s string) (Tier, error) {

@@ -87,7 +87,7 @@ func wantPremiumSummary() *Storage {
 func TestCreatePremiumPrivateEndpointSendsExactCalls(t *testing.T) {
 	f := aztest.New(t, freshPremiumCalls(t)...)
 	var steps []string
-	got, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	got, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.Progress = func(s string) { steps = append(steps, s) }
 	}))
 	require.NoError(t, err)
@@ -115,11 +115,11 @@ func everythingThereCalls(t *testing.T) []aztest.Call {
 }
 
 func TestCreateAgainChangesNothingAndGivesTheSameSummary(t *testing.T) {
-	first, err := newManager(t, aztest.New(t, freshPremiumCalls(t)...), nil).Create(context.Background(), createOpts())
+	first, err := newManager(t, aztest.New(t, freshPremiumCalls(t)...), nil).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 
 	f := aztest.New(t, everythingThereCalls(t)...) // no mutation listed: any would fail the test
-	second, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	second, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.Tier, o.SizeGiB = nfs.Premium, 100 // the same flags again are no conflict
 	}))
 	require.NoError(t, err)
@@ -143,7 +143,7 @@ func TestCreateFinishesWhatAnInterruptedCreateLeft(t *testing.T) {
 		mutation(argvZoneGrpCreate...),
 	}
 	f := aztest.New(t, calls...)
-	got, err := newManager(t, f, nil).Create(context.Background(), createOpts())
+	got, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 	assert.Equal(t, testAcct, got.Account)
 	// The share is created after the reads that tell it is missing (the
@@ -163,7 +163,7 @@ func TestCreateFixesOnlyWrongAccountSettings(t *testing.T) {
 	// Secure transfer on is a storage encrypted in transit: kept as it is.
 	calls = append(calls, mutation("storage", "account", "update", "-g", "rg", "-n", testAcct,
 		"--public-network-access", "Disabled"))
-	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 	assert.True(t, st.EncryptionInTransit)
 }
@@ -174,12 +174,12 @@ func TestCreateFixesOnlyWrongAccountSettings(t *testing.T) {
 func TestCreateKeepsAnExistingStoragesTransitMode(t *testing.T) {
 	calls := everythingThereCalls(t)
 	calls[1] = ok(argvAcctShow, js(t, premiumAccount(t, func(m map[string]any) { m["enableHttpsTrafficOnly"] = false })))
-	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 	assert.False(t, st.EncryptionInTransit, "secure transfer off: plain NFS, kept")
 
 	calls = everythingThereCalls(t)
-	_, err = newManager(t, aztest.New(t, calls[:3]...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	_, err = newManager(t, aztest.New(t, calls[:3]...), nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.NoEncryptionInTransit = true
 	}))
 	var ce *ConflictError
@@ -193,7 +193,7 @@ func TestCreateWithoutEncryptionInTransitTurnsSecureTransferOff(t *testing.T) {
 	plain := append([]string{}, argvCreatePremPE...)
 	plain[slices.Index(plain, "--https-only")+1] = "false"
 	calls[5] = mutation(plain...)
-	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	st, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.NoEncryptionInTransit = true
 	}))
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ func TestCreateStandardServiceEndpointKeepsTheSubnetsOtherEndpoints(t *testing.T
 		mutation("storage", "container-rm", "create", "-g", "rg", "--storage-account", acct, "-n", testName, "--root-squash", "RootSquash"),
 		mutation("storage", "account", "network-rule", "add", "-g", "rg", "--account-name", acct, "--vnet-name", "azlin-vnet", "--subnet", "azlin-subnet"),
 	}
-	got, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	got, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.Tier, o.SizeGiB, o.Network, o.RootSquash, o.Region = nfs.Standard, 2048, ServiceEndpoint, "RootSquash", "eastus"
 	}))
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestCreateServiceEndpointAlreadyThereIsNotWrittenAgain(t *testing.T) {
 		ok([]string{"storage", "container-rm", "show", "-g", "rg", "--storage-account", acct, "-n", name}, `{"name": "ml-data", "rootSquash": "NoRootSquash"}`),
 		ok(argvVNetShow, vnetBody(t, "azlin-subnet", "Microsoft.Storage", "Microsoft.KeyVault")),
 	}
-	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 		o.Name, o.Tier, o.Network = name, nfs.Standard, ServiceEndpoint
 	}))
 	require.NoError(t, err)
@@ -247,7 +247,7 @@ func TestCreateMakesTheVNetOrSubnetWhenMissing(t *testing.T) {
 		calls[4] = notFound(t, argvVNetShow, "Microsoft.Network/virtualNetworks/azlin-vnet")
 		calls = append(calls, mutation("network", "vnet", "create", "-g", "rg", "-n", "azlin-vnet", "-l", "eastus",
 			"--address-prefixes", "10.0.0.0/16", "--subnet-name", "azlin-subnet", "--subnet-prefixes", "10.0.0.0/24"))
-		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 		require.NoError(t, err)
 	})
 	t.Run("subnet missing", func(t *testing.T) {
@@ -255,7 +255,7 @@ func TestCreateMakesTheVNetOrSubnetWhenMissing(t *testing.T) {
 		calls[4] = ok(argvVNetShow, vnetBody(t, "other-subnet"))
 		calls = append(calls, mutation("network", "vnet", "subnet", "create", "-g", "rg", "--vnet-name", "azlin-vnet",
 			"-n", "azlin-subnet", "--address-prefixes", "10.0.0.0/24"))
-		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 		require.NoError(t, err)
 	})
 }
@@ -269,7 +269,7 @@ func TestCreateFailingAfterTheVNetSaysTheVNetExists(t *testing.T) {
 		mutation("network", "vnet", "create", "-g", "rg", "-n", "azlin-vnet", "-l", "eastus",
 			"--address-prefixes", "10.0.0.0/16", "--subnet-name", "azlin-subnet", "--subnet-prefixes", "10.0.0.0/24"),
 		azErr(argvCreatePremPE, 1, "InternalServerError", "az said no"))
-	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 	var pe *PartialError
 	require.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, azcli.ErrServer)
@@ -307,7 +307,7 @@ func TestCreateNameTakenElsewhere(t *testing.T) {
 		})
 		f := aztest.New(t, loginCall(t), notFound(t, argvAcctShow, "Microsoft.Storage/storageAccounts/"+testAcct),
 			ok(argvCheckName, js(t, taken)))
-		_, err := newManager(t, f, nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium))
 		var nt *NameTakenError
 		require.ErrorAs(t, err, &nt)
 		assert.Contains(t, err.Error(), "is already taken")
@@ -317,7 +317,7 @@ func TestCreateNameTakenElsewhere(t *testing.T) {
 	t.Run("create answers 409", func(t *testing.T) {
 		calls := freshPremiumCalls(t)[:5]
 		calls = append(calls, errShape(t, "storage-account-create-409.json", argvCreatePremPE, "acct", testAcct))
-		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 		var nt *NameTakenError
 		require.ErrorAs(t, err, &nt)
 		assert.ErrorIs(t, err, azcli.ErrAlreadyExists)
@@ -326,7 +326,7 @@ func TestCreateNameTakenElsewhere(t *testing.T) {
 
 func TestCreateInAMissingResourceGroup(t *testing.T) {
 	f := aztest.New(t, loginCall(t), errShape(t, "storage-account-show-404-rg.json", argvAcctShow, "nosuchrg", "rg"))
-	_, err := newManager(t, f, nil).Create(context.Background(), createOpts())
+	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium))
 	require.ErrorIs(t, err, azcli.ErrResourceGroupNotFound)
 	assert.Contains(t, err.Error(), "az group create -n rg")
 }
@@ -380,7 +380,7 @@ func TestCreateErrorAtEachStep(t *testing.T) {
 						calls[i] = azErr(base[step].Argv, 1, cl.code, "az said no")
 					}
 				}
-				_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+				_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 				require.ErrorIs(t, err, cl.class)
 				var pe *PartialError
 				if ok[accountCreated] {
@@ -406,7 +406,7 @@ func TestCreateDryRunPrintsEveryChangeAndMakesNone(t *testing.T) {
 		notFound(t, argvVNetShow, "Microsoft.Network/virtualNetworks/azlin-vnet"),
 		notFound(t, argvZoneShow, "Microsoft.Network/privateDnsZones/privatelink.file.core.windows.net"),
 	}
-	_, err := newManager(t, aztest.New(t, calls...), &out).Create(context.Background(), createOpts())
+	_, err := newManager(t, aztest.New(t, calls...), &out).Create(context.Background(), createOpts(premium))
 	require.NoError(t, err)
 	printed := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var verbs []string
@@ -429,10 +429,10 @@ func TestCreateDryRunPrintsEveryChangeAndMakesNone(t *testing.T) {
 
 func TestValidateRejectsBeforeAnyCall(t *testing.T) {
 	for _, o := range []CreateOptions{
-		createOpts(func(o *CreateOptions) { o.Name = "Bad_Name" }),
-		createOpts(func(o *CreateOptions) { o.SizeGiB = 50 }),
-		createOpts(func(o *CreateOptions) { o.Tier, o.Redundancy = nfs.Standard, "ZRS" }),
-		createOpts(func(o *CreateOptions) { o.Region = "West US" }),
+		createOpts(premium, func(o *CreateOptions) { o.Name = "Bad_Name" }),
+		createOpts(premium, func(o *CreateOptions) { o.SizeGiB = 20 }), // below the default tier's (PremiumV2) 32 GiB
+		createOpts(premium, func(o *CreateOptions) { o.Tier, o.Redundancy = nfs.Standard, "ZRS" }),
+		createOpts(premium, func(o *CreateOptions) { o.Region = "West US" }),
 	} {
 		f := aztest.New(t)
 		_, err := newManager(t, f, nil).Create(context.Background(), o)
@@ -462,7 +462,7 @@ func TestCreateWithAnExistingPrivateDNSZoneInAnotherSubscription(t *testing.T) {
 		mutation("network", "private-endpoint", "dns-zone-group", "create", "-g", "rg", "--endpoint-name", testAcct+"-pe", "-n", "default",
 			"--private-dns-zone", zoneID, "--zone-name", "file"))
 	f := aztest.New(t, calls...) // a zone show or create would be an unexpected call
-	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
+	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
 	require.NoError(t, err)
 }
 
@@ -475,7 +475,7 @@ func TestCreateWithAnExistingPrivateDNSZoneAlreadyLinked(t *testing.T) {
 		ok([]string{"network", "private-dns", "link", "vnet", "show", "-g", "hub", "-z", "privatelink.file.core.windows.net", "-n", sharedLink}, `{"name": "x"}`),
 		ok(argvZoneGrpShow, `{"name": "default"}`))
 	f := aztest.New(t, calls...)
-	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
+	_, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) { o.PrivateDNSZoneID = zoneID }))
 	require.NoError(t, err)
 }
 
@@ -484,7 +484,7 @@ func TestCreateSaysWhenTheVNetIsLinkedToAnotherZoneOfTheName(t *testing.T) {
 	calls := append(freshPremiumCalls(t)[:10], aztest.Call{Argv: argvLinkCreate, Exit: 1, Stderr: "ERROR: (BadRequest) A virtual network cannot be linked to multiple zones " +
 		"with overlapping namespaces. You tried to link virtual network with 'privatelink.file.core.windows.net' and 'privatelink.file.core.windows.net' zones.\nCode: BadRequest\n"},
 		mutation(argvZoneGrpCreate...)) // beside the link: it needs the endpoint and the zone only
-	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+	_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "virtual network azlin-vnet is already linked to another private DNS zone named privatelink.file.core.windows.net")
 	assert.Contains(t, err.Error(), "--private-dns-zone-id")
@@ -508,7 +508,7 @@ func TestCreatePrivateDNSZoneIDIsCheckedBeforeAnyAzCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := aztest.New(t)
-			_, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
+			_, err := newManager(t, f, nil).Create(context.Background(), createOpts(premium, func(o *CreateOptions) {
 				o.PrivateDNSZoneID, o.Tier, o.Network = tc.id, tc.tier, tc.network
 			}))
 			require.Error(t, err)
@@ -519,7 +519,7 @@ func TestCreatePrivateDNSZoneIDIsCheckedBeforeAnyAzCall(t *testing.T) {
 		})
 	}
 	// Case of the fixed segments does not matter (ARM ignores it).
-	require.NoError(t, createOpts(func(o *CreateOptions) {
+	require.NoError(t, createOpts(premium, func(o *CreateOptions) {
 		o.PrivateDNSZoneID = "/SUBSCRIPTIONS/" + testSub + "/resourcegroups/hub/providers/microsoft.network/privatednszones/privatelink.file.core.windows.net"
 	}).Validate())
 }

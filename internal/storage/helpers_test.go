@@ -15,6 +15,7 @@ import (
 	"github.com/azlin-dev/azlin/internal/azcli/aztest"
 	"github.com/azlin-dev/azlin/internal/cost"
 	"github.com/azlin-dev/azlin/internal/network"
+	"github.com/azlin-dev/azlin/internal/nfs"
 	"github.com/azlin-dev/azlin/internal/tags"
 	"github.com/azlin-dev/azlin/internal/testjson"
 )
@@ -189,6 +190,11 @@ func newManager(t *testing.T, f *aztest.Fake, dryRunOut *bytes.Buffer) *Manager 
 	m.Now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	return m
 }
+
+// premium asks for the Premium (provisioned v1) tier: the tests whose
+// fixtures are a v1 account and share say --tier Premium, now that the
+// default is PremiumV2 (premiumv2_test.go tests the default).
+func premium(o *CreateOptions) { o.Tier = nfs.Premium }
 
 func createOpts(edits ...func(*CreateOptions)) CreateOptions {
 	o := CreateOptions{Name: testName, ResourceGroup: testRG, Names: testNames}

@@ -22,7 +22,7 @@ func denied(argv []string, resource, assignment string) aztest.Call {
 func TestCreateDeniedByPolicySaysWhichAssignmentWhatAzlinAskedAndTheWayOut(t *testing.T) {
 	t.Run("account", func(t *testing.T) {
 		calls := append(freshPremiumCalls(t)[:5], denied(argvCreatePremPE, testAcct, "Secure transfer to storage accounts should be enabled"))
-		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 		var pe *PolicyError
 		require.ErrorAs(t, err, &pe)
 		assert.ErrorIs(t, err, azcli.ErrPolicyDenied)
@@ -35,7 +35,7 @@ func TestCreateDeniedByPolicySaysWhichAssignmentWhatAzlinAskedAndTheWayOut(t *te
 	})
 	t.Run("private DNS zone", func(t *testing.T) {
 		calls := append(freshPremiumCalls(t)[:9], denied(argvZoneCreate, "privatelink.file.core.windows.net", "Deny-Private-DNS-Zones"))
-		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts())
+		_, err := newManager(t, aztest.New(t, calls...), nil).Create(context.Background(), createOpts(premium))
 		var pe *PolicyError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, "Deny-Private-DNS-Zones", pe.Assignments[0].Name)

@@ -39,7 +39,7 @@ func v2Share(t *testing.T, quota, iops, mibps int, used any) map[string]any {
 	return s
 }
 
-func TestCreatePremiumV2ProvisionsAzuresRecommendationForTheSize(t *testing.T) {
+func TestCreateByDefaultIsPremiumV2WithAzuresRecommendationForTheSize(t *testing.T) {
 	calls := freshPremiumCalls(t)
 	for i, c := range calls {
 		switch {
@@ -55,8 +55,8 @@ func TestCreatePremiumV2ProvisionsAzuresRecommendationForTheSize(t *testing.T) {
 	}
 	f := aztest.New(t, calls...)
 	var steps []string
+	// No --tier: PremiumV2 is the default (README, "Choosing a tier").
 	got, err := newManager(t, f, nil).Create(context.Background(), createOpts(func(o *CreateOptions) {
-		o.Tier = nfs.PremiumV2
 		o.Progress = func(s string) { steps = append(steps, s) }
 	}))
 	require.NoError(t, err)
@@ -69,7 +69,7 @@ func TestCreatePremiumV2ProvisionsAzuresRecommendationForTheSize(t *testing.T) {
 	assert.Contains(t, steps, "Creating NFS share shared-dev (100GiB, 3100 IOPS, 110 MiB/s, NoRootSquash)")
 	// eastus has no provisioned v2 price in the built-in table: said, not zero.
 	require.False(t, got.Cost.Priced)
-	assert.Equal(t, "NFS share storage", got.Cost.Items[0].What)
+	assert.Equal(t, "NFS share", got.Cost.Items[0].What, "one reason, said once")
 	assert.Contains(t, got.Cost.Items[0].Basis, "not priced: no PremiumV2_LRS (provisioned v2 SSD) file share price for eastus: "+
 		"fetch its prices with: azlin cost prices --refresh --region eastus")
 }

@@ -144,6 +144,10 @@ func (m *Manager) estimate(s *Storage, atCreate bool) CostView {
 	switch {
 	case s.Tier == nfs.PremiumV2:
 		v := m.prices.PremiumV2Files(s.Region, s.Redundancy, s.SizeGiB, s.ProvisionedIOPS, s.ProvisionedMiBps)
+		if !v.Storage.Priced && !v.IOPS.Priced && !v.Throughput.Priced {
+			add("NFS share", v.Total) // one reason for all three (no meters for the region)
+			break
+		}
 		add("NFS share storage", v.Storage)
 		add("NFS share IOPS", v.IOPS)
 		add("NFS share throughput", v.Throughput)
