@@ -40,20 +40,9 @@ func (m *Manager) Bench(ctx context.Context, req BenchRequest) (*BenchResult, er
 		return nil, err
 	}
 	rg := req.ResourceGroup
-	st, err := m.Storage.Find(ctx, rg, req.Storage)
+	st, vm, err := m.homeVM(ctx, rg, req.Storage, req.VM, "the benchmark")
 	if err != nil {
 		return nil, err
-	}
-	vm, err := m.VMs.Show(ctx, rg, req.VM, true)
-	if err != nil {
-		return nil, err
-	}
-	if vm.SharedHome() != st.Name {
-		return nil, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",
-			vm.Name, st.Name, vm.SharedHome(), st.Name, vm.Name, rg)
-	}
-	if !vm.Running() {
-		return nil, fmt.Errorf("VM %s is %s; the benchmark runs on it, so start it first: az vm start -g %s -n %s", vm.Name, vm.State(), rg, vm.Name)
 	}
 	step(fmt.Sprintf("measuring on VM %s: %d MiB sequential, %d small files, git status (share, then local disk)", vm.Name, req.MiB, req.Files))
 	out, _, _, err := m.VMs.RunScript(ctx, rg, vm.Name, script)

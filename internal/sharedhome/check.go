@@ -57,20 +57,9 @@ func (m *Manager) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 		step = func(string) {}
 	}
 	rg := req.ResourceGroup
-	st, err := m.Storage.Find(ctx, rg, req.Storage)
+	st, vm, err := m.homeVM(ctx, rg, req.Storage, req.VM, "the self-test")
 	if err != nil {
 		return nil, err
-	}
-	vm, err := m.VMs.Show(ctx, rg, req.VM, true)
-	if err != nil {
-		return nil, err
-	}
-	if vm.SharedHome() != st.Name {
-		return nil, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",
-			vm.Name, st.Name, vm.SharedHome(), st.Name, vm.Name, rg)
-	}
-	if !vm.Running() {
-		return nil, fmt.Errorf("VM %s is %s; the self-test runs on it, so start it first: az vm start -g %s -n %s", vm.Name, vm.State(), rg, vm.Name)
 	}
 	res := &CheckResult{Storage: st, VM: vm.Name}
 	for _, other := range st.ConnectedVMs {

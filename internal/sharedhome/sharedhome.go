@@ -8,6 +8,8 @@
 package sharedhome
 
 import (
+	"context"
+	"fmt"
 	"sync"
 
 	"github.com/azlin-dev/azlin/internal/network"
@@ -56,4 +58,27 @@ func (m *Manager) limit() int {
 		return m.Concurrency
 	}
 	return 16
+}
+
+// homeVM reads storage storageName and VM vmName and returns both when the
+// VM has that storage as its home and is running: what runs on the VM
+// through the mounted home (the self-test, the benchmark) needs both, and
+// what names it in the error when the VM must be attached or started first.
+func (m *Manager) homeVM(ctx context.Context, rg, storageName, vmName, what string) (*storage.Storage, vmprov.VM, error) {
+	st, err := m.Storage.Find(ctx, rg, storageName)
+	if err != nil {
+		return nil, vmprov.VM{}, err
+	}
+	vm, err := m.VMs.Show(ctx, rg, vmName, true)
+	if err != nil {
+		return nil, vmprov.VM{}, err
+	}
+	if vm.SharedHome() != st.Name {
+		return nil, vmprov.VM{}, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",
+			vm.Name, st.Name, vm.SharedHome(), st.Name, vm.Name, rg)
+	}
+	if !vm.Running() {
+		return nil, vmprov.VM{}, fmt.Errorf("VM %s is %s; %s runs on it, so start it first: az vm start -g %s -n %s", vm.Name, vm.State(), what, rg, vm.Name)
+	}
+	return st, vm, nil
 }
