@@ -89,7 +89,7 @@ func runAllowSSH(ctx context.Context, a *app, o *allowSSHOptions) error {
 		return err
 	}
 	// The address (perhaps from a third-party service) is found while az
-	// checks the login: the two do not depend on each other.
+	// checks the login and reads the VM: they do not depend on each other.
 	type found struct {
 		cidr string
 		err  error
@@ -100,15 +100,15 @@ func runAllowSSH(ctx context.Context, a *app, o *allowSSHOptions) error {
 		mine <- found{cidr, err}
 	}()
 	c, err := a.Azure(ctx)
-	me := <-mine
-	if me.err != nil {
-		return me.err
-	}
 	if err != nil {
 		return err
 	}
 	// The VM must be there: a misspelt name must not open the NSG.
 	vm, err := vmprov.NewManager(c).Show(ctx, rg, o.VM, false)
+	me := <-mine
+	if me.err != nil {
+		return me.err
+	}
 	if err != nil {
 		return err
 	}

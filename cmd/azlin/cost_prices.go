@@ -119,7 +119,7 @@ func refreshRegions(flags []string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range flags {
-		r := normRegion(f)
+		r := cost.NormRegion(f)
 		if r == "" || strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
 			return nil, clierr.Usagef("invalid --region %q: an Azure region name such as eastus or westeurope", f)
 		}
@@ -128,12 +128,8 @@ func refreshRegions(flags []string) ([]string, error) {
 	return out, nil
 }
 
-func normRegion(r string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(r), " ", ""))
-}
-
 func appendRegion(list []string, r string) []string {
-	r = normRegion(r)
+	r = cost.NormRegion(r)
 	if r == "" || slices.Contains(list, r) {
 		return list
 	}

@@ -204,13 +204,13 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		return err
 	}
 	c, err := a.Azure(ctx)
-	if derr := <-discovered; derr != nil {
-		return derr
-	}
 	if err != nil {
 		return err
 	}
 	region, err := config.ResolveRegion(o.Region, cfg, func() (string, error) { return network.GroupLocation(ctx, c, rg) })
+	if derr := <-discovered; derr != nil {
+		return derr
+	}
 	if err != nil {
 		return err
 	}
@@ -234,9 +234,7 @@ func runNew(ctx context.Context, a *app, o *newOptions) error {
 		return nil
 	}
 	a.vmNameChanged(rg, name, true)
-	if dir, err := azlinDir(); err == nil {
-		_ = namecache.In(dir).ForgetHost(a.sshScope(rg), name) // an earlier VM's address
-	}
+	_ = namecache.In(dir).ForgetHost(a.sshScope(rg), name) // an earlier VM's address
 	if res.Accepted {
 		p.Infof("See its state: azlin list -g %s   Connect once it is running: azlin ssh %s -g %s", rg, name, rg)
 		return renderVMs(p, []vmView{{Name: name, State: "creating", Size: size, Region: region, ResourceGroup: rg}})

@@ -188,6 +188,11 @@ func runSSH(ctx context.Context, a *app, o *sshOptions) error {
 		// ConnectTimeout would tell nothing new.
 		return a.explainNoAnswer(ctx, c, cfg, rg, name, *missed)
 	}
+	if missed != nil && missed.host == vm.PublicIP && !missed.otherKey() {
+		// Azure says the VM is where ssh failed for a reason azlin cannot
+		// tell apart from a session that ran: never run the command twice.
+		return missed.outcome(name, base)
+	}
 	t := base
 	t.Host = vm.PublicIP
 	res, err := runSSHProcess(a, t)

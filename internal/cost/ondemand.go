@@ -70,7 +70,7 @@ func RefreshCommand(region string) string {
 // missing string, when not "", is why the price is not there (for the
 // estimate's reason).
 func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPrices, name string, ok bool, missing string) {
-	name = normRegion(region)
+	name = NormRegion(region)
 	if t.od == nil {
 		rp, ok = t.Regions[name]
 		return t.attribute(name, rp, has), name, ok && has(rp), t.missing(name, ok, rp, nil)
@@ -187,7 +187,8 @@ func mergeIntoCache(path string, fresh *Table) error {
 }
 
 // normRegion is Azure's spelling of a region: "East US" -> "eastus".
-func normRegion(region string) string {
+// NormRegion is a region as the Retail Prices API names it ("East US" -> "eastus").
+func NormRegion(region string) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(region), " ", ""))
 }
 

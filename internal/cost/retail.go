@@ -138,7 +138,6 @@ func (c *retailClient) newTable(now time.Time) *Table {
 		Notes: []string{
 			"Premium Files: productName '" + premiumFilesProduct + "', skuName 'Premium LRS'/'Premium ZRS', meterName containing 'Provisioned', per GiB-month.",
 			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
-			"Premium Files provisioned v2: productName '" + premiumV2Product + "', skuName 'SSD LRS'/'SSD ZRS', meters Provisioned Storage, Provisioned IOPS and Provisioned Throughput MiBPS, per unit-hour; the zero-priced first IOPS and MiB/s are each share's included amount.",
 			"Blob hot LRS: productName '" + blobProduct + "', meterName '" + blobMeter + "', first volume tier, per GiB-month of used space.",
 			fmt.Sprintf("VMs: Linux pay-as-you-go rows (no 'Windows', 'Spot' or 'Low Priority'), per hour; monthly = %d hours.", HoursPerMonth),
 			"Private endpoint: productName '" + privateLinkProduct + "', meterName '" + privateEndpointMeter + "', per hour, and 'Standard Data Processed - Ingress'/'- Egress' per GB (a 'Global' price unless the region has its own).",

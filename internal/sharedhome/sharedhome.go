@@ -65,13 +65,26 @@ func (m *Manager) limit() int {
 // through the mounted home (the self-test, the benchmark) needs both, and
 // what names it in the error when the VM must be attached or started first.
 func (m *Manager) homeVM(ctx context.Context, rg, storageName, vmName, what string) (*storage.Storage, vmprov.VM, error) {
-	st, err := m.Storage.Find(ctx, rg, storageName)
-	if err != nil {
-		return nil, vmprov.VM{}, err
+	// The two reads do not depend on each other: at once. The storage's
+	// error is said first, as when they ran one after the other.
+	var (
+		st           *storage.Storage
+		vm           vmprov.VM
+		stErr, vmErr error
+		wg           sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		vm, vmErr = m.VMs.Show(ctx, rg, vmName, true)
+	}()
+	st, stErr = m.Storage.Find(ctx, rg, storageName)
+	wg.Wait()
+	if stErr != nil {
+		return nil, vmprov.VM{}, stErr
 	}
-	vm, err := m.VMs.Show(ctx, rg, vmName, true)
-	if err != nil {
-		return nil, vmprov.VM{}, err
+	if vmErr != nil {
+		return nil, vmprov.VM{}, vmErr
 	}
 	if vm.SharedHome() != st.Name {
 		return nil, vmprov.VM{}, fmt.Errorf("VM %s does not have storage %s as its home (its record says %q); attach it first: azlin storage attach %s --vm %s -g %s",

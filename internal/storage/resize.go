@@ -26,9 +26,6 @@ import (
 // already gives a small share more room than any fixed margin would.
 const shrinkMarginPercent = 10
 
-// quotaDowngradeNotAllowed is Azure's error code for a decrease too soon.
-const quotaDowngradeNotAllowed = "ContainerQuotaDowngradeNotAllowed"
-
 // ResizeRequest is what to change; a zero field keeps what the share has.
 type ResizeRequest struct {
 	SizeGiB int

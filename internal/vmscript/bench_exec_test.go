@@ -48,15 +48,21 @@ func TestBenchMeasuresBothSidesAndLeavesNothing(t *testing.T) {
 	host, _ := e.sh("hostname")
 	stale := filepath.Join(share, ".azlin-bench-"+trimNL(host)+"-999999") // the home is the share
 	require.NoError(t, os.MkdirAll(filepath.Join(stale, "tree"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(stale, ".azlin-bench-run"), nil, 0o644)) // a bench run made it
 	mine := filepath.Join(share, ".azlin-bench-notes")
 	require.NoError(t, os.MkdirAll(mine, 0o755))
+	// A user's folder of the benchmark's very name, without its mark: kept.
+	theirs := filepath.Join(share, ".azlin-bench-"+trimNL(host)+"-999998")
+	require.NoError(t, os.MkdirAll(theirs, 0o755))
 	res, out = e.runScript("bench-fail.sh", script)
 	require.False(t, res.OK, out)
 	assert.Equal(t, "git_status", res.Step)
 	assert.Contains(t, res.Reason, "removed the benchmark's folders")
 	assert.NoDirExists(t, stale)
 	assert.DirExists(t, mine, "not a name the benchmark gives")
+	assert.DirExists(t, theirs, "a folder of the benchmark's name that no bench run marked")
 	require.NoError(t, os.Remove(mine))
+	require.NoError(t, os.Remove(theirs))
 	assert.Equal(t, before, treeListing(t, share))
 	tmpAfter, _ = filepath.Glob("/tmp/azlin-bench-*")
 	assert.Equal(t, tmpBefore, tmpAfter)

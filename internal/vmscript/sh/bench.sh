@@ -20,6 +20,7 @@
 # bench_<op>=SHARE_NS LOCAL_NS, or bench_<op>=skip: WHY.
 
 BENCH_DIRS=()
+BENCH_MARK=.azlin-bench-run # in every folder a bench run made (see the stale sweep)
 
 # shellcheck disable=SC2034 # a nameref: it sets the variable its caller names
 azlin_rollback() {
@@ -50,6 +51,7 @@ azlin_bench_stale() {
     if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi
     pid=${d##*-}
     [[ $pid =~ ^[0-9]+$ ]] || continue
+    [ -f "$d/$BENCH_MARK" ] || continue # not made by a bench run
     if ! kill -0 "$pid" 2>/dev/null; then rm -rf --one-file-system -- "$d" 2>/dev/null || true; fi
   done
 }
@@ -152,9 +154,15 @@ for d in "$HOME_DIR" /tmp; do
     die "$d has $((${avail// /} / 1048576)) MiB free; the benchmark needs about $((need / 1048576)) MiB there (use smaller --size or --files)"
   fi
 done
-BENCH_DIRS=("$share_dir" "$local_dir")
+# A folder is azlin's to remove only once this run has made it (a name that
+# was taken already is someone else's), and it carries BENCH_MARK so that a
+# later run's sweep of stale folders never takes a user's folder of that name.
 azlin_as_user mkdir -m 0700 "$share_dir" || die "$USER_NAME cannot make a folder in $HOME_DIR"
-mkdir -m 0700 "$local_dir"
+BENCH_DIRS+=("$share_dir")
+azlin_as_user touch "$share_dir/$BENCH_MARK"
+mkdir -m 0700 "$local_dir" || die "could not make $local_dir"
+BENCH_DIRS+=("$local_dir")
+touch "$local_dir/$BENCH_MARK"
 chown "$USER_UID:$USER_GID" "$local_dir"
 azlin_info bench_fs "$(azlin_fs_type "$share_dir") $(azlin_fs_type "$local_dir")"
 BENCH_CACHE=dropped
