@@ -60,7 +60,7 @@ else
   echo "$line" >>"$kh"
   echo "Warning: Permanently added '$name' (ED25519) to the list of known hosts." >&2
 fi
-[ -n "$lc" ] && sh -c "$lc"
+[ -n "$lc" ] && [ ! -e "$d/nolc" ] && sh -c "$lc"
 echo "motd of $vm" >&2
 echo "on $vm"
 exit "$(cat "$d/exit" 2>/dev/null || echo 0)"
@@ -159,6 +159,26 @@ func TestSSHFailureAfterConnectingIsNotTriedAgain(t *testing.T) {
 	h.exit(t, "3")
 	_, _, code = runVMCmd(t, aztest.New(t), "ssh", "vm", "-g", "rg", "--", "exit", "3")
 	assert.Equal(t, 3, code, "the remote status, from the remembered address")
+}
+
+// ssh fails at the remembered address without the mark of a connection
+// (its LocalCommand did not run) and Azure says the VM is at that same
+// address: azlin cannot tell this from a session that ran, so it never
+// runs the command a second time.
+func TestSSHUnexplainedFailureAtTheSameAddressIsNotRunAgain(t *testing.T) {
+	cfgDir := vmEnv(t)
+	withKey(t, cfgDir)
+	h := newHostSSH(t)
+	h.at(t, "20.80.105.65", "vm")
+	_, stderr, code := runVMCmd(t, aztest.New(t, callAccountShow, callShowD), "ssh", "vm", "-g", "rg", "--", "true")
+	require.Equal(t, 0, code, stderr)
+
+	h.exit(t, "255")
+	require.NoError(t, os.WriteFile(filepath.Join(h.dir, "nolc"), nil, 0o644))
+	_, stderr, code = runVMCmd(t, aztest.New(t, callAccountShow, callShowD), "ssh", "vm", "-g", "rg", "--", "make", "deploy")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ssh could not connect to VM vm at 20.80.105.65, or the connection broke")
+	assert.Len(t, h.calls(t), 2, "the first ssh and one run of make deploy, never a second")
 }
 
 // The remembered address answers with another VM's key: azlin never logs
