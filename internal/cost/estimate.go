@@ -145,7 +145,7 @@ func vmPrice(rp RegionPrices, size string) (string, Price, bool) {
 
 // VM estimates a Linux VM's compute running all month (pay-as-you-go).
 func (t *Table) VM(region, size string) Estimate {
-	rp, name, ok, why := t.lookup(region, func(rp RegionPrices) bool { _, _, ok := vmPrice(rp, size); return ok })
+	rp, name, ok, why := t.lookup(region, func(rp RegionPrices) bool { _, _, ok := vmPrice(rp, size); return ok }, size)
 	if !ok {
 		return t.notPriced("no price for VM size %q in %s: %s", size, name, why)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +70,10 @@ func RefreshCommand(region string) string {
 // and on-demand fetching is on, the region is fetched once per run. The
 // missing string, when not "", is why the price is not there (for the
 // estimate's reason).
-func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPrices, name string, ok bool, missing string) {
+//
+// sizes are VM sizes the estimate needs: a fetch asks for them beside the
+// table's own (a size no table lists would otherwise never be asked for).
+func (t *Table) lookup(region string, has func(RegionPrices) bool, sizes ...string) (rp RegionPrices, name string, ok bool, missing string) {
 	name = NormRegion(region)
 	if t.od == nil {
 		rp, ok = t.Regions[name]
@@ -86,7 +90,7 @@ func (t *Table) lookup(region string, has func(RegionPrices) bool) (rp RegionPri
 	}
 	err, tried := od.tried[name]
 	if !tried {
-		err = t.fetchNow(name)
+		err = t.fetchNow(name, sizes)
 		od.tried[name] = err
 	}
 	rp, ok = t.Regions[name]
@@ -126,7 +130,7 @@ func (t *Table) missing(name string, inTable bool, rp RegionPrices, fetchErr err
 }
 
 // fetchNow fetches one region into t (and the cache). Called with od.mu held.
-func (t *Table) fetchNow(region string) error {
+func (t *Table) fetchNow(region string, sizes []string) error {
 	od := t.od
 	if od.cfg.Fetching != nil {
 		od.cfg.Fetching(region)
@@ -138,7 +142,13 @@ func (t *Table) fetchNow(region string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), od.cfg.Timeout)
 	defer cancel()
 	now := od.cfg.Now().UTC()
-	rp, err := c.fetchRegion(ctx, region, meters(t.VMSizes()), now)
+	asked := t.VMSizes()
+	for _, s := range sizes {
+		if !slices.ContainsFunc(asked, func(a string) bool { return strings.EqualFold(a, s) }) {
+			asked = append(asked, s)
+		}
+	}
+	rp, err := c.fetchRegion(ctx, region, meters(asked), now)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return fmt.Errorf("no answer within %s", od.cfg.Timeout)

@@ -249,3 +249,17 @@ func TestPrivateEndpointNamesItsDataProcessingPrice(t *testing.T) {
 	assert.Equal(t, "$7.30", e.Monthly.String(), "the per-GB price is named, not added")
 	assert.Contains(t, e.Basis, "plus data processed at $0.01/GB in or out (Standard Data Processed), not included")
 }
+
+// A VM size no table lists is asked for by the fetch its estimate starts,
+// in a region the built-in table has: it gets the API's price.
+func TestOnDemandAsksForTheVMSizeTheEstimateNeeds(t *testing.T) {
+	f := newFakePrices(t)
+	cache := filepath.Join(t.TempDir(), "cache", "prices.json")
+	tbl := onDemandTable(t, f, cache, time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC))
+	e := tbl.VM("eastus", "Standard_D16s_v5")
+	asked := false
+	for _, q := range f.filters {
+		asked = asked || strings.Contains(q, "armSkuName eq 'Standard_D16s_v5'")
+	}
+	assert.True(t, asked, "the fetch asks for the size: %q (%s)", f.filters, e.Reason)
+}
