@@ -32,7 +32,7 @@ func newStorageCleanupCmd(a *app, runF func(*storageCleanupOptions) error) *cobr
 			"--unused-for (default 14d), with what each costs per month, then delete the ones",
 			"you confirm, one question each (y/N). Each is deleted exactly as azlin storage",
 			"delete does, with ALL ITS DATA, and never while a VM uses it: that is checked",
-			"again just before each delete.",
+			"again for each storage just before its question.",
 			"",
 			"Since when a storage is unused: azlin records the time its last VM left it",
 			"(detach, or delete of the VM) in the tag azlin-unused-since; a VM attaching",
